@@ -1,0 +1,47 @@
+// PcapFileSource: replays pcap and pcapng files through libpcap, one file after another as
+// one capture (packet numbers keep counting across files). Runs on the reader thread; each
+// RawPacket it returns is valid until the next call to next().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "capture/raw_packet.h"
+
+namespace wp::capture {
+
+enum class ReadStatus {
+  kPacket,     // `out` holds the next packet
+  kEnd,        // all files read completely
+  kTruncated,  // the current file ended mid-record: warning() says where; call next() to go on
+};
+
+class PcapFileSource {
+ public:
+  // Opens every file up front so a missing or corrupt file is reported before any packet is
+  // processed. The error names the file and libpcap's reason.
+  static Result<std::unique_ptr<PcapFileSource>> open(const std::vector<std::string>& paths);
+  ~PcapFileSource();
+
+  ReadStatus next(RawPacket& out);
+  // After kTruncated: "FILE: truncated at byte OFFSET (libpcap's reason)".
+  const std::string& warning() const { return warning_; }
+  // Link type (DLT) of the file currently being read.
+  int linktype() const;
+  std::uint64_t packets_read() const { return number_; }
+  std::uint64_t bytes_read() const { return bytes_; }
+
+ private:
+  PcapFileSource() = default;
+  struct File;
+  std::vector<std::unique_ptr<File>> files_;
+  std::size_t current_ = 0;
+  std::uint64_t number_ = 0;
+  std::uint64_t bytes_ = 0;
+  std::string warning_;
+};
+
+}  // namespace wp::capture

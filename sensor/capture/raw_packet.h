@@ -1,0 +1,20 @@
+// RawPacket: one frame as the capture stage delivers it.
+#pragma once
+
+#include <cstdint>
+
+#include "common/timestamp.h"
+
+namespace wp::capture {
+
+// `data` is valid until the capture slot is released (for a file source: the next read).
+struct RawPacket {
+  Timestamp ts;
+  const std::uint8_t* data = nullptr;
+  std::uint32_t caplen = 0;
+  std::uint32_t wirelen = 0;
+  int linktype = 1;          // DLT_* of the source
+  std::uint64_t number = 0;  // 1-based packet number across all inputs (EVE pcap_cnt)
+};
+
+}  // namespace wp::capture

@@ -1,0 +1,61 @@
+// IpAddress: an IPv4 or IPv6 address in 16 bytes (IPv4 stored as ::ffff:a.b.c.d) so that
+// one type, one comparison and one hash serve both families on the packet path.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wp {
+
+struct IpAddress {
+  std::array<std::uint8_t, 16> bytes{};
+
+  static IpAddress v4(std::uint32_t host_order) {
+    IpAddress a;
+    a.bytes[10] = 0xff;
+    a.bytes[11] = 0xff;
+    a.bytes[12] = static_cast<std::uint8_t>(host_order >> 24);
+    a.bytes[13] = static_cast<std::uint8_t>(host_order >> 16);
+    a.bytes[14] = static_cast<std::uint8_t>(host_order >> 8);
+    a.bytes[15] = static_cast<std::uint8_t>(host_order);
+    return a;
+  }
+  static IpAddress v4_from_wire(const std::uint8_t* p) {
+    IpAddress a;
+    a.bytes[10] = 0xff;
+    a.bytes[11] = 0xff;
+    std::memcpy(a.bytes.data() + 12, p, 4);
+    return a;
+  }
+  static IpAddress v6_from_wire(const std::uint8_t* p) {
+    IpAddress a;
+    std::memcpy(a.bytes.data(), p, 16);
+    return a;
+  }
+
+  bool is_v4() const {
+    static constexpr std::uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::memcmp(bytes.data(), kPrefix, 12) == 0;
+  }
+  std::uint32_t v4_host_order() const {
+    return (std::uint32_t{bytes[12]} << 24) | (std::uint32_t{bytes[13]} << 16) |
+           (std::uint32_t{bytes[14]} << 8) | bytes[15];
+  }
+  // The address as two big-endian 64-bit halves, for ordered range lookups.
+  std::uint64_t hi() const;
+  std::uint64_t lo() const;
+
+  // "192.0.2.1" or "2001:db8::1" (inet_ntop form).
+  std::string to_string() const;
+  // Parses dotted IPv4 or IPv6 text; nullopt when malformed.
+  static std::optional<IpAddress> parse(std::string_view text);
+
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+};
+
+}  // namespace wp

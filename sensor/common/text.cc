@@ -1,0 +1,95 @@
+#include "common/text.h"
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+namespace wp {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      parts.push_back(trim(s.substr(start)));
+      break;
+    }
+    parts.push_back(trim(s.substr(start, pos - start)));
+    start = pos + 1;
+  }
+  return parts;
+}
+
+std::optional<std::uint64_t> parse_uint(std::string_view s) {
+  s = trim(s);
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  if (s.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  s = trim(s);
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  auto u = parse_uint(s);
+  if (!u || *u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return std::nullopt;
+  }
+  auto v = static_cast<std::int64_t>(*u);
+  return neg ? -v : v;
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view s) {
+  std::string t = to_lower(trim(s));
+  std::uint64_t mult = 1;
+  auto ends = [&](std::string_view suf) {
+    return t.size() > suf.size() && t.compare(t.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  if (ends("kib") || ends("kb")) {
+    mult = 1024;
+  } else if (ends("mib") || ends("mb")) {
+    mult = 1024 * 1024;
+  } else if (ends("gib") || ends("gb")) {
+    mult = 1024ull * 1024 * 1024;
+  }
+  if (mult != 1) {
+    while (!t.empty() && std::isalpha(static_cast<unsigned char>(t.back()))) t.pop_back();
+  } else if (ends("b")) {
+    t.pop_back();
+  }
+  auto v = parse_uint(t);
+  if (!v) return std::nullopt;
+  return *v * mult;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  std::string t = to_lower(trim(s));
+  if (t == "yes" || t == "true" || t == "on" || t == "1") return true;
+  if (t == "no" || t == "false" || t == "off" || t == "0") return false;
+  return std::nullopt;
+}
+
+}  // namespace wp

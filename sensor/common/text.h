@@ -1,0 +1,24 @@
+// Small text helpers for the cold path (configuration and rule parsing).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wp {
+
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+// Splits on `sep`, trimming each part; empty parts are kept.
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Decimal (or 0x-prefixed hex) unsigned integer; nullopt on junk or overflow.
+std::optional<std::uint64_t> parse_uint(std::string_view s);
+std::optional<std::int64_t> parse_int(std::string_view s);
+// Sizes as suricata.yaml writes them: "1mb", "64kb", "2gb", "1024" (bytes).
+std::optional<std::uint64_t> parse_size(std::string_view s);
+// Suricata booleans: yes/no, true/false, on/off, 1/0.
+std::optional<bool> parse_bool(std::string_view s);
+
+}  // namespace wp

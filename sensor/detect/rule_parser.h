@@ -1,0 +1,59 @@
+// Rule parsing: Suricata/Snort rule text -> Rule. Cold path (load and reload). A rule that
+// cannot be loaded yields a RuleError naming file, line and the reason; the rest of the file
+// still loads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "detect/rule.h"
+
+namespace wp::detect {
+
+// Address and port variables (vars.address-groups / vars.port-groups), by name without '$'.
+// Values are rule-header text and may reference other variables.
+struct RuleVars {
+  std::map<std::string, std::string> address_groups;
+  std::map<std::string, std::string> port_groups;
+
+  // Suricata's default groups (HOME_NET = RFC 1918 networks, EXTERNAL_NET = !$HOME_NET,
+  // HTTP_PORTS = 80, ...).
+  static RuleVars suricata_defaults();
+};
+
+struct RuleError {
+  std::string file;
+  int line = 0;
+  std::string message;  // "FILE:LINE: ..." ready to print
+  std::string reason;   // short key for the load summary, e.g. "unsupported keyword 'http.uri'"
+};
+
+struct RuleFileResult {
+  std::vector<Rule> rules;
+  std::vector<RuleError> errors;
+};
+
+class RuleParser {
+ public:
+  explicit RuleParser(RuleVars vars);
+
+  // Parses one rule (a complete, already joined line). `file` and `line` are used for
+  // messages and copied into the Rule.
+  Result<Rule> parse(std::string_view text, std::string_view file = "<rule>", int line = 0);
+
+  // Parses a rule file: comments, blank lines, `\` continuations (a rule's line is the line
+  // it starts on). A file that cannot be read is one RuleError with line 0.
+  RuleFileResult parse_file(const std::string& path);
+
+ private:
+  RuleVars vars_;
+  // Resolved address/port sets are interned by their expanded text.
+  std::map<std::string, std::shared_ptr<const AddressSet>> address_cache_;
+  std::map<std::string, std::shared_ptr<const PortSet>> port_cache_;
+};
+
+}  // namespace wp::detect

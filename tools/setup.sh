@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Watchpost needs to build and test. Idempotent and
+# non-interactive; installs nothing when everything is present. Run as root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libpcap-dev           # capture
+  libhyperscan-dev      # multi-pattern matching
+  libpcre2-dev          # pcre verification (JIT)
+  libprotobuf-dev protobuf-compiler  # event format (proto/)
+  libyaml-cpp-dev       # configuration
+  libgtest-dev          # tests
+  nlohmann-json3-dev    # tests parse EVE JSON
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing packages: ${missing[*]}; run this script as root" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
