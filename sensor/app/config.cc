@@ -1,0 +1,283 @@
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <limits>
+#include <sstream>
+
+#include "common/text.h"
+
+namespace wp::app {
+namespace {
+
+using Setter = std::function<Result<void>(Config&, const std::string&)>;
+using Getter = std::function<std::string(const Config&)>;
+
+struct KeyDef {
+  std::string name;
+  std::string type;
+  std::string help;
+  Setter set;
+  Getter get;
+};
+
+std::string bool_text(bool b) { return b ? "yes" : "no"; }
+
+Error bad_value(const std::string& key, const std::string& value, const std::string& expected) {
+  return make_error("invalid value '" + value + "' for '" + key + "' (expected " + expected + ")");
+}
+
+KeyDef bool_key(std::string name, std::string help, bool Config::*field) {
+  return {name, "bool", std::move(help),
+          [name, field](Config& c, const std::string& v) -> Result<void> {
+            auto b = parse_bool(v);
+            if (!b) return bad_value(name, v, "yes or no");
+            c.*field = *b;
+            return {};
+          },
+          [field](const Config& c) { return bool_text(c.*field); }};
+}
+
+template <typename Get>
+KeyDef bool_ref_key(std::string name, std::string help, Get ref) {
+  return {name, "bool", std::move(help),
+          [name, ref](Config& c, const std::string& v) -> Result<void> {
+            auto b = parse_bool(v);
+            if (!b) return bad_value(name, v, "yes or no");
+            ref(c) = *b;
+            return {};
+          },
+          [ref](const Config& c) { return bool_text(ref(const_cast<Config&>(c))); }};
+}
+
+template <typename T, typename Get>
+KeyDef uint_key(std::string name, std::string help, Get ref, bool size) {
+  return {name, size ? "size" : "uint", std::move(help),
+          [name, ref, size](Config& c, const std::string& v) -> Result<void> {
+            auto n = size ? parse_size(v) : parse_uint(v);
+            if (!n || *n > std::numeric_limits<T>::max()) {
+              return bad_value(name, v, size ? "a size like 32mb" : "a non-negative integer");
+            }
+            ref(c) = static_cast<T>(*n);
+            return {};
+          },
+          [ref](const Config& c) { return std::to_string(ref(const_cast<Config&>(c))); }};
+}
+
+KeyDef string_key(std::string name, std::string help, std::string Config::*field) {
+  return {name, "string", std::move(help),
+          [field](Config& c, const std::string& v) -> Result<void> {
+            c.*field = v;
+            return {};
+          },
+          [field](const Config& c) { return c.*field; }};
+}
+
+const std::vector<KeyDef>& keys() {
+  static const std::vector<KeyDef> table = [] {
+    std::vector<KeyDef> k;
+    k.push_back(string_key("default-log-dir", "directory for eve.json, fast.log, stats.json (-l)", &Config::log_dir));
+    k.push_back(string_key("default-rule-path", "base directory of relative rule-files", &Config::default_rule_path));
+    k.push_back({"rule-files", "list", "rule files to load (--rules adds, -S replaces)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   c.rule_files.push_back(v);
+                   return {};
+                 },
+                 [](const Config& c) {
+                   std::string s = "[";
+                   for (std::size_t i = 0; i < c.rule_files.size(); ++i) s += (i ? ", " : "") + c.rule_files[i];
+                   return s + "]";
+                 }});
+    k.push_back(string_key("classification-file", "classification.config (empty: built-in table)", &Config::classification_file));
+    k.push_back(string_key("reference-config-file", "reference.config (empty: built-in table)", &Config::reference_config_file));
+    k.push_back(string_key("sensor-name", "sensor id in alerts (EVE host; --sensor-id)", &Config::sensor_id));
+    k.push_back(string_key("site", "site label in alerts (--site)", &Config::site));
+    k.push_back(bool_key("stream.checksum-validation", "drop packets with invalid IPv4/TCP/UDP/ICMP checksums from inspection", &Config::checksum_validation));
+    k.push_back({"pcap-file.checksum-checks", "enum", "yes, no, or auto (off when >10% of the first 1000 packets have bad checksums)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   std::string t = to_lower(v);
+                   if (t == "auto") {
+                     c.pcap_checksum_checks = ChecksumChecks::kAuto;
+                   } else if (auto b = parse_bool(t)) {
+                     c.pcap_checksum_checks = *b ? ChecksumChecks::kYes : ChecksumChecks::kNo;
+                   } else {
+                     return bad_value("pcap-file.checksum-checks", v, "yes, no or auto");
+                   }
+                   return {};
+                 },
+                 [](const Config& c) {
+                   return std::string(c.pcap_checksum_checks == ChecksumChecks::kAuto ? "auto"
+                                      : c.pcap_checksum_checks == ChecksumChecks::kYes ? "yes" : "no");
+                 }});
+    k.push_back(uint_key<std::uint64_t>("defrag.memcap", "memory for IP fragments in reassembly", [](Config& c) -> auto& { return c.decoder.defrag_memcap; }, true));
+    k.push_back(uint_key<std::uint32_t>("defrag.timeout", "seconds an incomplete fragment set is kept", [](Config& c) -> auto& { return c.decoder.defrag_timeout_sec; }, false));
+    k.push_back(uint_key<std::uint32_t>("defrag.trackers", "maximum fragment sets in reassembly", [](Config& c) -> auto& { return c.decoder.defrag_max_trackers; }, false));
+    k.push_back(uint_key<std::uint64_t>("flow.memcap", "memory for the flow table (bounds the number of flows)", [](Config& c) -> auto& { return c.flow.memcap; }, true));
+    k.push_back(uint_key<std::uint32_t>("flow.hash-size", "flow hash buckets", [](Config& c) -> auto& { return c.flow.hash_size; }, false));
+    struct TimeoutKey { const char* name; std::uint32_t flow::FlowTimeouts::*field; };
+    static const TimeoutKey timeouts[] = {
+        {"flow-timeouts.tcp.new", &flow::FlowTimeouts::tcp_new},
+        {"flow-timeouts.tcp.established", &flow::FlowTimeouts::tcp_established},
+        {"flow-timeouts.tcp.closed", &flow::FlowTimeouts::tcp_closed},
+        {"flow-timeouts.udp.new", &flow::FlowTimeouts::udp_new},
+        {"flow-timeouts.udp.established", &flow::FlowTimeouts::udp_established},
+        {"flow-timeouts.icmp.new", &flow::FlowTimeouts::icmp_new},
+        {"flow-timeouts.icmp.established", &flow::FlowTimeouts::icmp_established},
+        {"flow-timeouts.default.new", &flow::FlowTimeouts::other_new},
+        {"flow-timeouts.default.established", &flow::FlowTimeouts::other_established},
+    };
+    for (const TimeoutKey& tk : timeouts) {
+      auto field = tk.field;
+      k.push_back(uint_key<std::uint32_t>(tk.name, "seconds without packets before the flow expires",
+                                          [field](Config& c) -> auto& { return c.flow.timeouts.*field; }, false));
+    }
+    k.push_back(uint_key<std::uint32_t>("packet-alert-max", "most alerts raised for one packet", [](Config& c) -> auto& { return c.detect.packet_alert_max; }, false));
+    k.push_back(bool_key("eve-log.enabled", "write EVE JSON alerts", &Config::eve_enabled));
+    k.push_back(string_key("eve-log.filename", "EVE JSON file (relative to default-log-dir; --eve)", &Config::eve_file));
+    k.push_back(bool_ref_key("eve-log.payload", "alert payload as base64", [](Config& c) -> bool& { return c.eve.payload; }));
+    k.push_back(bool_ref_key("eve-log.payload-printable", "alert payload as printable text", [](Config& c) -> bool& { return c.eve.payload_printable; }));
+    k.push_back(bool_ref_key("eve-log.packet", "the alerting packet as base64", [](Config& c) -> bool& { return c.eve.packet; }));
+    k.push_back(bool_ref_key("eve-log.metadata", "rule metadata in alert.metadata", [](Config& c) -> bool& { return c.eve.metadata; }));
+    k.push_back(string_key("fast.filename", "fast.log alert lines (relative to default-log-dir, '-' = stdout; --fast)", &Config::fast_file));
+    k.push_back(string_key("stats.filename", "JSON counters written at exit (relative to default-log-dir)", &Config::stats_file));
+    return k;
+  }();
+  return table;
+}
+
+const KeyDef* find_key(std::string_view name) {
+  for (const KeyDef& k : keys()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+// Keys whose last part is user-chosen: vars.address-groups.NAME, vars.port-groups.NAME.
+bool apply_dynamic(Config& c, const std::string& key, const std::string& value) {
+  static const std::string kAddr = "vars.address-groups.";
+  static const std::string kPort = "vars.port-groups.";
+  if (key.rfind(kAddr, 0) == 0 && key.size() > kAddr.size()) {
+    c.vars.address_groups[key.substr(kAddr.size())] = value;
+    return true;
+  }
+  if (key.rfind(kPort, 0) == 0 && key.size() > kPort.size()) {
+    c.vars.port_groups[key.substr(kPort.size())] = value;
+    return true;
+  }
+  return false;
+}
+
+std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string(); }
+
+struct YamlWalker {
+  Config& config;
+  const std::string& path;
+  std::vector<std::string>& warnings;
+  bool rule_files_seen = false;
+
+  std::string where(const YAML::Node& n) const {
+    return path + ":" + std::to_string(n.Mark().line + 1);
+  }
+
+  Result<void> apply(const std::string& key, const YAML::Node& value) {
+    if (key == "rule-files") {
+      if (!value.IsSequence()) return make_error("'rule-files' must be a list", where(value));
+      config.rule_files.clear();
+      for (const auto& item : value) config.rule_files.push_back(scalar_text(item));
+      return {};
+    }
+    if (key == "outputs") {
+      if (!value.IsSequence()) return make_error("'outputs' must be a list", where(value));
+      for (const auto& item : value) {
+        if (!item.IsMap()) continue;
+        for (const auto& kv : item) {
+          auto r = walk(kv.first.Scalar(), kv.second);
+          if (!r) return r;
+        }
+      }
+      return {};
+    }
+    if (value.IsMap()) return walk(key, value);
+    if (value.IsSequence()) {
+      warnings.push_back(where(value) + ": key '" + key + "' is not used by watchpost; ignored");
+      return {};
+    }
+    const std::string text = scalar_text(value);
+    if (apply_dynamic(config, key, text)) return {};
+    if (const KeyDef* k = find_key(key)) {
+      auto r = k->set(config, text);
+      if (!r) return make_error(r.error().message, where(value));
+      return {};
+    }
+    warnings.push_back(where(value) + ": unknown key '" + key + "'; ignored");
+    return {};
+  }
+
+  Result<void> walk(const std::string& prefix, const YAML::Node& map) {
+    for (const auto& kv : map) {
+      const std::string name = kv.first.Scalar();
+      auto r = apply(prefix.empty() ? name : prefix + "." + name, kv.second);
+      if (!r) return r;
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+Result<void> apply_config_file(Config& config, const std::string& path,
+                               std::vector<std::string>& warnings) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return make_error("cannot read configuration file", path);
+  } catch (const YAML::ParserException& e) {
+    return make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
+  }
+  if (root.IsNull()) return {};
+  if (!root.IsMap()) return make_error("configuration must be a YAML mapping", path);
+  YamlWalker w{config, path, warnings};
+  try {
+    return w.walk("", root);
+  } catch (const YAML::Exception& e) {
+    return make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
+  }
+}
+
+Result<void> apply_set(Config& config, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos) {
+    return make_error("--set expects KEY=VALUE, got '" + std::string(assignment) + "'");
+  }
+  const std::string key(trim(assignment.substr(0, eq)));
+  const std::string value(trim(assignment.substr(eq + 1)));
+  if (apply_dynamic(config, key, value)) return {};
+  const KeyDef* k = find_key(key);
+  if (k == nullptr) return make_error("unknown configuration key '" + key + "'");
+  if (key == "rule-files") config.rule_files.clear();
+  return k->set(config, value);
+}
+
+std::string config_help() {
+  std::ostringstream os;
+  Config defaults;
+  for (const KeyDef& k : keys()) {
+    os << "  " << k.name << " (" << k.type << ", default: " << k.get(defaults) << ")\n      "
+       << k.help << "\n";
+  }
+  os << "  vars.address-groups.NAME, vars.port-groups.NAME (string)\n"
+        "      rule variables ($NAME); Suricata's default groups are built in\n";
+  return os.str();
+}
+
+std::string dump_config(const Config& config) {
+  std::ostringstream os;
+  for (const KeyDef& k : keys()) os << k.name << ": " << k.get(config) << "\n";
+  for (const auto& [name, v] : config.vars.address_groups) os << "vars.address-groups." << name << ": " << v << "\n";
+  for (const auto& [name, v] : config.vars.port_groups) os << "vars.port-groups." << name << ": " << v << "\n";
+  return os.str();
+}
+
+}  // namespace wp::app

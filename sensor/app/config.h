@@ -1,0 +1,59 @@
+// Sensor configuration: one plain struct with Suricata's defaults, filled from a YAML file
+// (suricata.yaml key names), then `--set key=value` overrides, then the command line.
+// One table of keys (name, type, default, help) drives YAML, --set, --help and the dump of
+// the effective configuration. Cold path only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "decode/decoder.h"
+#include "detect/detector.h"
+#include "detect/rule_parser.h"
+#include "flow/flow_table.h"
+#include "output/eve_writer.h"
+
+namespace wp::app {
+
+enum class ChecksumChecks { kYes, kNo, kAuto };
+
+struct Config {
+  // Inputs and outputs
+  std::vector<std::string> pcap_files;
+  std::vector<std::string> rule_files;   // rule-files (+ --rules); -S replaces
+  std::string default_rule_path;         // default-rule-path: base of relative rule-files
+  std::string log_dir = ".";             // default-log-dir (-l)
+  bool eve_enabled = true;               // eve-log.enabled
+  std::string eve_file = "eve.json";     // eve-log.filename (relative to log_dir) / --eve
+  std::string fast_file;                 // fast.filename / --fast ("-" = stdout)
+  std::string stats_file = "stats.json"; // stats.filename (relative to log_dir)
+  std::string classification_file;       // classification-file; empty: built-in table
+  std::string reference_config_file;     // reference-config-file; empty: built-in table
+  std::string site;                      // site / --site
+  std::string sensor_id;                 // sensor-name / --sensor-id (default: host name)
+
+  // Stages
+  bool checksum_validation = true;                  // stream.checksum-validation
+  ChecksumChecks pcap_checksum_checks = ChecksumChecks::kAuto;  // pcap-file.checksum-checks
+  decode::DecoderConfig decoder;
+  flow::FlowConfig flow;
+  detect::RuleVars vars = detect::RuleVars::suricata_defaults();
+  detect::DetectorConfig detect;
+  output::EveOptions eve;
+};
+
+// Applies a YAML file. Unknown keys produce one warning each (so an existing suricata.yaml
+// can be reused); a malformed value is an error naming FILE:LINE and the key.
+Result<void> apply_config_file(Config& config, const std::string& path,
+                               std::vector<std::string>& warnings);
+// Applies "key=value". An unknown key or a bad value is an error naming the key.
+Result<void> apply_set(Config& config, std::string_view assignment);
+// The key table as help text: "  key (type, default: X)  help".
+std::string config_help();
+// The effective configuration, one "key: value" per line.
+std::string dump_config(const Config& config);
+
+}  // namespace wp::app

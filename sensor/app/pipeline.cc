@@ -1,0 +1,228 @@
+#include "app/pipeline.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "app/worker.h"
+#include "capture/pcap_file.h"
+#include "detect/rule_loader.h"
+#include "output/json.h"
+
+namespace wp::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string in_log_dir(const Config& c, const std::string& file) {
+  if (file.empty() || file == "-" || fs::path(file).is_absolute()) return file;
+  return (fs::path(c.log_dir) / file).string();
+}
+
+std::string rule_path(const Config& c, const std::string& file) {
+  if (c.default_rule_path.empty() || fs::path(file).is_absolute()) return file;
+  return (fs::path(c.default_rule_path) / file).string();
+}
+
+double peak_rss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+std::string human_count(double v) {
+  char buf[32];
+  if (v >= 1e9) {
+    std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
+  } else if (v >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  } else if (v >= 1e3) {
+    std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  }
+  return buf;
+}
+
+// Counters whose names mark malformed or suspicious traffic rather than volume.
+bool is_anomaly(const std::string& name) {
+  static const char* const kMarks[] = {"too_small", "trunc", "invalid", "too_many", "_invalid",
+                                       "malformed", "overlap", "memcap", "unknown", "exthdr",
+                                       "bad", "opt_", "timeout"};
+  if (name.rfind("decoder.", 0) != 0 && name.rfind("defrag.", 0) != 0) return false;
+  for (const char* m : kMarks) {
+    if (name.find(m) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void write_stats(const std::string& path, const Counters& counters, const detect::Detector& det,
+                 const detect::LoadReport& load, std::uint64_t packets, std::uint64_t bytes,
+                 double seconds) {
+  std::string out = "{\"packets\":" + std::to_string(packets) + ",\"bytes\":" +
+                    std::to_string(bytes) + ",\"seconds\":" + std::to_string(seconds);
+  out += ",\"rules\":{\"loaded\":" + std::to_string(load.loaded) +
+         ",\"skipped\":" + std::to_string(load.skipped) + ",\"skipped_by_reason\":{";
+  bool first = true;
+  for (const auto& [reason, n] : load.skipped_by_reason) {
+    if (!first) out += ",";
+    first = false;
+    output::append_json_string(out, reason);
+    out += ":" + std::to_string(n);
+  }
+  out += "}}";
+  out += ",\"flows\":" + std::to_string(counters.get("flow.total"));
+  out += ",\"alerts\":" + std::to_string(counters.get("detect.alert"));
+  out += ",\"anomalies\":{";
+  first = true;
+  for (CounterId i = 0; i < counters.size(); ++i) {
+    if (!is_anomaly(counters.name(i)) || counters.get(i) == 0) continue;
+    if (!first) out += ",";
+    first = false;
+    output::append_json_string(out, counters.name(i));
+    out += ":" + std::to_string(counters.get(i));
+  }
+  out += "},\"counters\":{";
+  for (CounterId i = 0; i < counters.size(); ++i) {
+    if (i) out += ",";
+    output::append_json_string(out, counters.name(i));
+    out += ":" + std::to_string(counters.get(i));
+  }
+  out += "},\"rules_hit\":[";
+  const auto& rules = det.rule_set().rules();
+  first = true;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (det.hits()[i] == 0) continue;
+    if (!first) out += ",";
+    first = false;
+    const auto& r = rules[i].rule;
+    out += "{\"gid\":" + std::to_string(r.gid) + ",\"sid\":" + std::to_string(r.sid) +
+           ",\"rev\":" + std::to_string(r.rev) + ",\"msg\":";
+    output::append_json_string(out, r.msg);
+    out += ",\"hits\":" + std::to_string(det.hits()[i]) + "}";
+  }
+  out += "]}\n";
+  std::ofstream f(path, std::ios::trunc);
+  f << out;
+}
+
+}  // namespace
+
+int run_offline(const Config& config) {
+  // Classification and reference tables.
+  detect::ClassificationTable classes = detect::ClassificationTable::defaults();
+  if (!config.classification_file.empty()) {
+    auto loaded = detect::ClassificationTable::load(config.classification_file);
+    if (!loaded) {
+      std::fprintf(stderr, "watchpost: %s\n", loaded.error().describe().c_str());
+      return 2;
+    }
+    classes = std::move(loaded.value());
+  }
+  if (config.rule_files.empty()) {
+    std::fprintf(stderr, "watchpost: no rule files (use --rules FILE, -S FILE or rule-files)\n");
+    return 2;
+  }
+  std::vector<std::string> files;
+  for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
+  detect::LoadedRules loaded = detect::load_rules(files, config.vars, classes);
+  const detect::LoadReport& rep = loaded.report;
+  for (const detect::RuleError& e : rep.errors) std::fprintf(stderr, "%s\n", e.message.c_str());
+  for (const std::string& w : rep.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (!loaded.rules) {
+    std::fprintf(stderr, "watchpost: %s\n", loaded.fatal.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "%s\n", rep.summary().c_str());
+  std::fprintf(stderr, "rules: parsed in %.2f s, compiled in %.2f s (%zu with fast pattern, %zu address-indexed, %zu other without content)\n",
+               rep.parse_seconds, rep.compile_seconds, loaded.rules->stats().with_fast_pattern,
+               loaded.rules->stats().address_indexed,
+               loaded.rules->stats().no_content - loaded.rules->stats().address_indexed);
+
+  auto source = capture::PcapFileSource::open(config.pcap_files);
+  if (!source) {
+    std::fprintf(stderr, "watchpost: %s\n", source.error().describe().c_str());
+    return 1;
+  }
+
+  std::error_code ec;
+  fs::create_directories(config.log_dir, ec);
+  std::vector<std::unique_ptr<output::AlertSink>> sinks;
+  if (config.eve_enabled) {
+    auto f = output::LineFile::open(in_log_dir(config, config.eve_file));
+    if (!f) {
+      std::fprintf(stderr, "watchpost: %s\n", f.error().describe().c_str());
+      return 1;
+    }
+    sinks.push_back(std::make_unique<output::EveAlertSink>(std::move(f.value()), config.eve));
+  }
+  if (!config.fast_file.empty()) {
+    auto f = output::LineFile::open(in_log_dir(config, config.fast_file));
+    if (!f) {
+      std::fprintf(stderr, "watchpost: %s\n", f.error().describe().c_str());
+      return 1;
+    }
+    sinks.push_back(std::make_unique<output::FastAlertSink>(std::move(f.value())));
+  }
+  std::vector<output::AlertSink*> sink_ptrs;
+  for (auto& s : sinks) sink_ptrs.push_back(s.get());
+
+  Counters counters;
+  Worker worker(config, loaded.rules, counters, sink_ptrs);
+  const CounterId c_truncated = counters.add("capture.truncated_files");
+
+  const auto started = std::chrono::steady_clock::now();
+  capture::RawPacket raw;
+  bool done = false;
+  while (!done) {
+    switch ((*source)->next(raw)) {
+      case capture::ReadStatus::kPacket:
+        worker.process(raw);
+        break;
+      case capture::ReadStatus::kTruncated:
+        counters.inc(c_truncated);
+        std::fprintf(stderr, "warning: %s; the packets before it were processed\n",
+                     (*source)->warning().c_str());
+        break;
+      case capture::ReadStatus::kEnd:
+        done = true;
+        break;
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (auto& s : sinks) s->flush();
+  if (worker.checksum_auto_disabled()) {
+    std::fprintf(stderr, "notice: more than 10%% of the first 1000 packets had invalid checksums "
+                         "(offloading?): checksum validation turned off (pcap-file.checksum-checks: auto)\n");
+  }
+
+  const std::uint64_t packets = (*source)->packets_read();
+  const std::uint64_t bytes = (*source)->bytes_read();
+  if (!config.stats_file.empty()) {
+    write_stats(in_log_dir(config, config.stats_file), counters, worker.detector(), rep, packets,
+                bytes, seconds);
+  }
+  std::size_t rules_hit = 0;
+  for (std::uint64_t h : worker.detector().hits()) rules_hit += h != 0;
+  std::uint64_t anomalies = 0;
+  for (CounterId i = 0; i < counters.size(); ++i) {
+    if (is_anomaly(counters.name(i))) anomalies += counters.get(i);
+  }
+  std::fprintf(stderr,
+               "watchpost: %llu packets (%.1f MB) in %.2f s: %s pkt/s, %.1f Mbit/s; %llu flows; "
+               "%llu anomalies; %llu alerts from %zu rules; %zu rules loaded; peak memory %.0f MiB\n",
+               static_cast<unsigned long long>(packets), static_cast<double>(bytes) / 1e6, seconds,
+               human_count(seconds > 0 ? static_cast<double>(packets) / seconds : 0).c_str(),
+               seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e6 : 0.0,
+               static_cast<unsigned long long>(counters.get("flow.total")),
+               static_cast<unsigned long long>(anomalies),
+               static_cast<unsigned long long>(counters.get("detect.alert")), rules_hit,
+               rep.loaded, peak_rss_mib());
+  return 0;
+}
+
+}  // namespace wp::app

@@ -1,0 +1,62 @@
+// Worker: the per-thread packet path (decode -> flow -> detect -> alert build -> sinks). It
+// owns its Decoder, FlowTable, Detector and AlertBuilder; nothing is shared with other
+// workers except the immutable RuleSet. process() does no allocation once warmed up (alert
+// rendering reuses its buffers). Stage timing, for the benchmark, is off by default.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "app/config.h"
+#include "capture/raw_packet.h"
+#include "common/counters.h"
+#include "decode/decoder.h"
+#include "detect/detector.h"
+#include "flow/flow_table.h"
+#include "output/alert_builder.h"
+#include "output/eve_writer.h"
+
+namespace wp::app {
+
+enum Stage { kStageDecode, kStageFlow, kStageDetect, kStageOutput, kStages };
+
+class Worker {
+ public:
+  Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rules, Counters& counters,
+         std::vector<output::AlertSink*> sinks);
+
+  void process(const capture::RawPacket& raw);
+
+  // Checksum validation (the pcap-file `auto` mode turns it off on the fly).
+  decode::Decoder& decoder() { return decoder_; }
+  const detect::Detector& detector() const { return detector_; }
+
+  // pcap-file.checksum-checks=auto turned validation off after sampling the capture.
+  bool checksum_auto_disabled() const { return auto_disabled_; }
+
+  void enable_stage_timing() { timing_ = true; }
+  // Nanoseconds spent per Stage (only with stage timing on).
+  const std::array<std::uint64_t, kStages>& stage_ns() const { return stage_ns_; }
+
+ private:
+  decode::Decoder decoder_;
+  flow::FlowTable flows_;
+  detect::Detector detector_;
+  output::AlertBuilder builder_;
+  std::vector<output::AlertSink*> sinks_;
+  decode::Packet pkt_;
+  watchpost::v1::Alert alert_;
+  bool auto_mode_ = false;     // sampling the first packets for offloaded checksums
+  bool auto_disabled_ = false;
+  std::uint32_t sampled_ = 0;
+  std::uint32_t sampled_bad_ = 0;
+  bool timing_ = false;
+  std::array<std::uint64_t, kStages> stage_ns_{};
+
+  Counters& counters_;
+  CounterId c_skipped_checksum_, c_not_ip_;
+};
+
+}  // namespace wp::app

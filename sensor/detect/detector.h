@@ -1,0 +1,64 @@
+// Detector: runs a compiled RuleSet over packets. One Detector per worker thread: it owns the
+// Hyperscan scratch, the PCRE2 match data and all per-packet buffers, allocated up front, so
+// inspect() never allocates. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/counters.h"
+#include "decode/packet.h"
+#include "detect/rule_set.h"
+#include "flow/flow_table.h"
+
+struct hs_scratch;
+
+namespace wp::detect {
+
+struct DetectorConfig {
+  std::uint32_t packet_alert_max = 15;  // packet-alert-max
+};
+
+class Detector {
+ public:
+  Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& config, Counters& counters);
+  ~Detector();
+  Detector(const Detector&) = delete;
+  Detector& operator=(const Detector&) = delete;
+
+  // Runs every rule that can match `pkt` and returns the indices (into rules().rules()) of
+  // the rules that alert, in alert order. A matching pass rule suppresses the packet's
+  // alerts. The span is valid until the next inspect() call.
+  std::span<const std::uint32_t> inspect(const decode::Packet& pkt, const flow::FlowRef& flow);
+
+  // Only the Hyperscan scan inspect() would run for `pkt` (the benchmark's ceiling).
+  // Returns the number of distinct fast patterns that matched.
+  std::size_t prefilter_only(const decode::Packet& pkt, const flow::FlowRef& flow);
+
+  const RuleSet& rule_set() const { return *rules_; }
+  // Matches per rule index since construction (for the rules-hit statistics).
+  const std::vector<std::uint64_t>& hits() const { return hits_; }
+
+ private:
+  struct Scratch;
+  bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow);
+  void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow);
+
+  std::shared_ptr<const RuleSet> rules_;
+  DetectorConfig config_;
+  hs_scratch* scratch_ = nullptr;
+  std::unique_ptr<Scratch> s_;
+  std::vector<std::uint32_t> matched_patterns_;
+  std::size_t matched_count_ = 0;
+  std::vector<std::uint32_t> seen_epoch_;
+  std::uint32_t epoch_ = 0;
+  std::vector<std::uint32_t> matches_;
+  std::vector<std::uint64_t> hits_;
+
+  Counters& counters_;
+  CounterId c_candidates_, c_verified_, c_alerts_, c_pass_, c_alert_overflow_, c_recursion_;
+};
+
+}  // namespace wp::detect

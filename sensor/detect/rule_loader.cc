@@ -1,0 +1,71 @@
+#include "detect/rule_loader.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace wp::detect {
+
+std::string LoadReport::summary() const {
+  std::string s = "rules: " + std::to_string(loaded) + " loaded, " + std::to_string(skipped) +
+                  " skipped";
+  if (!skipped_by_reason.empty()) {
+    std::vector<std::pair<std::size_t, std::string>> by_count;
+    for (const auto& [reason, n] : skipped_by_reason) by_count.emplace_back(n, reason);
+    std::sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    s += " by reason:";
+    for (const auto& [n, reason] : by_count) s += "\n  " + std::to_string(n) + "  " + reason;
+  }
+  return s;
+}
+
+LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
+                       const ClassificationTable& classes) {
+  LoadedRules out;
+  LoadReport& rep = out.report;
+  const auto t0 = std::chrono::steady_clock::now();
+  RuleParser parser(vars);
+  std::vector<Rule> rules;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> first_seen;
+  for (const std::string& path : files) {
+    ++rep.files;
+    RuleFileResult r = parser.parse_file(path);
+    for (RuleError& e : r.errors) {
+      if (e.line > 0) {
+        ++rep.skipped;
+        ++rep.skipped_by_reason[e.reason];
+      }
+      rep.errors.push_back(std::move(e));
+    }
+    for (Rule& rule : r.rules) {
+      const std::string here = rule.file + ":" + std::to_string(rule.line);
+      auto [it, inserted] = first_seen.emplace(std::make_pair(rule.gid, rule.sid), here);
+      if (!inserted) {
+        ++rep.skipped;
+        ++rep.skipped_by_reason["duplicate sid"];
+        rep.errors.push_back({rule.file, rule.line,
+                              here + ": sid " + std::to_string(rule.sid) +
+                                  ": duplicate sid (first at " + it->second + "); rule skipped",
+                              "duplicate sid"});
+        continue;
+      }
+      rules.push_back(std::move(rule));
+    }
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  rep.parse_seconds = std::chrono::duration<double>(t1 - t0).count();
+  rep.loaded = rules.size();
+  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings);
+  rep.compile_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  if (!built) {
+    out.fatal = built.error().describe();
+    rep.loaded = 0;
+    return out;
+  }
+  out.rules = std::move(built.value());
+  return out;
+}
+
+}  // namespace wp::detect

@@ -1,0 +1,40 @@
+// Rule loading as the sensor, the benchmark and the rule checker do it: parse every rule
+// file, drop duplicate sids across files, compile the survivors into a RuleSet, and count
+// what was skipped and why. Cold path.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detect/classification.h"
+#include "detect/rule_parser.h"
+#include "detect/rule_set.h"
+
+namespace wp::detect {
+
+struct LoadReport {
+  std::size_t files = 0;
+  std::size_t loaded = 0;
+  std::size_t skipped = 0;
+  std::map<std::string, std::size_t> skipped_by_reason;
+  std::vector<RuleError> errors;       // one per skipped rule or unreadable file
+  std::vector<std::string> warnings;   // e.g. unknown classtype
+  double parse_seconds = 0;
+  double compile_seconds = 0;
+
+  // "rules: 3512 loaded, 21315 skipped (12000 buffer 'http.uri' not supported yet, ...)"
+  std::string summary() const;
+};
+
+struct LoadedRules {
+  std::shared_ptr<const RuleSet> rules;  // null when compilation failed
+  LoadReport report;
+  std::string fatal;  // why compilation failed
+};
+
+LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
+                       const ClassificationTable& classes);
+
+}  // namespace wp::detect

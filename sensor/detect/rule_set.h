@@ -1,0 +1,118 @@
+// RuleSet: the immutable compiled form of a set of rules, shared by all workers through
+// std::shared_ptr<const RuleSet> (a reload builds a new one and swaps it in).
+//
+// Prefiltering. A packet only meets the rules that can match it:
+//  - rules with content: each rule's fast pattern (explicit `fast_pattern`, else the longest
+//    positive content) goes into one Hyperscan literal database per group, where a group is
+//    (protocol class: tcp/udp/icmp/other) x (direction: to_server/to_client). `ip` rules
+//    are in every protocol class; rules without a flow direction are in both directions.
+//  - rules without content whose source (else destination) is an explicit address list, the
+//    ET IP-reputation rules, sit in an address index: sorted, disjoint address intervals, each
+//    with the rules whose list covers it; a packet costs one binary search per address.
+//  - the remaining rules without content are checked per group, header first.
+// Candidates are then verified completely (header, contents with their positions, pcre).
+// Built on the cold path; never modified after build().
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "detect/classification.h"
+#include "detect/rule.h"
+
+struct hs_database;
+
+namespace wp::detect {
+
+enum ProtoClass : std::uint8_t { kClassTcp, kClassUdp, kClassIcmp, kClassOther, kProtoClasses };
+
+struct CompiledRule {
+  Rule rule;
+  std::string category;     // classification description (EVE alert.category)
+  int severity = 3;         // priority: rule's `priority`, else the classtype's, else 3
+  std::uint8_t proto_mask = 0;  // bit per ProtoClass
+  int fast_pattern = -1;    // index into rule.payload of the prefilter content, -1 if none
+  std::uint32_t order = 0;  // evaluation/alert order: pass rules first, then by priority
+};
+
+// Intervals of the address space with the rules whose address list covers each interval.
+class AddressIndex {
+ public:
+  void build(const std::vector<std::pair<IpRange, std::uint32_t>>& entries);
+  // Rules whose list contains `a`; valid as long as the index.
+  std::span<const std::uint32_t> lookup(const IpAddress& a) const;
+  std::size_t intervals() const { return starts_.size(); }
+  bool empty() const { return starts_.empty(); }
+
+ private:
+  std::vector<IpAddress> starts_;       // interval i is [starts_[i], starts_[i+1])
+  std::vector<std::uint32_t> offsets_;  // rules of interval i: ids_[offsets_[i]..offsets_[i+1])
+  std::vector<std::uint32_t> ids_;
+};
+
+struct HsDatabaseDeleter {
+  void operator()(hs_database* db) const;
+};
+using HsDatabasePtr = std::unique_ptr<hs_database, HsDatabaseDeleter>;
+
+struct RuleGroup {
+  HsDatabasePtr db;                           // null when the group has no fast patterns
+  std::vector<std::uint32_t> pattern_offsets; // pattern id -> rules in pattern_rules
+  std::vector<std::uint32_t> pattern_rules;
+  std::vector<std::uint32_t> no_content;      // header-checked for every packet of the group
+  std::size_t patterns() const { return pattern_offsets.empty() ? 0 : pattern_offsets.size() - 1; }
+};
+
+struct RuleSetStats {
+  std::size_t rules = 0;
+  std::size_t with_fast_pattern = 0;
+  std::size_t address_indexed = 0;
+  std::size_t no_content = 0;
+  std::size_t patterns = 0;  // distinct fast patterns over all groups
+  double compile_seconds = 0;
+};
+
+class RuleSet {
+ public:
+  // Compiles `rules`. Classtypes are resolved against `classes` (an unknown classtype is a
+  // warning in `warnings`, the rule loads with category "" and severity 3).
+  static Result<std::shared_ptr<const RuleSet>> build(std::vector<Rule> rules,
+                                                      const ClassificationTable& classes,
+                                                      std::vector<std::string>* warnings);
+  ~RuleSet();
+
+  const std::vector<CompiledRule>& rules() const { return rules_; }
+  const RuleGroup& group(ProtoClass pc, bool to_server) const { return groups_[pc][to_server ? 0 : 1]; }
+  const AddressIndex& src_index() const { return src_index_; }
+  const AddressIndex& dst_index() const { return dst_index_; }
+  const RuleSetStats& stats() const { return stats_; }
+  std::size_t max_patterns() const { return max_patterns_; }
+
+ private:
+  RuleSet() = default;
+  std::vector<CompiledRule> rules_;
+  std::array<std::array<RuleGroup, 2>, kProtoClasses> groups_;
+  AddressIndex src_index_;
+  AddressIndex dst_index_;
+  RuleSetStats stats_;
+  std::size_t max_patterns_ = 0;
+};
+
+// The protocol class of a transport protocol number.
+inline ProtoClass proto_class(std::uint8_t proto) {
+  switch (proto) {
+    case 6: return kClassTcp;
+    case 17: return kClassUdp;
+    case 1:
+    case 58: return kClassIcmp;
+    default: return kClassOther;
+  }
+}
+
+}  // namespace wp::detect

@@ -1,0 +1,274 @@
+#include "flow/flow_table.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+namespace wp::flow {
+namespace {
+
+constexpr std::uint64_t kFlowIdMask = (std::uint64_t{1} << 51) - 1;
+
+// Timeout classes: each has its own LRU list, ordered by last packet time.
+enum : std::uint8_t {
+  kTcpNew, kTcpEstablished, kTcpClosed, kUdpNew, kUdpEstablished, kIcmpNew, kIcmpEstablished,
+  kOtherNew, kOtherEstablished,
+};
+
+std::uint64_t mix64(std::uint64_t x) {  // splitmix64 finaliser: a bijection
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+std::uint64_t hash_key(const FlowKey& k) {
+  std::uint64_t words[6];
+  static_assert(sizeof(FlowKey) <= sizeof(words));
+  std::memset(words, 0, sizeof words);
+  std::memcpy(words, &k, sizeof k);
+  std::uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (std::uint64_t w : words) h = mix64(h ^ w) + 0x632be59bd9b4e019ull;
+  return h;
+}
+
+bool is_icmp(std::uint8_t proto) {
+  return proto == decode::kProtoIcmp || proto == decode::kProtoIcmpv6;
+}
+
+}  // namespace
+
+bool Flow::established() const {
+  if (proto == decode::kProtoTcp) {
+    return tcp_state == TcpState::kEstablished || tcp_state == TcpState::kClosing;
+  }
+  return seen_to_server && seen_to_client;
+}
+
+FlowTable::FlowTable(const FlowConfig& config, Counters& counters)
+    : config_(config), counters_(counters) {
+  std::size_t n = std::max<std::uint64_t>(config_.memcap / sizeof(Flow), 16);
+  flows_.resize(n);
+  std::uint32_t hs = std::bit_ceil(std::max<std::uint32_t>(config_.hash_size, 16));
+  buckets_.assign(hs, kNil);
+  bucket_mask_ = hs - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    flows_[i].hash_next = i + 1 < n ? static_cast<std::uint32_t>(i + 1) : kNil;
+  }
+  free_head_ = 0;
+  std::fill(std::begin(lru_head_), std::end(lru_head_), kNil);
+  std::fill(std::begin(lru_tail_), std::end(lru_tail_), kNil);
+  c_total_ = counters_.add("flow.total");
+  c_tcp_ = counters_.add("flow.tcp");
+  c_udp_ = counters_.add("flow.udp");
+  c_icmp_ = counters_.add("flow.icmp");
+  c_other_ = counters_.add("flow.other");
+  c_timeout_ = counters_.add("flow.timeout");
+  c_evicted_ = counters_.add("flow.evicted");
+  c_active_max_ = counters_.add("flow.active_max");
+}
+
+std::uint32_t FlowTable::find(const FlowKey& key, std::uint32_t bucket) const {
+  for (std::uint32_t i = buckets_[bucket]; i != kNil; i = flows_[i].hash_next) {
+    if (flows_[i].key == key) return i;
+  }
+  return kNil;
+}
+
+void FlowTable::lru_unlink(std::uint32_t idx) {
+  Flow& f = flows_[idx];
+  if (f.lru_prev != kNil) flows_[f.lru_prev].lru_next = f.lru_next; else lru_head_[f.lru_class] = f.lru_next;
+  if (f.lru_next != kNil) flows_[f.lru_next].lru_prev = f.lru_prev; else lru_tail_[f.lru_class] = f.lru_prev;
+}
+
+void FlowTable::lru_push_back(std::uint32_t idx, std::uint8_t cls) {
+  Flow& f = flows_[idx];
+  f.lru_class = cls;
+  f.lru_next = kNil;
+  f.lru_prev = lru_tail_[cls];
+  if (lru_tail_[cls] != kNil) flows_[lru_tail_[cls]].lru_next = idx; else lru_head_[cls] = idx;
+  lru_tail_[cls] = idx;
+}
+
+std::uint8_t FlowTable::timeout_class(const Flow& f) const {
+  switch (f.proto) {
+    case decode::kProtoTcp:
+      if (f.tcp_state == TcpState::kClosed) return kTcpClosed;
+      return f.established() ? kTcpEstablished : kTcpNew;
+    case decode::kProtoUdp:
+      return f.established() ? kUdpEstablished : kUdpNew;
+    case decode::kProtoIcmp:
+    case decode::kProtoIcmpv6:
+      return f.established() ? kIcmpEstablished : kIcmpNew;
+    default:
+      return f.established() ? kOtherEstablished : kOtherNew;
+  }
+}
+
+std::uint32_t FlowTable::timeout_of(std::uint8_t cls) const {
+  const FlowTimeouts& t = config_.timeouts;
+  switch (cls) {
+    case kTcpNew: return t.tcp_new;
+    case kTcpEstablished: return t.tcp_established;
+    case kTcpClosed: return t.tcp_closed;
+    case kUdpNew: return t.udp_new;
+    case kUdpEstablished: return t.udp_established;
+    case kIcmpNew: return t.icmp_new;
+    case kIcmpEstablished: return t.icmp_established;
+    case kOtherNew: return t.other_new;
+    default: return t.other_established;
+  }
+}
+
+void FlowTable::release(std::uint32_t idx) {
+  Flow& f = flows_[idx];
+  lru_unlink(idx);
+  std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(f.key)) & bucket_mask_;
+  std::uint32_t* link = &buckets_[bucket];
+  while (*link != idx) link = &flows_[*link].hash_next;
+  *link = f.hash_next;
+  f.in_use = false;
+  f.hash_next = free_head_;
+  free_head_ = idx;
+  --active_;
+}
+
+void FlowTable::expire(const Timestamp& now) {
+  // Packet time advances in whole seconds for expiry purposes; checking once per second
+  // keeps the per-packet cost to one comparison.
+  if (now.sec == last_expiry_sec_) return;
+  last_expiry_sec_ = now.sec;
+  for (std::uint8_t cls = 0; cls < kClasses; ++cls) {
+    const std::int64_t timeout = timeout_of(cls);
+    while (lru_head_[cls] != kNil) {
+      std::uint32_t idx = lru_head_[cls];
+      if (flows_[idx].last_seen.sec + timeout >= now.sec) break;
+      release(idx);
+      counters_.inc(c_timeout_);
+    }
+  }
+}
+
+std::uint32_t FlowTable::allocate(const Timestamp& now) {
+  (void)now;
+  if (free_head_ == kNil) {
+    // Full: evict the least recently seen flow across all classes.
+    std::uint32_t victim = kNil;
+    for (std::uint8_t cls = 0; cls < kClasses; ++cls) {
+      std::uint32_t h = lru_head_[cls];
+      if (h != kNil && (victim == kNil || flows_[h].last_seen < flows_[victim].last_seen)) victim = h;
+    }
+    release(victim);
+    counters_.inc(c_evicted_);
+  }
+  std::uint32_t idx = free_head_;
+  free_head_ = flows_[idx].hash_next;
+  return idx;
+}
+
+void FlowTable::update_tcp_state(Flow& f, const decode::Packet& pkt, bool to_server) {
+  const std::uint8_t fl = pkt.tcp_flags;
+  if (fl & decode::kTcpRst) {
+    f.tcp_state = TcpState::kClosed;
+    return;
+  }
+  switch (f.tcp_state) {
+    case TcpState::kNone:
+      f.tcp_state = (fl & decode::kTcpSyn) && !(fl & decode::kTcpAck) ? TcpState::kSynSent
+                                                                       : TcpState::kMidstream;
+      break;
+    case TcpState::kSynSent:
+      if (!to_server && (fl & decode::kTcpSyn) && (fl & decode::kTcpAck)) f.tcp_state = TcpState::kSynRecv;
+      break;
+    case TcpState::kSynRecv:
+      if (to_server && (fl & decode::kTcpAck) && !(fl & decode::kTcpSyn)) {
+        f.tcp_state = (fl & decode::kTcpFin) ? TcpState::kClosing : TcpState::kEstablished;
+      }
+      break;
+    case TcpState::kEstablished:
+      if (fl & decode::kTcpFin) f.tcp_state = TcpState::kClosing;
+      break;
+    case TcpState::kClosing:
+    case TcpState::kClosed:
+    case TcpState::kMidstream:
+      break;
+  }
+}
+
+FlowRef FlowTable::process(const decode::Packet& pkt) {
+  expire(pkt.ts);
+
+  FlowKey key;
+  const bool src_lower = pkt.src < pkt.dst || (pkt.src == pkt.dst && pkt.sport <= pkt.dport);
+  key.lo_addr = src_lower ? pkt.src : pkt.dst;
+  key.hi_addr = src_lower ? pkt.dst : pkt.src;
+  key.lo_port = src_lower ? pkt.sport : pkt.dport;
+  key.hi_port = src_lower ? pkt.dport : pkt.sport;
+  key.vlan0 = pkt.vlan[0];
+  key.vlan1 = pkt.vlan[1];
+  key.proto = pkt.proto;
+
+  const std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(key)) & bucket_mask_;
+  std::uint32_t idx = find(key, bucket);
+  FlowRef ref;
+  if (idx == kNil) {
+    idx = allocate(pkt.ts);
+    Flow& f = flows_[idx];
+    const std::uint32_t next_free = f.hash_next;
+    (void)next_free;
+    f = Flow{};
+    f.key = key;
+    f.flow_id = mix64(next_id_++) & kFlowIdMask;
+    if (f.flow_id == 0) f.flow_id = 1;
+    f.proto = pkt.proto;
+    f.client_addr = pkt.src;
+    f.client_port = pkt.sport;
+    // A SYN/ACK as the first packet means we saw the server's side first.
+    if (pkt.proto == decode::kProtoTcp && (pkt.tcp_flags & decode::kTcpSyn) &&
+        (pkt.tcp_flags & decode::kTcpAck)) {
+      f.client_addr = pkt.dst;
+      f.client_port = pkt.dport;
+    }
+    f.first_seen = pkt.ts;
+    f.in_use = true;
+    f.hash_next = buckets_[bucket];
+    buckets_[bucket] = idx;
+    f.lru_class = 0;
+    lru_push_back(idx, kTcpNew);
+    ++active_;
+    ref.created = true;
+    counters_.inc(c_total_);
+    if (pkt.proto == decode::kProtoTcp) {
+      counters_.inc(c_tcp_);
+    } else if (pkt.proto == decode::kProtoUdp) {
+      counters_.inc(c_udp_);
+    } else if (is_icmp(pkt.proto)) {
+      counters_.inc(c_icmp_);
+    } else {
+      counters_.inc(c_other_);
+    }
+    if (active_ > counters_.get(c_active_max_)) counters_.set(c_active_max_, active_);
+  }
+  Flow& f = flows_[idx];
+  ref.flow = &f;
+  ref.to_server = pkt.src == f.client_addr && pkt.sport == f.client_port;
+  if (pkt.src == pkt.dst && pkt.sport == pkt.dport) ref.to_server = true;
+  f.last_seen = pkt.ts;
+  if (ref.to_server) {
+    f.seen_to_server = true;
+    ++f.pkts_to_server;
+    f.bytes_to_server += pkt.wirelen;
+  } else {
+    f.seen_to_client = true;
+    ++f.pkts_to_client;
+    f.bytes_to_client += pkt.wirelen;
+  }
+  if (pkt.proto == decode::kProtoTcp) update_tcp_state(f, pkt, ref.to_server);
+  lru_unlink(idx);
+  lru_push_back(idx, timeout_class(f));
+  return ref;
+}
+
+}  // namespace wp::flow

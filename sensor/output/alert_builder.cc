@@ -1,0 +1,76 @@
+#include "output/alert_builder.h"
+
+namespace wp::output {
+
+std::string proto_name(std::uint32_t proto) {
+  switch (proto) {
+    case 1: return "ICMP";
+    case 2: return "IGMP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 41: return "IPv6";
+    case 47: return "GRE";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "IPv6-ICMP";
+    case 103: return "PIM";
+    case 132: return "SCTP";
+    default: return std::to_string(proto);
+  }
+}
+
+AlertBuilder::AlertBuilder(std::shared_ptr<const detect::RuleSet> rules, SensorIdentity identity,
+                           AlertOptions options)
+    : rules_(std::move(rules)), identity_(std::move(identity)), options_(options) {
+  signatures_.resize(rules_->rules().size());
+}
+
+const watchpost::v1::Signature& AlertBuilder::signature(std::uint32_t idx) {
+  auto& slot = signatures_[idx];
+  if (slot) return *slot;
+  const detect::CompiledRule& cr = rules_->rules()[idx];
+  const detect::Rule& r = cr.rule;
+  slot = std::make_unique<watchpost::v1::Signature>();
+  slot->set_action("allowed");
+  slot->set_gid(r.gid);
+  slot->set_signature_id(r.sid);
+  slot->set_rev(r.rev);
+  slot->set_signature(r.msg);
+  slot->set_category(cr.category);
+  slot->set_severity(cr.severity);
+  slot->set_classtype(r.classtype);
+  for (const auto& [key, value] : r.metadata) {
+    (*slot->mutable_metadata())[key].add_values(value);
+  }
+  for (const auto& [system, id] : r.references) slot->add_references(system + "," + id);
+  return *slot;
+}
+
+void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
+                         std::uint32_t rule_index, watchpost::v1::Alert& a) {
+  a.Clear();
+  a.set_timestamp_us(pkt.ts.micros());
+  a.set_site(identity_.site);
+  a.set_sensor_id(identity_.sensor_id);
+  if (!identity_.in_iface.empty()) a.set_in_iface(identity_.in_iface);
+  if (fr.flow != nullptr) a.set_flow_id(fr.flow->flow_id);
+  a.set_pcap_cnt(pkt.number);
+  a.set_src_ip(pkt.src.to_string());
+  a.set_dest_ip(pkt.dst.to_string());
+  a.set_src_port(pkt.sport);
+  a.set_dest_port(pkt.dport);
+  a.set_ip_proto(pkt.proto);
+  a.set_direction(fr.to_server ? watchpost::v1::TO_SERVER : watchpost::v1::TO_CLIENT);
+  *a.mutable_signature() = signature(rule_index);
+  if (options_.payload) a.set_payload(pkt.payload.data(), pkt.payload.size());
+  a.set_stream(false);
+  if (options_.packet) a.set_packet(pkt.frame.data(), pkt.frame.size());
+  a.set_linktype(pkt.linktype);
+  for (int i = 0; i < pkt.vlan_count && i < 2; ++i) a.add_vlan(pkt.vlan[i]);
+  if (pkt.proto == decode::kProtoIcmp || pkt.proto == decode::kProtoIcmpv6) {
+    a.set_icmp_type(pkt.icmp_type);
+    a.set_icmp_code(pkt.icmp_code);
+  }
+}
+
+}  // namespace wp::output

@@ -1,0 +1,50 @@
+// AlertBuilder: turns (packet, flow, rule) into a watchpost.v1.Alert — the one place an alert
+// is built. The EVE writer and the collector stream both render this message. One builder per
+// worker; it caches each rule's Signature message on first use. The Alert it fills is owned by
+// the caller and reused (Clear() keeps its capacity).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "decode/packet.h"
+#include "detect/rule_set.h"
+#include "flow/flow_table.h"
+#include "watchpost/v1/event.pb.h"
+
+namespace wp::output {
+
+struct SensorIdentity {
+  std::string site;
+  std::string sensor_id;
+  std::string in_iface;  // live capture only
+};
+
+struct AlertOptions {
+  bool payload = true;  // eve-log.payload / payload-printable need the payload bytes
+  bool packet = true;   // eve-log.packet
+};
+
+class AlertBuilder {
+ public:
+  AlertBuilder(std::shared_ptr<const detect::RuleSet> rules, SensorIdentity identity,
+               AlertOptions options);
+
+  void build(const decode::Packet& pkt, const flow::FlowRef& flow, std::uint32_t rule_index,
+             watchpost::v1::Alert& out);
+
+ private:
+  const watchpost::v1::Signature& signature(std::uint32_t rule_index);
+
+  std::shared_ptr<const detect::RuleSet> rules_;
+  SensorIdentity identity_;
+  AlertOptions options_;
+  std::vector<std::unique_ptr<watchpost::v1::Signature>> signatures_;
+};
+
+// EVE's "proto" text for an IP protocol number: "TCP", "UDP", "ICMP", "IPv6-ICMP", ... else
+// the number.
+std::string proto_name(std::uint32_t proto);
+
+}  // namespace wp::output
