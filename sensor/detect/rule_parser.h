@@ -50,6 +50,10 @@ class RuleParser {
   RuleFileResult parse_file(const std::string& path);
 
  private:
+  // parse(), also reporting the failure's summary key (RuleError::reason) when non-null.
+  Result<Rule> parse_rule(std::string_view text, std::string_view file, int line,
+                          std::string* reason);
+
   RuleVars vars_;
   // Resolved address/port sets are interned by their expanded text.
   std::map<std::string, std::shared_ptr<const AddressSet>> address_cache_;
