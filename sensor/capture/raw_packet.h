@@ -13,7 +13,7 @@ struct RawPacket {
   const std::uint8_t* data = nullptr;
   std::uint32_t caplen = 0;
   std::uint32_t wirelen = 0;
-  int linktype = 1;          // DLT_* of the source
+  int linktype = 1;          // link type of the source (LINKTYPE_* value; raw IP is 101)
   std::uint64_t number = 0;  // 1-based packet number across all inputs (EVE pcap_cnt)
 };
 

@@ -1,0 +1,115 @@
+#include "common/text.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wp {
+namespace {
+
+TEST(Text, ParsesSizesWithSuricataSuffixes) {
+  struct Case {
+    const char* input;
+    std::optional<std::uint64_t> expected;
+  };
+  const Case cases[] = {
+      {"1024", 1024},
+      {"10b", 10},
+      {"64kb", 64 * 1024},
+      {"64KB", 64 * 1024},
+      {"1kib", 1024},
+      {"1mb", 1024 * 1024},
+      {"1mib", 1024 * 1024},
+      {" 2gb ", 2ull * 1024 * 1024 * 1024},
+      {"3GiB", 3ull * 1024 * 1024 * 1024},
+      {"0", 0},
+      {"", std::nullopt},
+      {"mb", std::nullopt},
+      {"1.5mb", std::nullopt},
+      {"-1", std::nullopt},
+      {"12 apples", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(parse_size(c.input), c.expected) << "input: '" << c.input << "'";
+  }
+}
+
+TEST(Text, ParsesSuricataBooleansCaseInsensitively) {
+  struct Case {
+    const char* input;
+    std::optional<bool> expected;
+  };
+  const Case cases[] = {
+      {"yes", true},    {"YES", true},   {"true", true},    {"on", true},    {"1", true},
+      {" yes ", true},  {"no", false},   {"False", false},  {"off", false},  {"0", false},
+      {"", std::nullopt}, {"maybe", std::nullopt}, {"2", std::nullopt}, {"y", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(parse_bool(c.input), c.expected) << "input: '" << c.input << "'";
+  }
+}
+
+TEST(Text, ParsesDecimalAndHexUnsignedIntegers) {
+  struct Case {
+    const char* input;
+    std::optional<std::uint64_t> expected;
+  };
+  const Case cases[] = {
+      {"0", 0},
+      {"12", 12},
+      {" 7 ", 7},
+      {"0x1F", 31},
+      {"0X10", 16},
+      {"18446744073709551615", 18446744073709551615ull},
+      {"18446744073709551616", std::nullopt},  // overflow
+      {"", std::nullopt},
+      {"0x", std::nullopt},
+      {"12abc", std::nullopt},
+      {"-1", std::nullopt},
+      {"+5", std::nullopt},
+      {"1 2", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(parse_uint(c.input), c.expected) << "input: '" << c.input << "'";
+  }
+}
+
+TEST(Text, ParsesSignedIntegers) {
+  EXPECT_EQ(parse_int("-42"), -42);
+  EXPECT_EQ(parse_int("+42"), 42);
+  EXPECT_EQ(parse_int("9223372036854775807"), 9223372036854775807ll);
+  EXPECT_EQ(parse_int("9223372036854775808"), std::nullopt);
+  EXPECT_EQ(parse_int("--1"), std::nullopt);
+}
+
+TEST(Text, SplitsOnSeparatorTrimmingPartsAndKeepingEmptyOnes) {
+  struct Case {
+    const char* input;
+    char sep;
+    std::vector<std::string> expected;
+  };
+  const Case cases[] = {
+      {"a, b,,c", ',', {"a", "b", "", "c"}},
+      {"", ',', {""}},
+      {"single", ',', {"single"}},
+      {" x ;y ", ';', {"x", "y"}},
+      {"a,", ',', {"a", ""}},
+      {"a b", ' ', {"a", "b"}},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> got;
+    for (std::string_view part : split(c.input, c.sep)) got.emplace_back(part);
+    EXPECT_EQ(got, c.expected) << "input: '" << c.input << "'";
+  }
+}
+
+TEST(Text, TrimsWhitespaceAndLowersCase) {
+  EXPECT_EQ(trim("  \t a b \n"), "a b");
+  EXPECT_EQ(trim("   "), "");
+  EXPECT_EQ(to_lower("HeLLo-1"), "hello-1");
+}
+
+}  // namespace
+}  // namespace wp
