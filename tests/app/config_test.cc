@@ -1,0 +1,124 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/temp_dir.h"
+
+namespace wp::app {
+namespace {
+
+TEST(Config, DefaultsAreSuricatas) {
+  Config c;
+  EXPECT_TRUE(c.checksum_validation);
+  EXPECT_EQ(c.pcap_checksum_checks, ChecksumChecks::kAuto);
+  EXPECT_EQ(c.vars.address_groups.at("HOME_NET"), "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]");
+  EXPECT_EQ(c.vars.port_groups.at("HTTP_PORTS"), "80");
+  EXPECT_TRUE(c.eve.payload);
+  EXPECT_TRUE(c.eve.packet);
+  EXPECT_EQ(c.detect.packet_alert_max, 15u);
+}
+
+TEST(Config, SetOverridesKnownKeys) {
+  Config c;
+  ASSERT_TRUE(apply_set(c, "stream.checksum-validation=no").ok());
+  EXPECT_FALSE(c.checksum_validation);
+  ASSERT_TRUE(apply_set(c, "flow.memcap=64mb").ok());
+  EXPECT_EQ(c.flow.memcap, 64ull * 1024 * 1024);
+  ASSERT_TRUE(apply_set(c, "vars.address-groups.HOME_NET=[10.20.0.0/16]").ok());
+  EXPECT_EQ(c.vars.address_groups.at("HOME_NET"), "[10.20.0.0/16]");
+  ASSERT_TRUE(apply_set(c, "eve-log.payload=off").ok());
+  EXPECT_FALSE(c.eve.payload);
+}
+
+struct BadSet {
+  const char* assignment;
+  const char* message;
+};
+
+class ConfigErrors : public ::testing::TestWithParam<BadSet> {};
+
+TEST_P(ConfigErrors, NameTheKey) {
+  Config c;
+  auto r = apply_set(c, GetParam().assignment);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, ConfigErrors,
+    ::testing::Values(
+        BadSet{"stream.no-such-key=1", "unknown configuration key 'stream.no-such-key'"},
+        BadSet{"stream.checksum-validation=maybe",
+               "invalid value 'maybe' for 'stream.checksum-validation' (expected yes or no)"},
+        BadSet{"flow.memcap=lots", "invalid value 'lots' for 'flow.memcap' (expected a size like 32mb)"},
+        BadSet{"pcap-file.checksum-checks=sometimes",
+               "invalid value 'sometimes' for 'pcap-file.checksum-checks' (expected yes, no or auto)"},
+        BadSet{"novalue", "--set expects KEY=VALUE, got 'novalue'"}));
+
+TEST(Config, YamlUsesSuricataKeyNamesAndWarnsOnUnknownKeys) {
+  wp::testing::TempDir dir;
+  const std::string path = dir.file("watchpost.yaml");
+  std::ofstream(path) << "%YAML 1.1\n---\n"
+                         "vars:\n"
+                         "  address-groups:\n"
+                         "    HOME_NET: \"[10.20.0.0/16]\"\n"
+                         "  port-groups:\n"
+                         "    HTTP_PORTS: \"[80,8080]\"\n"
+                         "default-log-dir: /tmp/wp-logs\n"
+                         "stream:\n"
+                         "  checksum-validation: no\n"
+                         "  bogus-key: 1\n"
+                         "outputs:\n"
+                         "  - eve-log:\n"
+                         "      enabled: yes\n"
+                         "      filename: alerts.json\n"
+                         "      packet: no\n"
+                         "rule-files:\n"
+                         "  - a.rules\n"
+                         "  - b.rules\n";
+  Config c;
+  std::vector<std::string> warnings;
+  auto r = apply_config_file(c, path, warnings);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(c.vars.address_groups.at("HOME_NET"), "[10.20.0.0/16]");
+  EXPECT_EQ(c.vars.port_groups.at("HTTP_PORTS"), "[80,8080]");
+  EXPECT_EQ(c.log_dir, "/tmp/wp-logs");
+  EXPECT_FALSE(c.checksum_validation);
+  EXPECT_EQ(c.eve_file, "alerts.json");
+  EXPECT_FALSE(c.eve.packet);
+  EXPECT_EQ(c.rule_files, (std::vector<std::string>{"a.rules", "b.rules"}));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], path + ":10: unknown key 'stream.bogus-key'; ignored");
+}
+
+TEST(Config, BadValueInYamlNamesFileAndLine) {
+  wp::testing::TempDir dir;
+  const std::string path = dir.file("bad.yaml");
+  std::ofstream(path) << "flow:\n  memcap: plenty\n";
+  Config c;
+  std::vector<std::string> warnings;
+  auto r = apply_config_file(c, path, warnings);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(),
+            path + ":2: invalid value 'plenty' for 'flow.memcap' (expected a size like 32mb)");
+}
+
+TEST(Config, MissingFileIsAnError) {
+  Config c;
+  std::vector<std::string> warnings;
+  auto r = apply_config_file(c, "/nonexistent/watchpost.yaml", warnings);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(), "/nonexistent/watchpost.yaml: cannot read configuration file");
+}
+
+TEST(Config, HelpListsEveryKeyWithItsDefault) {
+  const std::string help = config_help();
+  EXPECT_NE(help.find("stream.checksum-validation (bool, default: yes)"), std::string::npos);
+  EXPECT_NE(help.find("pcap-file.checksum-checks (enum, default: auto)"), std::string::npos);
+  EXPECT_NE(help.find("flow.memcap (size, default: 33554432)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wp::app
