@@ -5,7 +5,9 @@
 // time and peak memory.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -51,7 +53,7 @@ class NullSink final : public wp::output::AlertSink {
 
 int usage() {
   std::fputs(
-      "usage: watchpost-bench -r FILE.pcap --rules FILE [--rules FILE ...] [--set KEY=VALUE ...]\n"
+      "usage: watchpost-bench -r FILE.pcap --rules FILE|DIR [--rules ...] [--set KEY=VALUE ...]\n"
       "                       [--repeat N]\n"
       "Runs the offline pipeline (decode, flow, detect, alert rendering) on the capture held in\n"
       "memory and compares it with Hyperscan alone scanning the same payloads.\n",
@@ -72,7 +74,17 @@ int main(int argc, char** argv) {
     if (a == "-r" && (v = value())) {
       pcaps.push_back(v);
     } else if (a == "--rules" && (v = value())) {
-      config.rule_files.push_back(v);
+      // A directory means every *.rules file in it, in name order.
+      if (std::filesystem::is_directory(v)) {
+        std::vector<std::string> files;
+        for (const auto& e : std::filesystem::directory_iterator(v)) {
+          if (e.path().extension() == ".rules") files.push_back(e.path().string());
+        }
+        std::sort(files.begin(), files.end());
+        config.rule_files.insert(config.rule_files.end(), files.begin(), files.end());
+      } else {
+        config.rule_files.push_back(v);
+      }
     } else if (a == "--set" && (v = value())) {
       auto r = wp::app::apply_set(config, v);
       if (!r) {
