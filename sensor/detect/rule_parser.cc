@@ -581,10 +581,13 @@ class VarExpander {
       if (std::find(stack_.begin(), stack_.end(), name) != stack_.end()) {
         return invalid(kind_, "variable '$" + name + "' refers to itself");
       }
+      // A variable that is the whole text needs no brackets: "$EXTERNAL_NET" and
+      // "!$HOME_NET" then expand to the same text and share one set.
+      bool whole = i == 0 && end == text.size();
       stack_.push_back(name);
-      out.push_back('[');
+      if (!whole) out.push_back('[');
       if (auto f = expand(it->second, out)) return f;
-      out.push_back(']');
+      if (!whole) out.push_back(']');
       stack_.pop_back();
       i = end - 1;
     }
