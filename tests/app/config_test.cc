@@ -90,7 +90,7 @@ TEST(Config, YamlUsesSuricataKeyNamesAndWarnsOnUnknownKeys) {
   EXPECT_FALSE(c.eve.packet);
   EXPECT_EQ(c.rule_files, (std::vector<std::string>{"a.rules", "b.rules"}));
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0], path + ":10: unknown key 'stream.bogus-key'; ignored");
+  EXPECT_EQ(warnings[0], path + ":11: unknown key 'stream.bogus-key'; ignored");
 }
 
 TEST(Config, BadValueInYamlNamesFileAndLine) {
