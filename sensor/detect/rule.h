@@ -115,6 +115,24 @@ inline constexpr std::uint8_t kFragBitM = 0x1;  // more fragments
 inline constexpr std::uint8_t kFragBitD = 0x2;  // don't fragment
 inline constexpr std::uint8_t kFragBitR = 0x4;  // reserved
 
+// threshold: / detection_filter: (and threshold.config event_filter lines).
+struct ThresholdSpec {
+  enum class Type : std::uint8_t { kLimit, kThreshold, kBoth, kDetectionFilter };
+  enum class Track : std::uint8_t { kBySrc, kByDst, kByRule, kByBoth };
+  Type type = Type::kLimit;
+  Track track = Track::kBySrc;
+  std::uint32_t count = 1;
+  std::uint32_t seconds = 60;
+};
+
+// flowbits: one operation, e.g. "set,ET.foo" or "isset,a|b" (any) / "isset,a&b" (all).
+struct FlowbitsOp {
+  enum class Cmd : std::uint8_t { kSet, kIsSet, kIsNotSet, kUnset, kToggle };
+  Cmd cmd = Cmd::kSet;
+  std::vector<std::string> names;
+  bool any = false;  // names joined with '|': any of them (isset/isnotset); '&' or one: all
+};
+
 struct Rule {
   // Header
   Action action = Action::kAlert;
@@ -159,7 +177,10 @@ struct Rule {
   std::uint16_t ipopts = 0;  // decode::Ipv4Option bit the packet must carry (0: no check)
   bool sameip = false;
   FlowMatch flow;
-  bool noalert = false;
+  bool noalert = false;             // also set by flowbits:noalert
+  std::optional<ThresholdSpec> threshold;         // threshold:
+  std::optional<ThresholdSpec> detection_filter;  // detection_filter: (type kDetectionFilter)
+  std::vector<FlowbitsOp> flowbits;               // in rule order
 
   // Where it came from
   std::string file;
