@@ -243,8 +243,8 @@ TEST(BundledRules, ScanProbesAlertOncePerProbedPort) {
     EXPECT_EQ(a["proto"], "TCP");
     ports.insert(a["dest_port"].get<int>());
   }
-  EXPECT_EQ(ports, (std::multiset<int>{21, 22, 23, 25, 53, 80, 110, 143, 443, 445, 3306, 3389,
-                                       8080, 8443}));
+  EXPECT_EQ(ports, (std::multiset<int>{21, 22, 23, 25, 53, 80, 110, 143, 443, 445, 3306, 3389, 8080,
+                                       8443}));
 }
 
 TEST(BundledRules, DetectsAttacksOverIpv6AndInsideVlanTags) {

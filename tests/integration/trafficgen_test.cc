@@ -163,8 +163,8 @@ TEST(Trafficgen, UnwritableOutputExitsOneNamingTheFile) {
   const std::string out = dir.file("no/such/dir/demo.pcap");
   const auto r = run_program({kTrafficgen, "demo", out}, dir.path().string());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "watchpost-trafficgen: cannot create '" + out +
-                       "': No such file or directory\n");
+  EXPECT_EQ(r.err,
+            "watchpost-trafficgen: cannot create '" + out + "': No such file or directory\n");
 }
 
 }  // namespace
