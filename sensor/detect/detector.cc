@@ -57,6 +57,38 @@ bool bits_match(const BitsMatch& m, std::uint8_t value) {
   return false;
 }
 
+bool flow_has_bit(const flow::Flow& f, std::uint16_t id) {
+  for (int i = 0; i < f.flowbit_count; ++i) {
+    if (f.flowbits[i] == id) return true;
+  }
+  return false;
+}
+
+void flow_unset_bit(flow::Flow& f, std::uint16_t id) {
+  for (int i = 0; i < f.flowbit_count; ++i) {
+    if (f.flowbits[i] == id) {
+      f.flowbits[i] = f.flowbits[--f.flowbit_count];
+      return;
+    }
+  }
+}
+
+// isset / isnotset: with '|' any name satisfies, otherwise all must.
+bool flowbits_hold(const CompiledFlowbits& fb, const flow::Flow* f) {
+  const bool want_set = fb.cmd == FlowbitsOp::Cmd::kIsSet;
+  auto holds = [&](std::uint16_t id) { return (f != nullptr && flow_has_bit(*f, id)) == want_set; };
+  if (fb.any) {
+    for (std::uint16_t id : fb.ids) {
+      if (holds(id)) return true;
+    }
+    return false;
+  }
+  for (std::uint16_t id : fb.ids) {
+    if (!holds(id)) return false;
+  }
+  return true;
+}
+
 int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
   auto* out = static_cast<std::pair<std::uint32_t*, std::size_t>*>(ctx);
   out->first[out->second++] = id;  // SINGLEMATCH: each pattern at most once per scan
@@ -198,6 +230,8 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   c_pass_ = counters_.add("detect.pass");
   c_alert_overflow_ = counters_.add("detect.alert_queue_overflow");
   c_recursion_ = counters_.add("detect.recursion_limit");
+  c_thresholded_ = counters_.add("detect.thresholded");
+  c_flowbits_full_ = counters_.add("detect.flowbits_full");
 }
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
@@ -244,6 +278,9 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (r.icode && (!icmp || !r.icode->matches(pkt.icmp_code))) return false;
   if (r.icmp_id && (!icmp || !pkt.icmp_has_id_seq || !r.icmp_id->matches(pkt.icmp_id))) return false;
   if (r.icmp_seq && (!icmp || !pkt.icmp_has_id_seq || !r.icmp_seq->matches(pkt.icmp_seq))) return false;
+  for (const CompiledFlowbits& fb : cr.flowbit_checks) {
+    if (!flowbits_hold(fb, f)) return false;
+  }
   if (r.payload.empty()) return true;
   s_->budget = kRecursionLimit;
   InspectCtx cx{pkt.payload.data(), pkt.payload.size(), &r.payload, s_->md, s_->mctx, &s_->budget};
@@ -261,6 +298,23 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   if (!verify(cr, pkt, fr)) return;
   counters_.inc(c_verified_);
   matches_.push_back(idx);
+  if (fr.flow == nullptr) return;
+  flow::Flow& f = *fr.flow;
+  for (const CompiledFlowbits& fb : cr.flowbit_actions) {
+    for (std::uint16_t id : fb.ids) {
+      const bool has = flow_has_bit(f, id);
+      const bool want = fb.cmd == FlowbitsOp::Cmd::kSet || (fb.cmd == FlowbitsOp::Cmd::kToggle && !has);
+      if (want && !has) {
+        if (f.flowbit_count == flow::Flow::kMaxFlowbits) {
+          counters_.inc(c_flowbits_full_);
+          continue;
+        }
+        f.flowbits[f.flowbit_count++] = id;
+      } else if (!want && has) {
+        flow_unset_bit(f, id);
+      }
+    }
+  }
 }
 
 std::size_t Detector::prefilter_only(const decode::Packet& pkt, const flow::FlowRef& fr) {
@@ -309,7 +363,15 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
   std::size_t out = 0;
   for (std::uint32_t idx : matches_) {
     hits_[idx]++;
-    if (rules[idx].rule.noalert) continue;
+    const Rule& rule = rules[idx].rule;
+    if (rule.noalert) continue;
+    const ThresholdSpec* spec = rule.detection_filter ? &*rule.detection_filter
+                                : rule.threshold      ? &*rule.threshold
+                                                      : nullptr;
+    if (spec != nullptr && !thresholds_.allow(*spec, idx, pkt.src, pkt.dst, pkt.ts.sec)) {
+      counters_.inc(c_thresholded_);
+      continue;
+    }
     if (out == config_.packet_alert_max) {
       counters_.inc(c_alert_overflow_);
       continue;

@@ -11,6 +11,7 @@
 #include "common/counters.h"
 #include "decode/packet.h"
 #include "detect/rule_set.h"
+#include "detect/threshold.h"
 #include "flow/flow_table.h"
 
 struct hs_scratch;
@@ -56,9 +57,11 @@ class Detector {
   std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> matches_;
   std::vector<std::uint64_t> hits_;
+  ThresholdTable thresholds_;
 
   Counters& counters_;
-  CounterId c_candidates_, c_verified_, c_alerts_, c_pass_, c_alert_overflow_, c_recursion_;
+  CounterId c_candidates_, c_verified_, c_alerts_, c_pass_, c_alert_overflow_, c_recursion_,
+      c_thresholded_, c_flowbits_full_;
 };
 
 }  // namespace wp::detect

@@ -175,6 +175,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->rules_.reserve(rules.size());
+  std::unordered_map<std::string, std::size_t> flowbit_ids;
   for (Rule& r : rules) {
     CompiledRule cr;
     cr.rule = std::move(r);
@@ -191,6 +192,16 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     if (cr.rule.priority) cr.severity = *cr.rule.priority;
     cr.proto_mask = proto_mask_of(cr.rule.proto);
     cr.fast_pattern = choose_fast_pattern(cr.rule);
+    for (const FlowbitsOp& op : cr.rule.flowbits) {
+      CompiledFlowbits cf{op.cmd, op.any, {}};
+      for (const std::string& name : op.names) {
+        auto [it, inserted] = flowbit_ids.emplace(name, flowbit_ids.size());
+        if (inserted) set->flowbit_names_.push_back(name);
+        cf.ids.push_back(static_cast<std::uint16_t>(it->second));
+      }
+      const bool check = op.cmd == FlowbitsOp::Cmd::kIsSet || op.cmd == FlowbitsOp::Cmd::kIsNotSet;
+      (check ? cr.flowbit_checks : cr.flowbit_actions).push_back(std::move(cf));
+    }
     set->rules_.push_back(std::move(cr));
   }
   // Evaluation order: pass first, then drop, reject, alert; within an action by severity

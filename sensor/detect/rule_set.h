@@ -32,6 +32,13 @@ namespace wp::detect {
 
 enum ProtoClass : std::uint8_t { kClassTcp, kClassUdp, kClassIcmp, kClassOther, kProtoClasses };
 
+// A flowbits operation with names resolved to ids.
+struct CompiledFlowbits {
+  FlowbitsOp::Cmd cmd;
+  bool any;
+  std::vector<std::uint16_t> ids;
+};
+
 struct CompiledRule {
   Rule rule;
   std::string category;     // classification description (EVE alert.category)
@@ -39,6 +46,8 @@ struct CompiledRule {
   std::uint8_t proto_mask = 0;  // bit per ProtoClass
   int fast_pattern = -1;    // index into rule.payload of the prefilter content, -1 if none
   std::uint32_t order = 0;  // evaluation/alert order: pass rules first, then by priority
+  std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
+  std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
 };
 
 // Intervals of the address space with the rules whose address list covers each interval.
@@ -93,6 +102,8 @@ class RuleSet {
   const AddressIndex& dst_index() const { return dst_index_; }
   const RuleSetStats& stats() const { return stats_; }
   std::size_t max_patterns() const { return max_patterns_; }
+  // Name of flowbit `id`.
+  const std::string& flowbit_name(std::uint16_t id) const { return flowbit_names_[id]; }
 
  private:
   RuleSet() = default;
@@ -102,6 +113,7 @@ class RuleSet {
   AddressIndex dst_index_;
   RuleSetStats stats_;
   std::size_t max_patterns_ = 0;
+  std::vector<std::string> flowbit_names_;
 };
 
 // The protocol class of a transport protocol number.

@@ -72,6 +72,11 @@ struct Flow {
   std::uint64_t bytes_to_server = 0;
   std::uint64_t bytes_to_client = 0;
 
+  // flowbits set on this flow (ids assigned by the rule set); owned by detect.
+  static constexpr int kMaxFlowbits = 12;
+  std::uint16_t flowbits[kMaxFlowbits] = {};
+  std::uint8_t flowbit_count = 0;
+
   // A TCP session whose handshake was seen, or a UDP/ICMP/other flow with packets both ways.
   bool established() const;
 

@@ -1,0 +1,91 @@
+#include "detect/threshold.h"
+
+#include <bit>
+#include <cstring>
+
+namespace wp::detect {
+namespace {
+
+constexpr int kMaxProbe = 64;
+
+std::uint64_t hash_entry(std::uint32_t rule, const IpAddress& a, const IpAddress& b) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ rule;
+  auto mix = [&h](std::uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+  };
+  mix(a.hi());
+  mix(a.lo());
+  mix(b.hi());
+  mix(b.lo());
+  return h;
+}
+
+}  // namespace
+
+ThresholdTable::ThresholdTable(std::size_t capacity) {
+  capacity = std::bit_ceil(std::max<std::size_t>(capacity, 64));
+  entries_.resize(capacity);
+  mask_ = capacity - 1;
+}
+
+bool ThresholdTable::allow(const ThresholdSpec& spec, std::uint32_t rule, const IpAddress& src,
+                           const IpAddress& dst, std::int64_t now) {
+  IpAddress a, b;  // the tracked key; unused parts stay zero
+  switch (spec.track) {
+    case ThresholdSpec::Track::kBySrc: a = src; break;
+    case ThresholdSpec::Track::kByDst: a = dst; break;
+    case ThresholdSpec::Track::kByRule: break;
+    case ThresholdSpec::Track::kByBoth: a = src; b = dst; break;
+  }
+  const std::size_t start = hash_entry(rule, a, b) & mask_;
+  Entry* found = nullptr;
+  Entry* reusable = nullptr;
+  for (int i = 0; i < kMaxProbe; ++i) {
+    Entry& e = entries_[(start + i) & mask_];
+    if (!e.used) {
+      if (reusable == nullptr) reusable = &e;
+      break;
+    }
+    if (e.rule == rule && e.a == a && e.b == b) {
+      found = &e;
+      break;
+    }
+    if (reusable == nullptr && e.expires < now) reusable = &e;
+  }
+  if (found == nullptr) {
+    if (reusable == nullptr) {
+      ++full_;
+      return true;
+    }
+    // A reused slot may belong to another key in this probe chain; the chain stays intact
+    // because slots are never emptied, only overwritten.
+    found = reusable;
+    *found = Entry{a, b, now, now + spec.seconds, rule, 0, true};
+  }
+  Entry& e = *found;
+  if (now >= e.expires) {  // the window elapsed: start a new one
+    e.window_start = now;
+    e.expires = now + spec.seconds;
+    e.count = 0;
+  }
+  ++e.count;
+  switch (spec.type) {
+    case ThresholdSpec::Type::kLimit:
+      return e.count <= spec.count;
+    case ThresholdSpec::Type::kThreshold:
+      if (e.count >= spec.count) {
+        e.count = 0;
+        return true;
+      }
+      return false;
+    case ThresholdSpec::Type::kBoth:
+      return e.count == spec.count;
+    case ThresholdSpec::Type::kDetectionFilter:
+      return e.count > spec.count;
+  }
+  return true;
+}
+
+}  // namespace wp::detect
