@@ -30,6 +30,10 @@ struct RuleError {
   int line = 0;
   std::string message;  // "FILE:LINE: ..." ready to print
   std::string reason;   // short key for the load summary, e.g. "unsupported keyword 'http.uri'"
+  // The rule is well-formed but uses something recognised and not supported yet (an
+  // app-layer protocol or buffer, or a keyword such as flowbits): what
+  // `watchpost-rulecheck --allow-unsupported` turns into a warning.
+  bool not_supported = false;
 };
 
 struct RuleFileResult {
@@ -50,9 +54,9 @@ class RuleParser {
   RuleFileResult parse_file(const std::string& path);
 
  private:
-  // parse(), also reporting the failure's summary key (RuleError::reason) when non-null.
+  // parse(); on failure also fills `detail` (reason and not_supported) when non-null.
   Result<Rule> parse_rule(std::string_view text, std::string_view file, int line,
-                          std::string* reason);
+                          RuleError* detail);
 
   RuleVars vars_;
   // Resolved address/port sets are interned by their expanded text.

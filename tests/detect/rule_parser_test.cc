@@ -393,11 +393,11 @@ TEST(RuleParser, ParsesTcpFlags) {
 }
 
 TEST(RuleParser, ParsesFragbitsAndIpopts) {
-  Rule r = parse_options("fragbits:M+D; ipopts:lsrr; ipopts:rr; sid:1;");
+  Rule r = parse_options("fragbits:M+D; ipopts:lsrr; sid:1;");
   ASSERT_TRUE(r.fragbits.has_value());
   EXPECT_EQ(r.fragbits->bits, kFragBitM | kFragBitD);
   EXPECT_EQ(r.fragbits->mod, BitsMatch::Mod::kPlus);
-  EXPECT_EQ(r.ipopts, decode::kIpoptLsrr | decode::kIpoptRr);
+  EXPECT_EQ(r.ipopts, decode::kIpoptLsrr);
   EXPECT_EQ(parse_options("ipopts:any; sid:1;").ipopts, decode::kIpoptAny);
 }
 
@@ -711,6 +711,8 @@ std::vector<Rejected> rejected_cases() {
       {h + "(ipopts:xyz; sid:15;)",
        "local.rules:3: sid 15: invalid ipopts: unknown option 'xyz'; rule skipped",
        "invalid ipopts"},
+      {h + "(ipopts:rr; ipopts:ts; sid:15;)",
+       "local.rules:3: sid 15: invalid ipopts: given twice; rule skipped", "invalid ipopts"},
       {h + "(sameip:1; sid:15;)",
        "local.rules:3: sid 15: invalid sameip: takes no value; rule skipped", "invalid sameip"},
   };
@@ -765,6 +767,9 @@ TEST(RuleParser, ParseFileReportsTheSummaryReasonOfEachRejectedRule) {
   ASSERT_EQ(r.errors.size(), cases.size());
   for (std::size_t i = 0; i < cases.size(); ++i) {
     EXPECT_EQ(r.errors[i].reason, cases[i].reason) << cases[i].rule;
+    bool not_supported = cases[i].reason.find("not supported yet") != std::string::npos ||
+                         cases[i].reason.rfind("unsupported keyword", 0) == 0;
+    EXPECT_EQ(r.errors[i].not_supported, not_supported) << cases[i].rule;
     EXPECT_EQ(r.errors[i].line, static_cast<int>(i + 1));
   }
 }
