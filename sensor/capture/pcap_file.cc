@@ -40,8 +40,8 @@ Result<std::unique_ptr<PcapFileSource>> PcapFileSource::open(
   std::unique_ptr<PcapFileSource> source(new PcapFileSource());
   for (const std::string& path : paths) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    PcapHandle h(pcap_open_offline_with_tstamp_precision(path.c_str(),
-                                                         PCAP_TSTAMP_PRECISION_MICRO, errbuf));
+    PcapHandle h(
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf));
     if (!h) {
       return make_error("cannot read capture file: " + strip_path(errbuf, path), path);
     }

@@ -25,7 +25,8 @@ Frame sample_frame(std::uint16_t sport, std::string_view payload = "hello") {
 
 void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 void le32(std::vector<std::uint8_t>& b, std::uint32_t v) {
@@ -101,8 +102,8 @@ TEST(PcapFileSource, ReadsFilesInOrderNumberingPacketsFromOneAcrossFiles) {
   for (std::uint64_t n = 1; n <= 5; ++n) {
     ASSERT_EQ(source->next(pkt), ReadStatus::kPacket) << "packet " << n;
     EXPECT_EQ(pkt.number, n);
-    const Frame expected = sample_frame(static_cast<std::uint16_t>(999 + n),
-                                        n == 5 ? "longer payload" : "hello");
+    const Frame expected =
+        sample_frame(static_cast<std::uint16_t>(999 + n), n == 5 ? "longer payload" : "hello");
     ASSERT_EQ(pkt.caplen, expected.size());
     EXPECT_EQ(pkt.wirelen, expected.size());
     EXPECT_EQ(Frame(pkt.data, pkt.data + pkt.caplen), expected);
@@ -220,13 +221,18 @@ TEST(PcapFileSource, ReportsUnopenableFilesByNameBeforeReadingAnything) {
   };
   const std::vector<Case> cases = {
       {"missing.pcap", {}, "cannot read capture file: No such file or directory"},
-      {"garbage.pcap", {'n', 'o', 't', ' ', 'a', ' ', 'p', 'c', 'a', 'p', '!', '!'},
+      {"garbage.pcap",
+       {'n', 'o', 't', ' ', 'a', ' ', 'p', 'c', 'a', 'p', '!', '!'},
        "cannot read capture file: unknown file format"},
-      {"empty.pcap", {}, "cannot read capture file: truncated dump file; tried to read 4 file "
-                         "header bytes, only got 0"},
-      {"short.pcap", {0xd4, 0xc3, 0xb2, 0xa1, 2, 0}, "cannot read capture file: truncated dump "
-                                                     "file; tried to read 24 file header bytes, "
-                                                     "only got 2"},
+      {"empty.pcap",
+       {},
+       "cannot read capture file: truncated dump file; tried to read 4 file "
+       "header bytes, only got 0"},
+      {"short.pcap",
+       {0xd4, 0xc3, 0xb2, 0xa1, 2, 0},
+       "cannot read capture file: truncated dump "
+       "file; tried to read 24 file header bytes, "
+       "only got 2"},
   };
   for (const Case& c : cases) {
     const std::string path = dir.file(c.name);

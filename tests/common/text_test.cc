@@ -42,9 +42,10 @@ TEST(Text, ParsesSuricataBooleansCaseInsensitively) {
     std::optional<bool> expected;
   };
   const Case cases[] = {
-      {"yes", true},    {"YES", true},   {"true", true},    {"on", true},    {"1", true},
-      {" yes ", true},  {"no", false},   {"False", false},  {"off", false},  {"0", false},
-      {"", std::nullopt}, {"maybe", std::nullopt}, {"2", std::nullopt}, {"y", std::nullopt},
+      {"yes", true},       {"YES", true},       {"true", true},     {"on", true},
+      {"1", true},         {" yes ", true},     {"no", false},      {"False", false},
+      {"off", false},      {"0", false},        {"", std::nullopt}, {"maybe", std::nullopt},
+      {"2", std::nullopt}, {"y", std::nullopt},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(parse_bool(c.input), c.expected) << "input: '" << c.input << "'";
@@ -90,6 +91,7 @@ TEST(Text, SplitsOnSeparatorTrimmingPartsAndKeepingEmptyOnes) {
     char sep;
     std::vector<std::string> expected;
   };
+  // clang-format off
   const Case cases[] = {
       {"a, b,,c", ',', {"a", "b", "", "c"}},
       {"", ',', {""}},
@@ -98,6 +100,7 @@ TEST(Text, SplitsOnSeparatorTrimmingPartsAndKeepingEmptyOnes) {
       {"a,", ',', {"a", ""}},
       {"a b", ' ', {"a", "b"}},
   };
+  // clang-format on
   for (const Case& c : cases) {
     std::vector<std::string> got;
     for (std::string_view part : split(c.input, c.sep)) got.emplace_back(part);

@@ -37,7 +37,8 @@ void append(Frame& f, const std::uint8_t* p, std::size_t n) { f.insert(f.end(), 
 
 // RFC 1071, written independently of the decoder's so the two check each other.
 std::uint32_t sum16(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) {
-  for (std::size_t i = 0; i + 1 < n; i += 2) sum += static_cast<std::uint32_t>((p[i] << 8) | p[i + 1]);
+  for (std::size_t i = 0; i + 1 < n; i += 2)
+    sum += static_cast<std::uint32_t>((p[i] << 8) | p[i + 1]);
   if (n % 2 == 1) sum += static_cast<std::uint32_t>(p[n - 1] << 8);
   return sum;
 }
@@ -55,7 +56,8 @@ std::uint32_t pseudo_sum(const IpAddress& src, const IpAddress& dst, std::uint8_
     sum = sum16(src.bytes.data(), 16, sum);
     sum = sum16(dst.bytes.data(), 16, sum);
   }
-  return sum + proto + static_cast<std::uint32_t>(len >> 16) + static_cast<std::uint32_t>(len & 0xffff);
+  return sum + proto + static_cast<std::uint32_t>(len >> 16) +
+         static_cast<std::uint32_t>(len & 0xffff);
 }
 
 // A corrupted checksum must never be equivalent to the right one in one's complement
@@ -178,9 +180,9 @@ Frame udp_packet(const IpAddress& src, const IpAddress& dst, std::uint16_t sport
   return finish(src, dst, kUdp, std::move(l4), 6, opt, ethernet);
 }
 
-Frame icmp_packet(const IpAddress& src, const IpAddress& dst, std::uint8_t type,
-                  std::uint8_t code, std::uint16_t id, std::uint16_t seq,
-                  std::string_view payload, const L4Options& opt, bool ethernet) {
+Frame icmp_packet(const IpAddress& src, const IpAddress& dst, std::uint8_t type, std::uint8_t code,
+                  std::uint16_t id, std::uint16_t seq, std::string_view payload,
+                  const L4Options& opt, bool ethernet) {
   Frame l4;
   l4.push_back(type);
   l4.push_back(code);

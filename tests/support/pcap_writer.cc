@@ -18,8 +18,7 @@ void put16(std::FILE* f, std::uint16_t v) {
   std::fwrite(b, 1, 2, f);
 }
 
-void record_header(std::FILE* f, const Timestamp& ts, std::uint32_t caplen,
-                   std::uint32_t wirelen) {
+void record_header(std::FILE* f, const Timestamp& ts, std::uint32_t caplen, std::uint32_t wirelen) {
   put32(f, static_cast<std::uint32_t>(ts.sec));
   put32(f, ts.usec);
   put32(f, caplen);

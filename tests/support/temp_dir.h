@@ -13,8 +13,8 @@ class TempDir {
  public:
   TempDir() {
     const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                       "/watchpost-test-XXXXXX";
+    std::string tmpl =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/watchpost-test-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) {
       std::perror("TempDir: mkdtemp");
       std::abort();
