@@ -41,11 +41,7 @@ struct Harness {
   std::unique_ptr<Detector> detector;
 };
 
-struct TestPacket {
-  std::string payload;
-  decode::Packet pkt;
-};
-
+// The packet's payload view points into `payload`, which must outlive it.
 decode::Packet tcp_packet(const std::string& payload, const char* src = "203.0.113.5",
                           std::uint16_t sport = 40000, const char* dst = "10.0.0.2",
                           std::uint16_t dport = 80) {
@@ -105,8 +101,10 @@ INSTANTIATE_TEST_SUITE_P(
         ContentCase{"content:\"a\"; content:\"b\"; within:1;", "a--ab", true},
         ContentCase{"content:\"evil\"; content:!\"good\";", "evil only", true},
         ContentCase{"content:\"evil\"; content:!\"good\";", "evil and good", false},
-        ContentCase{"content:\"evil\"; content:!\"good\"; distance:0; within:5;", "evil good", false},
-        ContentCase{"content:\"evil\"; content:!\"good\"; distance:0; within:5;", "evil....good", true},
+        ContentCase{"content:\"evil\"; content:!\"good\"; distance:0; within:5;", "evil good",
+                    false},
+        ContentCase{"content:\"evil\"; content:!\"good\"; distance:0; within:5;", "evil....good",
+                    true},
         ContentCase{"content:\"GET\"; startswith;", "GET /", true},
         ContentCase{"content:\"GET\"; startswith;", " GET /", false},
         ContentCase{"content:\"end\"; endswith;", "the end", true},
@@ -126,8 +124,7 @@ INSTANTIATE_TEST_SUITE_P(
         ContentCase{"content:\"abcdef\"; fast_pattern:2,3;", "xxcdexx", false},
         ContentCase{"dsize:>5; content:\"a\";", "aaaaaa", true},
         ContentCase{"dsize:>5; content:\"a\";", "aaaaa", false},
-        ContentCase{"dsize:2<>4;", "abc", true},
-        ContentCase{"dsize:2<>4;", "ab", false}));
+        ContentCase{"dsize:2<>4;", "abc", true}, ContentCase{"dsize:2<>4;", "ab", false}));
 
 TEST(Detector, RulesWithoutContentMatchOnHeaderConditions) {
   Harness h({"alert tcp any any -> any any (msg:\"syn\"; flags:S; sid:10;)",
@@ -155,7 +152,8 @@ TEST(Detector, BidirectionalRuleMatchesEitherOrientation) {
 
 TEST(Detector, AddressListRulesAreFoundThroughTheIndex) {
   std::string list = "[";
-  for (int i = 1; i <= 250; ++i) list += (i > 1 ? "," : "") + std::string("198.51.100.") + std::to_string(i);
+  for (int i = 1; i <= 250; ++i)
+    list += (i > 1 ? "," : "") + std::string("198.51.100.") + std::to_string(i);
   list += ",192.0.2.0/24]";
   Harness h({"alert ip " + list + " any -> $HOME_NET any (msg:\"rep\"; sid:30;)",
              "alert ip $HOME_NET any -> [203.0.113.77] any (msg:\"rep out\"; sid:31;)"});
@@ -176,7 +174,8 @@ TEST(Detector, FlowDirectionFollowsTheFlowNotThePort) {
 }
 
 TEST(Detector, EstablishedNeedsAnEstablishedFlow) {
-  Harness h({"alert tcp any any -> any any (msg:\"est\"; flow:established; content:\"x\"; sid:42;)"});
+  Harness h(
+      {"alert tcp any any -> any any (msg:\"est\"; flow:established; content:\"x\"; sid:42;)"});
   flow::Flow f;
   f.proto = decode::kProtoTcp;
   f.tcp_state = flow::TcpState::kMidstream;
@@ -214,8 +213,10 @@ TEST(Detector, AlertsComeInPriorityOrderAndAreCappedPerPacket) {
 
 TEST(Detector, SharedFastPatternReachesEveryRule) {
   Harness h({"alert tcp any any -> any any (msg:\"a\"; content:\"GET \"; content:\"/a\"; sid:60;)",
-             "alert tcp any any -> any any (msg:\"b\"; content:\"GET \"; fast_pattern; content:\"/b\"; sid:61;)",
-             "alert tcp any any -> any any (msg:\"c\"; content:\"GET \"; fast_pattern; content:\"/bb\"; sid:62;)"});
+             "alert tcp any any -> any any (msg:\"b\"; content:\"GET \"; fast_pattern; "
+             "content:\"/b\"; sid:61;)",
+             "alert tcp any any -> any any (msg:\"c\"; content:\"GET \"; fast_pattern; "
+             "content:\"/bb\"; sid:62;)"});
   EXPECT_EQ(h.sids(tcp_packet("GET /bb")), (Sids{61, 62}));
   EXPECT_EQ(h.sids(tcp_packet("GET /a")), Sids{60});
 }
@@ -234,14 +235,16 @@ TEST(Detector, IcmpRulesMatchTypeAndCode) {
 TEST(Detector, UdpRuleDoesNotSeeTcp) {
   Harness h({"alert udp any any -> any any (msg:\"u\"; content:\"x\"; sid:80;)"});
   EXPECT_EQ(h.sids(tcp_packet("x")), Sids{});
-  decode::Packet p = tcp_packet("x");
+  const std::string payload = "x";  // outlives the packet view
+  decode::Packet p = tcp_packet(payload);
   p.proto = decode::kProtoUdp;
   EXPECT_EQ(h.sids(p), Sids{80});
 }
 
 TEST(Detector, PathologicalBacktrackingIsBounded) {
-  Harness h({"alert tcp any any -> any any (msg:\"bt\"; content:\"a\"; content:\"a\"; distance:0; "
-             "content:\"a\"; distance:0; content:\"b\"; distance:0; within:1; sid:90;)"});
+  Harness h(
+      {"alert tcp any any -> any any (msg:\"bt\"; content:\"a\"; content:\"a\"; distance:0; "
+       "content:\"a\"; distance:0; content:\"b\"; distance:0; within:1; sid:90;)"});
   std::string many(2000, 'a');
   EXPECT_EQ(h.sids(tcp_packet(many)), Sids{});
   EXPECT_GE(h.counters.get("detect.recursion_limit"), 1u);

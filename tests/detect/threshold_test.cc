@@ -1,0 +1,81 @@
+#include "detect/threshold.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace wp::detect {
+namespace {
+
+using Type = ThresholdSpec::Type;
+using Track = ThresholdSpec::Track;
+
+// Which of the matches at the given times (seconds) may alert.
+std::vector<bool> run(ThresholdSpec spec, const std::vector<std::int64_t>& times,
+                      const char* src = "192.0.2.1") {
+  ThresholdTable t(1024);
+  std::vector<bool> out;
+  for (std::int64_t now : times) {
+    out.push_back(t.allow(spec, 7, *IpAddress::parse(src), *IpAddress::parse("10.0.0.1"), now));
+  }
+  return out;
+}
+
+TEST(ThresholdTable, LimitAlertsOnTheFirstCountMatchesPerWindow) {
+  ThresholdSpec s{Type::kLimit, Track::kBySrc, 2, 60};
+  EXPECT_EQ(run(s, {0, 1, 2, 59, 60, 61, 62}),
+            (std::vector<bool>{true, true, false, false, true, true, false}));
+}
+
+TEST(ThresholdTable, ThresholdAlertsOnEveryCountthMatch) {
+  ThresholdSpec s{Type::kThreshold, Track::kBySrc, 3, 60};
+  EXPECT_EQ(run(s, {0, 1, 2, 3, 4, 5}),
+            (std::vector<bool>{false, false, true, false, false, true}));
+}
+
+TEST(ThresholdTable, BothAlertsOncePerWindowWhenCountIsReached) {
+  ThresholdSpec s{Type::kBoth, Track::kBySrc, 2, 60};
+  EXPECT_EQ(run(s, {0, 1, 2, 3, 60, 61}),
+            (std::vector<bool>{false, true, false, false, false, true}));
+}
+
+TEST(ThresholdTable, DetectionFilterAlertsOnceTheRateIsExceeded) {
+  ThresholdSpec s{Type::kDetectionFilter, Track::kBySrc, 2, 10};
+  EXPECT_EQ(run(s, {0, 1, 2, 3, 20}), (std::vector<bool>{false, false, true, true, false}));
+}
+
+TEST(ThresholdTable, TracksEachSourceSeparately) {
+  ThresholdSpec s{Type::kLimit, Track::kBySrc, 1, 60};
+  ThresholdTable t(1024);
+  const IpAddress dst = *IpAddress::parse("10.0.0.1");
+  EXPECT_TRUE(t.allow(s, 1, *IpAddress::parse("192.0.2.1"), dst, 0));
+  EXPECT_TRUE(t.allow(s, 1, *IpAddress::parse("192.0.2.2"), dst, 0));
+  EXPECT_FALSE(t.allow(s, 1, *IpAddress::parse("192.0.2.1"), dst, 1));
+  // Another rule has its own state.
+  EXPECT_TRUE(t.allow(s, 2, *IpAddress::parse("192.0.2.1"), dst, 1));
+}
+
+TEST(ThresholdTable, ByRuleIgnoresAddresses) {
+  ThresholdSpec s{Type::kLimit, Track::kByRule, 1, 60};
+  ThresholdTable t(1024);
+  const IpAddress dst = *IpAddress::parse("10.0.0.1");
+  EXPECT_TRUE(t.allow(s, 1, *IpAddress::parse("192.0.2.1"), dst, 0));
+  EXPECT_FALSE(t.allow(s, 1, *IpAddress::parse("192.0.2.2"), dst, 0));
+}
+
+TEST(ThresholdTable, FullTableAllowsAndCounts) {
+  ThresholdSpec s{Type::kLimit, Track::kBySrc, 1, 3600};
+  ThresholdTable t(64);
+  const IpAddress dst = *IpAddress::parse("10.0.0.1");
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_TRUE(t.allow(s, 1, IpAddress::v4(0xC0000200u + static_cast<std::uint32_t>(i)), dst, 0));
+  }
+  EXPECT_TRUE(t.allow(s, 1, IpAddress::v4(0xC0000300u), dst, 0));
+  EXPECT_EQ(t.full(), 1u);
+  // Once the windows expired, slots are reused.
+  EXPECT_TRUE(t.allow(s, 1, IpAddress::v4(0xC0000301u), dst, 4000));
+  EXPECT_EQ(t.full(), 1u);
+}
+
+}  // namespace
+}  // namespace wp::detect
