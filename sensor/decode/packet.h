@@ -17,7 +17,7 @@ namespace wp::decode {
 enum class LinkType : int {
   kNull = 0,        // BSD loopback, host-order 4-byte family
   kEthernet = 1,
-  kRaw = 101,       // raw IPv4/IPv6 (DLT_RAW on Linux)
+  kRaw = 101,       // raw IPv4/IPv6 (LINKTYPE_RAW; libpcap's DLT_RAW, 12, is accepted too)
   kLoop = 108,      // OpenBSD loopback, network-order family
   kLinuxSll = 113,
   kIpv4 = 228,
@@ -75,7 +75,7 @@ struct Packet {
   std::uint8_t ttl = 0;          // IPv4 TTL / IPv6 hop limit
   std::uint8_t tos = 0;          // IPv4 TOS / IPv6 traffic class
   std::uint16_t ip_id = 0;       // IPv4 identification (IPv6: fragment id low 16 bits)
-  std::uint16_t ip_total_len = 0;
+  std::uint16_t ip_total_len = 0; // IPv4 total length; IPv6 40 + payload length (max 65535)
   bool frag_df = false;          // IPv4 don't-fragment
   bool frag_mf = false;          // more fragments (of the original fragment, if reassembled)
   bool frag_rb = false;          // IPv4 reserved bit
