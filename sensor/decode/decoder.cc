@@ -621,7 +621,12 @@ DecodeStatus Decoder::Impl::tcp(Packet& p, Bytes seg, std::size_t claimed, bool 
   p.tcp_flags = h[13];
   p.tcp_window = load_be16(h + 14);
   p.payload = seg.subspan(hlen);
-  if (!tcp_options(p, seg.subspan(20, hlen - 20))) return malformed(c.tcp_opt_invalid);
+  // A bad option is an anomaly, but receivers (Linux among them) ignore it and deliver the
+  // data, so the packet is still inspected: dropping it would be an evasion.
+  if (!tcp_options(p, seg.subspan(20, hlen - 20))) {
+    counters.inc(c.tcp_opt_invalid);
+    counters.inc(c.invalid);
+  }
   check_transport(p, seg, short_data, c.tcp_truncated, c.tcp_invalid_checksum);
   return DecodeStatus::kOk;
 }
