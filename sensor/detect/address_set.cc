@@ -124,11 +124,12 @@ bool AddressSet::parse_cidr(const std::string& text, IpRange& out) {
 }
 
 bool AddressSet::contains(const IpAddress& a) const {
-  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), a,
-                             [](const IpAddress& v, const IpRange& r) { return v < r.lo; });
+  const IpKey k = a.key();
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), k,
+                             [](IpKey v, const IpRange& r) { return v < r.lo.key(); });
   if (it == ranges_.begin()) return false;
   --it;
-  return a <= it->hi;
+  return k <= it->hi.key();
 }
 
 bool AddressSet::is_any() const {

@@ -147,6 +147,9 @@ enum class Kw : std::uint8_t {
   kWindow,
   kIpopts,
   kNoalert,
+  kFlowbits,
+  kThreshold,
+  kDetectionFilter,
   kBuffer,      // an app-layer (or header) buffer: recognised, not supported yet
   kUnsupported  // recognised, not supported yet
 };
@@ -191,7 +194,10 @@ constexpr std::pair<std::string_view, Kw> kSupportedKeywords[] = {
     {"ack", Kw::kAck},
     {"window", Kw::kWindow},
     {"ipopts", Kw::kIpopts},
-    {"noalert", Kw::kNoalert}};
+    {"noalert", Kw::kNoalert},
+    {"flowbits", Kw::kFlowbits},
+    {"threshold", Kw::kThreshold},
+    {"detection_filter", Kw::kDetectionFilter}};
 
 // Sticky buffers and content modifiers of app-layer (and packet-header) buffers, in
 // Suricata's dotted names and the legacy underscore names Snort 2.9 rules use.
@@ -238,156 +244,155 @@ constexpr std::string_view kBufferKeywords[] = {
     "ipv4.hdr", "ipv6.hdr", "tcp.hdr", "udp.hdr", "icmpv4.hdr", "icmpv6.hdr"};
 
 // Recognised keywords this release does not evaluate yet.
-constexpr std::string_view kUnsupportedKeywords[] = {"flowbits",
-                                                     "flowint",
-                                                     "flowvar",
-                                                     "pktvar",
-                                                     "xbits",
-                                                     "hostbits",
-                                                     "threshold",
-                                                     "detection_filter",
-                                                     "event_filter",
-                                                     "byte_test",
-                                                     "byte_jump",
-                                                     "byte_extract",
-                                                     "byte_math",
-                                                     "base64_decode",
-                                                     "bsize",
-                                                     "urilen",
-                                                     "app-layer-event",
-                                                     "app-layer-protocol",
-                                                     "app-layer-state",
-                                                     "stream_size",
-                                                     "stream-event",
-                                                     "decode-event",
-                                                     "engine-event",
-                                                     "tag",
-                                                     "target",
-                                                     "lua",
-                                                     "luajit",
-                                                     "asn1",
-                                                     "ssl_version",
-                                                     "ssl_state",
-                                                     "tls.version",
-                                                     "tls_cert_notbefore",
-                                                     "tls_cert_notafter",
-                                                     "tls_cert_expired",
-                                                     "tls_cert_valid",
-                                                     "tls.store",
-                                                     "tls_store",
-                                                     "dns.opcode",
-                                                     "dns.rrtype",
-                                                     "ssh.protoversion",
-                                                     "ssh_protoversion",
-                                                     "ssh.softwareversion",
-                                                     "ssh_softwareversion",
-                                                     "http2.frametype",
-                                                     "http2.errorcode",
-                                                     "http2.priority",
-                                                     "http2.window",
-                                                     "http2.size_update",
-                                                     "http2.settings",
-                                                     "dcerpc.iface",
-                                                     "dce_iface",
-                                                     "dcerpc.opnum",
-                                                     "dce_opnum",
-                                                     "krb5_msg_type",
-                                                     "krb5_err_code",
-                                                     "krb5.weak_encryption",
-                                                     "snmp.version",
-                                                     "snmp.pdu_type",
-                                                     "modbus",
-                                                     "dnp3_func",
-                                                     "dnp3_ind",
-                                                     "dnp3_obj",
-                                                     "enip_command",
-                                                     "cip_service",
-                                                     "ftpbounce",
-                                                     "ftpdata_command",
-                                                     "filename",
-                                                     "fileext",
-                                                     "filemagic",
-                                                     "filemd5",
-                                                     "filesha1",
-                                                     "filesha256",
-                                                     "filesize",
-                                                     "filestore",
-                                                     "iprep",
-                                                     "geoip",
-                                                     "dataset",
-                                                     "datarep",
-                                                     "to_lowercase",
-                                                     "to_uppercase",
-                                                     "dotprefix",
-                                                     "strip_whitespace",
-                                                     "compress_whitespace",
-                                                     "to_md5",
-                                                     "to_sha1",
-                                                     "to_sha256",
-                                                     "pcrexform",
-                                                     "url_decode",
-                                                     "xor",
-                                                     "header_lowercase",
-                                                     "strip_pseudo_headers",
-                                                     "from_base64",
-                                                     "requires",
-                                                     "config",
-                                                     "replace",
-                                                     "prefilter",
-                                                     "bypass",
-                                                     "tcp.mss",
-                                                     "tcp.flags",
-                                                     "icmpv6.mtu",
-                                                     "l3_proto",
-                                                     "ipv4-csum",
-                                                     "tcpv4-csum",
-                                                     "tcpv6-csum",
-                                                     "udpv4-csum",
-                                                     "udpv6-csum",
-                                                     "icmpv4-csum",
-                                                     "icmpv6-csum",
-                                                     "flow.age",
-                                                     "flow.pkts",
-                                                     "flow.bytes",
-                                                     "entropy",
-                                                     "rpc",
-                                                     "nfs_procedure",
-                                                     "nfs.version",
-                                                     "template",
-                                                     "template2",
-                                                     "react",
-                                                     "resp",
-                                                     "session",
-                                                     "logto",
-                                                     "activate",
-                                                     "dynamic",
-                                                     "activated_by",
-                                                     "count",
-                                                     "cvs",
-                                                     "sip_method",
-                                                     "sip_stat_code",
-                                                     "http_encode",
-                                                     "ssl.version",
-                                                     "ttl.hdr",
-                                                     "ike.exchtype",
-                                                     "ike.spi.initiator",
-                                                     "ike.spi.responder",
-                                                     "ike.chosen_sa_attribute",
-                                                     "ike.key_exchange_payload_length",
-                                                     "ike.nonce_payload_length",
-                                                     "mqtt.type",
-                                                     "mqtt.flags",
-                                                     "mqtt.qos",
-                                                     "mqtt.protocol_version",
-                                                     "mqtt.reason_code",
-                                                     "rfb.secresult",
-                                                     "rfb.sectype",
-                                                     "smb.version",
-                                                     "sip.method.raw",
-                                                     "quic.version",
-                                                     "http.response_header.names",
-                                                     "ja4",
-                                                     "ike.vendor_id"};
+constexpr std::string_view kUnsupportedKeywords[] = {
+    // Flow and host state, byte math, app-layer keywords, transforms, files, ...
+    "flowint",
+    "flowvar",
+    "pktvar",
+    "xbits",
+    "hostbits",
+    "event_filter",
+    "byte_test",
+    "byte_jump",
+    "byte_extract",
+    "byte_math",
+    "base64_decode",
+    "bsize",
+    "urilen",
+    "app-layer-event",
+    "app-layer-protocol",
+    "app-layer-state",
+    "stream_size",
+    "stream-event",
+    "decode-event",
+    "engine-event",
+    "tag",
+    "target",
+    "lua",
+    "luajit",
+    "asn1",
+    "ssl_version",
+    "ssl_state",
+    "tls.version",
+    "tls_cert_notbefore",
+    "tls_cert_notafter",
+    "tls_cert_expired",
+    "tls_cert_valid",
+    "tls.store",
+    "tls_store",
+    "dns.opcode",
+    "dns.rrtype",
+    "ssh.protoversion",
+    "ssh_protoversion",
+    "ssh.softwareversion",
+    "ssh_softwareversion",
+    "http2.frametype",
+    "http2.errorcode",
+    "http2.priority",
+    "http2.window",
+    "http2.size_update",
+    "http2.settings",
+    "dcerpc.iface",
+    "dce_iface",
+    "dcerpc.opnum",
+    "dce_opnum",
+    "krb5_msg_type",
+    "krb5_err_code",
+    "krb5.weak_encryption",
+    "snmp.version",
+    "snmp.pdu_type",
+    "modbus",
+    "dnp3_func",
+    "dnp3_ind",
+    "dnp3_obj",
+    "enip_command",
+    "cip_service",
+    "ftpbounce",
+    "ftpdata_command",
+    "filename",
+    "fileext",
+    "filemagic",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "filesize",
+    "filestore",
+    "iprep",
+    "geoip",
+    "dataset",
+    "datarep",
+    "to_lowercase",
+    "to_uppercase",
+    "dotprefix",
+    "strip_whitespace",
+    "compress_whitespace",
+    "to_md5",
+    "to_sha1",
+    "to_sha256",
+    "pcrexform",
+    "url_decode",
+    "xor",
+    "header_lowercase",
+    "strip_pseudo_headers",
+    "from_base64",
+    "requires",
+    "config",
+    "replace",
+    "prefilter",
+    "bypass",
+    "tcp.mss",
+    "tcp.flags",
+    "icmpv6.mtu",
+    "l3_proto",
+    "ipv4-csum",
+    "tcpv4-csum",
+    "tcpv6-csum",
+    "udpv4-csum",
+    "udpv6-csum",
+    "icmpv4-csum",
+    "icmpv6-csum",
+    "flow.age",
+    "flow.pkts",
+    "flow.bytes",
+    "entropy",
+    "rpc",
+    "nfs_procedure",
+    "nfs.version",
+    "template",
+    "template2",
+    "react",
+    "resp",
+    "session",
+    "logto",
+    "activate",
+    "dynamic",
+    "activated_by",
+    "count",
+    "cvs",
+    "sip_method",
+    "sip_stat_code",
+    "http_encode",
+    "ssl.version",
+    "ttl.hdr",
+    "ike.exchtype",
+    "ike.spi.initiator",
+    "ike.spi.responder",
+    "ike.chosen_sa_attribute",
+    "ike.key_exchange_payload_length",
+    "ike.nonce_payload_length",
+    "mqtt.type",
+    "mqtt.flags",
+    "mqtt.qos",
+    "mqtt.protocol_version",
+    "mqtt.reason_code",
+    "rfb.secresult",
+    "rfb.sectype",
+    "smb.version",
+    "sip.method.raw",
+    "quic.version",
+    "http.response_header.names",
+    "ja4",
+    "ike.vendor_id"};
 
 const std::unordered_map<std::string_view, Kw>& keyword_table() {
   static const auto* table = [] {
@@ -901,6 +906,9 @@ class OptionBuilder {
   std::optional<Failure> parse_flow(std::string_view value);
   std::optional<Failure> parse_bits(std::string_view name, std::string_view value, BitsMatch& out);
   std::optional<Failure> parse_ip_proto(std::string_view value);
+  std::optional<Failure> parse_flowbits(std::string_view value);
+  std::optional<Failure> parse_threshold(std::string_view name, std::string_view value,
+                                         std::optional<ThresholdSpec>& out);
 
   Rule& rule_;
   bool have_sid_ = false;
@@ -1100,6 +1108,14 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
     case Kw::kNoalert:
       rule_.noalert = true;
       return std::nullopt;
+    case Kw::kFlowbits:
+      return parse_flowbits(v);
+    case Kw::kThreshold:
+      if (rule_.detection_filter) return invalid(name, "cannot be combined with detection_filter");
+      return parse_threshold(name, v, rule_.threshold);
+    case Kw::kDetectionFilter:
+      if (rule_.threshold) return invalid(name, "cannot be combined with threshold");
+      return parse_threshold(name, v, rule_.detection_filter);
     case Kw::kBuffer:
     case Kw::kUnsupported:
       break;
@@ -1442,6 +1458,115 @@ std::optional<Failure> OptionBuilder::parse_ip_proto(std::string_view value) {
     c.a = it->number;
   }
   rule_.ip_proto = c;
+  return std::nullopt;
+}
+
+std::optional<Failure> OptionBuilder::parse_flowbits(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  std::string cmd = to_lower(parts[0]);
+  if (cmd == "noalert") {
+    if (parts.size() != 1) return invalid("flowbits", "'noalert' takes no name");
+    rule_.noalert = true;
+    return std::nullopt;
+  }
+  FlowbitsOp op;
+  if (cmd == "set") {
+    op.cmd = FlowbitsOp::Cmd::kSet;
+  } else if (cmd == "isset") {
+    op.cmd = FlowbitsOp::Cmd::kIsSet;
+  } else if (cmd == "isnotset") {
+    op.cmd = FlowbitsOp::Cmd::kIsNotSet;
+  } else if (cmd == "unset") {
+    op.cmd = FlowbitsOp::Cmd::kUnset;
+  } else if (cmd == "toggle") {
+    op.cmd = FlowbitsOp::Cmd::kToggle;
+  } else {
+    return invalid("flowbits", "unknown command " + quoted(parts[0]));
+  }
+  if (parts.size() != 2 || parts[1].empty()) {
+    return invalid("flowbits", quoted(cmd) + " needs one name (or names joined by | or &)");
+  }
+  std::string_view names = parts[1];
+  bool any = names.find('|') != std::string_view::npos;
+  bool all = names.find('&') != std::string_view::npos;
+  if (any && all) return invalid("flowbits", "cannot mix '|' and '&' in " + quoted(names));
+  if (any && op.cmd != FlowbitsOp::Cmd::kIsSet && op.cmd != FlowbitsOp::Cmd::kIsNotSet) {
+    return invalid("flowbits", "'|' (any of) is only for isset and isnotset");
+  }
+  op.any = any;
+  for (std::string_view n : split(names, any ? '|' : '&')) {
+    bool good = !n.empty() && std::none_of(n.begin(), n.end(), [](char c) { return is_space(c); });
+    if (!good) return invalid("flowbits", "invalid name in " + quoted(names));
+    op.names.emplace_back(n);
+  }
+  rule_.flowbits.push_back(std::move(op));
+  return std::nullopt;
+}
+
+// threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both, count N,
+// seconds N (any order). detection_filter: the same without type.
+std::optional<Failure> OptionBuilder::parse_threshold(std::string_view name, std::string_view value,
+                                                      std::optional<ThresholdSpec>& out) {
+  if (out) return invalid(name, "given twice");
+  bool filter = name == "detection_filter";
+  ThresholdSpec spec;
+  if (filter) spec.type = ThresholdSpec::Type::kDetectionFilter;
+  bool have_type = false;
+  bool have_track = false;
+  bool have_count = false;
+  bool have_seconds = false;
+  for (std::string_view item : split(value, ',')) {
+    std::size_t space = item.find_first_of(" \t");
+    std::string key = to_lower(item.substr(0, space));
+    std::string_view arg = space == std::string_view::npos ? "" : trim(item.substr(space));
+    bool* seen = nullptr;
+    if (key == "type" && !filter) {
+      seen = &have_type;
+      std::string t = to_lower(arg);
+      if (t == "limit") {
+        spec.type = ThresholdSpec::Type::kLimit;
+      } else if (t == "threshold") {
+        spec.type = ThresholdSpec::Type::kThreshold;
+      } else if (t == "both") {
+        spec.type = ThresholdSpec::Type::kBoth;
+      } else {
+        return invalid(name, "unknown type " + quoted(arg));
+      }
+    } else if (key == "track") {
+      seen = &have_track;
+      std::string t = to_lower(arg);
+      if (t == "by_src") {
+        spec.track = ThresholdSpec::Track::kBySrc;
+      } else if (t == "by_dst") {
+        spec.track = ThresholdSpec::Track::kByDst;
+      } else if (t == "by_rule") {
+        spec.track = ThresholdSpec::Track::kByRule;
+      } else if (t == "by_both") {
+        spec.track = ThresholdSpec::Track::kByBoth;
+      } else if (t == "by_flow") {
+        return not_supported(std::string(name) + " track 'by_flow' not supported yet");
+      } else {
+        return invalid(name, "unknown track " + quoted(arg));
+      }
+    } else if (key == "count" || key == "seconds") {
+      seen = key == "count" ? &have_count : &have_seconds;
+      auto n = parse_decimal(arg, std::numeric_limits<std::uint32_t>::max());
+      if (!n || *n == 0)
+        return invalid(name, key + " " + quoted(arg) + " is not a positive number");
+      (key == "count" ? spec.count : spec.seconds) = static_cast<std::uint32_t>(*n);
+    } else {
+      return invalid(name, "unknown option " + quoted(item));
+    }
+    if (*seen) return invalid(name, quoted(key) + " given twice");
+    *seen = true;
+  }
+  const char* missing = !have_type && !filter ? "type"
+                        : !have_track         ? "track"
+                        : !have_count         ? "count"
+                        : !have_seconds       ? "seconds"
+                                              : nullptr;
+  if (missing != nullptr) return invalid(name, std::string("missing '") + missing + "'");
+  out = spec;
   return std::nullopt;
 }
 

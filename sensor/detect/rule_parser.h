@@ -29,9 +29,9 @@ struct RuleError {
   std::string file;
   int line = 0;
   std::string message;  // "FILE:LINE: ..." ready to print
-  std::string reason;   // short key for the load summary, e.g. "unsupported keyword 'http.uri'"
+  std::string reason;   // short key for the load summary, e.g. "buffer 'http.uri' not supported yet"
   // The rule is well-formed but uses something recognised and not supported yet (an
-  // app-layer protocol or buffer, or a keyword such as flowbits): what
+  // app-layer protocol or buffer, or a keyword such as byte_test): what
   // `watchpost-rulecheck --allow-unsupported` turns into a warning.
   bool not_supported = false;
 };

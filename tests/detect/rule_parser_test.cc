@@ -441,6 +441,63 @@ TEST(RuleParser, ParsesNumericComparisons) {
   }
 }
 
+TEST(RuleParser, ParsesFlowbits) {
+  Rule r = parse_options(
+      "flowbits:set,ET.foo; flowbits:isset,a|b; flowbits: isnotset , c&d; flowbits:unset,e; "
+      "flowbits:toggle,f; flowbits:noalert; sid:1;");
+  ASSERT_EQ(r.flowbits.size(), 5u);
+  using Cmd = FlowbitsOp::Cmd;
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(r.flowbits[0].cmd, Cmd::kSet);
+  EXPECT_EQ(r.flowbits[0].names, Names{"ET.foo"});
+  EXPECT_EQ(r.flowbits[1].cmd, Cmd::kIsSet);
+  EXPECT_EQ(r.flowbits[1].names, (Names{"a", "b"}));
+  EXPECT_TRUE(r.flowbits[1].any);
+  EXPECT_EQ(r.flowbits[2].cmd, Cmd::kIsNotSet);
+  EXPECT_EQ(r.flowbits[2].names, (Names{"c", "d"}));
+  EXPECT_FALSE(r.flowbits[2].any);
+  EXPECT_EQ(r.flowbits[3].cmd, Cmd::kUnset);
+  EXPECT_EQ(r.flowbits[4].cmd, Cmd::kToggle);
+  EXPECT_TRUE(r.noalert);
+}
+
+TEST(RuleParser, ParsesThresholdAndDetectionFilterInAnyOrder) {
+  using Type = ThresholdSpec::Type;
+  using Track = ThresholdSpec::Track;
+  struct Case {
+    const char* option;
+    Type type;
+    Track track;
+    std::uint32_t count;
+    std::uint32_t seconds;
+  };
+  for (const Case& c : {
+           Case{"threshold: type limit, track by_src, seconds 60, count 1", Type::kLimit,
+                Track::kBySrc, 1, 60},
+           Case{"threshold:type both,count 5,seconds 120,track by_dst", Type::kBoth, Track::kByDst,
+                5, 120},
+           Case{"threshold:type threshold, track by_rule, count 10, seconds 3600", Type::kThreshold,
+                Track::kByRule, 10, 3600},
+           Case{"threshold:type limit, track by_both, count 1, seconds 1", Type::kLimit,
+                Track::kByBoth, 1, 1},
+       }) {
+    Rule r = parse_options(std::string(c.option) + "; sid:1;");
+    ASSERT_TRUE(r.threshold.has_value()) << c.option;
+    EXPECT_EQ(r.threshold->type, c.type) << c.option;
+    EXPECT_EQ(r.threshold->track, c.track) << c.option;
+    EXPECT_EQ(r.threshold->count, c.count) << c.option;
+    EXPECT_EQ(r.threshold->seconds, c.seconds) << c.option;
+    EXPECT_FALSE(r.detection_filter.has_value());
+  }
+  Rule f = parse_options("detection_filter:track by_dst, count 30, seconds 60; sid:1;");
+  ASSERT_TRUE(f.detection_filter.has_value());
+  EXPECT_EQ(f.detection_filter->type, Type::kDetectionFilter);
+  EXPECT_EQ(f.detection_filter->track, Track::kByDst);
+  EXPECT_EQ(f.detection_filter->count, 30u);
+  EXPECT_EQ(f.detection_filter->seconds, 60u);
+  EXPECT_FALSE(f.threshold.has_value());
+}
+
 TEST(RuleParser, ParsesFlagKeywords) {
   Rule r = parse_options("sameip; noalert; pkt_data; sid:1;");
   EXPECT_TRUE(r.sameip);
@@ -464,12 +521,15 @@ std::vector<Rejected> rejected_cases() {
        "unknown keyword 'foo'"},
       {h + "(msg:\"x\"; foo:bar;)", "local.rules:3: unknown keyword 'foo'; rule skipped",
        "unknown keyword 'foo'"},
-      {h + "(content:\"a\"; flowbits:set,x; sid:1000005;)",
-       "local.rules:3: sid 1000005: unsupported keyword 'flowbits'; rule skipped",
-       "unsupported keyword 'flowbits'"},
-      {h + "(threshold:type limit, track by_src, count 1, seconds 60; sid:7;)",
-       "local.rules:3: sid 7: unsupported keyword 'threshold'; rule skipped",
-       "unsupported keyword 'threshold'"},
+      {h + "(content:\"a\"; flowint:n,+,1; sid:1000005;)",
+       "local.rules:3: sid 1000005: unsupported keyword 'flowint'; rule skipped",
+       "unsupported keyword 'flowint'"},
+      {h + "(content:\"a\"; byte_test:2,>,10,0; sid:7;)",
+       "local.rules:3: sid 7: unsupported keyword 'byte_test'; rule skipped",
+       "unsupported keyword 'byte_test'"},
+      {h + "(threshold:type limit, track by_flow, count 1, seconds 60; sid:7;)",
+       "local.rules:3: sid 7: threshold track 'by_flow' not supported yet; rule skipped",
+       "threshold track 'by_flow' not supported yet"},
       {h + "(http.uri; content:\"/x\"; sid:8;)",
        "local.rules:3: sid 8: buffer 'http.uri' not supported yet; rule skipped",
        "buffer 'http.uri' not supported yet"},
@@ -713,6 +773,47 @@ std::vector<Rejected> rejected_cases() {
        "invalid ipopts"},
       {h + "(ipopts:rr; ipopts:ts; sid:15;)",
        "local.rules:3: sid 15: invalid ipopts: given twice; rule skipped", "invalid ipopts"},
+      // flowbits, threshold, detection_filter
+      {h + "(flowbits:flip,a; sid:16;)",
+       "local.rules:3: sid 16: invalid flowbits: unknown command 'flip'; rule skipped",
+       "invalid flowbits"},
+      {h + "(flowbits:set; sid:16;)",
+       "local.rules:3: sid 16: invalid flowbits: 'set' needs one name (or names joined by | or &); "
+       "rule skipped",
+       "invalid flowbits"},
+      {h + "(flowbits:set,a|b; sid:16;)",
+       "local.rules:3: sid 16: invalid flowbits: '|' (any of) is only for isset and isnotset; rule "
+       "skipped",
+       "invalid flowbits"},
+      {h + "(flowbits:isset,a|b&c; sid:16;)",
+       "local.rules:3: sid 16: invalid flowbits: cannot mix '|' and '&' in 'a|b&c'; rule skipped",
+       "invalid flowbits"},
+      {h + "(flowbits:noalert,x; sid:16;)",
+       "local.rules:3: sid 16: invalid flowbits: 'noalert' takes no name; rule skipped",
+       "invalid flowbits"},
+      {h + "(threshold:type limit, track by_src, count 1; sid:17;)",
+       "local.rules:3: sid 17: invalid threshold: missing 'seconds'; rule skipped",
+       "invalid threshold"},
+      {h + "(threshold:type often, track by_src, count 1, seconds 60; sid:17;)",
+       "local.rules:3: sid 17: invalid threshold: unknown type 'often'; rule skipped",
+       "invalid threshold"},
+      {h + "(threshold:type limit, track by_host, count 1, seconds 60; sid:17;)",
+       "local.rules:3: sid 17: invalid threshold: unknown track 'by_host'; rule skipped",
+       "invalid threshold"},
+      {h + "(threshold:type limit, track by_src, count 0, seconds 60; sid:17;)",
+       "local.rules:3: sid 17: invalid threshold: count '0' is not a positive number; rule skipped",
+       "invalid threshold"},
+      {h + "(threshold:type limit, track by_src, count 1, count 2, seconds 60; sid:17;)",
+       "local.rules:3: sid 17: invalid threshold: 'count' given twice; rule skipped",
+       "invalid threshold"},
+      {h + "(detection_filter:type limit, track by_src, count 1, seconds 60; sid:17;)",
+       "local.rules:3: sid 17: invalid detection_filter: unknown option 'type limit'; rule skipped",
+       "invalid detection_filter"},
+      {h + "(threshold:type limit, track by_src, count 1, seconds 60; detection_filter:track "
+           "by_src, count 5, seconds 60; sid:17;)",
+       "local.rules:3: sid 17: invalid detection_filter: cannot be combined with threshold; rule "
+       "skipped",
+       "invalid detection_filter"},
       {h + "(sameip:1; sid:15;)",
        "local.rules:3: sid 15: invalid sameip: takes no value; rule skipped", "invalid sameip"},
   };
