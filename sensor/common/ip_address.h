@@ -11,6 +11,9 @@
 
 namespace wp {
 
+// A 128-bit unsigned number (GCC/Clang extension) for address arithmetic and ordering.
+__extension__ typedef unsigned __int128 IpKey;
+
 struct IpAddress {
   std::array<std::uint8_t, 16> bytes{};
 
@@ -44,6 +47,14 @@ struct IpAddress {
   std::uint32_t v4_host_order() const {
     return (std::uint32_t{bytes[12]} << 24) | (std::uint32_t{bytes[13]} << 16) |
            (std::uint32_t{bytes[14]} << 8) | bytes[15];
+  }
+  // The address as one 128-bit number (network order = numeric order): one comparison
+  // instead of a memcmp in range lookups.
+  IpKey key() const {
+    std::uint64_t h, l;
+    std::memcpy(&h, bytes.data(), 8);
+    std::memcpy(&l, bytes.data() + 8, 8);
+    return (static_cast<IpKey>(__builtin_bswap64(h)) << 64) | __builtin_bswap64(l);
   }
   // The address as two big-endian 64-bit halves, for ordered range lookups.
   std::uint64_t hi() const;

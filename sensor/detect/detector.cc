@@ -180,7 +180,9 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
     auto* code = static_cast<pcre2_code*>(p->code.get());
     std::size_t from = p->relative ? prev_end : 0;
     if (from > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end);
-    const std::uint32_t opts = p->anchored_start ? PCRE2_ANCHORED : 0;
+    // 'A' is compiled into the pattern (PCRE2_ANCHORED) so the JIT code is used; passing it
+    // again at match time would make PCRE2 fall back to the interpreter.
+    const std::uint32_t opts = 0;
     while (true) {
       int rc = pcre2_match(code, cx.buf, cx.len, from, opts, cx.md, cx.mctx);
       if (rc < 0) return p->negated && inspect_items(cx, i + 1, prev_end);
@@ -261,7 +263,12 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (r.ip_id && (pkt.ip_version != 4 || !r.ip_id->matches(pkt.ip_id))) return false;
   if (r.ip_proto && !r.ip_proto->matches(pkt.proto)) return false;
   if (r.sameip && !(pkt.src == pkt.dst)) return false;
-  if (r.ipopts != 0 && !(pkt.ip_version == 4 && (pkt.ipv4_options & r.ipopts))) return false;
+  if (r.ipopts != 0) {
+    // ipopts:any means "any option present"; other names need that option.
+    const bool present = r.ipopts == decode::kIpoptAny ? pkt.ipv4_options != 0
+                                                       : (pkt.ipv4_options & r.ipopts) != 0;
+    if (pkt.ip_version != 4 || !present) return false;
+  }
   if (r.fragoffset && (pkt.ip_version != 4 || !r.fragoffset->matches(pkt.frag_offset * 8))) return false;
   if (r.fragbits) {
     std::uint8_t bits = (pkt.frag_mf ? kFragBitM : 0) | (pkt.frag_df ? kFragBitD : 0) |

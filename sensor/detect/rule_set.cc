@@ -154,14 +154,14 @@ void AddressIndex::build(const std::vector<std::pair<IpRange, std::uint32_t>>& e
     auto& v = per[i];
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
-    starts_.push_back(bounds[i]);
+    starts_.push_back(bounds[i].key());
     ids_.insert(ids_.end(), v.begin(), v.end());
     offsets_.push_back(static_cast<std::uint32_t>(ids_.size()));
   }
 }
 
 std::span<const std::uint32_t> AddressIndex::lookup(const IpAddress& a) const {
-  auto it = std::upper_bound(starts_.begin(), starts_.end(), a);
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), a.key());
   if (it == starts_.begin()) return {};
   std::size_t i = static_cast<std::size_t>(it - starts_.begin()) - 1;
   return {ids_.data() + offsets_[i], ids_.data() + offsets_[i + 1]};

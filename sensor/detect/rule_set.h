@@ -60,7 +60,7 @@ class AddressIndex {
   bool empty() const { return starts_.empty(); }
 
  private:
-  std::vector<IpAddress> starts_;       // interval i is [starts_[i], starts_[i+1])
+  std::vector<IpKey> starts_;  // interval i is [starts_[i], starts_[i+1])
   std::vector<std::uint32_t> offsets_;  // rules of interval i: ids_[offsets_[i]..offsets_[i+1])
   std::vector<std::uint32_t> ids_;
 };

@@ -252,3 +252,20 @@ TEST(Detector, PathologicalBacktrackingIsBounded) {
 
 }  // namespace
 }  // namespace wp::detect
+
+namespace wp::detect {
+namespace {
+
+TEST(DetectorIpopts, AnyMatchesWhicheverOptionIsPresent) {
+  Harness h({"alert ip any any -> any any (msg:\"opts\"; ipopts:any; sid:95;)",
+             "alert ip any any -> any any (msg:\"lsrr\"; ipopts:lsrr; sid:96;)"});
+  decode::Packet p = tcp_packet("");
+  EXPECT_EQ(h.sids(p), Sids{});
+  p.ipv4_options = decode::kIpoptRr;
+  EXPECT_EQ(h.sids(p), Sids{95});
+  p.ipv4_options = decode::kIpoptLsrr;
+  EXPECT_EQ(h.sids(p), (Sids{95, 96}));
+}
+
+}  // namespace
+}  // namespace wp::detect
