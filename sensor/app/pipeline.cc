@@ -123,6 +123,14 @@ int run_offline(const Config& config) {
     }
     classes = std::move(loaded.value());
   }
+  if (!config.reference_config_file.empty()) {
+    // Only validated today: EVE alerts carry no reference URLs (as Suricata's default).
+    auto refs = detect::ReferenceTable::load(config.reference_config_file);
+    if (!refs) {
+      std::fprintf(stderr, "watchpost: %s\n", refs.error().describe().c_str());
+      return 2;
+    }
+  }
   if (config.rule_files.empty()) {
     std::fprintf(stderr, "watchpost: no rule files (use --rules FILE, -S FILE or rule-files)\n");
     return 2;
