@@ -151,8 +151,7 @@ void FlowTable::expire(const Timestamp& now) {
   }
 }
 
-std::uint32_t FlowTable::allocate(const Timestamp& now) {
-  (void)now;
+std::uint32_t FlowTable::allocate() {
   if (free_head_ == kNil) {
     // Full: evict the least recently seen flow across all classes.
     std::uint32_t victim = kNil;
@@ -214,10 +213,8 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
   std::uint32_t idx = find(key, bucket);
   FlowRef ref;
   if (idx == kNil) {
-    idx = allocate(pkt.ts);
+    idx = allocate();
     Flow& f = flows_[idx];
-    const std::uint32_t next_free = f.hash_next;
-    (void)next_free;
     f = Flow{};
     f.key = key;
     f.flow_id = mix64(next_id_++) & kFlowIdMask;
@@ -235,8 +232,7 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
     f.in_use = true;
     f.hash_next = buckets_[bucket];
     buckets_[bucket] = idx;
-    f.lru_class = 0;
-    lru_push_back(idx, kTcpNew);
+    lru_push_back(idx, kTcpNew);  // re-filed by class below
     ++active_;
     ref.created = true;
     counters_.inc(c_total_);

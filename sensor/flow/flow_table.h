@@ -114,7 +114,7 @@ class FlowTable {
   static constexpr int kClasses = 9;
 
   std::uint32_t find(const FlowKey& key, std::uint32_t bucket) const;
-  std::uint32_t allocate(const Timestamp& now);
+  std::uint32_t allocate();
   void release(std::uint32_t idx);
   void lru_unlink(std::uint32_t idx);
   void lru_push_back(std::uint32_t idx, std::uint8_t cls);
