@@ -47,19 +47,6 @@ std::string human_count(double v) {
   return buf;
 }
 
-// Counters whose names mark malformed or suspicious traffic rather than volume.
-bool is_anomaly(const std::string& name) {
-  static const char* const kMarks[] = {"too_small", "trunc", "invalid", "too_many", "_invalid",
-                                       "malformed", "overlap", "memcap", "unknown", "exthdr",
-                                       "bad", "opt_", "timeout"};
-  if (name.rfind("decoder.", 0) != 0 && name.rfind("defrag.", 0) != 0) return false;
-  if (name == "decoder.invalid") return false;  // the total of the decoder's anomalies
-  for (const char* m : kMarks) {
-    if (name.find(m) != std::string::npos) return true;
-  }
-  return false;
-}
-
 void write_stats(const std::string& path, const Counters& counters, const detect::Detector& det,
                  const detect::LoadReport& load, std::uint64_t packets, std::uint64_t bytes,
                  double seconds) {
@@ -80,7 +67,7 @@ void write_stats(const std::string& path, const Counters& counters, const detect
   out += ",\"anomalies\":{";
   first = true;
   for (CounterId i = 0; i < counters.size(); ++i) {
-    if (!is_anomaly(counters.name(i)) || counters.get(i) == 0) continue;
+    if (!counters.is_anomaly(i) || counters.get(i) == 0) continue;
     if (!first) out += ",";
     first = false;
     output::append_json_string(out, counters.name(i));
@@ -219,7 +206,7 @@ int run_offline(const Config& config) {
   for (std::uint64_t h : worker.detector().hits()) rules_hit += h != 0;
   std::uint64_t anomalies = 0;
   for (CounterId i = 0; i < counters.size(); ++i) {
-    if (is_anomaly(counters.name(i))) anomalies += counters.get(i);
+    if (counters.is_anomaly(i)) anomalies += counters.get(i);
   }
   std::fprintf(stderr,
                "watchpost: %llu packets (%.1f MB) in %.2f s: %s pkt/s, %.1f Mbit/s; %llu flows; "

@@ -13,10 +13,14 @@ namespace wp {
 
 using CounterId = std::uint32_t;
 
+// kAnomaly marks malformed or suspicious traffic (decoder.ipv4.trunc_pkt, ...); the stats
+// report lists those apart from volume counters (packets, flows, ...).
+enum class CounterKind : std::uint8_t { kVolume, kAnomaly };
+
 class Counters {
  public:
-  // Returns the id of `name`, registering it on first use. Cold path.
-  CounterId add(std::string_view name);
+  // Returns the id of `name`, registering it on first use with `kind`. Cold path.
+  CounterId add(std::string_view name, CounterKind kind = CounterKind::kVolume);
 
   void inc(CounterId id, std::uint64_t n = 1) { values_[id] += n; }
   void set(CounterId id, std::uint64_t v) { values_[id] = v; }
@@ -26,6 +30,7 @@ class Counters {
 
   std::size_t size() const { return names_.size(); }
   const std::string& name(CounterId id) const { return names_[id]; }
+  bool is_anomaly(CounterId id) const { return kinds_[id] == CounterKind::kAnomaly; }
 
   // Adds every counter of `other` into this set (by name).
   void merge(const Counters& other);
@@ -33,6 +38,7 @@ class Counters {
  private:
   std::vector<std::string> names_;
   std::vector<std::uint64_t> values_;
+  std::vector<CounterKind> kinds_;
 };
 
 }  // namespace wp

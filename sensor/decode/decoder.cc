@@ -49,6 +49,8 @@ int ip_version_of_family(std::uint32_t family) {
 struct Decoder::Impl {
   Impl(const DecoderConfig& cfg, Counters& ctrs) : config(cfg), counters(ctrs), defrag(cfg, ctrs) {
     auto add = [&](const char* name) { return counters.add(name); };
+    // The anomalies listed in README.md: each marks a malformed packet (kMalformed).
+    auto anomaly = [&](const char* name) { return counters.add(name, CounterKind::kAnomaly); };
     c.pkts = add("decoder.pkts");
     c.bytes = add("decoder.bytes");
     c.invalid = add("decoder.invalid");
@@ -69,46 +71,46 @@ struct Decoder::Impl {
     c.unsupported_ethertype = add("decoder.unsupported_ethertype");
     c.null_unsupported_family = add("decoder.null.unsupported_family");
 
-    c.ethernet_pkt_too_small = add("decoder.ethernet.pkt_too_small");
-    c.sll_pkt_too_small = add("decoder.sll.pkt_too_small");
-    c.sll2_pkt_too_small = add("decoder.sll2.pkt_too_small");
-    c.null_pkt_too_small = add("decoder.null.pkt_too_small");
-    c.ipraw_invalid_ip_version = add("decoder.ipraw.invalid_ip_version");
-    c.vlan_pkt_too_small = add("decoder.vlan.pkt_too_small");
-    c.vlan_too_many_layers = add("decoder.vlan.too_many_layers");
+    c.ethernet_pkt_too_small = anomaly("decoder.ethernet.pkt_too_small");
+    c.sll_pkt_too_small = anomaly("decoder.sll.pkt_too_small");
+    c.sll2_pkt_too_small = anomaly("decoder.sll2.pkt_too_small");
+    c.null_pkt_too_small = anomaly("decoder.null.pkt_too_small");
+    c.ipraw_invalid_ip_version = anomaly("decoder.ipraw.invalid_ip_version");
+    c.vlan_pkt_too_small = anomaly("decoder.vlan.pkt_too_small");
+    c.vlan_too_many_layers = anomaly("decoder.vlan.too_many_layers");
 
-    c.ipv4_pkt_too_small = add("decoder.ipv4.pkt_too_small");
-    c.ipv4_wrong_ip_version = add("decoder.ipv4.wrong_ip_version");
-    c.ipv4_hlen_too_small = add("decoder.ipv4.hlen_too_small");
-    c.ipv4_iplen_smaller_than_hlen = add("decoder.ipv4.iplen_smaller_than_hlen");
-    c.ipv4_trunc_pkt = add("decoder.ipv4.trunc_pkt");
-    c.ipv4_opt_invalid = add("decoder.ipv4.opt_invalid");
-    c.ipv4_frag_invalid_length = add("decoder.ipv4.frag_invalid_length");
-    c.ipv4_frag_pkt_too_large = add("decoder.ipv4.frag_pkt_too_large");
+    c.ipv4_pkt_too_small = anomaly("decoder.ipv4.pkt_too_small");
+    c.ipv4_wrong_ip_version = anomaly("decoder.ipv4.wrong_ip_version");
+    c.ipv4_hlen_too_small = anomaly("decoder.ipv4.hlen_too_small");
+    c.ipv4_iplen_smaller_than_hlen = anomaly("decoder.ipv4.iplen_smaller_than_hlen");
+    c.ipv4_trunc_pkt = anomaly("decoder.ipv4.trunc_pkt");
+    c.ipv4_opt_invalid = anomaly("decoder.ipv4.opt_invalid");
+    c.ipv4_frag_invalid_length = anomaly("decoder.ipv4.frag_invalid_length");
+    c.ipv4_frag_pkt_too_large = anomaly("decoder.ipv4.frag_pkt_too_large");
     c.ipv4_truncated = add("decoder.ipv4.truncated");
     c.ipv4_invalid_checksum = add("decoder.ipv4.invalid_checksum");
 
-    c.ipv6_pkt_too_small = add("decoder.ipv6.pkt_too_small");
-    c.ipv6_wrong_ip_version = add("decoder.ipv6.wrong_ip_version");
-    c.ipv6_trunc_pkt = add("decoder.ipv6.trunc_pkt");
-    c.ipv6_exthdr_invalid = add("decoder.ipv6.exthdr_invalid");
-    c.ipv6_frag_invalid_length = add("decoder.ipv6.frag_invalid_length");
-    c.ipv6_frag_pkt_too_large = add("decoder.ipv6.frag_pkt_too_large");
+    c.ipv6_pkt_too_small = anomaly("decoder.ipv6.pkt_too_small");
+    c.ipv6_wrong_ip_version = anomaly("decoder.ipv6.wrong_ip_version");
+    c.ipv6_trunc_pkt = anomaly("decoder.ipv6.trunc_pkt");
+    c.ipv6_exthdr_invalid = anomaly("decoder.ipv6.exthdr_invalid");
+    c.ipv6_frag_invalid_length = anomaly("decoder.ipv6.frag_invalid_length");
+    c.ipv6_frag_pkt_too_large = anomaly("decoder.ipv6.frag_pkt_too_large");
     c.ipv6_truncated = add("decoder.ipv6.truncated");
 
-    c.tcp_pkt_too_small = add("decoder.tcp.pkt_too_small");
-    c.tcp_hlen_too_small = add("decoder.tcp.hlen_too_small");
-    c.tcp_opt_invalid = add("decoder.tcp.opt_invalid");
+    c.tcp_pkt_too_small = anomaly("decoder.tcp.pkt_too_small");
+    c.tcp_hlen_too_small = anomaly("decoder.tcp.hlen_too_small");
+    c.tcp_opt_invalid = anomaly("decoder.tcp.opt_invalid");
     c.tcp_truncated = add("decoder.tcp.truncated");
     c.tcp_invalid_checksum = add("decoder.tcp.invalid_checksum");
-    c.udp_pkt_too_small = add("decoder.udp.pkt_too_small");
-    c.udp_hlen_invalid = add("decoder.udp.hlen_invalid");
+    c.udp_pkt_too_small = anomaly("decoder.udp.pkt_too_small");
+    c.udp_hlen_invalid = anomaly("decoder.udp.hlen_invalid");
     c.udp_truncated = add("decoder.udp.truncated");
     c.udp_invalid_checksum = add("decoder.udp.invalid_checksum");
-    c.icmpv4_pkt_too_small = add("decoder.icmpv4.pkt_too_small");
+    c.icmpv4_pkt_too_small = anomaly("decoder.icmpv4.pkt_too_small");
     c.icmpv4_truncated = add("decoder.icmpv4.truncated");
     c.icmpv4_invalid_checksum = add("decoder.icmpv4.invalid_checksum");
-    c.icmpv6_pkt_too_small = add("decoder.icmpv6.pkt_too_small");
+    c.icmpv6_pkt_too_small = anomaly("decoder.icmpv6.pkt_too_small");
     c.icmpv6_truncated = add("decoder.icmpv6.truncated");
     c.icmpv6_invalid_checksum = add("decoder.icmpv6.invalid_checksum");
   }

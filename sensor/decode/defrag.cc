@@ -35,13 +35,13 @@ Defragmenter::Defragmenter(const DecoderConfig& config, Counters& counters)
   c_v6_fragments_ = counters_.add("defrag.ipv6.fragments");
   c_v4_reassembled_ = counters_.add("defrag.ipv4.reassembled");
   c_v6_reassembled_ = counters_.add("defrag.ipv6.reassembled");
-  c_memcap_ = counters_.add("defrag.memcap_reached");
-  c_max_trackers_ = counters_.add("defrag.max_trackers_reached");
+  c_memcap_ = counters_.add("defrag.memcap_reached", CounterKind::kAnomaly);
+  c_max_trackers_ = counters_.add("defrag.max_trackers_reached", CounterKind::kAnomaly);
   c_timeout_ = counters_.add("defrag.timeout");
   c_overlap_ = counters_.add("defrag.overlap");
-  c_beyond_end_ = counters_.add("defrag.frag_beyond_end");
-  c_too_large_v4_ = counters_.add("decoder.ipv4.frag_pkt_too_large");
-  c_too_large_v6_ = counters_.add("decoder.ipv6.frag_pkt_too_large");
+  c_beyond_end_ = counters_.add("defrag.frag_beyond_end", CounterKind::kAnomaly);
+  c_too_large_v4_ = counters_.add("decoder.ipv4.frag_pkt_too_large", CounterKind::kAnomaly);
+  c_too_large_v6_ = counters_.add("decoder.ipv6.frag_pkt_too_large", CounterKind::kAnomaly);
 }
 
 Defragmenter::Key Defragmenter::make_key(const Fragment& frag) {

@@ -631,6 +631,7 @@ TEST(Decoder, CountsEachMalformedCaseUnderItsNamedAnomaly) {
               still_inspected ? DecodeStatus::kOk : DecodeStatus::kMalformed)
         << c.what;
     EXPECT_EQ(h.counters.get(c.counter), 1u) << c.what << " should count " << c.counter;
+    EXPECT_TRUE(h.counters.is_anomaly(h.counters.add(c.counter))) << c.counter;
     EXPECT_EQ(h.counters.get("decoder.invalid"), 1u) << c.what;
   }
 }

@@ -98,6 +98,9 @@ TEST(SensorCli, AlertsWithEveFieldsAndWritesStats) {
   EXPECT_EQ(stats["alerts"], 1);
   EXPECT_EQ(stats["rules"]["loaded"], 1);
   EXPECT_EQ(stats["rules_hit"][0]["sid"], 1000001);
+  // A bad checksum is counted, but it is not a malformed packet.
+  EXPECT_EQ(stats["counters"]["decoder.udp.invalid_checksum"], 1);
+  EXPECT_TRUE(stats["anomalies"].empty()) << stats["anomalies"].dump();
   EXPECT_NE(r.err.find("rules: 1 loaded, 0 skipped"), std::string::npos) << r.err;
 }
 
@@ -121,6 +124,21 @@ TEST(SensorCli, BadRuleNamesFileAndLineAndTheRestLoads) {
       << r.err;
   EXPECT_NE(r.err.find("rules: 1 loaded, 1 skipped"), std::string::npos) << r.err;
   EXPECT_EQ(fx.eve().size(), 1u);
+}
+
+TEST(SensorCli, StatsListMalformedPacketsUnderAnomalies) {
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  {
+    testing::PcapWriter w(fx.pcap);
+    testing::Frame f = testing::udp_packet(ip("203.0.113.5"), ip("10.0.0.2"), 1, 2, "x");
+    f.resize(14 + 10);  // an IPv4 header cut to 10 bytes
+    w.write({1751339045, 0}, f);
+  }
+  ASSERT_EQ(fx.run({}).exit_code, 0);
+  std::ifstream sf(fx.dir.file("stats.json"));
+  auto stats = nlohmann::json::parse(sf);
+  EXPECT_EQ(stats["anomalies"], nlohmann::json({{"decoder.ipv4.pkt_too_small", 1}}));
 }
 
 TEST(SensorCli, MissingCaptureIsARuntimeErrorNamingTheFile) {
