@@ -66,6 +66,88 @@ std::optional<int> netmask_to_prefix_len(const std::string& text) {
   return len;
 }
 
+
+// The range algebra both sets share, over sorted, disjoint, merged ranges of values V with
+// Bounds<V> giving the domain's ends and the successor/predecessor of a value.
+template <typename V>
+struct Bounds;
+
+template <>
+struct Bounds<IpAddress> {
+  static IpAddress min() { return min_address(); }
+  static IpAddress max() { return max_address(); }
+  static IpAddress succ(const IpAddress& v) { return next(v); }
+  static IpAddress pred(const IpAddress& v) { return prev(v); }
+};
+
+template <>
+struct Bounds<std::uint16_t> {
+  static std::uint16_t min() { return 0; }
+  static std::uint16_t max() { return 65535; }
+  static std::uint16_t succ(std::uint16_t v) { return static_cast<std::uint16_t>(v + 1); }
+  static std::uint16_t pred(std::uint16_t v) { return static_cast<std::uint16_t>(v - 1); }
+};
+
+// Sorts, drops empty ranges, merges overlapping and adjacent ones.
+template <typename R>
+std::vector<R> normalize(std::vector<R> ranges) {
+  using B = Bounds<decltype(R::lo)>;
+  std::sort(ranges.begin(), ranges.end(), [](const R& a, const R& b) { return a.lo < b.lo; });
+  std::vector<R> out;
+  for (const R& r : ranges) {
+    if (r.hi < r.lo) continue;
+    if (!out.empty()) {
+      R& last = out.back();
+      if (last.hi == B::max() || r.lo <= B::succ(last.hi)) {
+        if (last.hi < r.hi) last.hi = r.hi;
+        continue;
+      }
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+template <typename R>
+std::vector<R> complement_of(const std::vector<R>& ranges) {
+  using B = Bounds<decltype(R::lo)>;
+  std::vector<R> out;
+  auto start = B::min();
+  for (const R& r : ranges) {
+    if (start < r.lo) out.push_back({start, B::pred(r.lo)});
+    if (r.hi == B::max()) return out;
+    start = B::succ(r.hi);
+  }
+  out.push_back({start, B::max()});
+  return out;
+}
+
+// A ∩ B with a merge walk.
+template <typename R>
+std::vector<R> intersect(const std::vector<R>& a, const std::vector<R>& b) {
+  std::vector<R> out;
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    const auto lo = std::max(a[i].lo, b[j].lo);
+    const auto hi = std::min(a[i].hi, b[j].hi);
+    if (lo <= hi) out.push_back({lo, hi});
+    if (a[i].hi < b[j].hi) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return out;
+}
+
+template <typename R>
+std::vector<R> united(const std::vector<R>& a, const std::vector<R>& b) {
+  std::vector<R> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  return normalize(std::move(all));
+}
+
 }  // namespace
 
 AddressSet AddressSet::any() {
@@ -75,20 +157,8 @@ AddressSet AddressSet::any() {
 }
 
 AddressSet AddressSet::from_ranges(std::vector<IpRange> ranges) {
-  std::sort(ranges.begin(), ranges.end(),
-            [](const IpRange& a, const IpRange& b) { return a.lo < b.lo; });
   AddressSet s;
-  for (const IpRange& r : ranges) {
-    if (r.hi < r.lo) continue;
-    if (!s.ranges_.empty()) {
-      IpRange& last = s.ranges_.back();
-      if (last.hi == max_address() || r.lo <= next(last.hi)) {
-        if (last.hi < r.hi) last.hi = r.hi;
-        continue;
-      }
-    }
-    s.ranges_.push_back(r);
-  }
+  s.ranges_ = normalize(std::move(ranges));
   return s;
 }
 
@@ -137,45 +207,21 @@ bool AddressSet::is_any() const {
 }
 
 AddressSet AddressSet::unite(const AddressSet& other) const {
-  std::vector<IpRange> all = ranges_;
-  all.insert(all.end(), other.ranges_.begin(), other.ranges_.end());
-  return from_ranges(std::move(all));
+  AddressSet out;
+  out.ranges_ = united(ranges_, other.ranges_);
+  return out;
 }
 
 AddressSet AddressSet::complement() const {
   AddressSet out;
-  IpAddress start = min_address();
-  bool open = true;  // [start, ...) is not yet covered
-  for (const IpRange& r : ranges_) {
-    if (start < r.lo) out.ranges_.push_back({start, prev(r.lo)});
-    if (r.hi == max_address()) {
-      open = false;
-      break;
-    }
-    start = next(r.hi);
-  }
-  if (open) out.ranges_.push_back({start, max_address()});
+  out.ranges_ = complement_of(ranges_);
   return out;
 }
 
 AddressSet AddressSet::subtract(const AddressSet& other) const {
-  // A \ B = A ∩ ¬B; intersect two sorted disjoint lists with a merge walk.
-  AddressSet keep = other.complement();
+  // A \ B = A ∩ ¬B.
   AddressSet out;
-  std::size_t i = 0;
-  std::size_t j = 0;
-  while (i < ranges_.size() && j < keep.ranges_.size()) {
-    const IpRange& a = ranges_[i];
-    const IpRange& b = keep.ranges_[j];
-    IpAddress lo = std::max(a.lo, b.lo);
-    IpAddress hi = std::min(a.hi, b.hi);
-    if (lo <= hi) out.ranges_.push_back({lo, hi});
-    if (a.hi < b.hi) {
-      ++i;
-    } else {
-      ++j;
-    }
-  }
+  out.ranges_ = intersect(ranges_, complement_of(other.ranges_));
   return out;
 }
 
@@ -186,58 +232,15 @@ bool operator==(const AddressSet& a, const AddressSet& b) {
 }
 
 PortSet PortSet::from_ranges(std::vector<PortRange> ranges) {
-  std::sort(ranges.begin(), ranges.end(),
-            [](const PortRange& a, const PortRange& b) { return a.lo < b.lo; });
-  PortSet s;
-  for (const PortRange& r : ranges) {
-    if (r.hi < r.lo) continue;
-    if (!s.ranges_.empty() && int{r.lo} <= int{s.ranges_.back().hi} + 1) {
-      s.ranges_.back().hi = std::max(s.ranges_.back().hi, r.hi);
-      continue;
-    }
-    s.ranges_.push_back(r);
-  }
-  return s;
+  return PortSet(normalize(std::move(ranges)));
 }
 
-PortSet PortSet::unite(const PortSet& other) const {
-  std::vector<PortRange> all = ranges_;
-  all.insert(all.end(), other.ranges_.begin(), other.ranges_.end());
-  return from_ranges(std::move(all));
-}
+PortSet PortSet::unite(const PortSet& other) const { return PortSet(united(ranges_, other.ranges_)); }
 
-PortSet PortSet::complement() const {
-  PortSet out;
-  int start = 0;
-  for (const PortRange& r : ranges_) {
-    if (r.lo > start) {
-      out.ranges_.push_back(
-          {static_cast<std::uint16_t>(start), static_cast<std::uint16_t>(r.lo - 1)});
-    }
-    start = r.hi + 1;
-  }
-  if (start <= 65535) out.ranges_.push_back({static_cast<std::uint16_t>(start), 65535});
-  return out;
-}
+PortSet PortSet::complement() const { return PortSet(complement_of(ranges_)); }
 
 PortSet PortSet::subtract(const PortSet& other) const {
-  PortSet keep = other.complement();
-  PortSet out;
-  std::size_t i = 0;
-  std::size_t j = 0;
-  while (i < ranges_.size() && j < keep.ranges_.size()) {
-    const PortRange& a = ranges_[i];
-    const PortRange& b = keep.ranges_[j];
-    std::uint16_t lo = std::max(a.lo, b.lo);
-    std::uint16_t hi = std::min(a.hi, b.hi);
-    if (lo <= hi) out.ranges_.push_back({lo, hi});
-    if (a.hi < b.hi) {
-      ++i;
-    } else {
-      ++j;
-    }
-  }
-  return out;
+  return PortSet(intersect(ranges_, complement_of(other.ranges_)));
 }
 
 }  // namespace wp::detect
