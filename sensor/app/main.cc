@@ -102,12 +102,8 @@ int main(int argc, char** argv) {
     auto r = wp::app::apply_set(config, s);
     if (!r) return usage_error("--set " + s + ": " + r.error().describe());
   }
-  if (!exclusive_rules.empty()) {
-    config.rule_files = exclusive_rules;
-    config.rule_files.insert(config.rule_files.end(), rules.begin(), rules.end());
-  } else {
-    config.rule_files.insert(config.rule_files.end(), rules.begin(), rules.end());
-  }
+  if (!exclusive_rules.empty()) config.rule_files = exclusive_rules;  // -S: only these
+  config.rule_files.insert(config.rule_files.end(), rules.begin(), rules.end());
   if (!log_dir.empty()) config.log_dir = log_dir;
   // Paths given on the command line are relative to the working directory, not the log dir.
   if (!eve.empty()) {

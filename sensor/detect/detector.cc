@@ -325,11 +325,14 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
 }
 
 std::size_t Detector::prefilter_only(const decode::Packet& pkt, const flow::FlowRef& fr) {
-  const RuleGroup& g = rules_->group(proto_class(pkt.proto), fr.to_server);
-  if (!g.db || pkt.payload.empty()) return 0;
+  return scan(rules_->group(proto_class(pkt.proto), fr.to_server), pkt.payload);
+}
+
+std::size_t Detector::scan(const RuleGroup& g, std::span<const std::uint8_t> payload) {
+  if (!g.db || payload.empty()) return 0;
   std::pair<std::uint32_t*, std::size_t> out{matched_patterns_.data(), 0};
-  hs_scan(g.db.get(), reinterpret_cast<const char*>(pkt.payload.data()),
-          static_cast<unsigned>(pkt.payload.size()), 0, scratch_, on_match, &out);
+  hs_scan(g.db.get(), reinterpret_cast<const char*>(payload.data()),
+          static_cast<unsigned>(payload.size()), 0, scratch_, on_match, &out);
   return out.second;
 }
 
@@ -340,15 +343,11 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
     epoch_ = 1;
   }
   const RuleGroup& g = rules_->group(proto_class(pkt.proto), fr.to_server);
-  if (g.db && !pkt.payload.empty()) {
-    std::pair<std::uint32_t*, std::size_t> out{matched_patterns_.data(), 0};
-    hs_scan(g.db.get(), reinterpret_cast<const char*>(pkt.payload.data()),
-            static_cast<unsigned>(pkt.payload.size()), 0, scratch_, on_match, &out);
-    for (std::size_t i = 0; i < out.second; ++i) {
-      const std::uint32_t pid = matched_patterns_[i];
-      for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
-        consider(g.pattern_rules[k], pkt, fr);
-      }
+  const std::size_t matched = scan(g, pkt.payload);
+  for (std::size_t i = 0; i < matched; ++i) {
+    const std::uint32_t pid = matched_patterns_[i];
+    for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
+      consider(g.pattern_rules[k], pkt, fr);
     }
   }
   for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr);

@@ -44,6 +44,9 @@ class Detector {
 
  private:
   struct Scratch;
+  // Hyperscan scan of `payload` with the group's database; the matched pattern ids are in
+  // matched_patterns_[0..return value).
+  std::size_t scan(const RuleGroup& g, std::span<const std::uint8_t> payload);
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow);
   void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow);
 
@@ -52,7 +55,6 @@ class Detector {
   hs_scratch* scratch_ = nullptr;
   std::unique_ptr<Scratch> s_;
   std::vector<std::uint32_t> matched_patterns_;
-  std::size_t matched_count_ = 0;
   std::vector<std::uint32_t> seen_epoch_;
   std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> matches_;

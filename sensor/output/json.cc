@@ -73,12 +73,21 @@ void append_base64(std::string& out, std::span<const std::uint8_t> d) {
 }
 
 void append_printable(std::string& out, std::span<const std::uint8_t> d) {
-  std::string tmp;
-  tmp.reserve(d.size());
+  // Written straight into `out`: printable ASCII needs escaping only for " and \.
+  out.push_back('"');
   for (std::uint8_t c : d) {
-    tmp.push_back((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' ? static_cast<char>(c) : '.');
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '.');
+    }
   }
-  append_json_string(out, tmp);
+  out.push_back('"');
 }
 
 void append_timestamp(std::string& out, std::int64_t micros) {

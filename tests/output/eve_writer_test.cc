@@ -127,6 +127,14 @@ TEST(Json, EscapesControlCharactersAndInvalidUtf8) {
   EXPECT_NO_THROW(nlohmann::json::parse(out));
 }
 
+TEST(Json, PrintablePayloadKeepsTextAndDotsTheRest) {
+  std::string out;
+  const std::string in("say \"hi\" \\ \r\n\t\x00\xe9", 16);
+  append_printable(out, {reinterpret_cast<const std::uint8_t*>(in.data()), in.size()});
+  EXPECT_EQ(out, "\"say \\\"hi\\\" \\\\ \\r\\n...\"");
+  EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), "say \"hi\" \\ \r\n...");
+}
+
 TEST(Json, Base64MatchesRfc4648Vectors) {
   struct Case { const char* in; const char* out; };
   for (Case c : {Case{"", ""}, Case{"f", "Zg=="}, Case{"fo", "Zm8="}, Case{"foo", "Zm9v"},
