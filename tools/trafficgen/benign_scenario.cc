@@ -17,15 +17,6 @@ using testing::ip;
 constexpr std::uint16_t kHttp = 80;
 constexpr std::string_view kHost = "dichvucong.tinh.example";
 
-void http_exchange(Generator& gen, const IpAddress& client, const IpAddress& server,
-                   const std::string& request, const std::string& response, LinkOptions link = {}) {
-  TcpSession s(gen, {client, gen.ephemeral_port()}, {server, kHttp}, std::move(link));
-  s.handshake();
-  s.client_send(request);
-  s.server_send(response);
-  s.close();
-}
-
 std::string page(std::string_view title, std::string_view text) {
   return http_response(200, "OK", "text/html; charset=utf-8", html_page(title, text));
 }

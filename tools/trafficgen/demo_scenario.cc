@@ -16,16 +16,6 @@ using testing::ip;
 
 constexpr std::uint16_t kHttp = 80;
 
-// One request and its response on a fresh connection, closed by the client.
-void http_exchange(Generator& gen, const IpAddress& client, const IpAddress& server,
-                   const std::string& request, const std::string& response, LinkOptions link = {}) {
-  TcpSession s(gen, {client, gen.ephemeral_port()}, {server, kHttp}, std::move(link));
-  s.handshake();
-  s.client_send(request);
-  s.server_send(response);
-  s.close();
-}
-
 // A citizen opening the portal, and an office checking that it answers pings.
 void benign_browsing(Generator& gen, const IpAddress& citizen, std::uint16_t first_ping_seq) {
   dns_lookup(gen, {citizen, gen.ephemeral_port()}, {hosts::dns(), 53}, "dichvucong.tinh.example",

@@ -224,4 +224,13 @@ void tcp_probe(Generator& gen, Endpoint from, Endpoint to, std::uint8_t flags, s
   gen.emit(testing::tcp_packet(from.addr, to.addr, spec, {}, opt));
 }
 
+void http_exchange(Generator& gen, const IpAddress& client, const IpAddress& server,
+                   const std::string& request, const std::string& response, LinkOptions link) {
+  TcpSession s(gen, {client, gen.ephemeral_port()}, {server, 80}, std::move(link));
+  s.handshake();
+  s.client_send(request);
+  s.server_send(response);
+  s.close();
+}
+
 }  // namespace wp::trafficgen

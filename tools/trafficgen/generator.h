@@ -143,6 +143,11 @@ void tcp_probe(Generator& gen, Endpoint from, Endpoint to, std::uint8_t flags, s
                std::uint32_t ack, std::uint16_t window, std::vector<std::uint8_t> options = {},
                std::uint8_t ttl = 64);
 
+// One HTTP request and its response on a fresh connection to `server`:80, closed by the
+// client.
+void http_exchange(Generator& gen, const IpAddress& client, const IpAddress& server,
+                   const std::string& request, const std::string& response, LinkOptions link = {});
+
 // Standard option bytes for a Linux-like SYN: MSS 1460, SACK permitted.
 std::vector<std::uint8_t> syn_options();
 
