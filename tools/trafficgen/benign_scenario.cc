@@ -14,7 +14,6 @@ namespace {
 using namespace std::string_literals;
 using testing::ip;
 
-constexpr std::uint16_t kHttp = 80;
 constexpr std::string_view kHost = "dichvucong.tinh.example";
 
 std::string page(std::string_view title, std::string_view text) {
