@@ -15,6 +15,7 @@
 #include "detect/rule_parser.h"
 #include "flow/flow_table.h"
 #include "output/eve_writer.h"
+#include "stream/stream.h"
 
 namespace wp::app {
 
@@ -40,6 +41,8 @@ struct Config {
   ChecksumChecks pcap_checksum_checks = ChecksumChecks::kAuto;  // pcap-file.checksum-checks
   decode::DecoderConfig decoder;
   flow::FlowConfig flow;
+  stream::StreamConfig stream;  // stream.*, host-os-policy
+  std::vector<std::pair<std::string, std::string>> host_os_policy;  // (policy, address) as given
   detect::RuleVars vars = detect::RuleVars::suricata_defaults();
   detect::DetectorConfig detect;
   output::EveOptions eve;

@@ -89,9 +89,16 @@ bool flowbits_hold(const CompiledFlowbits& fb, const flow::Flow* f) {
   return true;
 }
 
-int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
-  auto* out = static_cast<std::pair<std::uint32_t*, std::size_t>*>(ctx);
-  out->first[out->second++] = id;  // SINGLEMATCH: each pattern at most once per scan
+struct ScanOut {
+  std::uint32_t* ids;
+  std::uint32_t* ends;  // null: ends not wanted
+  std::size_t n;
+};
+
+int on_match(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx) {
+  auto* out = static_cast<ScanOut*>(ctx);
+  if (out->ends != nullptr) out->ends[out->n] = static_cast<std::uint32_t>(to);
+  out->ids[out->n++] = id;  // SINGLEMATCH: each pattern at most once per scan
   return 0;
 }
 
@@ -115,6 +122,8 @@ namespace {
 struct InspectCtx {
   const std::uint8_t* buf;
   std::size_t len;
+  std::int64_t base;     // stream offset of buf[0]: absolute positions are stream offsets
+  std::size_t min_end;   // 0, or: the match must end after this index (new stream data)
   const std::vector<PayloadItem>* items;
   pcre2_match_data* md;
   pcre2_match_context* mctx;
@@ -123,12 +132,15 @@ struct InspectCtx {
 
 // Suricata's content inspection: items are matched in rule order; a relative item starts
 // from where the previous positive match ended; when a later relative item fails, the
-// previous content or pcre is retried at its next occurrence.
-bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
-  if (i == cx.items->size()) return true;
+// previous content or pcre is retried at its next occurrence. `reach` is the furthest end
+// of the positive matches so far; on a stream chunk it must pass cx.min_end (the match
+// covers new data), and every occurrence may then need a retry, not only relative ones.
+bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
+  if (i == cx.items->size()) return cx.min_end == 0 || reach > cx.min_end;
   if (--*cx.budget < 0) return false;
   const PayloadItem& item = (*cx.items)[i];
-  const bool next_relative = i + 1 < cx.items->size() && item_is_relative((*cx.items)[i + 1]);
+  const bool next_relative = cx.min_end != 0 ||
+                             (i + 1 < cx.items->size() && item_is_relative((*cx.items)[i + 1]));
 
   if (const auto* c = std::get_if<ContentMatch>(&item.match)) {
     std::int64_t start = 0;
@@ -140,11 +152,12 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
       if (c->within) end = std::min(end, static_cast<std::int64_t>(prev_end) + distance + *c->within);
     } else {
       if (c->startswith) {
-        start = 0;
-        end = std::min<std::int64_t>(end, static_cast<std::int64_t>(c->bytes.size()));
+        start = -cx.base;
+        end = std::min<std::int64_t>(end, static_cast<std::int64_t>(c->bytes.size()) - cx.base);
       }
-      if (c->offset) start = *c->offset;
+      if (c->offset) start = *c->offset - cx.base;
       if (c->depth) end = std::min<std::int64_t>(end, start + *c->depth);
+      if (start < 0) start = 0;
     }
     if (c->negated) {
       bool found = false;
@@ -160,7 +173,7 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
           from = static_cast<std::size_t>(pos) + 1;
         }
       }
-      return !found && inspect_items(cx, i + 1, prev_end);
+      return !found && inspect_items(cx, i + 1, prev_end, reach);
     }
     if (start > end || start > static_cast<std::int64_t>(cx.len)) return false;
     std::size_t from = static_cast<std::size_t>(start);
@@ -169,7 +182,7 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
       if (pos < 0) return false;
       const std::size_t match_end = static_cast<std::size_t>(pos) + c->bytes.size();
       if (!c->endswith || match_end == cx.len) {
-        if (inspect_items(cx, i + 1, match_end)) return true;
+        if (inspect_items(cx, i + 1, match_end, std::max(reach, match_end))) return true;
         if (!next_relative || --*cx.budget < 0) return false;
       }
       from = static_cast<std::size_t>(pos) + 1;
@@ -179,17 +192,22 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
   if (const auto* p = std::get_if<PcreMatch>(&item.match)) {
     auto* code = static_cast<pcre2_code*>(p->code.get());
     std::size_t from = p->relative ? prev_end : 0;
-    if (from > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end);
+    if (from > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
     // 'A' is compiled into the pattern (PCRE2_ANCHORED) so the JIT code is used; passing it
-    // again at match time would make PCRE2 fall back to the interpreter.
-    const std::uint32_t opts = 0;
+    // again at match time would make PCRE2 fall back to the interpreter. On a stream window
+    // that does not start at the stream's start, '^' does not match at the window's start
+    // and an anchored pattern cannot match there.
+    if (cx.base > 0 && p->anchored_start && !p->relative) {
+      return p->negated && inspect_items(cx, i + 1, prev_end, reach);
+    }
+    const std::uint32_t opts = cx.base > 0 ? PCRE2_NOTBOL : 0;
     while (true) {
       int rc = pcre2_match(code, cx.buf, cx.len, from, opts, cx.md, cx.mctx);
-      if (rc < 0) return p->negated && inspect_items(cx, i + 1, prev_end);
+      if (rc < 0) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
       if (p->negated) return false;
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(cx.md);
       const std::size_t m_start = ov[0], m_end = ov[1];
-      if (inspect_items(cx, i + 1, m_end)) return true;
+      if (inspect_items(cx, i + 1, m_end, std::max(reach, m_end))) return true;
       if (!next_relative || --*cx.budget < 0 || m_start + 1 > cx.len) return false;
       from = m_start + 1;
     }
@@ -200,10 +218,10 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
   if (d.relative) {
     has = prev_end + static_cast<std::size_t>(std::max(d.size, 0)) <= cx.len;
   } else {
-    has = static_cast<std::size_t>(std::max(d.size, 0)) < cx.len;
+    has = static_cast<std::int64_t>(std::max(d.size, 0)) < static_cast<std::int64_t>(cx.len) + cx.base;
   }
   if (has == d.negated) return false;
-  return inspect_items(cx, i + 1, prev_end);
+  return inspect_items(cx, i + 1, prev_end, reach);
 }
 
 }  // namespace
@@ -217,7 +235,12 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
       if (g.db) hs_alloc_scratch(g.db.get(), &scratch_);
     }
   }
+  for (int dir = 0; dir < 2; ++dir) {
+    const RuleGroup& g = rules_->stream_group(dir == 0);
+    if (g.db) hs_alloc_scratch(g.db.get(), &scratch_);
+  }
   matched_patterns_.resize(rules_->max_patterns() + 1);
+  matched_ends_.resize(rules_->max_patterns() + 1);
   seen_epoch_.assign(rules_->rules().size(), 0);
   matches_.reserve(rules_->rules().size());
   hits_.assign(rules_->rules().size(), 0);
@@ -238,8 +261,10 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
 
-bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const flow::FlowRef& fr) {
+bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const flow::FlowRef& fr,
+                      const Buffer& buf) {
   const Rule& r = cr.rule;
+  if (r.flow.only_stream && !buf.stream) return false;
   // Header: addresses and ports (either orientation for "<>").
   const bool ports = pkt.has_ports();
   auto oriented = [&](const IpAddress& s, std::uint16_t sp, const IpAddress& d, std::uint16_t dp) {
@@ -290,19 +315,21 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   }
   if (r.payload.empty()) return true;
   s_->budget = kRecursionLimit;
-  InspectCtx cx{pkt.payload.data(), pkt.payload.size(), &r.payload, s_->md, s_->mctx, &s_->budget};
-  const bool ok = inspect_items(cx, 0, 0);
+  InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
+                buf.new_from, &r.payload, s_->md, s_->mctx, &s_->budget};
+  const bool ok = inspect_items(cx, 0, 0, 0);
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;
 }
 
-void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow::FlowRef& fr) {
+void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow::FlowRef& fr,
+                        const Buffer& buf) {
   if (seen_epoch_[idx] == epoch_) return;
   seen_epoch_[idx] = epoch_;
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
   counters_.inc(c_candidates_);
-  if (!verify(cr, pkt, fr)) return;
+  if (!verify(cr, pkt, fr, buf)) return;
   counters_.inc(c_verified_);
   matches_.push_back(idx);
   if (fr.flow == nullptr) return;
@@ -325,42 +352,115 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
 }
 
 std::size_t Detector::prefilter_only(const decode::Packet& pkt, const flow::FlowRef& fr) {
-  return scan(rules_->group(proto_class(pkt.proto), fr.to_server), pkt.payload);
+  const ProtoClass pc = proto_class(pkt.proto);
+  std::size_t n = scan(rules_->group(pc, fr.to_server), pkt.payload);
+  if (pc == kClassTcp) n += scan(rules_->stream_group(fr.to_server), pkt.payload);
+  return n;
 }
 
 std::size_t Detector::scan(const RuleGroup& g, std::span<const std::uint8_t> payload) {
   if (!g.db || payload.empty()) return 0;
-  std::pair<std::uint32_t*, std::size_t> out{matched_patterns_.data(), 0};
+  ScanOut out{matched_patterns_.data(), matched_ends_.data(), 0};
   hs_scan(g.db.get(), reinterpret_cast<const char*>(payload.data()),
           static_cast<unsigned>(payload.size()), 0, scratch_, on_match, &out);
-  return out.second;
+  return out.n;
 }
 
-std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, const flow::FlowRef& fr) {
+void Detector::begin() {
   matches_.clear();
   if (++epoch_ == 0) {  // wrapped: forget all marks
     std::fill(seen_epoch_.begin(), seen_epoch_.end(), 0);
     epoch_ = 1;
   }
-  const RuleGroup& g = rules_->group(proto_class(pkt.proto), fr.to_server);
-  const std::size_t matched = scan(g, pkt.payload);
-  for (std::size_t i = 0; i < matched; ++i) {
-    const std::uint32_t pid = matched_patterns_[i];
-    for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
-      consider(g.pattern_rules[k], pkt, fr);
-    }
+}
+
+void Detector::consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
+                                const flow::FlowRef& fr, const Buffer& buf) {
+  for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
+    consider(g.pattern_rules[k], pkt, fr, buf);
   }
-  for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr);
+}
+
+std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, const flow::FlowRef& fr,
+                                                 bool tracked) {
+  begin();
+  if (fr.flow != nullptr && fr.flow->passed) return {};
+  const Buffer buf{pkt.payload, 0, 0, false};
+  const ProtoClass pc = proto_class(pkt.proto);
+  const RuleGroup& g = rules_->group(pc, fr.to_server);
+  std::size_t matched = scan(g, pkt.payload);
+  for (std::size_t i = 0; i < matched; ++i) consider_pattern(g, matched_patterns_[i], pkt, fr, buf);
+  for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr, buf);
+  if (pc == kClassTcp && !tracked) {
+    // Not a tracked session: the stream rules look at this packet's payload alone.
+    const RuleGroup& sg = rules_->stream_group(fr.to_server);
+    matched = scan(sg, pkt.payload);
+    for (std::size_t i = 0; i < matched; ++i) consider_pattern(sg, matched_patterns_[i], pkt, fr, buf);
+    for (std::uint32_t idx : sg.no_content) consider(idx, pkt, fr, buf);
+  }
   if (!rules_->src_index().empty()) {
-    for (std::uint32_t idx : rules_->src_index().lookup(pkt.src)) consider(idx, pkt, fr);
+    for (std::uint32_t idx : rules_->src_index().lookup(pkt.src)) consider(idx, pkt, fr, buf);
   }
   if (!rules_->dst_index().empty()) {
-    for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr);
+    for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr, buf);
   }
+  return finish(pkt, fr);
+}
+
+std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pkt,
+                                                        const flow::FlowRef& fr,
+                                                        const stream::StreamChunk& chunk) {
+  begin();
+  if (fr.flow != nullptr && fr.flow->passed) return {};
+  const RuleGroup& g = rules_->stream_group(chunk.to_server);
+  const Buffer buf{chunk.data, chunk.base, chunk.new_from, true};
+  stream::HitRing& ring = *chunk.hits;
+  const auto base32 = static_cast<std::uint32_t>(chunk.base);
+  // Hits remembered from earlier chunks whose pattern is still in the window come first:
+  // their rules may be completed by the new data.
+  std::uint8_t kept = 0;
+  for (std::uint8_t i = 0; i < ring.count; ++i) {
+    const std::uint32_t rel_end = ring.end[i] - base32;  // wraps safely
+    if (rel_end == 0 || rel_end > chunk.new_from) continue;  // slid out (or bogus)
+    ring.pattern[kept] = ring.pattern[i];
+    ring.end[kept++] = ring.end[i];
+    consider_pattern(g, ring.pattern[i], pkt, fr, buf);
+  }
+  ring.count = kept;
+  ring.next = kept % stream::HitRing::kSize;
+  // Scan the new bytes plus enough of the old ones for a pattern that straddles them.
+  const std::size_t overlap = g.max_pattern_len > 0 ? g.max_pattern_len - 1 : 0;
+  const std::size_t from = chunk.new_from > overlap ? chunk.new_from - overlap : 0;
+  const std::size_t matched = scan(g, chunk.data.subspan(from));
+  for (std::size_t i = 0; i < matched; ++i) {
+    const std::uint32_t pid = matched_patterns_[i];
+    consider_pattern(g, pid, pkt, fr, buf);
+    if (!g.pattern_remember[pid]) continue;
+    const std::uint32_t end = base32 + static_cast<std::uint32_t>(from + matched_ends_[i]);
+    std::uint8_t slot = 0;
+    while (slot < ring.count && ring.pattern[slot] != pid) ++slot;
+    if (slot == ring.count) {
+      if (ring.count < stream::HitRing::kSize) {
+        ++ring.count;
+      } else {
+        slot = ring.next;  // full: replace the oldest
+        ring.next = static_cast<std::uint8_t>((ring.next + 1) % stream::HitRing::kSize);
+      }
+    }
+    ring.pattern[slot] = pid;
+    ring.end[slot] = end;
+  }
+  for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr, buf);
+  return finish(pkt, fr);
+}
+
+std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const flow::FlowRef& fr) {
   if (matches_.empty()) return {};
   std::sort(matches_.begin(), matches_.end());  // index order is alert order
   const auto& rules = rules_->rules();
   if (rules[matches_.front()].rule.action == Action::kPass) {
+    // As in Suricata, a pass rule matching a TCP session passes the whole session.
+    if (fr.flow != nullptr && fr.flow->proto == decode::kProtoTcp) fr.flow->passed = true;
     counters_.inc(c_pass_);
     hits_[matches_.front()]++;
     matches_.clear();

@@ -13,6 +13,7 @@
 #include "detect/rule_set.h"
 #include "detect/threshold.h"
 #include "flow/flow_table.h"
+#include "stream/stream.h"
 
 struct hs_scratch;
 
@@ -31,10 +32,23 @@ class Detector {
 
   // Runs every rule that can match `pkt` and returns the indices (into rules().rules()) of
   // the rules that alert, in alert order. A matching pass rule suppresses the packet's
-  // alerts. The span is valid until the next inspect() call.
-  std::span<const std::uint32_t> inspect(const decode::Packet& pkt, const flow::FlowRef& flow);
+  // alerts; in a TCP session it passes the whole session (no further inspection), as in
+  // Suricata. The span is valid until the next inspect() or inspect_stream() call.
+  // `tracked`: the packet belongs to a tracked TCP session, whose payload is inspected on
+  // the stream (inspect_stream) instead: the stream rules are left out here.
+  std::span<const std::uint32_t> inspect(const decode::Packet& pkt, const flow::FlowRef& flow,
+                                         bool tracked = false);
 
-  // Only the Hyperscan scan inspect() would run for `pkt` (the benchmark's ceiling).
+  // Runs the stream rules over a newly in-order piece of a tracked session's stream that
+  // `pkt` completed. A rule alerts when it matches with at least one of its matched bytes in
+  // the new data, so data already inspected never alerts again; absolute positions (offset,
+  // depth, isdataat) count from the start of the stream.
+  std::span<const std::uint32_t> inspect_stream(const decode::Packet& pkt,
+                                                const flow::FlowRef& flow,
+                                                const stream::StreamChunk& chunk);
+
+  // Only the Hyperscan scans of `pkt`'s payload (packet and, for tcp, stream groups): the
+  // benchmark's ceiling.
   // Returns the number of distinct fast patterns that matched.
   std::size_t prefilter_only(const decode::Packet& pkt, const flow::FlowRef& flow);
 
@@ -47,14 +61,28 @@ class Detector {
   // Hyperscan scan of `payload` with the group's database; the matched pattern ids are in
   // matched_patterns_[0..return value).
   std::size_t scan(const RuleGroup& g, std::span<const std::uint8_t> payload);
-  bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow);
-  void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow);
+  // The bytes a rule's payload keywords inspect.
+  struct Buffer {
+    std::span<const std::uint8_t> data;
+    std::uint64_t base = 0;     // stream offset of data[0]
+    std::size_t new_from = 0;   // a match must end after this index (stream chunks)
+    bool stream = false;
+  };
+  bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
+              const Buffer& buf);
+  void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow,
+                const Buffer& buf);
+  void consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
+                        const flow::FlowRef& flow, const Buffer& buf);
+  void begin();
+  std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow);
 
   std::shared_ptr<const RuleSet> rules_;
   DetectorConfig config_;
   hs_scratch* scratch_ = nullptr;
   std::unique_ptr<Scratch> s_;
   std::vector<std::uint32_t> matched_patterns_;
+  std::vector<std::uint32_t> matched_ends_;  // stream scans: end offset of each pattern's hit
   std::vector<std::uint32_t> seen_epoch_;
   std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> matches_;

@@ -92,9 +92,13 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
   }
   g.pattern_offsets.assign(1, 0);
   for (auto& list : by_pattern) {
+    bool remember = false;
+    for (std::uint32_t idx : list) remember = remember || rules[idx].rule.payload.size() > 1;
+    g.pattern_remember.push_back(remember ? 1 : 0);
     g.pattern_rules.insert(g.pattern_rules.end(), list.begin(), list.end());
     g.pattern_offsets.push_back(static_cast<std::uint32_t>(g.pattern_rules.size()));
   }
+  for (const PatternKey& k : patterns) g.max_pattern_len = std::max(g.max_pattern_len, k.bytes.size());
   if (patterns.empty()) {
     g.pattern_offsets.clear();
     return {};
@@ -192,6 +196,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     if (cr.rule.priority) cr.severity = *cr.rule.priority;
     cr.proto_mask = proto_mask_of(cr.rule.proto);
     cr.fast_pattern = choose_fast_pattern(cr.rule);
+    cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
+                !cr.rule.flow.no_stream && !cr.rule.dsize;
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
       for (const std::string& name : op.names) {
@@ -215,6 +221,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                    });
   std::vector<std::pair<IpRange, std::uint32_t>> src_entries, dst_entries;
   std::array<std::array<std::vector<std::uint32_t>, 2>, kProtoClasses> with_pattern;
+  std::array<std::vector<std::uint32_t>, 2> stream_with_pattern;
   RuleSetStats& st = set->stats_;
   for (std::uint32_t i = 0; i < set->rules_.size(); ++i) {
     CompiledRule& cr = set->rules_[i];
@@ -223,12 +230,12 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     ++st.rules;
     if (cr.fast_pattern < 0) {
       ++st.no_content;
-      if (!r.bidirectional && r.src_addr_is_list) {
+      if (!cr.stream && !r.bidirectional && r.src_addr_is_list) {
         for (const IpRange& range : r.src_addr->ranges()) src_entries.emplace_back(range, i);
         ++st.address_indexed;
         continue;
       }
-      if (!r.bidirectional && r.dst_addr_is_list) {
+      if (!cr.stream && !r.bidirectional && r.dst_addr_is_list) {
         for (const IpRange& range : r.dst_addr->ranges()) dst_entries.emplace_back(range, i);
         ++st.address_indexed;
         continue;
@@ -241,7 +248,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       for (int dir = 0; dir < 2; ++dir) {
         if (dir == 0 && r.flow.to_client) continue;
         if (dir == 1 && r.flow.to_server) continue;
-        if (cr.fast_pattern >= 0) {
+        if (cr.stream) {
+          if (cr.fast_pattern >= 0) {
+            stream_with_pattern[dir].push_back(i);
+          } else {
+            set->stream_groups_[dir].no_content.push_back(i);
+          }
+        } else if (cr.fast_pattern >= 0) {
           with_pattern[pc][dir].push_back(i);
         } else {
           set->groups_[pc][dir].no_content.push_back(i);
@@ -260,6 +273,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       patterns += g.patterns();
       set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
     }
+  }
+  for (int dir = 0; dir < 2; ++dir) {
+    RuleGroup& g = set->stream_groups_[dir];
+    auto res = compile_group(g, set->rules_, stream_with_pattern[dir]);
+    if (!res) return res.error();
+    patterns += g.patterns();
+    set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
   }
   st.patterns = patterns;
   st.compile_seconds =

@@ -6,6 +6,8 @@
 //    positive content) goes into one Hyperscan literal database per group, where a group is
 //    (protocol class: tcp/udp/icmp/other) x (direction: to_server/to_client). `ip` rules
 //    are in every protocol class; rules without a flow direction are in both directions.
+//    tcp rules with payload keywords form the stream groups (one per direction), inspected
+//    on reassembled data in tracked sessions.
 //  - rules without content whose source (else destination) is an explicit address list, the
 //    ET IP-reputation rules, sit in an address index: sorted, disjoint address intervals, each
 //    with the rules whose list covers it; a packet costs one binary search per address.
@@ -46,6 +48,10 @@ struct CompiledRule {
   std::uint8_t proto_mask = 0;  // bit per ProtoClass
   int fast_pattern = -1;    // index into rule.payload of the prefilter content, -1 if none
   std::uint32_t order = 0;  // evaluation/alert order: pass rules first, then by priority
+  // A tcp rule with payload keywords: in a tracked TCP session it is inspected on the
+  // reassembled stream, not on single packets (tcp-pkt, flow:no_stream and dsize keep a
+  // rule on packets).
+  bool stream = false;
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
   std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
 };
@@ -75,6 +81,9 @@ struct RuleGroup {
   std::vector<std::uint32_t> pattern_offsets; // pattern id -> rules in pattern_rules
   std::vector<std::uint32_t> pattern_rules;
   std::vector<std::uint32_t> no_content;      // header-checked for every packet of the group
+  std::vector<std::uint8_t> pattern_remember; // pattern id -> a rule on it has other items, so
+                                              // a stream hit is remembered for later chunks
+  std::size_t max_pattern_len = 0;
   std::size_t patterns() const { return pattern_offsets.empty() ? 0 : pattern_offsets.size() - 1; }
 };
 
@@ -97,7 +106,12 @@ class RuleSet {
   ~RuleSet();
 
   const std::vector<CompiledRule>& rules() const { return rules_; }
+  // Packet-level rules of a protocol class and direction (for tcp: the rules not inspected
+  // on the stream, see CompiledRule::stream).
   const RuleGroup& group(ProtoClass pc, bool to_server) const { return groups_[pc][to_server ? 0 : 1]; }
+  // The tcp rules inspected on the reassembled stream of a tracked session (and on the
+  // packet payload when the session is not tracked).
+  const RuleGroup& stream_group(bool to_server) const { return stream_groups_[to_server ? 0 : 1]; }
   const AddressIndex& src_index() const { return src_index_; }
   const AddressIndex& dst_index() const { return dst_index_; }
   const RuleSetStats& stats() const { return stats_; }
@@ -109,6 +123,7 @@ class RuleSet {
   RuleSet() = default;
   std::vector<CompiledRule> rules_;
   std::array<std::array<RuleGroup, 2>, kProtoClasses> groups_;
+  std::array<RuleGroup, 2> stream_groups_;
   AddressIndex src_index_;
   AddressIndex dst_index_;
   RuleSetStats stats_;
