@@ -85,7 +85,7 @@ void Worker::process(const capture::RawPacket& raw) {
   std::uint64_t t3 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageDetect] += t3 - t2;
   if (!matches.empty()) {
-    emit(matches, {});
+    emit(matches, fr, {}, false);
     if (timing_) {
       const std::uint64_t now = now_ns();
       stage_ns_[kStageOutput] += now - t3;
@@ -104,7 +104,10 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   const std::uint64_t t0 = w->timing_ ? now_ns() : 0;
   const auto matches = w->detector_.inspect_stream(w->pkt_, w->fr_, chunk);
   const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
-  if (!matches.empty()) w->emit(matches, chunk.data);
+  if (!matches.empty()) {
+    const flow::FlowRef fr{w->fr_.flow, chunk.to_server, w->fr_.created};
+    w->emit(matches, fr, chunk.data, chunk.to_server != w->fr_.to_server);
+  }
   if (w->timing_) {
     const std::uint64_t t2 = now_ns();
     w->stage_ns_[kStageDetect] += t1 - t0;
@@ -113,9 +116,10 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   }
 }
 
-void Worker::emit(std::span<const std::uint32_t> matches, std::span<const std::uint8_t> stream_data) {
+void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
+                  std::span<const std::uint8_t> stream_data, bool reversed) {
   for (std::uint32_t idx : matches) {
-    builder_.build(pkt_, fr_, idx, alert_, stream_data);
+    builder_.build(pkt_, fr, idx, alert_, stream_data, reversed);
     for (output::AlertSink* s : sinks_) s->on_alert(alert_);
   }
 }

@@ -44,7 +44,8 @@ class Worker {
 
  private:
   static void on_chunk(void* self, const stream::StreamChunk& chunk);
-  void emit(std::span<const std::uint32_t> matches, std::span<const std::uint8_t> stream_data);
+  void emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
+            std::span<const std::uint8_t> stream_data, bool reversed);
 
   decode::Decoder decoder_;
   stream::StreamEngine stream_;  // before flows_: the flow table releases sessions into it

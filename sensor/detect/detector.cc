@@ -272,8 +272,14 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
     if (ports) return r.src_port->contains(sp) && r.dst_port->contains(dp);
     return r.src_port->is_any() && r.dst_port->is_any();
   };
-  if (!oriented(pkt.src, pkt.sport, pkt.dst, pkt.dport) &&
-      !(r.bidirectional && oriented(pkt.dst, pkt.dport, pkt.src, pkt.sport))) {
+  // A chunk of the other direction (delivered when this packet acknowledged a gap) is
+  // checked with the addresses of its own direction.
+  const IpAddress& src = buf.reversed ? pkt.dst : pkt.src;
+  const IpAddress& dst = buf.reversed ? pkt.src : pkt.dst;
+  const std::uint16_t sport = buf.reversed ? pkt.dport : pkt.sport;
+  const std::uint16_t dport = buf.reversed ? pkt.sport : pkt.dport;
+  if (!oriented(src, sport, dst, dport) &&
+      !(r.bidirectional && oriented(dst, dport, src, sport))) {
     return false;
   }
   const flow::Flow* f = fr.flow;
@@ -385,7 +391,7 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
                                                  bool tracked) {
   begin();
   if (fr.flow != nullptr && fr.flow->passed) return {};
-  const Buffer buf{pkt.payload, 0, 0, false};
+  const Buffer buf{pkt.payload, 0, 0, false, false};
   const ProtoClass pc = proto_class(pkt.proto);
   const RuleGroup& g = rules_->group(pc, fr.to_server);
   std::size_t matched = scan(g, pkt.payload);
@@ -408,12 +414,13 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
 }
 
 std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pkt,
-                                                        const flow::FlowRef& fr,
+                                                        const flow::FlowRef& pkt_fr,
                                                         const stream::StreamChunk& chunk) {
   begin();
-  if (fr.flow != nullptr && fr.flow->passed) return {};
+  if (pkt_fr.flow != nullptr && pkt_fr.flow->passed) return {};
   const RuleGroup& g = rules_->stream_group(chunk.to_server);
-  const Buffer buf{chunk.data, chunk.base, chunk.new_from, true};
+  const flow::FlowRef fr{pkt_fr.flow, chunk.to_server, pkt_fr.created};
+  const Buffer buf{chunk.data, chunk.base, chunk.new_from, true, chunk.to_server != pkt_fr.to_server};
   stream::HitRing& ring = *chunk.hits;
   const auto base32 = static_cast<std::uint32_t>(chunk.base);
   // Hits remembered from earlier chunks whose pattern is still in the window come first:

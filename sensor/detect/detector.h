@@ -40,7 +40,9 @@ class Detector {
                                          bool tracked = false);
 
   // Runs the stream rules over a newly in-order piece of a tracked session's stream that
-  // `pkt` completed. A rule alerts when it matches with at least one of its matched bytes in
+  // `pkt` completed (usually data of the packet's direction; the other direction's when the
+  // packet acknowledged data lost to the sensor and buffered data became deliverable: then
+  // the rule header is checked with that direction's addresses and ports). A rule alerts when it matches with at least one of its matched bytes in
   // the new data, so data already inspected never alerts again; absolute positions (offset,
   // depth, isdataat) count from the start of the stream.
   std::span<const std::uint32_t> inspect_stream(const decode::Packet& pkt,
@@ -67,6 +69,7 @@ class Detector {
     std::uint64_t base = 0;     // stream offset of data[0]
     std::size_t new_from = 0;   // a match must end after this index (stream chunks)
     bool stream = false;
+    bool reversed = false;      // the data travels opposite to the packet
   };
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
               const Buffer& buf);

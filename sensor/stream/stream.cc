@@ -250,7 +250,9 @@ void StreamEngine::insert(Dir& d, std::uint64_t s, std::span<const std::uint8_t>
   std::uint64_t cur = s;
   auto add_node = [&](std::uint64_t from, std::uint64_t to) -> OooSeg* {
     const std::size_t n = static_cast<std::size_t>(to - from);
-    if (d.ooo_bytes + n > config_.max_ooo_bytes) {
+    // Data that is in order now is delivered right after; only data waiting for a hole to
+    // fill counts against the out-of-order limit.
+    if (from != d.next_off && d.ooo_bytes + n > config_.max_ooo_bytes) {
       counters_.inc(c_reasm_memcap_);
       return nullptr;
     }
