@@ -124,6 +124,7 @@ struct InspectCtx {
   std::size_t len;
   std::int64_t base;     // stream offset of buf[0]: absolute positions are stream offsets
   std::size_t min_end;   // 0, or: the match must end after this index (new stream data)
+  std::size_t last_positive;  // index of the last positive content/pcre item
   const std::vector<PayloadItem>* items;
   pcre2_match_data* md;
   pcre2_match_context* mctx;
@@ -174,6 +175,11 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
         }
       }
       return !found && inspect_items(cx, i + 1, prev_end, reach);
+    }
+    if (cx.min_end != 0 && i == cx.last_positive && reach <= cx.min_end) {
+      // The last positive item has to end in the new data: skip the part it cannot.
+      start = std::max<std::int64_t>(start, static_cast<std::int64_t>(cx.min_end + 1) -
+                                                static_cast<std::int64_t>(c->bytes.size()));
     }
     if (start > end || start > static_cast<std::int64_t>(cx.len)) return false;
     std::size_t from = static_cast<std::size_t>(start);
@@ -322,7 +328,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (r.payload.empty()) return true;
   s_->budget = kRecursionLimit;
   InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
-                buf.new_from, &r.payload, s_->md, s_->mctx, &s_->budget};
+                buf.new_from, cr.last_positive, &r.payload, s_->md, s_->mctx, &s_->budget};
   const bool ok = inspect_items(cx, 0, 0, 0);
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;

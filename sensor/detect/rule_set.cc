@@ -198,6 +198,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
                 !cr.rule.flow.no_stream && !cr.rule.dsize;
+    cr.last_positive = cr.rule.payload.size();
+    for (std::size_t i = 0; i < cr.rule.payload.size(); ++i) {
+      const auto& m = cr.rule.payload[i].match;
+      const auto* c = std::get_if<ContentMatch>(&m);
+      const auto* p = std::get_if<PcreMatch>(&m);
+      if ((c != nullptr && !c->negated) || (p != nullptr && !p->negated)) cr.last_positive = i;
+    }
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
       for (const std::string& name : op.names) {

@@ -52,6 +52,8 @@ struct CompiledRule {
   // reassembled stream, not on single packets (tcp-pkt, flow:no_stream and dsize keep a
   // rule on packets).
   bool stream = false;
+  // Index in rule.payload of the last positive content or pcre (payload.size() if none).
+  std::size_t last_positive = 0;
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
   std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
 };

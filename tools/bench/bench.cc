@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
               pipeline_s, static_cast<double>(packets.size()) / pipeline_s, mbit / pipeline_s,
               static_cast<unsigned long long>(alerts));
   std::printf("pipeline / ceiling: %.2f\n", ceiling_s / pipeline_s);
-  static const char* kNames[] = {"decode", "flow", "detect", "output"};
+  static const char* kNames[wp::app::kStages] = {"decode", "flow", "stream", "detect", "output"};
   std::printf("time share per stage:");
   for (int i = 0; i < wp::app::kStages; ++i) {
     std::printf(" %s %.1f%%", kNames[i],
