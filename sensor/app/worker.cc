@@ -106,7 +106,7 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
   if (!matches.empty()) {
     const flow::FlowRef fr{w->fr_.flow, chunk.to_server, w->fr_.created};
-    w->emit(matches, fr, chunk.data, chunk.to_server != w->fr_.to_server);
+    w->emit(matches, fr, chunk.message(), chunk.to_server != w->fr_.to_server);
   }
   if (w->timing_) {
     const std::uint64_t t2 = now_ns();

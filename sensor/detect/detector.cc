@@ -426,15 +426,22 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
   if (pkt_fr.flow != nullptr && pkt_fr.flow->passed) return {};
   const RuleGroup& g = rules_->stream_group(chunk.to_server);
   const flow::FlowRef fr{pkt_fr.flow, chunk.to_server, pkt_fr.created};
-  const Buffer buf{chunk.data, chunk.base, chunk.new_from, true, chunk.to_server != pkt_fr.to_server};
+  // The buffer is the current message (the data since the last turn of the conversation)
+  // as far as the window holds it; absolute positions count from the message's start.
+  const std::size_t skip = chunk.message_start();
+  const std::span<const std::uint8_t> data = chunk.message();
+  const std::size_t new_from = chunk.new_from - skip;
+  const std::uint64_t start = chunk.base + skip;  // stream offset of data[0]
+  const Buffer buf{data, start - std::min(start, chunk.anchor), new_from, true,
+                   chunk.to_server != pkt_fr.to_server};
   stream::HitRing& ring = *chunk.hits;
-  const auto base32 = static_cast<std::uint32_t>(chunk.base);
+  const auto base32 = static_cast<std::uint32_t>(start);
   // Hits remembered from earlier chunks whose pattern is still in the window come first:
   // their rules may be completed by the new data.
   std::uint8_t kept = 0;
   for (std::uint8_t i = 0; i < ring.count; ++i) {
     const std::uint32_t rel_end = ring.end[i] - base32;  // wraps safely
-    if (rel_end == 0 || rel_end > chunk.new_from) continue;  // slid out (or bogus)
+    if (rel_end == 0 || rel_end > new_from) continue;  // slid out or an earlier message
     ring.pattern[kept] = ring.pattern[i];
     ring.end[kept++] = ring.end[i];
     consider_pattern(g, ring.pattern[i], pkt, fr, buf);
@@ -443,8 +450,8 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
   ring.next = kept % stream::HitRing::kSize;
   // Scan the new bytes plus enough of the old ones for a pattern that straddles them.
   const std::size_t overlap = g.max_pattern_len > 0 ? g.max_pattern_len - 1 : 0;
-  const std::size_t from = chunk.new_from > overlap ? chunk.new_from - overlap : 0;
-  const std::size_t matched = scan(g, chunk.data.subspan(from));
+  const std::size_t from = new_from > overlap ? new_from - overlap : 0;
+  const std::size_t matched = scan(g, data.subspan(from));
   for (std::size_t i = 0; i < matched; ++i) {
     const std::uint32_t pid = matched_patterns_[i];
     consider_pattern(g, pid, pkt, fr, buf);

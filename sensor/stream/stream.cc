@@ -133,6 +133,7 @@ struct StreamEngine::Dir {
   std::uint32_t next_seq = 0;  // sequence number of the next in-order byte
   std::uint64_t next_off = 0;  // its stream offset (bytes delivered so far)
   std::uint64_t fin_off = 0;   // stream offset of the FIN
+  std::uint64_t anchor = 0;    // stream offset where the current message started
   std::uint8_t* buf = nullptr; // stream bytes [base, base + len)
   std::uint32_t cap = 0;
   std::uint32_t len = 0;
@@ -145,6 +146,7 @@ struct StreamEngine::Dir {
 
 struct StreamEngine::Session {
   Dir dir[2];  // [0]: to_server, [1]: to_client
+  std::int8_t last_data_dir = -1;  // direction of the last data delivered
   bool was_established = false;
   bool in_use = false;
   Session* next_free = nullptr;
@@ -296,9 +298,16 @@ void StreamEngine::insert(Dir& d, std::uint64_t s, std::span<const std::uint8_t>
   }
 }
 
-void StreamEngine::deliver(Dir& d, bool to_server, std::span<const std::uint8_t> data,
-                           ChunkFn fn, void* ctx) {
+void StreamEngine::deliver(Session& s, int di, std::span<const std::uint8_t> data, ChunkFn fn,
+                           void* ctx) {
+  Dir& d = s.dir[di];
+  const bool to_server = di == 0;
   if (d.depth_reached) return;
+  if (s.last_data_dir != di) {
+    // A turn: data in this direction after data in the other one starts a new message.
+    d.anchor = d.next_off;
+    s.last_data_dir = static_cast<std::int8_t>(di);
+  }
   if (config_.depth != 0 && d.next_off + data.size() >= config_.depth) {
     data = data.first(static_cast<std::size_t>(config_.depth - d.next_off));
     d.depth_reached = true;
@@ -331,6 +340,7 @@ void StreamEngine::deliver(Dir& d, bool to_server, std::span<const std::uint8_t>
     StreamChunk chunk;
     chunk.hits = &d.hits;
     chunk.to_server = to_server;
+    chunk.anchor = d.anchor;
     if (piece == 0) {
       // No buffer (reassembly memcap): inspect the data on its own, without context.
       piece = data.size();
@@ -355,7 +365,8 @@ void StreamEngine::deliver(Dir& d, bool to_server, std::span<const std::uint8_t>
   }
 }
 
-void StreamEngine::deliver_ready(Dir& d, bool to_server, ChunkFn fn, void* ctx) {
+void StreamEngine::deliver_ready(Session& ss, int di, ChunkFn fn, void* ctx) {
+  Dir& d = ss.dir[di];
   while (d.ooo != nullptr && d.ooo->off <= d.next_off) {
     OooSeg* s = d.ooo;
     d.ooo = s->next;
@@ -363,7 +374,7 @@ void StreamEngine::deliver_ready(Dir& d, bool to_server, ChunkFn fn, void* ctx) 
     const std::uint64_t end = s->off + s->len;
     if (end > d.next_off) {
       const std::size_t skip = static_cast<std::size_t>(d.next_off - s->off);
-      deliver(d, to_server, {s->data() + skip, s->len - skip}, fn, ctx);
+      deliver(ss, di, {s->data() + skip, s->len - skip}, fn, ctx);
     }
     pool_.free(reinterpret_cast<std::uint8_t*>(s), sizeof(OooSeg) + s->len);
   }
@@ -377,6 +388,7 @@ void StreamEngine::skip_gap(Dir& d, std::uint64_t to) {
   d.next_off = to;
   d.len = 0;
   d.base = to;
+  d.anchor = to;
   d.hits.count = 0;
 }
 
@@ -427,7 +439,7 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
       if (other.ooo != nullptr) to = std::min(to, other.ooo->off);
       if (to > other.next_off) {
         skip_gap(other, to);
-        deliver_ready(other, !fr.to_server, fn, ctx);
+        deliver_ready(*s, 1 - di, fn, ctx);
       }
     }
   }
@@ -475,12 +487,12 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
   }
   const auto off = static_cast<std::uint64_t>(start);
   if (off == d.next_off && d.ooo == nullptr) {
-    deliver(d, fr.to_server, data, fn, ctx);
+    deliver(*s, di, data, fn, ctx);
     return;
   }
   if (off > d.next_off) counters_.inc(c_ooo_);
   insert(d, off, data, d.policy);
-  deliver_ready(d, fr.to_server, fn, ctx);
+  deliver_ready(*s, di, fn, ctx);
 }
 
 }  // namespace wp::stream

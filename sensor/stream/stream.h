@@ -11,6 +11,7 @@
 // Nothing is allocated per segment once the pools are warm. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -90,8 +91,17 @@ struct StreamChunk {
   std::span<const std::uint8_t> data;  // retained window followed by the new bytes
   std::size_t new_from = 0;            // index in `data` of the first new byte
   std::uint64_t base = 0;              // stream offset of data[0] (0 = first data byte)
+  std::uint64_t anchor = 0;            // stream offset where the current message started: the
+                                       // first byte after the other direction last sent data
   HitRing* hits = nullptr;             // this direction's remembered fast-pattern hits
   bool to_server = true;
+
+  // Index in `data` where the current message starts (0 when it started before the window).
+  std::size_t message_start() const {
+    return anchor > base ? static_cast<std::size_t>(std::min<std::uint64_t>(anchor - base, new_from)) : 0;
+  }
+  // The current message as far as the window holds it: what detection inspects.
+  std::span<const std::uint8_t> message() const { return data.subspan(message_start()); }
 };
 
 // Called for each chunk; `ctx` is the caller's. Alerts raised from a chunk belong to the
@@ -131,8 +141,8 @@ class StreamEngine {
   Session* session_of(flow::Flow& f);
   Session* create_session(flow::Flow& f);
   void insert(Dir& d, std::uint64_t off, std::span<const std::uint8_t> data, OverlapPolicy policy);
-  void deliver_ready(Dir& d, bool to_server, ChunkFn fn, void* ctx);
-  void deliver(Dir& d, bool to_server, std::span<const std::uint8_t> data, ChunkFn fn, void* ctx);
+  void deliver_ready(Session& s, int di, ChunkFn fn, void* ctx);
+  void deliver(Session& s, int di, std::span<const std::uint8_t> data, ChunkFn fn, void* ctx);
   void skip_gap(Dir& d, std::uint64_t to);
   void free_dir(Dir& d);
 

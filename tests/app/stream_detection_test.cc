@@ -231,14 +231,34 @@ TEST(StreamDetection, RuleWithTwoContentsCompletedByALaterSegment) {
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{2, body, true}}));
 }
 
-TEST(StreamDetection, AbsoluteDepthCountsFromTheStartOfTheStream) {
-  // depth:4 only looks at the first four bytes of the stream, not of each segment.
+TEST(StreamDetection, AbsoluteDepthCountsFromTheStartOfTheMessageNotOfEachSegment) {
+  // depth:4 looks at the first four bytes of the message (here: the stream), not of each
+  // segment: a pipelined second request with no answer between is the same message.
   Sensor s({R"(alert tcp any any -> any any (msg:"get"; flow:to_server; content:"GET "; depth:4; sid:3;))"});
   Conn c;
   c.handshake(s);
   const auto first = s.send(c.from_client(0, "GET / HTTP/1.1\r\n\r\n"));
   s.send(c.from_client(18, "GET /second HTTP/1.1\r\n\r\n"));  // a pipelined request
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{3, first, true}}));
+}
+
+TEST(StreamDetection, AbsolutePositionsCountFromTheStartOfEachMessage) {
+  // A request after the server answered starts a new message: depth anchors there (SMB,
+  // DCERPC and other binary-protocol rules rely on it), even when it arrives byte by byte.
+  Sensor s({R"(alert tcp any any -> any 445 (msg:"smb"; flow:to_server; content:"|ff|SMB"; offset:4; depth:4; sid:4;))"});
+  Conn c;
+  c.sport = 445;
+  c.handshake(s);
+  const std::string msg = std::string("\0\0\0\x20\xffSMB", 8) + "rest of the request";
+  const auto first = s.send(c.from_client(0, msg));
+  s.send(c.from_server(0, "response bytes", static_cast<std::uint32_t>(msg.size())));
+  std::uint64_t last = 0;
+  const auto off = static_cast<std::uint32_t>(msg.size());
+  for (std::uint32_t i = 0; i < msg.size(); ++i) last = s.send(c.from_client(off + i, msg.substr(i, 1)));
+  const auto eighth = last - msg.size() + 8;  // the byte completing "|ff|SMB"
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{4, first, true}, {4, eighth, true}}));
+  ASSERT_EQ(s.sink.payloads.size(), 2u);
+  EXPECT_EQ(s.sink.payloads[1], msg.substr(0, 8));  // the message so far, not the first one
 }
 
 // --- overlap policies ---------------------------------------------------------------------
