@@ -113,21 +113,31 @@ bool flowint_holds(const CompiledFlowint& c, const flow::Flow* f) {
   const std::uint32_t v = f->flowint_values[i];
   const std::uint32_t t = flowint_operand(c, *f);
   switch (c.op) {
-    case FlowintOp::Op::kEq: return v == t;
-    case FlowintOp::Op::kNe: return v != t;
-    case FlowintOp::Op::kLt: return v < t;
-    case FlowintOp::Op::kLe: return v <= t;
-    case FlowintOp::Op::kGt: return v > t;
-    case FlowintOp::Op::kGe: return v >= t;
-    default: return false;
+    case FlowintOp::Op::kEq:
+      return v == t;
+    case FlowintOp::Op::kNe:
+      return v != t;
+    case FlowintOp::Op::kLt:
+      return v < t;
+    case FlowintOp::Op::kLe:
+      return v <= t;
+    case FlowintOp::Op::kGt:
+      return v > t;
+    case FlowintOp::Op::kGe:
+      return v >= t;
+    default:
+      return false;
   }
 }
 
 XbitKey xbit_key(const CompiledXbits& x, const decode::Packet& pkt) {
   switch (x.track) {
-    case XbitsOp::Track::kIpSrc: return XbitKey::host(x.id, pkt.src);
-    case XbitsOp::Track::kIpDst: return XbitKey::host(x.id, pkt.dst);
-    case XbitsOp::Track::kIpPair: break;
+    case XbitsOp::Track::kIpSrc:
+      return XbitKey::host(x.id, pkt.src);
+    case XbitsOp::Track::kIpDst:
+      return XbitKey::host(x.id, pkt.dst);
+    case XbitsOp::Track::kIpPair:
+      break;
   }
   return XbitKey::ip_pair(x.id, pkt.src, pkt.dst);
 }
@@ -366,9 +376,15 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
     const XbitKey key = xbit_key(xb, pkt);
     bool stored = true;
     switch (xb.cmd) {
-      case XbitsOp::Cmd::kSet: stored = xbits_.set(key, pkt.ts.micros(), xb.expire); break;
-      case XbitsOp::Cmd::kToggle: stored = xbits_.toggle(key, pkt.ts.micros(), xb.expire); break;
-      default: xbits_.unset(key); break;
+      case XbitsOp::Cmd::kSet:
+        stored = xbits_.set(key, pkt.ts.micros(), xb.expire);
+        break;
+      case XbitsOp::Cmd::kToggle:
+        stored = xbits_.toggle(key, pkt.ts.micros(), xb.expire);
+        break;
+      default:
+        xbits_.unset(key);
+        break;
     }
     if (!stored) counters_.inc(c_xbits_full_);
   }

@@ -138,9 +138,17 @@ struct FlowbitsOp {
 // run after the rule matched; the others are conditions of the match (as in Suricata).
 struct FlowintOp {
   enum class Op : std::uint8_t {
-    kSet, kAdd, kSub,                     // actions: "=", "+", "-"
-    kEq, kNe, kLt, kLe, kGt, kGe,         // conditions: "==", "!=", "<", "<=", ">", ">="
-    kIsSet, kIsNotSet                     // "isset", "notset" / "isnotset"
+    kSet,      // "=" (action)
+    kAdd,      // "+" (action)
+    kSub,      // "-" (action)
+    kEq,       // "=="
+    kNe,       // "!="
+    kLt,       // "<"
+    kLe,       // "<="
+    kGt,       // ">"
+    kGe,       // ">="
+    kIsSet,    // "isset"
+    kIsNotSet  // "notset", "isnotset"
   };
   Op op = Op::kSet;
   std::string name;

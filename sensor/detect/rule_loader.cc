@@ -21,8 +21,7 @@ std::string LoadReport::summary() const {
 }
 
 LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
-                       const ClassificationTable& classes,
-                       const ThresholdConfig* thresholds) {
+                       const ClassificationTable& classes, const ThresholdConfig* thresholds) {
   LoadedRules out;
   LoadReport& rep = out.report;
   const auto t0 = std::chrono::steady_clock::now();

@@ -1543,14 +1543,15 @@ std::optional<Failure> OptionBuilder::parse_flowint(std::string_view value) {
     return invalid("flowint", "expected 'name,modifier[,value]', got " + quoted(value));
   }
   FlowintOp op;
-  if (!is_flowint_name(parts[0])) return invalid("flowint", quoted(parts[0]) + " is not a valid name");
+  if (!is_flowint_name(parts[0]))
+    return invalid("flowint", quoted(parts[0]) + " is not a valid name");
   op.name = std::string(parts[0]);
   static constexpr std::pair<std::string_view, FlowintOp::Op> kModifiers[] = {
-      {"=", FlowintOp::Op::kSet},       {"+", FlowintOp::Op::kAdd},
-      {"-", FlowintOp::Op::kSub},       {"==", FlowintOp::Op::kEq},
-      {"!=", FlowintOp::Op::kNe},       {"<", FlowintOp::Op::kLt},
-      {"<=", FlowintOp::Op::kLe},       {">", FlowintOp::Op::kGt},
-      {">=", FlowintOp::Op::kGe},       {"isset", FlowintOp::Op::kIsSet},
+      {"=", FlowintOp::Op::kSet},           {"+", FlowintOp::Op::kAdd},
+      {"-", FlowintOp::Op::kSub},           {"==", FlowintOp::Op::kEq},
+      {"!=", FlowintOp::Op::kNe},           {"<", FlowintOp::Op::kLt},
+      {"<=", FlowintOp::Op::kLe},           {">", FlowintOp::Op::kGt},
+      {">=", FlowintOp::Op::kGe},           {"isset", FlowintOp::Op::kIsSet},
       {"notset", FlowintOp::Op::kIsNotSet}, {"isnotset", FlowintOp::Op::kIsNotSet}};
   std::string modifier = to_lower(parts[1]);
   auto it = std::find_if(std::begin(kModifiers), std::end(kModifiers),
@@ -1631,13 +1632,15 @@ std::optional<Failure> OptionBuilder::parse_xbits(std::string_view value) {
       } else if (t == "tx") {
         return not_supported("xbits track 'tx' not supported yet");
       } else {
-        return invalid("xbits", "unknown track " + quoted(arg) + " (expected ip_src, ip_dst or ip_pair)");
+        return invalid("xbits",
+                       "unknown track " + quoted(arg) + " (expected ip_src, ip_dst or ip_pair)");
       }
     } else if (key == "expire") {
       if (have_expire) return invalid("xbits", "'expire' given twice");
       have_expire = true;
       auto n = parse_decimal(arg, std::numeric_limits<std::uint32_t>::max());
-      if (!n || *n == 0) return invalid("xbits", "expire " + quoted(arg) + " is not a positive number");
+      if (!n || *n == 0)
+        return invalid("xbits", "expire " + quoted(arg) + " is not a positive number");
       op.expire = static_cast<std::uint32_t>(*n);
     } else {
       return invalid("xbits", "unknown option " + quoted(item));
@@ -1676,8 +1679,8 @@ std::optional<Failure> OptionBuilder::parse_tag(std::string_view value) {
     } else if (metric == "seconds") {
       tag.metric = TagSpec::Metric::kSeconds;
     } else {
-      return invalid("tag", "unknown metric " + quoted(parts[2]) +
-                                " (expected packets, bytes or seconds)");
+      return invalid(
+          "tag", "unknown metric " + quoted(parts[2]) + " (expected packets, bytes or seconds)");
     }
   }
   if (parts.size() == 4) {

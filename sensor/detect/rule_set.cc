@@ -204,8 +204,9 @@ void resolve_alert_filters(std::vector<CompiledRule>& rules, const ThresholdConf
     }
   }
   // Rules without suppressions of their own share one set per gen_id.
-  std::map<std::uint32_t, std::pair<std::shared_ptr<const AddressSet>,
-                                    std::shared_ptr<const AddressSet>>> shared;
+  std::map<std::uint32_t,
+           std::pair<std::shared_ptr<const AddressSet>, std::shared_ptr<const AddressSet>>>
+      shared;
   for (CompiledRule& cr : rules) {
     if (auto it = named.find(&cr); it != named.end()) {
       cr.alert_threshold = it->second->spec;

@@ -89,7 +89,8 @@ class LineParser {
     name_ = directive;
     Options o;
     const std::string_view rest = trim(line.substr(end));
-    for (std::string_view item : rest.empty() ? std::vector<std::string_view>{} : split_options(rest)) {
+    for (std::string_view item :
+         rest.empty() ? std::vector<std::string_view>{} : split_options(rest)) {
       if (item.empty()) return bad("empty option");
       std::size_t space = 0;
       while (space < item.size() && !is_space(item[space])) ++space;
@@ -108,7 +109,8 @@ class LineParser {
     auto sid = parse_u32(*o.sig_id);
     if (!sid) return bad("sig_id " + quoted(*o.sig_id) + " is not a number");
     if (*gid == 0 && *sid != 0) {
-      return bad("sig_id " + std::to_string(*sid) + " needs its gen_id (gen_id 0 only with sig_id 0)");
+      return bad("sig_id " + std::to_string(*sid) +
+                 " needs its gen_id (gen_id 0 only with sig_id 0)");
     }
     switch (d) {
       case Directive::kSuppress:
@@ -189,7 +191,8 @@ class LineParser {
                  " (expected by_src, by_dst, by_rule or by_both)");
     }
     auto count = parse_u32(*o.count);
-    if (!count || *count == 0) return bad("count " + quoted(*o.count) + " is not a positive number");
+    if (!count || *count == 0)
+      return bad("count " + quoted(*o.count) + " is not a positive number");
     auto seconds = parse_u32(*o.seconds);
     if (!seconds || *seconds == 0) {
       return bad("seconds " + quoted(*o.seconds) + " is not a positive number");
@@ -220,8 +223,9 @@ class LineParser {
                  " (expected alert, drop, pass, log, sdrop or reject)");
     }
     if (!parse_u32(*o.timeout)) return bad("timeout " + quoted(*o.timeout) + " is not a number");
-    return std::string("rate_filter not supported (it changes a rule's action; the sensor is "
-                       "passive)");
+    return std::string(
+        "rate_filter not supported (it changes a rule's action; the sensor is "
+        "passive)");
   }
 
   ThresholdConfig& out_;
@@ -276,8 +280,7 @@ ThresholdConfigResult parse_threshold_config(std::string_view text, const std::s
   return result;
 }
 
-Result<ThresholdConfigResult> load_threshold_config(const std::string& path,
-                                                    const RuleVars& vars) {
+Result<ThresholdConfigResult> load_threshold_config(const std::string& path, const RuleVars& vars) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return make_error(std::string("cannot open: ") + std::strerror(errno), path);
   std::string data;

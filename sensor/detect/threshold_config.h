@@ -33,7 +33,7 @@ struct SuppressEntry {
   enum class Track : std::uint8_t { kAll, kBySrc, kByDst, kByEither };
   std::uint32_t gid = 0;
   std::uint32_t sid = 0;
-  Track track = Track::kAll;               // kAll: the rule never alerts
+  Track track = Track::kAll;              // kAll: the rule never alerts
   std::shared_ptr<const AddressSet> ips;  // null for kAll
   int line = 0;
 };
@@ -48,8 +48,8 @@ struct EventFilterEntry {
 
 struct ThresholdConfig {
   std::string file;
-  std::vector<SuppressEntry> suppress;            // in file order
-  std::vector<EventFilterEntry> event_filters;   // in file order
+  std::vector<SuppressEntry> suppress;          // in file order
+  std::vector<EventFilterEntry> event_filters;  // in file order
   std::size_t entries() const { return suppress.size() + event_filters.size(); }
 };
 

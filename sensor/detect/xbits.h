@@ -47,7 +47,7 @@ class XbitsTable {
   struct Entry {                  // 48 bytes
     std::int64_t expires_us = 0;  // live while expires_us > now
     XbitKey key;
-    bool used = false;            // ever written: probe chains continue past it
+    bool used = false;  // ever written: probe chains continue past it
   };
   Entry* find(const XbitKey& k);
   const Entry* find(const XbitKey& k) const;

@@ -364,12 +364,12 @@ INSTANTIATE_TEST_SUITE_P(
                      opts(4, "content:\"chk\"; flowint:n,<=,7;"),
                      opts(5, "content:\"chk\"; flowint:n,!=,10;")},
                     {{"set", {}}, {"chk", {}}, {"dec", {}}, {"chk", {3, 4, 5}}}},
-        FlowintCase{"greater than and isnotset",
-                    {opts(1, "content:\"set\"; flowint:n,=,3; noalert;"),
-                     opts(2, "content:\"chk\"; flowint:n,>,2;"),
-                     opts(3, "content:\"chk\"; flowint:n,>,3;"),
-                     opts(4, "content:\"chk\"; flowint:n,isnotset;")},
-                    {{"chk", {4}}, {"set", {}}, {"chk", {2}}}},
+        FlowintCase{
+            "greater than and isnotset",
+            {opts(1, "content:\"set\"; flowint:n,=,3; noalert;"),
+             opts(2, "content:\"chk\"; flowint:n,>,2;"), opts(3, "content:\"chk\"; flowint:n,>,3;"),
+             opts(4, "content:\"chk\"; flowint:n,isnotset;")},
+            {{"chk", {4}}, {"set", {}}, {"chk", {2}}}},
         FlowintCase{"compared with another flowint, unset counts as 0",
                     {opts(1, "content:\"a\"; flowint:a,=,3; noalert;"),
                      opts(2, "content:\"b\"; flowint:b,=,2; noalert;"),
@@ -398,14 +398,15 @@ INSTANTIATE_TEST_SUITE_P(
                     {{"zero", {}}, {"dec", {}}, {"chk", {3}}}}));
 
 TEST(DetectorFlowint, NeedsAFlow) {
-  StateHarness h({opts(1, "content:\"x\"; flowint:n,notset;"),
-                  opts(2, "content:\"x\"; flowint:n,=,1;")});
+  StateHarness h(
+      {opts(1, "content:\"x\"; flowint:n,notset;"), opts(2, "content:\"x\"; flowint:n,=,1;")});
   EXPECT_EQ(h.sids(tcp_packet("x"), 1000, nullptr), Sids{2});  // no flow: conditions fail
 }
 
 TEST(DetectorFlowint, AFlowHoldsAtMostFourVariablesAndCountsTheRest) {
-  StateHarness h({opts(1, "content:\"x\"; flowint:a,=,1; flowint:b,=,1; flowint:c,=,1; "
-                          "flowint:d,=,1; flowint:e,=,1; noalert;"),
+  StateHarness h({opts(1,
+                       "content:\"x\"; flowint:a,=,1; flowint:b,=,1; flowint:c,=,1; "
+                       "flowint:d,=,1; flowint:e,=,1; noalert;"),
                   opts(2, "content:\"y\"; flowint:d,isset; flowint:e,notset;")});
   flow::Flow f;
   EXPECT_EQ(h.sids(tcp_packet("x"), 1000, &f), Sids{});
@@ -552,33 +553,41 @@ INSTANTIATE_TEST_SUITE_P(
                    {opts(1, "content:\"x\";")},
                    "suppress gen_id 1, sig_id 1, track by_dst, ip $HOME_NET\n",
                    {{"x", kA, kB, 100, {}}, {"x", kB, kA, 100, {1}}}},
-        FilterCase{"suppress by_either with a list",
-                   {opts(1, "content:\"x\";")},
-                   "suppress gen_id 1, sig_id 1, track by_either, ip [10.0.0.2,10.0.0.3]\n",
-                   {{"x", kA, kB, 100, {}}, {"x", kC, kA, 100, {}}, {"x", kA, "10.0.0.4", 100, {1}}}},
+        FilterCase{
+            "suppress by_either with a list",
+            {opts(1, "content:\"x\";")},
+            "suppress gen_id 1, sig_id 1, track by_either, ip [10.0.0.2,10.0.0.3]\n",
+            {{"x", kA, kB, 100, {}}, {"x", kC, kA, 100, {}}, {"x", kA, "10.0.0.4", 100, {1}}}},
         FilterCase{"gen_id 0, sig_id 0 applies to every rule",
                    {opts(1, "content:\"x\";"), opts(2, "content:\"x\";")},
                    "suppress gen_id 0, sig_id 0, track by_src, ip 192.0.2.1\n",
                    {{"x", kA, kB, 100, {}}, {"x", kC, kB, 100, {1, 2}}}},
-        FilterCase{"event_filter replaces the rule's own threshold",
-                   {opts(1, "content:\"x\"; threshold:type threshold, track by_src, count 5, "
-                            "seconds 60;")},
-                   "event_filter gen_id 1, sig_id 1, type limit, track by_src, count 1, seconds 60\n",
-                   {{"x", kA, kB, 100, {1}}, {"x", kA, kB, 101, {}}, {"x", kA, kB, 161, {1}}}},
-        FilterCase{"a wildcard event_filter leaves the rule's own threshold",
-                   {opts(1, "content:\"x\"; threshold:type limit, track by_src, count 2, "
-                            "seconds 60;"),
-                    opts(2, "content:\"x\";")},
-                   "event_filter gen_id 0, sig_id 0, type limit, track by_rule, count 1, seconds 60\n",
-                   {{"x", kA, kB, 100, {1, 2}},
-                    {"x", kC, kB, 100, {1}},
-                    {"x", kA, kB, 100, {1}},
-                    {"x", kA, kB, 100, {}}}},
+        FilterCase{
+            "event_filter replaces the rule's own threshold",
+            {opts(1,
+                  "content:\"x\"; threshold:type threshold, track by_src, count 5, "
+                  "seconds 60;")},
+            "event_filter gen_id 1, sig_id 1, type limit, track by_src, count 1, seconds 60\n",
+            {{"x", kA, kB, 100, {1}}, {"x", kA, kB, 101, {}}, {"x", kA, kB, 161, {1}}}},
+        FilterCase{
+            "a wildcard event_filter leaves the rule's own threshold",
+            {opts(1,
+                  "content:\"x\"; threshold:type limit, track by_src, count 2, "
+                  "seconds 60;"),
+             opts(2, "content:\"x\";")},
+            "event_filter gen_id 0, sig_id 0, type limit, track by_rule, count 1, seconds 60\n",
+            {{"x", kA, kB, 100, {1, 2}},
+             {"x", kC, kB, 100, {1}},
+             {"x", kA, kB, 100, {1}},
+             {"x", kA, kB, 100, {}}}},
         FilterCase{"suppressed matches do not count towards the threshold",
-                   {opts(1, "content:\"x\"; threshold:type threshold, track by_dst, count 2, "
-                            "seconds 60;")},
+                   {opts(1,
+                         "content:\"x\"; threshold:type threshold, track by_dst, count 2, "
+                         "seconds 60;")},
                    "suppress gen_id 1, sig_id 1, track by_src, ip 192.0.2.1\n",
-                   {{"x", kA, kB, 100, {}}, {"x", kA, kB, 100, {}}, {"x", kC, kB, 100, {}},
+                   {{"x", kA, kB, 100, {}},
+                    {"x", kA, kB, 100, {}},
+                    {"x", kC, kB, 100, {}},
                     {"x", kC, kB, 100, {1}}}},
         FilterCase{"a suppressed rule still sets its flowbits",
                    {opts(1, "content:\"login\"; flowbits:set,seen;"),

@@ -50,10 +50,9 @@ std::string rule(std::uint32_t sid, const std::string& options = "") {
 }
 
 TEST(RuleSet, PriorityOverridesTheClasstypePriorityWhereverItIsWritten) {
-  Built b = build({rule(1, "classtype:trojan-activity;"),
-                   rule(2, "classtype:trojan-activity; priority:3;"),
-                   rule(3, "priority:4; classtype:trojan-activity;"), rule(4, "priority:2;"),
-                   rule(5, "")});
+  Built b = build(
+      {rule(1, "classtype:trojan-activity;"), rule(2, "classtype:trojan-activity; priority:3;"),
+       rule(3, "priority:4; classtype:trojan-activity;"), rule(4, "priority:2;"), rule(5, "")});
   EXPECT_EQ(b.sid(1).severity, 1);
   EXPECT_EQ(b.sid(2).severity, 3);
   EXPECT_EQ(b.sid(3).severity, 4);
@@ -119,13 +118,14 @@ TEST(RuleSet, EventFilterPrecedenceFollowsSuricata) {
 }
 
 TEST(RuleSet, SuppressionsAccumulatePerRule) {
-  Built b = build({rule(1), rule(2), rule(3), "alert tcp any any -> any any (msg:\"r\"; gid:3; sid:4;)"},
-                  "suppress gen_id 1, sig_id 1\n"
-                  "suppress gen_id 1, sig_id 2, track by_src, ip 192.0.2.0/24\n"
-                  "suppress gen_id 1, sig_id 2, track by_dst, ip 198.51.100.1\n"
-                  "suppress gen_id 1, sig_id 2, track by_either, ip 203.0.113.9\n"
-                  "suppress gen_id 0, sig_id 0, track by_src, ip 10.9.9.9\n"
-                  "suppress gen_id 3, sig_id 0\n");
+  Built b =
+      build({rule(1), rule(2), rule(3), "alert tcp any any -> any any (msg:\"r\"; gid:3; sid:4;)"},
+            "suppress gen_id 1, sig_id 1\n"
+            "suppress gen_id 1, sig_id 2, track by_src, ip 192.0.2.0/24\n"
+            "suppress gen_id 1, sig_id 2, track by_dst, ip 198.51.100.1\n"
+            "suppress gen_id 1, sig_id 2, track by_either, ip 203.0.113.9\n"
+            "suppress gen_id 0, sig_id 0, track by_src, ip 10.9.9.9\n"
+            "suppress gen_id 3, sig_id 0\n");
   EXPECT_TRUE(b.warnings.empty());
   EXPECT_TRUE(b.sid(1).suppressed);
   const CompiledRule& r2 = b.sid(2);
@@ -151,9 +151,10 @@ TEST(RuleSet, SuppressionsAccumulatePerRule) {
 }
 
 TEST(RuleSet, ThresholdConfigEntriesForUnknownRulesAreWarnings) {
-  Built b = build({rule(1)},
-                  "suppress gen_id 1, sig_id 99\n"
-                  "event_filter gen_id 2, sig_id 1, type limit, track by_src, count 1, seconds 1\n");
+  Built b =
+      build({rule(1)},
+            "suppress gen_id 1, sig_id 99\n"
+            "event_filter gen_id 2, sig_id 1, type limit, track by_src, count 1, seconds 1\n");
   ASSERT_EQ(b.warnings.size(), 2u);
   EXPECT_EQ(b.warnings[0],
             "threshold.config:2: event_filter gen_id 2, sig_id 1: no such rule loaded; ignored");

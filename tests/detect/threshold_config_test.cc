@@ -88,7 +88,8 @@ TEST(ThresholdConfig, JoinsContinuationLinesAndReportsTheFirstLine) {
   EXPECT_EQ(r.config.event_filters.size(), 1u);
   EXPECT_EQ(r.config.event_filters[0].line, 1);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0], "threshold.config:3: invalid suppress: sig_id 'x' is not a number; line skipped");
+  EXPECT_EQ(r.errors[0],
+            "threshold.config:3: invalid suppress: sig_id 'x' is not a number; line skipped");
 }
 
 struct BadLine {
@@ -103,7 +104,8 @@ TEST(ThresholdConfig, RejectsBadLinesWithExactMessagesAndLoadsTheRest) {
       {"suppress", "invalid suppress: missing 'gen_id'"},
       {"suppress gen_id 1", "invalid suppress: missing 'sig_id'"},
       {"suppress gen_id one, sig_id 2", "invalid suppress: gen_id 'one' is not a number"},
-      {"suppress gen_id 1, sig_id 99999999999", "invalid suppress: sig_id '99999999999' is not a number"},
+      {"suppress gen_id 1, sig_id 99999999999",
+       "invalid suppress: sig_id '99999999999' is not a number"},
       {"suppress gen_id 0, sig_id 5",
        "invalid suppress: sig_id 5 needs its gen_id (gen_id 0 only with sig_id 0)"},
       {"suppress gen_id 1, sig_id 2,", "invalid suppress: empty option"},
@@ -119,7 +121,8 @@ TEST(ThresholdConfig, RejectsBadLinesWithExactMessagesAndLoadsTheRest) {
        "CIDR block"},
       {"suppress gen_id 1, sig_id 2, track by_src, ip $DMZ_NET",
        "invalid suppress: ip '$DMZ_NET': undefined variable '$DMZ_NET'"},
-      {"suppress gen_id 1, sig_id 2, count 5", "invalid suppress: 'count' is not an option of suppress"},
+      {"suppress gen_id 1, sig_id 2, count 5",
+       "invalid suppress: 'count' is not an option of suppress"},
       {"event_filter gen_id 1, sig_id 2, track by_src, count 1, seconds 60",
        "invalid event_filter: missing 'type'"},
       {"event_filter gen_id 1, sig_id 2, type limit, count 1, seconds 60",
@@ -164,14 +167,16 @@ TEST(ThresholdConfig, RejectsBadLinesWithExactMessagesAndLoadsTheRest) {
   EXPECT_EQ(all.errors.size(), std::size(cases));
   EXPECT_EQ(all.config.suppress.size(), 1u);
   EXPECT_EQ(all.config.suppress[0].line, static_cast<int>(std::size(cases)) + 1);
-  EXPECT_EQ(all.errors.back().rfind("threshold.config:" + std::to_string(std::size(cases)) + ": ", 0),
-            0u);
+  EXPECT_EQ(
+      all.errors.back().rfind("threshold.config:" + std::to_string(std::size(cases)) + ": ", 0),
+      0u);
 }
 
 TEST(ThresholdConfig, LoadingAMissingFileIsAnError) {
   auto r = load_threshold_config("/nonexistent/threshold.config", RuleVars::suricata_defaults());
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().describe(), "/nonexistent/threshold.config: cannot open: No such file or directory");
+  EXPECT_EQ(r.error().describe(),
+            "/nonexistent/threshold.config: cannot open: No such file or directory");
 }
 
 TEST(ThresholdConfig, LoadsAFile) {

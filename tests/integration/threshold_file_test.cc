@@ -2,9 +2,9 @@
 // limited) by the file named by `threshold-file`; bad lines are listed with the rule load
 // summary and the rest loads.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
