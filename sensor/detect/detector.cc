@@ -96,7 +96,7 @@ int flowint_index(const flow::Flow& f, std::uint16_t id) {
   return -1;
 }
 
-// The right-hand side: the number, or the other flowint (0 while it is unset, as Suricata).
+// The right-hand side: the number, or the other flowint (0 while it is unset, as in Suricata).
 std::uint32_t flowint_operand(const CompiledFlowint& c, const flow::Flow& f) {
   if (!c.target_is_var) return c.value;
   const int j = flowint_index(f, c.target_id);
