@@ -91,6 +91,15 @@ const std::vector<KeyDef>& keys() {
                  }});
     k.push_back(string_key("classification-file", "classification.config (empty: built-in table)", &Config::classification_file));
     k.push_back(string_key("reference-config-file", "reference.config (empty: built-in table)", &Config::reference_config_file));
+    k.push_back({"threshold-file", "string",
+                 "threshold.config: suppress and event_filter lines (empty: none; the default "
+                 "is loaded only if it exists)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   c.threshold_file = v;
+                   c.threshold_file_explicit = true;
+                   return {};
+                 },
+                 [](const Config& c) { return c.threshold_file; }});
     k.push_back(string_key("sensor-name", "sensor id in alerts (EVE host; --sensor-id)", &Config::sensor_id));
     k.push_back(string_key("site", "site label in alerts (--site)", &Config::site));
     k.push_back(bool_key("stream.checksum-validation", "drop packets with invalid IPv4/TCP/UDP/ICMP checksums from inspection", &Config::checksum_validation));

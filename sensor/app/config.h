@@ -21,6 +21,10 @@ namespace wp::app {
 
 enum class ChecksumChecks { kYes, kNo, kAuto };
 
+// threshold-file when none is configured: loaded only if it exists (Suricata's own default is
+// /etc/suricata/threshold.config; set threshold-file to reuse it).
+inline constexpr const char* kDefaultThresholdFile = "/etc/watchpost/threshold.config";
+
 struct Config {
   // Inputs and outputs
   std::vector<std::string> pcap_files;
@@ -33,6 +37,8 @@ struct Config {
   std::string stats_file = "stats.json"; // stats.filename (relative to log_dir)
   std::string classification_file;       // classification-file; empty: built-in table
   std::string reference_config_file;     // reference-config-file; empty: built-in table
+  std::string threshold_file = kDefaultThresholdFile;  // threshold-file; empty: none
+  bool threshold_file_explicit = false;  // set by the config or --set: must then be readable
   std::string site;                      // site / --site
   std::string sensor_id;                 // sensor-name / --sensor-id (default: host name)
 

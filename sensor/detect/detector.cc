@@ -89,6 +89,59 @@ bool flowbits_hold(const CompiledFlowbits& fb, const flow::Flow* f) {
   return true;
 }
 
+int flowint_index(const flow::Flow& f, std::uint16_t id) {
+  for (int i = 0; i < f.flowint_count; ++i) {
+    if (f.flowint_ids[i] == id) return i;
+  }
+  return -1;
+}
+
+// The right-hand side: the number, or the other flowint (0 while it is unset, as in Suricata).
+std::uint32_t flowint_operand(const CompiledFlowint& c, const flow::Flow& f) {
+  if (!c.target_is_var) return c.value;
+  const int j = flowint_index(f, c.target_id);
+  return j < 0 ? 0 : f.flowint_values[j];
+}
+
+// Conditions: without a flow nothing holds; a comparison needs the variable to be set.
+bool flowint_holds(const CompiledFlowint& c, const flow::Flow* f) {
+  if (f == nullptr) return false;
+  const int i = flowint_index(*f, c.id);
+  if (c.op == FlowintOp::Op::kIsSet) return i >= 0;
+  if (c.op == FlowintOp::Op::kIsNotSet) return i < 0;
+  if (i < 0) return false;
+  const std::uint32_t v = f->flowint_values[i];
+  const std::uint32_t t = flowint_operand(c, *f);
+  switch (c.op) {
+    case FlowintOp::Op::kEq:
+      return v == t;
+    case FlowintOp::Op::kNe:
+      return v != t;
+    case FlowintOp::Op::kLt:
+      return v < t;
+    case FlowintOp::Op::kLe:
+      return v <= t;
+    case FlowintOp::Op::kGt:
+      return v > t;
+    case FlowintOp::Op::kGe:
+      return v >= t;
+    default:
+      return false;
+  }
+}
+
+XbitKey xbit_key(const CompiledXbits& x, const decode::Packet& pkt) {
+  switch (x.track) {
+    case XbitsOp::Track::kIpSrc:
+      return XbitKey::host(x.id, pkt.src);
+    case XbitsOp::Track::kIpDst:
+      return XbitKey::host(x.id, pkt.dst);
+    case XbitsOp::Track::kIpPair:
+      break;
+  }
+  return XbitKey::ip_pair(x.id, pkt.src, pkt.dst);
+}
+
 struct ScanOut {
   std::uint32_t* ids;
   std::uint32_t* ends;  // null: ends not wanted
@@ -234,7 +287,11 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
 
 Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& config,
                    Counters& counters)
-    : rules_(std::move(rules)), config_(config), s_(std::make_unique<Scratch>()), counters_(counters) {
+    : rules_(std::move(rules)),
+      config_(config),
+      s_(std::make_unique<Scratch>()),
+      xbits_(config.xbits_capacity),
+      counters_(counters) {
   for (int pc = 0; pc < kProtoClasses; ++pc) {
     for (int dir = 0; dir < 2; ++dir) {
       const RuleGroup& g = rules_->group(static_cast<ProtoClass>(pc), dir == 0);
@@ -263,6 +320,9 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   c_recursion_ = counters_.add("detect.recursion_limit");
   c_thresholded_ = counters_.add("detect.thresholded");
   c_flowbits_full_ = counters_.add("detect.flowbits_full");
+  c_flowint_full_ = counters_.add("detect.flowint_full");
+  c_xbits_full_ = counters_.add("detect.xbits_full");
+  c_suppressed_ = counters_.add("detect.suppressed");
 }
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
@@ -325,6 +385,13 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   for (const CompiledFlowbits& fb : cr.flowbit_checks) {
     if (!flowbits_hold(fb, f)) return false;
   }
+  for (const CompiledFlowint& fi : cr.flowint_checks) {
+    if (!flowint_holds(fi, f)) return false;
+  }
+  for (const CompiledXbits& xb : cr.xbit_checks) {
+    const bool set = xbits_.is_set(xbit_key(xb, pkt), pkt.ts.micros());
+    if (set != (xb.cmd == XbitsOp::Cmd::kIsSet)) return false;
+  }
   if (r.payload.empty()) return true;
   s_->budget = kRecursionLimit;
   InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
@@ -344,6 +411,22 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   if (!verify(cr, pkt, fr, buf)) return;
   counters_.inc(c_verified_);
   matches_.push_back(idx);
+  for (const CompiledXbits& xb : cr.xbit_actions) {
+    const XbitKey key = xbit_key(xb, pkt);
+    bool stored = true;
+    switch (xb.cmd) {
+      case XbitsOp::Cmd::kSet:
+        stored = xbits_.set(key, pkt.ts.micros(), xb.expire);
+        break;
+      case XbitsOp::Cmd::kToggle:
+        stored = xbits_.toggle(key, pkt.ts.micros(), xb.expire);
+        break;
+      default:
+        xbits_.unset(key);
+        break;
+    }
+    if (!stored) counters_.inc(c_xbits_full_);
+  }
   if (fr.flow == nullptr) return;
   flow::Flow& f = *fr.flow;
   for (const CompiledFlowbits& fb : cr.flowbit_actions) {
@@ -359,6 +442,30 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
       } else if (!want && has) {
         flow_unset_bit(f, id);
       }
+    }
+  }
+  for (const CompiledFlowint& fi : cr.flowint_actions) {
+    const std::uint32_t operand = flowint_operand(fi, f);
+    int i = flowint_index(f, fi.id);
+    if (i < 0) {
+      // '=' and '+' create the variable; '-' on an unset one does nothing (Suricata).
+      if (fi.op == FlowintOp::Op::kSub) continue;
+      if (f.flowint_count == flow::Flow::kMaxFlowints) {
+        counters_.inc(c_flowint_full_);
+        continue;
+      }
+      i = f.flowint_count++;
+      f.flowint_ids[i] = fi.id;
+      f.flowint_values[i] = operand;
+      continue;
+    }
+    std::uint32_t& v = f.flowint_values[i];
+    if (fi.op == FlowintOp::Op::kSet) {
+      v = operand;
+    } else if (fi.op == FlowintOp::Op::kAdd) {
+      v += operand;  // unsigned 32-bit, wraps as in Suricata
+    } else {
+      v -= operand;
     }
   }
 }
@@ -489,12 +596,17 @@ std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const
   std::size_t out = 0;
   for (std::uint32_t idx : matches_) {
     hits_[idx]++;
-    const Rule& rule = rules[idx].rule;
-    if (rule.noalert) continue;
-    const ThresholdSpec* spec = rule.detection_filter ? &*rule.detection_filter
-                                : rule.threshold      ? &*rule.threshold
-                                                      : nullptr;
-    if (spec != nullptr && !thresholds_.allow(*spec, idx, pkt.src, pkt.dst, pkt.ts.sec)) {
+    const CompiledRule& cr = rules[idx];
+    if (cr.rule.noalert) continue;
+    // threshold.config suppressions first: a suppressed match does not count towards the
+    // rule's threshold (Suricata).
+    if (cr.suppressed || (cr.suppress_src && cr.suppress_src->contains(pkt.src)) ||
+        (cr.suppress_dst && cr.suppress_dst->contains(pkt.dst))) {
+      counters_.inc(c_suppressed_);
+      continue;
+    }
+    if (cr.alert_threshold &&
+        !thresholds_.allow(*cr.alert_threshold, idx, pkt.src, pkt.dst, pkt.ts.sec)) {
       counters_.inc(c_thresholded_);
       continue;
     }

@@ -12,6 +12,7 @@
 #include "decode/packet.h"
 #include "detect/rule_set.h"
 #include "detect/threshold.h"
+#include "detect/xbits.h"
 #include "flow/flow_table.h"
 #include "stream/stream.h"
 
@@ -21,6 +22,7 @@ namespace wp::detect {
 
 struct DetectorConfig {
   std::uint32_t packet_alert_max = 15;  // packet-alert-max
+  std::size_t xbits_capacity = 65536;   // xbits entries (host and ip-pair bits), preallocated
 };
 
 class Detector {
@@ -91,10 +93,11 @@ class Detector {
   std::vector<std::uint32_t> matches_;
   std::vector<std::uint64_t> hits_;
   ThresholdTable thresholds_;
+  XbitsTable xbits_;
 
   Counters& counters_;
   CounterId c_candidates_, c_verified_, c_alerts_, c_pass_, c_alert_overflow_, c_recursion_,
-      c_thresholded_, c_flowbits_full_;
+      c_thresholded_, c_flowbits_full_, c_flowint_full_, c_xbits_full_, c_suppressed_;
 };
 
 }  // namespace wp::detect

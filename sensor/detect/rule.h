@@ -133,6 +133,58 @@ struct FlowbitsOp {
   bool any = false;  // names joined with '|': any of them (isset/isnotset); '&' or one: all
 };
 
+// flowint: one operation on a per-flow unsigned 32-bit integer, e.g. "count,+,1",
+// "count,>,limit" (compared with another flowint) or "count,isset". Set, add and subtract
+// run after the rule matched; the others are conditions of the match (as in Suricata).
+struct FlowintOp {
+  enum class Op : std::uint8_t {
+    kSet,      // "=" (action)
+    kAdd,      // "+" (action)
+    kSub,      // "-" (action)
+    kEq,       // "=="
+    kNe,       // "!="
+    kLt,       // "<"
+    kLe,       // "<="
+    kGt,       // ">"
+    kGe,       // ">="
+    kIsSet,    // "isset"
+    kIsNotSet  // "notset", "isnotset"
+  };
+  Op op = Op::kSet;
+  std::string name;
+  std::string target_var;  // the value is this flowint's (0 when unset) when non-empty
+  std::uint32_t value = 0;
+  bool is_action() const { return op == Op::kSet || op == Op::kAdd || op == Op::kSub; }
+};
+
+// xbits: a named bit on a host (the packet's source or destination) or on an address pair,
+// with an expiry in packet time, e.g. "set,ET.scan,track ip_src,expire 300".
+struct XbitsOp {
+  enum class Cmd : std::uint8_t { kSet, kUnset, kToggle, kIsSet, kIsNotSet };
+  enum class Track : std::uint8_t { kIpSrc, kIpDst, kIpPair };
+  static constexpr std::uint32_t kDefaultExpire = 30;  // seconds, Suricata's default
+  Cmd cmd = Cmd::kSet;
+  std::string name;
+  Track track = Track::kIpSrc;
+  std::uint32_t expire = kDefaultExpire;
+  bool is_check() const { return cmd == Cmd::kIsSet || cmd == Cmd::kIsNotSet; }
+};
+
+// tag: parsed and kept; the engine does not tag (log further packets) yet.
+struct TagSpec {
+  enum class Type : std::uint8_t { kSession, kHost };
+  enum class Metric : std::uint8_t { kPackets, kBytes, kSeconds };
+  enum class Direction : std::uint8_t { kUnspecified, kSrc, kDst };
+  static constexpr std::uint32_t kDefaultCount = 256;  // packets, Suricata's default
+  Type type = Type::kSession;
+  std::uint32_t count = kDefaultCount;
+  Metric metric = Metric::kPackets;
+  Direction direction = Direction::kUnspecified;
+};
+
+// target: which side of the alert is the target of the attack (kept; not in EVE yet).
+enum class Target : std::uint8_t { kNone, kSrcIp, kDestIp };
+
 struct Rule {
   // Header
   Action action = Action::kAlert;
@@ -181,6 +233,10 @@ struct Rule {
   std::optional<ThresholdSpec> threshold;         // threshold:
   std::optional<ThresholdSpec> detection_filter;  // detection_filter: (type kDetectionFilter)
   std::vector<FlowbitsOp> flowbits;               // in rule order
+  std::vector<FlowintOp> flowints;                // in rule order
+  std::vector<XbitsOp> xbits;                     // in rule order
+  std::vector<TagSpec> tags;                      // tag: (kept, not acted on yet)
+  Target target = Target::kNone;                  // target:
 
   // Where it came from
   std::string file;

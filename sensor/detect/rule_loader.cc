@@ -21,7 +21,7 @@ std::string LoadReport::summary() const {
 }
 
 LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
-                       const ClassificationTable& classes) {
+                       const ClassificationTable& classes, const ThresholdConfig* thresholds) {
   LoadedRules out;
   LoadReport& rep = out.report;
   const auto t0 = std::chrono::steady_clock::now();
@@ -56,7 +56,7 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
   const auto t1 = std::chrono::steady_clock::now();
   rep.parse_seconds = std::chrono::duration<double>(t1 - t0).count();
   rep.loaded = rules.size();
-  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings);
+  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings, thresholds);
   rep.compile_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   if (!built) {

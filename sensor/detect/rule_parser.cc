@@ -148,6 +148,10 @@ enum class Kw : std::uint8_t {
   kIpopts,
   kNoalert,
   kFlowbits,
+  kFlowint,
+  kXbits,
+  kTag,
+  kTarget,
   kThreshold,
   kDetectionFilter,
   kBuffer,      // an app-layer (or header) buffer: recognised, not supported yet
@@ -196,6 +200,10 @@ constexpr std::pair<std::string_view, Kw> kSupportedKeywords[] = {
     {"ipopts", Kw::kIpopts},
     {"noalert", Kw::kNoalert},
     {"flowbits", Kw::kFlowbits},
+    {"flowint", Kw::kFlowint},
+    {"xbits", Kw::kXbits},
+    {"tag", Kw::kTag},
+    {"target", Kw::kTarget},
     {"threshold", Kw::kThreshold},
     {"detection_filter", Kw::kDetectionFilter}};
 
@@ -246,10 +254,8 @@ constexpr std::string_view kBufferKeywords[] = {
 // Recognised keywords this release does not evaluate yet.
 constexpr std::string_view kUnsupportedKeywords[] = {
     // Flow and host state, byte math, app-layer keywords, transforms, files, ...
-    "flowint",
     "flowvar",
     "pktvar",
-    "xbits",
     "hostbits",
     "event_filter",
     "byte_test",
@@ -266,8 +272,6 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "stream-event",
     "decode-event",
     "engine-event",
-    "tag",
-    "target",
     "lua",
     "luajit",
     "asn1",
@@ -907,6 +911,9 @@ class OptionBuilder {
   std::optional<Failure> parse_bits(std::string_view name, std::string_view value, BitsMatch& out);
   std::optional<Failure> parse_ip_proto(std::string_view value);
   std::optional<Failure> parse_flowbits(std::string_view value);
+  std::optional<Failure> parse_flowint(std::string_view value);
+  std::optional<Failure> parse_xbits(std::string_view value);
+  std::optional<Failure> parse_tag(std::string_view value);
   std::optional<Failure> parse_threshold(std::string_view name, std::string_view value,
                                          std::optional<ThresholdSpec>& out);
 
@@ -993,7 +1000,7 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
       have_classtype_ = true;
       return std::nullopt;
     case Kw::kPriority: {
-      auto n = number(255);
+      auto n = parse_decimal(strip_quotes(v), 255);  // Suricata also takes "1"
       if (!n || *n == 0) return bad_number();
       rule_.priority = static_cast<std::int32_t>(*n);
       return std::nullopt;
@@ -1110,6 +1117,24 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
       return std::nullopt;
     case Kw::kFlowbits:
       return parse_flowbits(v);
+    case Kw::kFlowint:
+      return parse_flowint(v);
+    case Kw::kXbits:
+      return parse_xbits(v);
+    case Kw::kTag:
+      return parse_tag(v);
+    case Kw::kTarget: {
+      if (rule_.target != Target::kNone) return invalid(name, "given twice");
+      std::string t = to_lower(v);
+      if (t == "src_ip") {
+        rule_.target = Target::kSrcIp;
+      } else if (t == "dest_ip") {
+        rule_.target = Target::kDestIp;
+      } else {
+        return invalid(name, quoted(v) + " (expected src_ip or dest_ip)");
+      }
+      return std::nullopt;
+    }
     case Kw::kThreshold:
       if (rule_.detection_filter) return invalid(name, "cannot be combined with detection_filter");
       return parse_threshold(name, v, rule_.threshold);
@@ -1503,6 +1528,175 @@ std::optional<Failure> OptionBuilder::parse_flowbits(std::string_view value) {
   return std::nullopt;
 }
 
+// A flowint name: a letter, then letters, digits, '_', '.' or '/' (Suricata's names).
+bool is_flowint_name(std::string_view n) {
+  return !n.empty() && std::isalpha(static_cast<unsigned char>(n[0])) &&
+         std::all_of(n.begin(), n.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/';
+         });
+}
+
+// flowint: name, modifier[, value]  where value is a number or another flowint's name.
+std::optional<Failure> OptionBuilder::parse_flowint(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() < 2 || parts.size() > 3) {
+    return invalid("flowint", "expected 'name,modifier[,value]', got " + quoted(value));
+  }
+  FlowintOp op;
+  if (!is_flowint_name(parts[0]))
+    return invalid("flowint", quoted(parts[0]) + " is not a valid name");
+  op.name = std::string(parts[0]);
+  static constexpr std::pair<std::string_view, FlowintOp::Op> kModifiers[] = {
+      {"=", FlowintOp::Op::kSet},           {"+", FlowintOp::Op::kAdd},
+      {"-", FlowintOp::Op::kSub},           {"==", FlowintOp::Op::kEq},
+      {"!=", FlowintOp::Op::kNe},           {"<", FlowintOp::Op::kLt},
+      {"<=", FlowintOp::Op::kLe},           {">", FlowintOp::Op::kGt},
+      {">=", FlowintOp::Op::kGe},           {"isset", FlowintOp::Op::kIsSet},
+      {"notset", FlowintOp::Op::kIsNotSet}, {"isnotset", FlowintOp::Op::kIsNotSet}};
+  std::string modifier = to_lower(parts[1]);
+  auto it = std::find_if(std::begin(kModifiers), std::end(kModifiers),
+                         [&](const auto& m) { return m.first == modifier; });
+  if (it == std::end(kModifiers)) return invalid("flowint", "unknown modifier " + quoted(parts[1]));
+  op.op = it->second;
+  const bool takes_value = op.op != FlowintOp::Op::kIsSet && op.op != FlowintOp::Op::kIsNotSet;
+  if (!takes_value) {
+    if (parts.size() == 3) return invalid("flowint", quoted(parts[1]) + " takes no value");
+  } else {
+    if (parts.size() < 3 || parts[2].empty()) {
+      return invalid("flowint", quoted(parts[1]) + " needs a value");
+    }
+    std::string_view target = parts[2];
+    if (std::isdigit(static_cast<unsigned char>(target[0]))) {
+      auto n = parse_decimal(target, std::numeric_limits<std::uint32_t>::max());
+      if (!n) {
+        return invalid("flowint", quoted(target) + " is not a number from 0 to 4294967295");
+      }
+      op.value = static_cast<std::uint32_t>(*n);
+    } else if (is_flowint_name(target)) {
+      op.target_var = std::string(target);
+    } else {
+      return invalid("flowint", quoted(target) + " is not a number or a flowint name");
+    }
+  }
+  rule_.flowints.push_back(std::move(op));
+  return std::nullopt;
+}
+
+// xbits: cmd, name, track ip_src|ip_dst|ip_pair[, expire N]; or noalert.
+std::optional<Failure> OptionBuilder::parse_xbits(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  std::string cmd = to_lower(parts[0]);
+  if (cmd == "noalert") {
+    if (parts.size() != 1) return invalid("xbits", "'noalert' takes no name");
+    rule_.noalert = true;
+    return std::nullopt;
+  }
+  XbitsOp op;
+  if (cmd == "set") {
+    op.cmd = XbitsOp::Cmd::kSet;
+  } else if (cmd == "unset") {
+    op.cmd = XbitsOp::Cmd::kUnset;
+  } else if (cmd == "toggle") {
+    op.cmd = XbitsOp::Cmd::kToggle;
+  } else if (cmd == "isset") {
+    op.cmd = XbitsOp::Cmd::kIsSet;
+  } else if (cmd == "isnotset") {
+    op.cmd = XbitsOp::Cmd::kIsNotSet;
+  } else {
+    return invalid("xbits", "unknown command " + quoted(parts[0]));
+  }
+  if (parts.size() < 2 || parts[1].empty()) return invalid("xbits", quoted(cmd) + " needs a name");
+  std::string_view bit = parts[1];
+  if (std::any_of(bit.begin(), bit.end(),
+                  [](char c) { return is_space(c) || c == '|' || c == '&'; })) {
+    return invalid("xbits", "invalid name " + quoted(bit) + " (one name per xbits)");
+  }
+  op.name = std::string(bit);
+  bool have_track = false;
+  bool have_expire = false;
+  for (std::size_t i = 2; i < parts.size(); ++i) {
+    std::string_view item = parts[i];
+    std::size_t space = item.find_first_of(" \t");
+    std::string key = to_lower(item.substr(0, space));
+    std::string_view arg = space == std::string_view::npos ? "" : trim(item.substr(space));
+    if (key == "track") {
+      if (have_track) return invalid("xbits", "'track' given twice");
+      have_track = true;
+      std::string t = to_lower(arg);
+      if (t == "ip_src") {
+        op.track = XbitsOp::Track::kIpSrc;
+      } else if (t == "ip_dst") {
+        op.track = XbitsOp::Track::kIpDst;
+      } else if (t == "ip_pair") {
+        op.track = XbitsOp::Track::kIpPair;
+      } else if (t == "tx") {
+        return not_supported("xbits track 'tx' not supported yet");
+      } else {
+        return invalid("xbits",
+                       "unknown track " + quoted(arg) + " (expected ip_src, ip_dst or ip_pair)");
+      }
+    } else if (key == "expire") {
+      if (have_expire) return invalid("xbits", "'expire' given twice");
+      have_expire = true;
+      auto n = parse_decimal(arg, std::numeric_limits<std::uint32_t>::max());
+      if (!n || *n == 0)
+        return invalid("xbits", "expire " + quoted(arg) + " is not a positive number");
+      op.expire = static_cast<std::uint32_t>(*n);
+    } else {
+      return invalid("xbits", "unknown option " + quoted(item));
+    }
+  }
+  if (!have_track) return invalid("xbits", "missing 'track ip_src|ip_dst|ip_pair'");
+  rule_.xbits.push_back(std::move(op));
+  return std::nullopt;
+}
+
+// tag: session|host[, count, packets|bytes|seconds[, src|dst]]
+std::optional<Failure> OptionBuilder::parse_tag(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() == 2 || parts.size() > 4) {
+    return invalid("tag", "expected 'session|host[,count,packets|bytes|seconds[,src|dst]]', got " +
+                              quoted(value));
+  }
+  TagSpec tag;
+  std::string type = to_lower(parts[0]);
+  if (type == "session") {
+    tag.type = TagSpec::Type::kSession;
+  } else if (type == "host") {
+    tag.type = TagSpec::Type::kHost;
+  } else {
+    return invalid("tag", "unknown type " + quoted(parts[0]) + " (expected session or host)");
+  }
+  if (parts.size() >= 3) {
+    auto n = parse_decimal(parts[1], std::numeric_limits<std::uint32_t>::max());
+    if (!n) return invalid("tag", "count " + quoted(parts[1]) + " is not a number");
+    tag.count = static_cast<std::uint32_t>(*n);
+    std::string metric = to_lower(parts[2]);
+    if (metric == "packets") {
+      tag.metric = TagSpec::Metric::kPackets;
+    } else if (metric == "bytes") {
+      tag.metric = TagSpec::Metric::kBytes;
+    } else if (metric == "seconds") {
+      tag.metric = TagSpec::Metric::kSeconds;
+    } else {
+      return invalid(
+          "tag", "unknown metric " + quoted(parts[2]) + " (expected packets, bytes or seconds)");
+    }
+  }
+  if (parts.size() == 4) {
+    std::string dir = to_lower(parts[3]);
+    if (dir == "src") {
+      tag.direction = TagSpec::Direction::kSrc;
+    } else if (dir == "dst") {
+      tag.direction = TagSpec::Direction::kDst;
+    } else {
+      return invalid("tag", "unknown direction " + quoted(parts[3]) + " (expected src or dst)");
+    }
+  }
+  rule_.tags.push_back(tag);
+  return std::nullopt;
+}
+
 // threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both, count N,
 // seconds N (any order). detection_filter: the same without type.
 std::optional<Failure> OptionBuilder::parse_threshold(std::string_view name, std::string_view value,
@@ -1730,6 +1924,15 @@ Result<Rule> RuleParser::parse_rule(std::string_view text, std::string_view file
   rule.file = std::string(file);
   rule.line = line;
   return rule;
+}
+
+Result<std::shared_ptr<const AddressSet>> RuleParser::parse_address(std::string_view text) {
+  std::shared_ptr<const AddressSet> out;
+  if (auto f = resolve_group<AddressSet, AddressTraits>(trim(text), vars_.address_groups,
+                                                        address_cache_, out)) {
+    return make_error(f->message);
+  }
+  return out;
 }
 
 RuleFileResult RuleParser::parse_file(const std::string& path) {

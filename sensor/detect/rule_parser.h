@@ -53,6 +53,12 @@ class RuleParser {
   // it starts on). A file that cannot be read is one RuleError with line 0.
   RuleFileResult parse_file(const std::string& path);
 
+  // Resolves an address group written as in a rule header ("10.0.0.0/8", "[192.0.2.1,
+  // 2001:db8::/32]", "$HOME_NET", "!$HOME_NET") against the variables, for other files that
+  // name addresses (threshold.config's `ip`). The error message is the one a rule gets, e.g.
+  // "invalid address: 'x' is not an IP address or CIDR block", without location.
+  Result<std::shared_ptr<const AddressSet>> parse_address(std::string_view text);
+
  private:
   // parse(); on failure also fills `detail` (reason and not_supported) when non-null.
   Result<Rule> parse_rule(std::string_view text, std::string_view file, int line,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <unordered_map>
 
 namespace wp::detect {
@@ -127,6 +128,129 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
   return {};
 }
 
+std::uint64_t rule_key(std::uint32_t gid, std::uint32_t sid) {
+  return (std::uint64_t{gid} << 32) | sid;
+}
+
+std::shared_ptr<const AddressSet> address_set_of(std::vector<IpRange> ranges) {
+  if (ranges.empty()) return nullptr;
+  return std::make_shared<const AddressSet>(AddressSet::from_ranges(std::move(ranges)));
+}
+
+// Source and destination ranges that suppress alerts.
+struct SuppressRanges {
+  std::vector<IpRange> src;
+  std::vector<IpRange> dst;
+  bool all = false;  // a suppress without track
+
+  void add(const SuppressEntry& e) {
+    if (e.track == SuppressEntry::Track::kAll) {
+      all = true;
+      return;
+    }
+    const auto& r = e.ips->ranges();
+    if (e.track != SuppressEntry::Track::kByDst) src.insert(src.end(), r.begin(), r.end());
+    if (e.track != SuppressEntry::Track::kBySrc) dst.insert(dst.end(), r.begin(), r.end());
+  }
+  void add(const SuppressRanges& o) {
+    src.insert(src.end(), o.src.begin(), o.src.end());
+    dst.insert(dst.end(), o.dst.begin(), o.dst.end());
+    all = all || o.all;
+  }
+};
+
+// Resolves the rules' own thresholds and threshold.config onto the compiled rules (after
+// they are in their final order). Suricata's precedence: an event_filter naming the rule
+// replaces the rule's threshold/detection_filter (the last such line wins); a rule's own
+// threshold wins over an event_filter for sig_id 0 (the first such line applies).
+// Suppressions accumulate.
+void resolve_alert_filters(std::vector<CompiledRule>& rules, const ThresholdConfig* tc,
+                           std::vector<std::string>* warnings) {
+  for (CompiledRule& cr : rules) {
+    if (cr.rule.detection_filter) {
+      cr.alert_threshold = cr.rule.detection_filter;
+    } else if (cr.rule.threshold) {
+      cr.alert_threshold = cr.rule.threshold;
+    }
+  }
+  if (tc == nullptr) return;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_id;
+  for (std::uint32_t i = 0; i < rules.size(); ++i) {
+    by_id.emplace(rule_key(rules[i].rule.gid, rules[i].rule.sid), i);
+  }
+  auto find_rule = [&](const char* what, std::uint32_t gid, std::uint32_t sid,
+                       int line) -> CompiledRule* {
+    auto it = by_id.find(rule_key(gid, sid));
+    if (it != by_id.end()) return &rules[it->second];
+    if (warnings != nullptr) {
+      warnings->push_back(tc->file + ":" + std::to_string(line) + ": " + what + " gen_id " +
+                          std::to_string(gid) + ", sig_id " + std::to_string(sid) +
+                          ": no such rule loaded; ignored");
+    }
+    return nullptr;
+  };
+
+  std::unordered_map<const CompiledRule*, const EventFilterEntry*> named;
+  for (const EventFilterEntry& f : tc->event_filters) {
+    if (f.sid == 0) continue;
+    if (CompiledRule* cr = find_rule("event_filter", f.gid, f.sid, f.line)) named[cr] = &f;
+  }
+  SuppressRanges global;
+  std::map<std::uint32_t, SuppressRanges> by_gid;
+  std::unordered_map<const CompiledRule*, SuppressRanges> by_rule;
+  for (const SuppressEntry& e : tc->suppress) {
+    if (e.sid != 0) {
+      if (CompiledRule* cr = find_rule("suppress", e.gid, e.sid, e.line)) by_rule[cr].add(e);
+    } else if (e.gid == 0) {
+      global.add(e);
+    } else {
+      by_gid[e.gid].add(e);
+    }
+  }
+  // Rules without suppressions of their own share one set per gen_id.
+  std::map<std::uint32_t,
+           std::pair<std::shared_ptr<const AddressSet>, std::shared_ptr<const AddressSet>>>
+      shared;
+  for (CompiledRule& cr : rules) {
+    if (auto it = named.find(&cr); it != named.end()) {
+      cr.alert_threshold = it->second->spec;
+    } else if (!cr.alert_threshold) {
+      for (const EventFilterEntry& f : tc->event_filters) {
+        if (f.sid == 0 && (f.gid == 0 || f.gid == cr.rule.gid)) {
+          cr.alert_threshold = f.spec;
+          break;
+        }
+      }
+    }
+    auto gid_it = by_gid.find(cr.rule.gid);
+    const SuppressRanges* of_gid = gid_it == by_gid.end() ? nullptr : &gid_it->second;
+    auto common = [&] {
+      SuppressRanges r = global;
+      if (of_gid != nullptr) r.add(*of_gid);
+      return r;
+    };
+    auto own = by_rule.find(&cr);
+    if (own != by_rule.end() && (!own->second.src.empty() || !own->second.dst.empty())) {
+      SuppressRanges r = common();
+      r.add(own->second);
+      cr.suppressed = r.all;
+      cr.suppress_src = address_set_of(std::move(r.src));
+      cr.suppress_dst = address_set_of(std::move(r.dst));
+      continue;
+    }
+    cr.suppressed = global.all || (of_gid != nullptr && of_gid->all) ||
+                    (own != by_rule.end() && own->second.all);
+    auto [it, inserted] = shared.try_emplace(cr.rule.gid);
+    if (inserted) {
+      SuppressRanges r = common();
+      it->second.first = address_set_of(std::move(r.src));
+      it->second.second = address_set_of(std::move(r.dst));
+    }
+    cr.suppress_src = it->second.first;
+    cr.suppress_dst = it->second.second;
+  }
+}
+
 }  // namespace
 
 void HsDatabaseDeleter::operator()(hs_database* db) const { hs_free_database(db); }
@@ -175,11 +299,17 @@ RuleSet::~RuleSet() = default;
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
-                                                      std::vector<std::string>* warnings) {
+                                                      std::vector<std::string>* warnings,
+                                                      const ThresholdConfig* thresholds) {
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->rules_.reserve(rules.size());
   std::unordered_map<std::string, std::size_t> flowbit_ids;
+  std::unordered_map<std::string, std::uint16_t> flowint_ids;
+  std::unordered_map<std::string, std::uint16_t> xbit_ids;
+  auto id_of = [](std::unordered_map<std::string, std::uint16_t>& ids, const std::string& name) {
+    return ids.emplace(name, static_cast<std::uint16_t>(ids.size())).first->second;
+  };
   for (Rule& r : rules) {
     CompiledRule cr;
     cr.rule = std::move(r);
@@ -215,6 +345,15 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       const bool check = op.cmd == FlowbitsOp::Cmd::kIsSet || op.cmd == FlowbitsOp::Cmd::kIsNotSet;
       (check ? cr.flowbit_checks : cr.flowbit_actions).push_back(std::move(cf));
     }
+    for (const FlowintOp& op : cr.rule.flowints) {
+      CompiledFlowint cf{op.op, id_of(flowint_ids, op.name), !op.target_var.empty(), 0, op.value};
+      if (cf.target_is_var) cf.target_id = id_of(flowint_ids, op.target_var);
+      (op.is_action() ? cr.flowint_actions : cr.flowint_checks).push_back(cf);
+    }
+    for (const XbitsOp& op : cr.rule.xbits) {
+      CompiledXbits cx{op.cmd, op.track, id_of(xbit_ids, op.name), op.expire};
+      (op.is_check() ? cr.xbit_checks : cr.xbit_actions).push_back(cx);
+    }
     set->rules_.push_back(std::move(cr));
   }
   // Evaluation order: pass first, then drop, reject, alert; within an action by severity
@@ -226,6 +365,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                      if (a.severity != b.severity) return a.severity < b.severity;
                      return a.rule.sid < b.rule.sid;
                    });
+  set->flowint_names_ = flowint_ids.size();
+  set->xbit_names_ = xbit_ids.size();
+  resolve_alert_filters(set->rules_, thresholds, warnings);
   std::vector<std::pair<IpRange, std::uint32_t>> src_entries, dst_entries;
   std::array<std::array<std::vector<std::uint32_t>, 2>, kProtoClasses> with_pattern;
   std::array<std::vector<std::uint32_t>, 2> stream_with_pattern;

@@ -27,6 +27,7 @@
 #include "common/result.h"
 #include "detect/classification.h"
 #include "detect/rule.h"
+#include "detect/threshold_config.h"
 
 struct hs_database;
 
@@ -39,6 +40,23 @@ struct CompiledFlowbits {
   FlowbitsOp::Cmd cmd;
   bool any;
   std::vector<std::uint16_t> ids;
+};
+
+// A flowint operation with names resolved to ids.
+struct CompiledFlowint {
+  FlowintOp::Op op;
+  std::uint16_t id;
+  bool target_is_var;
+  std::uint16_t target_id;  // when target_is_var
+  std::uint32_t value;      // otherwise
+};
+
+// An xbits operation with its name resolved to an id.
+struct CompiledXbits {
+  XbitsOp::Cmd cmd;
+  XbitsOp::Track track;
+  std::uint16_t id;
+  std::uint32_t expire;  // seconds
 };
 
 struct CompiledRule {
@@ -56,6 +74,21 @@ struct CompiledRule {
   std::size_t last_positive = 0;
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
   std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
+  std::vector<CompiledFlowint> flowint_checks;    // comparisons, isset / isnotset
+  std::vector<CompiledFlowint> flowint_actions;   // = + -, after a match, in rule order
+  std::vector<CompiledXbits> xbit_checks;         // isset / isnotset
+  std::vector<CompiledXbits> xbit_actions;        // set / unset / toggle, after a match
+
+  // Whether a match alerts, with threshold.config resolved onto the rule:
+  // the event_filter naming this gen_id:sig_id (the last one) replaces the rule's own
+  // threshold/detection_filter; without it, the rule's own; without that, the first
+  // event_filter for sig_id 0 of this gen_id (or gen_id 0).
+  std::optional<ThresholdSpec> alert_threshold;
+  bool suppressed = false;  // a suppress without track applies: the rule never alerts
+  // suppress ... track by_src / by_dst (by_either is in both): a match whose source (or
+  // destination) is in the set does not alert. Null when there is none.
+  std::shared_ptr<const AddressSet> suppress_src;
+  std::shared_ptr<const AddressSet> suppress_dst;
 };
 
 // Intervals of the address space with the rules whose address list covers each interval.
@@ -101,10 +134,13 @@ struct RuleSetStats {
 class RuleSet {
  public:
   // Compiles `rules`. Classtypes are resolved against `classes` (an unknown classtype is a
-  // warning in `warnings`, the rule loads with category "" and severity 3).
+  // warning in `warnings`, the rule loads with category "" and severity 3). `thresholds`
+  // (threshold.config, may be null) is resolved onto the rules; an entry naming a rule that
+  // is not loaded is a warning.
   static Result<std::shared_ptr<const RuleSet>> build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
-                                                      std::vector<std::string>* warnings);
+                                                      std::vector<std::string>* warnings,
+                                                      const ThresholdConfig* thresholds = nullptr);
   ~RuleSet();
 
   const std::vector<CompiledRule>& rules() const { return rules_; }
@@ -120,6 +156,9 @@ class RuleSet {
   std::size_t max_patterns() const { return max_patterns_; }
   // Name of flowbit `id`.
   const std::string& flowbit_name(std::uint16_t id) const { return flowbit_names_[id]; }
+  // Number of distinct flowint names and xbits names.
+  std::size_t flowint_names() const { return flowint_names_; }
+  std::size_t xbit_names() const { return xbit_names_; }
 
  private:
   RuleSet() = default;
@@ -131,6 +170,8 @@ class RuleSet {
   RuleSetStats stats_;
   std::size_t max_patterns_ = 0;
   std::vector<std::string> flowbit_names_;
+  std::size_t flowint_names_ = 0;
+  std::size_t xbit_names_ = 0;
 };
 
 // The protocol class of a transport protocol number.

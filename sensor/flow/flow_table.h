@@ -82,6 +82,13 @@ struct Flow {
   static constexpr int kMaxFlowbits = 12;
   std::uint16_t flowbits[kMaxFlowbits] = {};
   std::uint8_t flowbit_count = 0;
+  // flowint variables of this flow: id (assigned by the rule set) and value; owned by
+  // detect. A flow holds at most kMaxFlowints (24 bytes per flow); one more is counted as
+  // detect.flowint_full and not stored.
+  static constexpr int kMaxFlowints = 4;
+  std::uint8_t flowint_count = 0;
+  std::uint16_t flowint_ids[kMaxFlowints] = {};
+  std::uint32_t flowint_values[kMaxFlowints] = {};
 
   // TCP reassembly state, owned by the stream engine (freed through the release hook).
   void* stream_state = nullptr;

@@ -32,6 +32,17 @@ TEST(Config, SetOverridesKnownKeys) {
   EXPECT_FALSE(c.eve.payload);
 }
 
+TEST(Config, ThresholdFileDefaultIsOptionalAndASetOneIsRequired) {
+  Config c;
+  EXPECT_EQ(c.threshold_file, "/etc/watchpost/threshold.config");
+  EXPECT_FALSE(c.threshold_file_explicit);
+  ASSERT_TRUE(apply_set(c, "threshold-file=/etc/suricata/threshold.config").ok());
+  EXPECT_EQ(c.threshold_file, "/etc/suricata/threshold.config");
+  EXPECT_TRUE(c.threshold_file_explicit);
+  ASSERT_TRUE(apply_set(c, "threshold-file=").ok());
+  EXPECT_EQ(c.threshold_file, "");
+}
+
 struct BadSet {
   const char* assignment;
   const char* message;
