@@ -452,20 +452,23 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
 
   if (const auto* p = std::get_if<PcreMatch>(&item.match)) {
     auto* code = static_cast<pcre2_code*>(p->code.get());
-    std::size_t from = p->relative ? prev_end : 0;
-    if (from > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end);
+    // As in Suricata, a relative pcre's subject starts where the previous match ended, so '^'
+    // (and 'A') anchor there.
+    const std::size_t base = p->relative ? prev_end : 0;
+    if (base > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end);
+    std::size_t from = 0;
     // 'A' is compiled into the pattern (PCRE2_ANCHORED) so the JIT code is used; passing it
     // again at match time would make PCRE2 fall back to the interpreter.
     const std::uint32_t opts = 0;
     while (true) {
-      int rc = pcre2_match(code, cx.buf, cx.len, from, opts, cx.md, cx.mctx);
+      int rc = pcre2_match(code, cx.buf + base, cx.len - base, from, opts, cx.md, cx.mctx);
       if (rc < 0) return p->negated && inspect_items(cx, i + 1, prev_end);
       if (p->negated) return false;
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(cx.md);
-      const std::size_t m_start = ov[0], m_end = ov[1];
+      const std::size_t m_start = base + ov[0], m_end = base + ov[1];
       if (inspect_items(cx, i + 1, m_end)) return true;
       if (!next_relative || --*cx.budget < 0 || m_start + 1 > cx.len) return false;
-      from = m_start + 1;
+      from = m_start + 1 - base;
     }
   }
 

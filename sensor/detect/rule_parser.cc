@@ -1456,7 +1456,12 @@ std::optional<Failure> OptionBuilder::parse_byte_options(std::string_view keywor
     std::string key = to_lower(part.substr(0, space));
     std::string_view arg = space == std::string_view::npos ? "" : trim(part.substr(space));
     std::string group = key;  // options that exclude each other share a group
-    bool takes_arg = false;
+    const bool takes_arg = (key == "bitmask" && extract == nullptr) ||
+                           (key == "multiplier" && (jump != nullptr || extract != nullptr)) ||
+                           (key == "post_offset" && jump != nullptr) ||
+                           (key == "align" && extract != nullptr);
+    if (takes_arg && arg.empty()) return invalid(keyword, quoted(key) + " needs a value");
+    if (!takes_arg && !arg.empty()) return invalid(keyword, "unknown option " + quoted(part));
     if (key == "relative") {
       read.relative = true;
     } else if (key == "big" || key == "little" || key == "dce") {
@@ -1469,10 +1474,8 @@ std::optional<Failure> OptionBuilder::parse_byte_options(std::string_view keywor
       group = "hex/dec/oct";
       base = key == "hex" ? 16 : key == "dec" ? 10 : 8;
     } else if (key == "bitmask" && extract == nullptr) {
-      takes_arg = true;
       if (auto f = parse_bitmask(keyword, arg, read)) return f;
     } else if (key == "multiplier" && (jump != nullptr || extract != nullptr)) {
-      takes_arg = true;
       auto m = parse_c_integer(arg, 1, 65535);
       if (!m)
         return invalid(keyword, "multiplier " + quoted(arg) + " is not a number from 1 to 65535");
@@ -1480,7 +1483,6 @@ std::optional<Failure> OptionBuilder::parse_byte_options(std::string_view keywor
     } else if (key == "align" && jump != nullptr) {
       jump->align = true;
     } else if (key == "align" && extract != nullptr) {
-      takes_arg = true;
       if (arg != "2" && arg != "4")
         return invalid(keyword, "align " + quoted(arg) + " is not 2 or 4");
       extract->align = static_cast<std::uint8_t>(arg[0] - '0');
@@ -1488,7 +1490,6 @@ std::optional<Failure> OptionBuilder::parse_byte_options(std::string_view keywor
       group = "from_beginning/from_end";
       (key == "from_end" ? jump->from_end : jump->from_beginning) = true;
     } else if (key == "post_offset" && jump != nullptr) {
-      takes_arg = true;
       auto n = parse_c_integer(arg, -kMaxByteOffset, kMaxByteOffset);
       if (!n) {
         return invalid(keyword,
@@ -1498,8 +1499,6 @@ std::optional<Failure> OptionBuilder::parse_byte_options(std::string_view keywor
     } else {
       return invalid(keyword, "unknown option " + quoted(part));
     }
-    if (!takes_arg && !arg.empty()) return invalid(keyword, "unknown option " + quoted(part));
-    if (takes_arg && arg.empty()) return invalid(keyword, quoted(key) + " needs a value");
     if (std::find(seen.begin(), seen.end(), group) != seen.end()) {
       return invalid(keyword, quoted(group) + " given twice");
     }
