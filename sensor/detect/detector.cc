@@ -5,12 +5,18 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 namespace wp::detect {
 namespace {
 
 constexpr int kRecursionLimit = 3000;  // content/pcre retries per rule and packet
+// base64_decode output per worker: what 64 KiB of base64 text decodes to, and then some.
+constexpr std::size_t kBase64DecodeMax = 65536;
 
 struct LowerTable {
   std::uint8_t v[256];
@@ -19,6 +25,19 @@ struct LowerTable {
   }
 };
 constexpr LowerTable kLower;
+
+struct HexDigitTable {
+  std::int8_t v[256];
+  constexpr HexDigitTable() : v() {
+    for (int i = 0; i < 256; ++i) {
+      v[i] = static_cast<std::int8_t>(i >= '0' && i <= '9'   ? i - '0'
+                                      : i >= 'a' && i <= 'f' ? i - 'a' + 10
+                                      : i >= 'A' && i <= 'F' ? i - 'A' + 10
+                                                             : -1);
+    }
+  }
+};
+constexpr HexDigitTable kHexDigit;
 
 // First occurrence of `pat` in hay[from, to), or -1.
 long find(const std::uint8_t* hay, std::size_t from, std::size_t to, const std::string& pat,
@@ -41,9 +60,119 @@ long find(const std::uint8_t* hay, std::size_t from, std::size_t to, const std::
 }
 
 bool item_is_relative(const PayloadItem& it) {
-  if (const auto* c = std::get_if<ContentMatch>(&it.match)) return c->relative();
-  if (const auto* p = std::get_if<PcreMatch>(&it.match)) return p->relative;
-  return std::get<IsDataAt>(it.match).relative;
+  return std::visit(
+      [](const auto& m) -> bool {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, ContentMatch>) {
+          return m.relative();
+        } else if constexpr (std::is_same_v<T, Bsize>) {
+          return false;
+        } else if constexpr (requires { m.read; }) {
+          return m.read.relative;
+        } else {
+          return m.relative;
+        }
+      },
+      it.match);
+}
+
+// Base64 alphabet (RFC 4648 section 4): value of each byte, -1 outside the alphabet.
+struct Base64Table {
+  std::int8_t v[256];
+  constexpr Base64Table() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = -1;
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) v[static_cast<unsigned char>(a[i])] = static_cast<std::int8_t>(i);
+  }
+};
+constexpr Base64Table kBase64;
+
+// Suricata's relaxed base64 decoding (what base64_decode uses): groups of four characters, '='
+// counting as a zero that takes one byte off its group; decoding stops at the first other
+// character and drops the incomplete group before it; an incomplete group at the end of the
+// input gives one byte less than it has characters. Writes at most `cap` bytes; returns the
+// number written.
+std::size_t base64_decode_relaxed(const std::uint8_t* in, std::size_t n, std::uint8_t* out,
+                                  std::size_t cap) {
+  std::uint8_t q[4] = {0, 0, 0, 0};
+  int k = 0;
+  int pad = 0;
+  std::size_t w = 0;
+  auto emit = [&](std::size_t count) {
+    const std::uint8_t b[3] = {static_cast<std::uint8_t>(q[0] << 2 | q[1] >> 4),
+                               static_cast<std::uint8_t>(q[1] << 4 | q[2] >> 2),
+                               static_cast<std::uint8_t>(q[2] << 6 | q[3])};
+    for (std::size_t j = 0; j < count && w < cap; ++j) out[w++] = b[j];
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    int v = kBase64.v[in[i]];
+    if (v < 0) {
+      if (in[i] != '=') return w;
+      ++pad;
+      v = 0;
+    }
+    q[k++] = static_cast<std::uint8_t>(v);
+    if (k == 4) {
+      const std::size_t count = static_cast<std::size_t>(3 - std::min(pad, 3));
+      if (w + count > cap) return w;
+      emit(count);
+      k = 0;
+      pad = 0;
+      q[0] = q[1] = q[2] = q[3] = 0;
+    }
+  }
+  if (k > 0) emit(static_cast<std::size_t>(k - 1));
+  return w;
+}
+
+// The number a byte_* keyword reads at `pos`: `nbytes` bytes, binary (big or little endian)
+// or, with `string`, text converted as strtoull() does (leading spaces, a sign, "0x" for hex,
+// then digits up to the first non-digit). False when the bytes are not all inside the buffer
+// or hold no digits. `used`: bytes consumed (binary: nbytes; string: up to the last digit).
+bool read_number(const ByteRead& r, const std::uint8_t* buf, std::size_t len, std::int64_t pos,
+                 std::uint64_t& out, std::size_t& used) {
+  if (pos < 0 || static_cast<std::uint64_t>(pos) > len) return false;
+  const std::uint8_t* p = buf + pos;
+  const std::size_t avail = len - static_cast<std::size_t>(pos);
+  if (r.nbytes > avail) return false;
+  if (r.base == 0) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < r.nbytes; ++i) {
+      v = r.little_endian ? v | std::uint64_t{p[i]} << (8 * i) : v << 8 | p[i];
+    }
+    out = v;
+    used = r.nbytes;
+    return true;
+  }
+  const std::size_t n = r.nbytes != 0 ? r.nbytes : std::min<std::size_t>(avail, 23);
+  std::size_t i = 0;
+  while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r'))) ++i;
+  bool negative = false;
+  if (i < n && (p[i] == '+' || p[i] == '-')) negative = p[i++] == '-';
+  if (r.base == 16 && i + 2 < n && p[i] == '0' && (p[i + 1] | 0x20) == 'x' &&
+      kHexDigit.v[p[i + 2]] >= 0) {
+    i += 2;
+  }
+  const std::size_t digits = i;
+  std::uint64_t v = 0;
+  for (; i < n; ++i) {
+    const int d = kHexDigit.v[p[i]];
+    if (d < 0 || d >= r.base) break;
+    if (v > (std::numeric_limits<std::uint64_t>::max() - static_cast<unsigned>(d)) / r.base) {
+      return false;  // strtoull: ERANGE
+    }
+    v = v * r.base + static_cast<unsigned>(d);
+  }
+  if (i == digits) return false;
+  out = negative ? 0 - v : v;
+  used = i;
+  return true;
+}
+
+std::uint64_t apply_bitmask(std::uint32_t mask, std::uint64_t v) {
+  if (mask == 0) return v;
+  v &= mask;
+  return v == 0 ? 0 : v >> std::countr_zero(mask);
 }
 
 bool bits_match(const BitsMatch& m, std::uint8_t value) {
@@ -162,6 +291,8 @@ struct Detector::Scratch {
   pcre2_match_context* mctx = nullptr;
   pcre2_jit_stack* jit_stack = nullptr;
   int budget = 0;  // remaining retries for the rule being verified
+  std::array<std::uint64_t, kMaxByteVars> vars{};  // byte_extract/byte_math values, by slot
+  std::vector<std::uint8_t> base64;                // base64_decode output, sized once
 
   ~Scratch() {
     pcre2_match_data_free(md);
@@ -182,7 +313,146 @@ struct InspectCtx {
   pcre2_match_data* md;
   pcre2_match_context* mctx;
   int* budget;
+  std::uint64_t* vars;   // byte_extract/byte_math values, by slot
+  std::uint8_t* base64;  // base64_decode output buffer
+  std::size_t base64_cap;
+  Buffer pass = Buffer::kPayload;  // the buffer being inspected; items of others are skipped
 };
+
+// A variable's value where a position or length is expected (saturated to int32, like the
+// literal values).
+std::int64_t var_value(const InspectCtx& cx, std::int8_t slot) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(cx.vars[slot], std::numeric_limits<std::int32_t>::max()));
+}
+
+bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach);
+
+// Where a byte_* keyword reads: from the start of the buffer (the message's start on a
+// stream), or after the previous match.
+std::int64_t read_position(const InspectCtx& cx, const ByteRead& r, std::size_t prev_end) {
+  const std::int64_t offset = r.offset_var != kNoVar ? var_value(cx, r.offset_var) : r.offset;
+  return (r.relative ? static_cast<std::int64_t>(prev_end) : -cx.base) + offset;
+}
+
+// byte_test, byte_jump, byte_extract, byte_math, base64_decode and bsize at item i.
+bool inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
+  const PayloadItem& item = (*cx.items)[i];
+  std::uint64_t v = 0;
+  std::size_t used = 0;
+  if (const auto* t = std::get_if<ByteTest>(&item.match)) {
+    if (!read_number(t->read, cx.buf, cx.len, read_position(cx, t->read, prev_end), v, used)) {
+      return false;
+    }
+    v = apply_bitmask(t->read.bitmask, v);
+    const std::uint64_t value = t->value_var != kNoVar ? cx.vars[t->value_var] : t->value;
+    bool ok = false;
+    switch (t->op) {
+      case ByteTest::Op::kLt:
+        ok = v < value;
+        break;
+      case ByteTest::Op::kGt:
+        ok = v > value;
+        break;
+      case ByteTest::Op::kEq:
+        ok = v == value;
+        break;
+      case ByteTest::Op::kLe:
+        ok = v <= value;
+        break;
+      case ByteTest::Op::kGe:
+        ok = v >= value;
+        break;
+      case ByteTest::Op::kAnd:
+        ok = (v & value) != 0;
+        break;
+      case ByteTest::Op::kXor:
+        ok = (v ^ value) != 0;
+        break;
+    }
+    return ok != t->negated && inspect_items(cx, i + 1, prev_end, reach);  // the cursor stays
+  }
+  if (const auto* j = std::get_if<ByteJump>(&item.match)) {
+    const std::int64_t pos = read_position(cx, j->read, prev_end);
+    if (!read_number(j->read, cx.buf, cx.len, pos, v, used)) return false;
+    v = apply_bitmask(j->read.bitmask, v) * j->multiplier;
+    if (j->align && v % 4 != 0) v += 4 - v % 4;
+    if (v > (std::uint64_t{1} << 40)) return false;  // beyond any buffer
+    const std::int64_t jump = static_cast<std::int64_t>(v) + j->post_offset;
+    const std::int64_t len = static_cast<std::int64_t>(cx.len);
+    const std::int64_t target = j->from_beginning ? jump - cx.base
+                                : j->from_end     ? len + jump
+                                                  : pos + static_cast<std::int64_t>(used) + jump;
+    if (target < 0 || target >= len) return false;  // Suricata: must land inside the buffer
+    return inspect_items(cx, i + 1, static_cast<std::size_t>(target), reach);
+  }
+  if (const auto* e = std::get_if<ByteExtract>(&item.match)) {
+    const std::int64_t pos = read_position(cx, e->read, prev_end);
+    if (!read_number(e->read, cx.buf, cx.len, pos, v, used)) return false;
+    v *= e->multiplier;
+    if (e->align != 0 && v % e->align != 0) v += e->align - v % e->align;
+    cx.vars[e->var] = v;
+    // Relative items that follow start after the extracted bytes.
+    return inspect_items(cx, i + 1, static_cast<std::size_t>(pos) + used, reach);
+  }
+  if (const auto* m = std::get_if<ByteMath>(&item.match)) {
+    const std::int64_t pos = read_position(cx, m->read, prev_end);
+    if (!read_number(m->read, cx.buf, cx.len, pos, v, used)) return false;
+    const std::uint64_t r = m->rvalue_var != kNoVar ? cx.vars[m->rvalue_var] : m->rvalue;
+    switch (m->oper) {
+      case ByteMath::Oper::kAdd:
+        v += r;
+        break;
+      case ByteMath::Oper::kSub:
+        v -= r;
+        break;
+      case ByteMath::Oper::kMul:
+        v *= r;
+        break;
+      case ByteMath::Oper::kDiv:
+        if (r == 0) return false;
+        v /= r;
+        break;
+      case ByteMath::Oper::kShl:
+        v = r < 64 ? v << r : 0;
+        break;
+      case ByteMath::Oper::kShr:
+        v = r < 64 ? v >> r : 0;
+        break;
+    }
+    cx.vars[m->result_var] = apply_bitmask(m->read.bitmask, v);  // Suricata masks the result
+    return inspect_items(cx, i + 1, static_cast<std::size_t>(pos) + used, reach);
+  }
+  if (const auto* d = std::get_if<Base64Decode>(&item.match)) {
+    std::size_t start = d->relative ? prev_end : 0;
+    if (start > cx.len) return false;
+    std::size_t avail = cx.len - start;
+    if (d->offset != 0) {
+      if (d->offset >= avail) return false;
+      start += d->offset;
+      avail -= d->offset;
+    }
+    const std::size_t n = d->bytes != 0 ? std::min<std::size_t>(avail, d->bytes) : avail;
+    // On a stream, the decoded text has to reach into the new data.
+    if (cx.min_end != 0 && std::max(reach, start + n) <= cx.min_end) return false;
+    const std::size_t decoded = base64_decode_relaxed(cx.buf + start, n, cx.base64, cx.base64_cap);
+    if (decoded == 0) return false;
+    // As in Suricata the base64_data items are a terminal list: the rule matches when they
+    // match the decoded data, whatever follows in the payload.
+    InspectCtx sub = cx;
+    sub.buf = cx.base64;
+    sub.len = decoded;
+    sub.pass = Buffer::kBase64;
+    sub.base = 0;  // positions in the decoded data are its own
+    sub.min_end = 0;
+    std::size_t first = i + 1;
+    while (first < cx.items->size() && (*cx.items)[first].buffer != Buffer::kBase64) ++first;
+    if (first == cx.items->size()) return false;  // nothing inspects the decoded data
+    return inspect_items(sub, first, 0, 0);
+  }
+  const auto& b = std::get<Bsize>(item.match);
+  return b.size.matches(static_cast<std::int64_t>(cx.len)) && inspect_items(cx, i + 1, prev_end, reach);
+}
 
 // Suricata's content inspection: items are matched in rule order; a relative item starts
 // from where the previous positive match ended; when a later relative item fails, the
@@ -193,6 +463,7 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
   if (i == cx.items->size()) return cx.min_end == 0 || reach > cx.min_end;
   if (--*cx.budget < 0) return false;
   const PayloadItem& item = (*cx.items)[i];
+  if (item.buffer != cx.pass) return inspect_items(cx, i + 1, prev_end, reach);
   const bool next_relative = cx.min_end != 0 ||
                              (i + 1 < cx.items->size() && item_is_relative((*cx.items)[i + 1]));
 
@@ -200,17 +471,25 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
     std::int64_t start = 0;
     std::int64_t end = static_cast<std::int64_t>(cx.len);
     if (c->relative()) {
-      const std::int64_t distance = c->distance.value_or(0);
+      const std::int64_t distance =
+          c->distance_var != kNoVar ? var_value(cx, c->distance_var) : c->distance.value_or(0);
       start = static_cast<std::int64_t>(prev_end) + distance;
       if (start < 0) start = 0;
-      if (c->within) end = std::min(end, static_cast<std::int64_t>(prev_end) + distance + *c->within);
+      if (c->within) {
+        const std::int64_t within =
+            c->within_var != kNoVar ? var_value(cx, c->within_var) : *c->within;
+        end = std::min(end, static_cast<std::int64_t>(prev_end) + distance + within);
+      }
     } else {
       if (c->startswith) {
         start = -cx.base;
         end = std::min<std::int64_t>(end, static_cast<std::int64_t>(c->bytes.size()) - cx.base);
       }
-      if (c->offset) start = *c->offset - cx.base;
-      if (c->depth) end = std::min<std::int64_t>(end, start + *c->depth);
+      if (c->offset) start = (c->offset_var != kNoVar ? var_value(cx, c->offset_var) : *c->offset) - cx.base;
+      if (c->depth) {
+        end = std::min<std::int64_t>(
+            end, start + (c->depth_var != kNoVar ? var_value(cx, c->depth_var) : *c->depth));
+      }
       if (start < 0) start = 0;
     }
     if (c->negated) {
@@ -250,34 +529,40 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
 
   if (const auto* p = std::get_if<PcreMatch>(&item.match)) {
     auto* code = static_cast<pcre2_code*>(p->code.get());
-    std::size_t from = p->relative ? prev_end : 0;
-    if (from > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
+    // As in Suricata, a relative pcre's subject starts where the previous match ended, so '^'
+    // (and 'A') anchor there.
+    const std::size_t subj = p->relative ? prev_end : 0;
+    if (subj > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
+    std::size_t from = 0;
     // 'A' is compiled into the pattern (PCRE2_ANCHORED) so the JIT code is used; passing it
     // again at match time would make PCRE2 fall back to the interpreter. On a stream window
-    // that does not start at the stream's start, '^' does not match at the window's start
+    // that does not start at the message's start, '^' does not match at the window's start
     // and an anchored pattern cannot match there.
-    if (cx.base > 0 && p->anchored_start && !p->relative) {
-      return p->negated && inspect_items(cx, i + 1, prev_end, reach);
-    }
-    const std::uint32_t opts = cx.base > 0 ? PCRE2_NOTBOL : 0;
+    const bool cut = cx.base > 0 && !p->relative;
+    if (cut && p->anchored_start) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
+    const std::uint32_t opts = cut ? PCRE2_NOTBOL : 0;
     while (true) {
-      int rc = pcre2_match(code, cx.buf, cx.len, from, opts, cx.md, cx.mctx);
+      int rc = pcre2_match(code, cx.buf + subj, cx.len - subj, from, opts, cx.md, cx.mctx);
       if (rc < 0) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
       if (p->negated) return false;
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(cx.md);
-      const std::size_t m_start = ov[0], m_end = ov[1];
+      const std::size_t m_start = subj + ov[0], m_end = subj + ov[1];
       if (inspect_items(cx, i + 1, m_end, std::max(reach, m_end))) return true;
       if (!next_relative || --*cx.budget < 0 || m_start + 1 > cx.len) return false;
-      from = m_start + 1;
+      from = m_start + 1 - subj;
     }
   }
 
-  const auto& d = std::get<IsDataAt>(item.match);
+  const auto* dp = std::get_if<IsDataAt>(&item.match);
+  if (dp == nullptr) return inspect_byte_item(cx, i, prev_end, reach);
+  const IsDataAt& d = *dp;
+  const std::size_t size = static_cast<std::size_t>(d.size_var != kNoVar ? var_value(cx, d.size_var)
+                                                                         : std::max(d.size, 0));
   bool has;
   if (d.relative) {
-    has = prev_end + static_cast<std::size_t>(std::max(d.size, 0)) <= cx.len;
+    has = prev_end + size <= cx.len;  // Suricata: N bytes remain after the previous match
   } else {
-    has = static_cast<std::int64_t>(std::max(d.size, 0)) < static_cast<std::int64_t>(cx.len) + cx.base;
+    has = static_cast<std::int64_t>(size) < static_cast<std::int64_t>(cx.len) + cx.base;
   }
   if (has == d.negated) return false;
   return inspect_items(cx, i + 1, prev_end, reach);
@@ -307,6 +592,7 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   seen_epoch_.assign(rules_->rules().size(), 0);
   matches_.reserve(rules_->rules().size());
   hits_.assign(rules_->rules().size(), 0);
+  s_->base64.resize(kBase64DecodeMax);
   s_->md = pcre2_match_data_create(32, nullptr);
   s_->mctx = pcre2_match_context_create(nullptr);
   s_->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, nullptr);
@@ -328,7 +614,7 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
 Detector::~Detector() { hs_free_scratch(scratch_); }
 
 bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const flow::FlowRef& fr,
-                      const Buffer& buf) {
+                      const Input& buf) {
   const Rule& r = cr.rule;
   if (r.flow.only_stream && !buf.stream) return false;
   // Header: addresses and ports (either orientation for "<>").
@@ -395,14 +681,16 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (r.payload.empty()) return true;
   s_->budget = kRecursionLimit;
   InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
-                buf.new_from, cr.last_positive, &r.payload, s_->md, s_->mctx, &s_->budget};
+                buf.new_from,     cr.last_positive, &r.payload,
+                s_->md,           s_->mctx,         &s_->budget,
+                s_->vars.data(),  s_->base64.data(), s_->base64.size()};
   const bool ok = inspect_items(cx, 0, 0, 0);
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;
 }
 
 void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow::FlowRef& fr,
-                        const Buffer& buf) {
+                        const Input& buf) {
   if (seen_epoch_[idx] == epoch_) return;
   seen_epoch_[idx] = epoch_;
   const CompiledRule& cr = rules_->rules()[idx];
@@ -494,7 +782,7 @@ void Detector::begin() {
 }
 
 void Detector::consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
-                                const flow::FlowRef& fr, const Buffer& buf) {
+                                const flow::FlowRef& fr, const Input& buf) {
   for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
     consider(g.pattern_rules[k], pkt, fr, buf);
   }
@@ -504,7 +792,7 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
                                                  bool tracked) {
   begin();
   if (fr.flow != nullptr && fr.flow->passed) return {};
-  const Buffer buf{pkt.payload, 0, 0, false, false};
+  const Input buf{pkt.payload, 0, 0, false, false};
   const ProtoClass pc = proto_class(pkt.proto);
   const RuleGroup& g = rules_->group(pc, fr.to_server);
   std::size_t matched = scan(g, pkt.payload);
@@ -539,7 +827,7 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
   const std::span<const std::uint8_t> data = chunk.message();
   const std::size_t new_from = chunk.new_from - skip;
   const std::uint64_t start = chunk.base + skip;  // stream offset of data[0]
-  const Buffer buf{data, start - std::min(start, chunk.anchor), new_from, true,
+  const Input buf{data, start - std::min(start, chunk.anchor), new_from, true,
                    chunk.to_server != pkt_fr.to_server};
   stream::HitRing& ring = *chunk.hits;
   const auto base32 = static_cast<std::uint32_t>(start);

@@ -66,7 +66,7 @@ class Detector {
   // matched_patterns_[0..return value).
   std::size_t scan(const RuleGroup& g, std::span<const std::uint8_t> payload);
   // The bytes a rule's payload keywords inspect.
-  struct Buffer {
+  struct Input {
     std::span<const std::uint8_t> data;
     std::uint64_t base = 0;     // stream offset of data[0]
     std::size_t new_from = 0;   // a match must end after this index (stream chunks)
@@ -74,11 +74,11 @@ class Detector {
     bool reversed = false;      // the data travels opposite to the packet
   };
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
-              const Buffer& buf);
+              const Input& buf);
   void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow,
-                const Buffer& buf);
+                const Input& buf);
   void consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
-                        const flow::FlowRef& flow, const Buffer& buf);
+                        const flow::FlowRef& flow, const Input& buf);
   void begin();
   std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow);
 

@@ -43,10 +43,15 @@ struct NumCmp {
   }
 };
 
-// The buffer a payload match inspects. Only the packet payload exists in this release;
-// app-layer buffers (http.uri, dns.query, ...) are recognised by the parser and make the rule
-// rejected with a reason naming the buffer.
-enum class Buffer : std::uint8_t { kPayload };
+// The buffer a payload match inspects: the packet payload, or the data the rule's
+// base64_decode decoded (`base64_data`). App-layer buffers (http.uri, dns.query, ...) are
+// recognised by the parser and make the rule rejected with a reason naming the buffer.
+enum class Buffer : std::uint8_t { kPayload, kBase64 };
+
+// At most this many byte_extract / byte_math variables per rule (Suricata sets no fixed limit;
+// ET Open uses at most two). A variable is a slot number 0..kMaxByteVars-1.
+inline constexpr int kMaxByteVars = 16;
+inline constexpr std::int8_t kNoVar = -1;
 
 struct ContentMatch {
   std::string bytes;  // decoded: |hex| and \; \" \\ \: escapes resolved
@@ -63,6 +68,12 @@ struct ContentMatch {
   std::optional<std::int32_t> depth;
   std::optional<std::int32_t> distance;  // may be negative
   std::optional<std::int32_t> within;
+  // A modifier written as a byte_extract/byte_math variable name: the optional above holds 0
+  // as a placeholder and the value is read from this variable slot at match time.
+  std::int8_t offset_var = kNoVar;
+  std::int8_t depth_var = kNoVar;
+  std::int8_t distance_var = kNoVar;
+  std::int8_t within_var = kNoVar;
   bool relative() const { return distance.has_value() || within.has_value(); }
 };
 
@@ -81,14 +92,76 @@ struct PcreMatch {
 
 struct IsDataAt {
   std::int32_t size = 0;
+  std::int8_t size_var = kNoVar;  // size from a byte_extract/byte_math variable
   bool relative = false;
   bool negated = false;
   bool rawbytes = false;
 };
 
+// How byte_test, byte_jump, byte_extract and byte_math read a number from the buffer:
+// `nbytes` bytes at `offset` (from the start, or with `relative` from the end of the previous
+// match), binary (big or little endian) or as text in base 8, 10 or 16 ("string").
+struct ByteRead {
+  std::uint8_t nbytes = 0;  // 0 only with string (byte_test): the digits up to the buffer end
+  std::uint8_t base = 0;    // 0: binary; 8, 10, 16: string with that base
+  bool little_endian = false;
+  bool relative = false;
+  std::int32_t offset = 0;
+  std::int8_t offset_var = kNoVar;
+  std::uint32_t bitmask = 0;  // 0: none; else value = (value & bitmask) >> trailing zeros
+};
+
+struct ByteTest {
+  enum class Op : std::uint8_t { kLt, kGt, kEq, kLe, kGe, kAnd, kXor };
+  ByteRead read;
+  Op op = Op::kEq;
+  bool negated = false;  // "!" before the operator
+  std::uint64_t value = 0;
+  std::int8_t value_var = kNoVar;
+};
+
+struct ByteJump {
+  ByteRead read;
+  std::uint32_t multiplier = 1;
+  bool align = false;  // round the jump up to a multiple of 4
+  bool from_beginning = false;
+  bool from_end = false;
+  std::int32_t post_offset = 0;
+};
+
+struct ByteExtract {
+  ByteRead read;
+  std::uint32_t multiplier = 1;
+  std::uint8_t align = 0;  // 0, 2 or 4: round the value up to a multiple of it
+  std::int8_t var = 0;     // slot the value is stored in
+};
+
+struct ByteMath {
+  enum class Oper : std::uint8_t { kAdd, kSub, kMul, kDiv, kShl, kShr };
+  ByteRead read;
+  Oper oper = Oper::kAdd;
+  std::uint64_t rvalue = 0;
+  std::int8_t rvalue_var = kNoVar;
+  std::int8_t result_var = 0;
+};
+
+// base64_decode: decodes `bytes` (0: all) bytes from `offset` into the base64_data buffer.
+struct Base64Decode {
+  std::uint32_t bytes = 0;
+  std::uint32_t offset = 0;
+  bool relative = false;
+};
+
+// bsize: the length of the item's buffer (base64_data in this release).
+struct Bsize {
+  NumCmp size;
+};
+
 struct PayloadItem {
+  using Match = std::variant<ContentMatch, PcreMatch, IsDataAt, ByteTest, ByteJump, ByteExtract,
+                             ByteMath, Base64Decode, Bsize>;
   Buffer buffer = Buffer::kPayload;
-  std::variant<ContentMatch, PcreMatch, IsDataAt> match;
+  Match match;
 };
 
 // flow: keyword.
@@ -237,6 +310,7 @@ struct Rule {
   std::vector<XbitsOp> xbits;                     // in rule order
   std::vector<TagSpec> tags;                      // tag: (kept, not acted on yet)
   Target target = Target::kNone;                  // target:
+  std::vector<std::string> byte_vars;             // byte_extract/byte_math variable names, by slot
 
   // Where it came from
   std::string file;

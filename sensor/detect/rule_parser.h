@@ -31,7 +31,7 @@ struct RuleError {
   std::string message;  // "FILE:LINE: ..." ready to print
   std::string reason;   // short key for the load summary, e.g. "buffer 'http.uri' not supported yet"
   // The rule is well-formed but uses something recognised and not supported yet (an
-  // app-layer protocol or buffer, or a keyword such as byte_test): what
+  // app-layer protocol or buffer, or a keyword such as stream_size): what
   // `watchpost-rulecheck --allow-unsupported` turns into a warning.
   bool not_supported = false;
 };

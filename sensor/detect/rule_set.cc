@@ -39,11 +39,13 @@ int action_rank(Action a) {  // Suricata's action order: pass, drop, reject, ale
 }
 
 // The prefilter content of a rule: the explicit fast_pattern, else the longest positive
-// content (ties: the first). Negated contents cannot prefilter.
+// content (ties: the first). Negated contents cannot prefilter, nor can contents of the
+// base64_data buffer (the packet does not hold those bytes).
 int choose_fast_pattern(const Rule& r) {
   int best = -1;
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < r.payload.size(); ++i) {
+    if (r.payload[i].buffer != Buffer::kPayload) continue;
     const auto* c = std::get_if<ContentMatch>(&r.payload[i].match);
     if (c == nullptr || c->negated || c->bytes.empty()) continue;
     if (c->fast_pattern) return static_cast<int>(i);
