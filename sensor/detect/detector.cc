@@ -326,7 +326,13 @@ std::int64_t var_value(const InspectCtx& cx, std::int8_t slot) {
       std::min<std::uint64_t>(cx.vars[slot], std::numeric_limits<std::int32_t>::max()));
 }
 
-bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach);
+// The outcome of inspecting items i.. : a match; a failure that no other position of an
+// earlier item can change unless a later item is relative to it (kFail); or everything
+// matched but, on a stream chunk, nothing reached the new data (kShort: a later occurrence
+// of any earlier item may still help).
+enum class Inspect : std::uint8_t { kMatch, kFail, kShort };
+
+Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach);
 
 // Where a byte_* keyword reads: from the start of the buffer (the message's start on a
 // stream), or after the previous match.
@@ -336,13 +342,13 @@ std::int64_t read_position(const InspectCtx& cx, const ByteRead& r, std::size_t 
 }
 
 // byte_test, byte_jump, byte_extract, byte_math, base64_decode and bsize at item i.
-bool inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
+Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
   const PayloadItem& item = (*cx.items)[i];
   std::uint64_t v = 0;
   std::size_t used = 0;
   if (const auto* t = std::get_if<ByteTest>(&item.match)) {
     if (!read_number(t->read, cx.buf, cx.len, read_position(cx, t->read, prev_end), v, used)) {
-      return false;
+      return Inspect::kFail;
     }
     v = apply_bitmask(t->read.bitmask, v);
     const std::uint64_t value = t->value_var != kNoVar ? cx.vars[t->value_var] : t->value;
@@ -370,25 +376,26 @@ bool inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std:
         ok = (v ^ value) != 0;
         break;
     }
-    return ok != t->negated && inspect_items(cx, i + 1, prev_end, reach);  // the cursor stays
+    return ok != t->negated ? inspect_items(cx, i + 1, prev_end, reach)  // the cursor stays
+                            : Inspect::kFail;
   }
   if (const auto* j = std::get_if<ByteJump>(&item.match)) {
     const std::int64_t pos = read_position(cx, j->read, prev_end);
-    if (!read_number(j->read, cx.buf, cx.len, pos, v, used)) return false;
+    if (!read_number(j->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
     v = apply_bitmask(j->read.bitmask, v) * j->multiplier;
     if (j->align && v % 4 != 0) v += 4 - v % 4;
-    if (v > (std::uint64_t{1} << 40)) return false;  // beyond any buffer
+    if (v > (std::uint64_t{1} << 40)) return Inspect::kFail;  // beyond any buffer
     const std::int64_t jump = static_cast<std::int64_t>(v) + j->post_offset;
     const std::int64_t len = static_cast<std::int64_t>(cx.len);
     const std::int64_t target = j->from_beginning ? jump - cx.base
                                 : j->from_end     ? len + jump
                                                   : pos + static_cast<std::int64_t>(used) + jump;
-    if (target < 0 || target >= len) return false;  // Suricata: must land inside the buffer
+    if (target < 0 || target >= len) return Inspect::kFail;  // Suricata: must land inside the buffer
     return inspect_items(cx, i + 1, static_cast<std::size_t>(target), reach);
   }
   if (const auto* e = std::get_if<ByteExtract>(&item.match)) {
     const std::int64_t pos = read_position(cx, e->read, prev_end);
-    if (!read_number(e->read, cx.buf, cx.len, pos, v, used)) return false;
+    if (!read_number(e->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
     v *= e->multiplier;
     if (e->align != 0 && v % e->align != 0) v += e->align - v % e->align;
     cx.vars[e->var] = v;
@@ -397,7 +404,7 @@ bool inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std:
   }
   if (const auto* m = std::get_if<ByteMath>(&item.match)) {
     const std::int64_t pos = read_position(cx, m->read, prev_end);
-    if (!read_number(m->read, cx.buf, cx.len, pos, v, used)) return false;
+    if (!read_number(m->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
     const std::uint64_t r = m->rvalue_var != kNoVar ? cx.vars[m->rvalue_var] : m->rvalue;
     switch (m->oper) {
       case ByteMath::Oper::kAdd:
@@ -410,7 +417,7 @@ bool inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std:
         v *= r;
         break;
       case ByteMath::Oper::kDiv:
-        if (r == 0) return false;
+        if (r == 0) return Inspect::kFail;
         v /= r;
         break;
       case ByteMath::Oper::kShl:
@@ -425,18 +432,18 @@ bool inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std:
   }
   if (const auto* d = std::get_if<Base64Decode>(&item.match)) {
     std::size_t start = d->relative ? prev_end : 0;
-    if (start > cx.len) return false;
+    if (start > cx.len) return Inspect::kFail;
     std::size_t avail = cx.len - start;
     if (d->offset != 0) {
-      if (d->offset >= avail) return false;
+      if (d->offset >= avail) return Inspect::kFail;
       start += d->offset;
       avail -= d->offset;
     }
     const std::size_t n = d->bytes != 0 ? std::min<std::size_t>(avail, d->bytes) : avail;
     // On a stream, the decoded text has to reach into the new data.
-    if (cx.min_end != 0 && std::max(reach, start + n) <= cx.min_end) return false;
+    if (cx.min_end != 0 && std::max(reach, start + n) <= cx.min_end) return Inspect::kFail;
     const std::size_t decoded = base64_decode_relaxed(cx.buf + start, n, cx.base64, cx.base64_cap);
-    if (decoded == 0) return false;
+    if (decoded == 0) return Inspect::kFail;
     // As in Suricata the base64_data items are a terminal list: the rule matches when they
     // match the decoded data, whatever follows in the payload.
     InspectCtx sub = cx;
@@ -447,25 +454,30 @@ bool inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std:
     sub.min_end = 0;
     std::size_t first = i + 1;
     while (first < cx.items->size() && (*cx.items)[first].buffer != Buffer::kBase64) ++first;
-    if (first == cx.items->size()) return false;  // nothing inspects the decoded data
+    if (first == cx.items->size()) return Inspect::kFail;  // nothing inspects the decoded data
     return inspect_items(sub, first, 0, 0);
   }
   const auto& b = std::get<Bsize>(item.match);
-  return b.size.matches(static_cast<std::int64_t>(cx.len)) && inspect_items(cx, i + 1, prev_end, reach);
+  return b.size.matches(static_cast<std::int64_t>(cx.len)) ? inspect_items(cx, i + 1, prev_end, reach)
+                                                           : Inspect::kFail;
 }
 
 // Suricata's content inspection: items are matched in rule order; a relative item starts
 // from where the previous positive match ended; when a later relative item fails, the
 // previous content or pcre is retried at its next occurrence. `reach` is the furthest end
 // of the positive matches so far; on a stream chunk it must pass cx.min_end (the match
-// covers new data), and every occurrence may then need a retry, not only relative ones.
-bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
-  if (i == cx.items->size()) return cx.min_end == 0 || reach > cx.min_end;
-  if (--*cx.budget < 0) return false;
+// covers new data); when only that failed (kShort), later occurrences of earlier items are
+// tried too.
+Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
+  if (i == cx.items->size()) {
+    return cx.min_end == 0 || reach > cx.min_end ? Inspect::kMatch : Inspect::kShort;
+  }
+  if (--*cx.budget < 0) return Inspect::kFail;
   const PayloadItem& item = (*cx.items)[i];
   if (item.buffer != cx.pass) return inspect_items(cx, i + 1, prev_end, reach);
-  const bool next_relative = cx.min_end != 0 ||
-                             (i + 1 < cx.items->size() && item_is_relative((*cx.items)[i + 1]));
+  const bool next_relative = i + 1 < cx.items->size() && item_is_relative((*cx.items)[i + 1]);
+  // Whether another occurrence of this item can turn outcome `r` of the rest into a match.
+  auto retry = [&](Inspect r) { return next_relative || r == Inspect::kShort; };
 
   if (const auto* c = std::get_if<ContentMatch>(&item.match)) {
     std::int64_t start = 0;
@@ -506,22 +518,23 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
           from = static_cast<std::size_t>(pos) + 1;
         }
       }
-      return !found && inspect_items(cx, i + 1, prev_end, reach);
+      return found ? Inspect::kFail : inspect_items(cx, i + 1, prev_end, reach);
     }
     if (cx.min_end != 0 && i == cx.last_positive && reach <= cx.min_end) {
       // The last positive item has to end in the new data: skip the part it cannot.
       start = std::max<std::int64_t>(start, static_cast<std::int64_t>(cx.min_end + 1) -
                                                 static_cast<std::int64_t>(c->bytes.size()));
     }
-    if (start > end || start > static_cast<std::int64_t>(cx.len)) return false;
+    if (start > end || start > static_cast<std::int64_t>(cx.len)) return Inspect::kFail;
     std::size_t from = static_cast<std::size_t>(start);
+    Inspect last = Inspect::kFail;
     while (true) {
       long pos = find(cx.buf, from, static_cast<std::size_t>(end), c->bytes, c->nocase);
-      if (pos < 0) return false;
+      if (pos < 0) return last;
       const std::size_t match_end = static_cast<std::size_t>(pos) + c->bytes.size();
       if (!c->endswith || match_end == cx.len) {
-        if (inspect_items(cx, i + 1, match_end, std::max(reach, match_end))) return true;
-        if (!next_relative || --*cx.budget < 0) return false;
+        last = inspect_items(cx, i + 1, match_end, std::max(reach, match_end));
+        if (last == Inspect::kMatch || !retry(last) || --*cx.budget < 0) return last;
       }
       from = static_cast<std::size_t>(pos) + 1;
     }
@@ -532,23 +545,28 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
     // As in Suricata, a relative pcre's subject starts where the previous match ended, so '^'
     // (and 'A') anchor there.
     const std::size_t subj = p->relative ? prev_end : 0;
-    if (subj > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
+    if (subj > cx.len) return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : Inspect::kFail;
     std::size_t from = 0;
     // 'A' is compiled into the pattern (PCRE2_ANCHORED) so the JIT code is used; passing it
     // again at match time would make PCRE2 fall back to the interpreter. On a stream window
     // that does not start at the message's start, '^' does not match at the window's start
     // and an anchored pattern cannot match there.
     const bool cut = cx.base > 0 && !p->relative;
-    if (cut && p->anchored_start) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
+    if (cut && p->anchored_start) {
+      return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : Inspect::kFail;
+    }
     const std::uint32_t opts = cut ? PCRE2_NOTBOL : 0;
+    Inspect last = Inspect::kFail;
     while (true) {
       int rc = pcre2_match(code, cx.buf + subj, cx.len - subj, from, opts, cx.md, cx.mctx);
-      if (rc < 0) return p->negated && inspect_items(cx, i + 1, prev_end, reach);
-      if (p->negated) return false;
+      if (rc < 0) return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : last;
+      if (p->negated) return Inspect::kFail;
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(cx.md);
       const std::size_t m_start = subj + ov[0], m_end = subj + ov[1];
-      if (inspect_items(cx, i + 1, m_end, std::max(reach, m_end))) return true;
-      if (!next_relative || --*cx.budget < 0 || m_start + 1 > cx.len) return false;
+      last = inspect_items(cx, i + 1, m_end, std::max(reach, m_end));
+      if (last == Inspect::kMatch || !retry(last) || --*cx.budget < 0 || m_start + 1 > cx.len) {
+        return last;
+      }
       from = m_start + 1 - subj;
     }
   }
@@ -564,7 +582,7 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::siz
   } else {
     has = static_cast<std::int64_t>(size) < static_cast<std::int64_t>(cx.len) + cx.base;
   }
-  if (has == d.negated) return false;
+  if (has == d.negated) return Inspect::kFail;
   return inspect_items(cx, i + 1, prev_end, reach);
 }
 
@@ -684,7 +702,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
                 buf.new_from,     cr.last_positive, &r.payload,
                 s_->md,           s_->mctx,         &s_->budget,
                 s_->vars.data(),  s_->base64.data(), s_->base64.size()};
-  const bool ok = inspect_items(cx, 0, 0, 0);
+  const bool ok = inspect_items(cx, 0, 0, 0) == Inspect::kMatch;
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;
 }
