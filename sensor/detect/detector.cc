@@ -273,13 +273,39 @@ XbitKey xbit_key(const CompiledXbits& x, const decode::Packet& pkt) {
 
 struct ScanOut {
   std::uint32_t* ids;
-  std::uint32_t* ends;  // null: ends not wanted
   std::size_t n;
 };
 
-int on_match(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx) {
+// Stream scans report every occurrence; each pattern is listed once, with the end of its
+// last occurrence, and occurrences ending in the overlap (bytes inspected before) are
+// ignored.
+struct StreamScanOut {
+  std::uint32_t* ids;
+  std::uint32_t* ends;
+  std::uint32_t* slot;  // pattern id -> index in ids/ends, valid when seen[id] == epoch
+  std::uint32_t* seen;
+  std::uint32_t epoch;
+  unsigned long long min_to;
+  std::size_t n;
+};
+
+int on_stream_match(unsigned int id, unsigned long long, unsigned long long to, unsigned int,
+                    void* ctx) {
+  auto* out = static_cast<StreamScanOut*>(ctx);
+  if (to <= out->min_to) return 0;
+  if (out->seen[id] == out->epoch) {
+    out->ends[out->slot[id]] = static_cast<std::uint32_t>(to);
+    return 0;
+  }
+  out->seen[id] = out->epoch;
+  out->slot[id] = static_cast<std::uint32_t>(out->n);
+  out->ids[out->n] = id;
+  out->ends[out->n++] = static_cast<std::uint32_t>(to);
+  return 0;
+}
+
+int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
   auto* out = static_cast<ScanOut*>(ctx);
-  if (out->ends != nullptr) out->ends[out->n] = static_cast<std::uint32_t>(to);
   out->ids[out->n++] = id;  // SINGLEMATCH: each pattern at most once per scan
   return 0;
 }
@@ -607,6 +633,8 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   }
   matched_patterns_.resize(rules_->max_patterns() + 1);
   matched_ends_.resize(rules_->max_patterns() + 1);
+  pattern_slot_.resize(rules_->max_patterns() + 1);
+  pattern_seen_.assign(rules_->max_patterns() + 1, 0);
   seen_epoch_.assign(rules_->rules().size(), 0);
   matches_.reserve(rules_->rules().size());
   hits_.assign(rules_->rules().size(), 0);
@@ -779,13 +807,13 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
 std::size_t Detector::prefilter_only(const decode::Packet& pkt, const flow::FlowRef& fr) {
   const ProtoClass pc = proto_class(pkt.proto);
   std::size_t n = scan(rules_->group(pc, fr.to_server), pkt.payload);
-  if (pc == kClassTcp) n += scan(rules_->stream_group(fr.to_server), pkt.payload);
+  if (pc == kClassTcp) n += scan_stream(rules_->stream_group(fr.to_server), pkt.payload, 0);
   return n;
 }
 
 std::size_t Detector::scan(const RuleGroup& g, std::span<const std::uint8_t> payload) {
   if (!g.db || payload.empty()) return 0;
-  ScanOut out{matched_patterns_.data(), matched_ends_.data(), 0};
+  ScanOut out{matched_patterns_.data(), 0};
   hs_scan(g.db.get(), reinterpret_cast<const char*>(payload.data()),
           static_cast<unsigned>(payload.size()), 0, scratch_, on_match, &out);
   return out.n;
@@ -799,11 +827,39 @@ void Detector::begin() {
   }
 }
 
+// For a rule made of contents only: does one of its positive contents occur ending in the
+// new bytes? If not, no match of it can end there.
+bool Detector::content_reaches_new_data(const CompiledRule& cr, const Input& buf) {
+  const std::size_t len = buf.data.size();
+  for (const PayloadItem& it : cr.rule.payload) {
+    const auto* c = std::get_if<ContentMatch>(&it.match);
+    if (c == nullptr || c->negated) continue;
+    const std::size_t from = buf.new_from + 1 > c->bytes.size() ? buf.new_from + 1 - c->bytes.size() : 0;
+    if (find(buf.data.data(), from, len, c->bytes, c->nocase) >= 0) return true;
+  }
+  return false;
+}
+
 void Detector::consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
                                 const flow::FlowRef& fr, const Input& buf) {
   for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
     consider(g.pattern_rules[k], pkt, fr, buf);
   }
+}
+
+std::size_t Detector::scan_stream(const RuleGroup& g, std::span<const std::uint8_t> data,
+                                  std::size_t old_bytes) {
+  if (!g.db || data.empty()) return 0;
+  if (++scan_epoch_ == 0) {
+    std::fill(pattern_seen_.begin(), pattern_seen_.end(), 0);
+    scan_epoch_ = 1;
+  }
+  StreamScanOut out{matched_patterns_.data(), matched_ends_.data(), pattern_slot_.data(),
+                    pattern_seen_.data(),     scan_epoch_,          old_bytes,
+                    0};
+  hs_scan(g.db.get(), reinterpret_cast<const char*>(data.data()),
+          static_cast<unsigned>(data.size()), 0, scratch_, on_stream_match, &out);
+  return out.n;
 }
 
 std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, const flow::FlowRef& fr,
@@ -819,7 +875,7 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
   if (pc == kClassTcp && !tracked) {
     // Not a tracked session: the stream rules look at this packet's payload alone.
     const RuleGroup& sg = rules_->stream_group(fr.to_server);
-    matched = scan(sg, pkt.payload);
+    matched = scan_stream(sg, pkt.payload, 0);
     for (std::size_t i = 0; i < matched; ++i) consider_pattern(sg, matched_patterns_[i], pkt, fr, buf);
     for (std::uint32_t idx : sg.no_content) consider(idx, pkt, fr, buf);
   }
@@ -857,14 +913,22 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
     if (rel_end == 0 || rel_end > new_from) continue;  // slid out or an earlier message
     ring.pattern[kept] = ring.pattern[i];
     ring.end[kept++] = ring.end[i];
-    consider_pattern(g, ring.pattern[i], pkt, fr, buf);
+    // A remembered hit's rules only matter if the new bytes can complete them.
+    const std::uint32_t pid = ring.pattern[i];
+    for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
+      const std::uint32_t idx = g.pattern_rules[k];
+      if (rules_->rules()[idx].contents_only && !content_reaches_new_data(rules_->rules()[idx], buf)) {
+        continue;
+      }
+      consider(idx, pkt, fr, buf);
+    }
   }
   ring.count = kept;
   ring.next = kept % stream::HitRing::kSize;
   // Scan the new bytes plus enough of the old ones for a pattern that straddles them.
   const std::size_t overlap = g.max_pattern_len > 0 ? g.max_pattern_len - 1 : 0;
   const std::size_t from = new_from > overlap ? new_from - overlap : 0;
-  const std::size_t matched = scan(g, data.subspan(from));
+  const std::size_t matched = scan_stream(g, data.subspan(from), new_from - from);
   for (std::size_t i = 0; i < matched; ++i) {
     const std::uint32_t pid = matched_patterns_[i];
     consider_pattern(g, pid, pkt, fr, buf);

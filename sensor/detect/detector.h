@@ -65,6 +65,11 @@ class Detector {
   // Hyperscan scan of `payload` with the group's database; the matched pattern ids are in
   // matched_patterns_[0..return value).
   std::size_t scan(const RuleGroup& g, std::span<const std::uint8_t> payload);
+  // Hyperscan scan of `data` with a stream group's database (every occurrence reported):
+  // each pattern is listed once in matched_patterns_, with the end of its last occurrence in
+  // matched_ends_; occurrences ending within the first `old_bytes` bytes are ignored.
+  std::size_t scan_stream(const RuleGroup& g, std::span<const std::uint8_t> data,
+                          std::size_t old_bytes);
   // The bytes a rule's payload keywords inspect.
   struct Input {
     std::span<const std::uint8_t> data;
@@ -79,6 +84,7 @@ class Detector {
                 const Input& buf);
   void consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
                         const flow::FlowRef& flow, const Input& buf);
+  static bool content_reaches_new_data(const CompiledRule& cr, const Input& buf);
   void begin();
   std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow);
 
@@ -88,6 +94,9 @@ class Detector {
   std::unique_ptr<Scratch> s_;
   std::vector<std::uint32_t> matched_patterns_;
   std::vector<std::uint32_t> matched_ends_;  // stream scans: end offset of each pattern's hit
+  std::vector<std::uint32_t> pattern_slot_;  // stream scans: pattern id -> index in matched_*
+  std::vector<std::uint32_t> pattern_seen_;  // stream scans: epoch of the pattern's last listing
+  std::uint32_t scan_epoch_ = 0;
   std::vector<std::uint32_t> seen_epoch_;
   std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> matches_;

@@ -77,8 +77,10 @@ struct PatternKeyHash {
   }
 };
 
+// `single_match`: report each pattern once per scan (packet groups). Stream groups report
+// every occurrence: the detector keeps the last one in the new bytes of a chunk.
 Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
-                           const std::vector<std::uint32_t>& members) {
+                           const std::vector<std::uint32_t>& members, bool single_match) {
   std::unordered_map<PatternKey, std::uint32_t, PatternKeyHash> ids;
   std::vector<PatternKey> patterns;
   std::vector<std::vector<std::uint32_t>> by_pattern;
@@ -113,7 +115,8 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     exprs.push_back(patterns[i].bytes.data());
     lens.push_back(patterns[i].bytes.size());
-    flags.push_back(HS_FLAG_SINGLEMATCH | (patterns[i].nocase ? HS_FLAG_CASELESS : 0u));
+    flags.push_back((single_match ? HS_FLAG_SINGLEMATCH : 0u) |
+                    (patterns[i].nocase ? HS_FLAG_CASELESS : 0u));
     hs_ids.push_back(static_cast<unsigned>(i));
   }
   hs_database_t* db = nullptr;
@@ -330,6 +333,12 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
                 !cr.rule.flow.no_stream && !cr.rule.dsize;
+    cr.contents_only = true;
+    for (const PayloadItem& it : cr.rule.payload) {
+      if (!std::holds_alternative<ContentMatch>(it.match) && !std::holds_alternative<IsDataAt>(it.match)) {
+        cr.contents_only = false;
+      }
+    }
     cr.last_positive = cr.rule.payload.size();
     for (std::size_t i = 0; i < cr.rule.payload.size(); ++i) {
       const auto& m = cr.rule.payload[i].match;
@@ -419,7 +428,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   for (int pc = 0; pc < kProtoClasses; ++pc) {
     for (int dir = 0; dir < 2; ++dir) {
       RuleGroup& g = set->groups_[pc][dir];
-      auto res = compile_group(g, set->rules_, with_pattern[pc][dir]);
+      auto res = compile_group(g, set->rules_, with_pattern[pc][dir], true);
       if (!res) return res.error();
       patterns += g.patterns();
       set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
@@ -427,7 +436,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   }
   for (int dir = 0; dir < 2; ++dir) {
     RuleGroup& g = set->stream_groups_[dir];
-    auto res = compile_group(g, set->rules_, stream_with_pattern[dir]);
+    auto res = compile_group(g, set->rules_, stream_with_pattern[dir], false);
     if (!res) return res.error();
     patterns += g.patterns();
     set->max_patterns_ = std::max(set->max_patterns_, g.patterns());

@@ -70,6 +70,8 @@ struct CompiledRule {
   // reassembled stream, not on single packets (tcp-pkt, flow:no_stream and dsize keep a
   // rule on packets).
   bool stream = false;
+  // Every payload item is a content or an isdataat (no pcre, byte_* or base64).
+  bool contents_only = false;
   // Index in rule.payload of the last positive content or pcre (payload.size() if none).
   std::size_t last_positive = 0;
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
