@@ -148,6 +148,7 @@ struct StreamEngine::Session {
   Dir dir[2];  // [0]: to_server, [1]: to_client
   std::int8_t last_data_dir = -1;  // direction of the last data delivered
   bool was_established = false;
+  bool closed = false;  // RST or FIN both ways: buffers returned, nothing more to inspect
   bool in_use = false;
   Session* next_free = nullptr;
 };
@@ -176,6 +177,7 @@ StreamEngine::StreamEngine(const StreamConfig& config, Counters& counters)
   c_chunks_ = counters_.add("stream.chunks");
   c_after_fin_ = counters_.add("stream.data_after_fin", CounterKind::kAnomaly);
   c_bad_seq_ = counters_.add("stream.bad_sequence", CounterKind::kAnomaly);
+  c_closed_ = counters_.add("stream.closed");
 }
 
 StreamEngine::~StreamEngine() {
@@ -423,11 +425,18 @@ StreamVerdict StreamEngine::track(const decode::Packet& pkt, const flow::FlowRef
 void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr, ChunkFn fn,
                               void* ctx) {
   auto* s = static_cast<Session*>(fr.flow->stream_state);
-  if (s == nullptr || !s->was_established) return;
+  if (s == nullptr || !s->was_established || s->closed) return;
   const std::uint8_t fl = pkt.tcp_flags;
   const bool syn = fl & decode::kTcpSyn;
   const int di = fr.to_server ? 0 : 1;
   Dir& d = s->dir[di];
+  if (fl & decode::kTcpRst) {
+    // A reset at the expected sequence number ends the session for both hosts: its memory
+    // goes back now rather than when the flow expires. Other resets are not believed (an
+    // attacker could otherwise blind the sensor with a forged one).
+    if (d.active && pkt.tcp_seq == d.next_seq) close(*s);
+    return;
+  }
 
   // The peer acknowledging bytes we never saw means they were lost to the sensor: a gap.
   Dir& other = s->dir[1 - di];
@@ -461,7 +470,10 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
       d.fin_off = static_cast<std::uint64_t>(fin_at);
     }
   }
-  if (payload.empty() || d.depth_reached) return;
+  if (payload.empty() || d.depth_reached) {
+    close_if_finished(*s);
+    return;
+  }
 
   std::int64_t start = static_cast<std::int64_t>(d.next_off) + rel;
   std::int64_t end = start + static_cast<std::int64_t>(payload.size());
@@ -488,11 +500,27 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
   const auto off = static_cast<std::uint64_t>(start);
   if (off == d.next_off && d.ooo == nullptr) {
     deliver(*s, di, data, fn, ctx);
+    close_if_finished(*s);
     return;
   }
   if (off > d.next_off) counters_.inc(c_ooo_);
   insert(d, off, data, d.policy);
   deliver_ready(*s, di, fn, ctx);
+  close_if_finished(*s);
+}
+
+void StreamEngine::close_if_finished(Session& s) {
+  for (const Dir& d : s.dir) {
+    if (!d.fin || d.next_off < d.fin_off) return;
+  }
+  close(s);
+}
+
+void StreamEngine::close(Session& s) {
+  free_dir(s.dir[0]);
+  free_dir(s.dir[1]);
+  s.closed = true;
+  counters_.inc(c_closed_);
 }
 
 }  // namespace wp::stream

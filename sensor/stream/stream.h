@@ -144,6 +144,8 @@ class StreamEngine {
   void deliver_ready(Session& s, int di, ChunkFn fn, void* ctx);
   void deliver(Session& s, int di, std::span<const std::uint8_t> data, ChunkFn fn, void* ctx);
   void skip_gap(Dir& d, std::uint64_t to);
+  void close_if_finished(Session& s);
+  void close(Session& s);
   void free_dir(Dir& d);
 
   StreamConfig config_;
@@ -156,7 +158,8 @@ class StreamEngine {
 
   Counters& counters_;
   CounterId c_sessions_, c_midstream_, c_memcap_, c_reasm_memcap_, c_depth_, c_gap_, c_overlap_,
-      c_overlap_diff_, c_retransmit_, c_ooo_, c_bytes_, c_chunks_, c_after_fin_, c_bad_seq_;
+      c_overlap_diff_, c_retransmit_, c_ooo_, c_bytes_, c_chunks_, c_after_fin_, c_bad_seq_,
+      c_closed_;
 };
 
 }  // namespace wp::stream

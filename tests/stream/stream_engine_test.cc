@@ -127,6 +127,32 @@ TEST(StreamEngine, ReleasingAFlowReturnsItsMemory) {
   EXPECT_EQ(h.flow.stream_state, nullptr);
 }
 
+TEST(StreamEngine, FinBothWaysReturnsTheBuffersAtOnce) {
+  Harness h;
+  h.packet(true, 0, "", 0x02);
+  h.packet(false, 500, "", 0x12);
+  h.packet(true, 1, "request", 0x19);  // data + FIN
+  EXPECT_GT(h.engine.pool().in_use(), 0u);
+  h.packet(false, 501, "response", 0x19);
+  EXPECT_EQ(h.engine.pool().in_use(), 0u);
+  EXPECT_EQ(h.counters.get("stream.closed"), 1u);
+  EXPECT_EQ(h.new_bytes(), "requestresponse");
+}
+
+TEST(StreamEngine, ResetAtTheExpectedSequenceClosesAForgedOneDoesNot) {
+  Harness h;
+  h.packet(true, 0, "", 0x02);
+  h.packet(true, 1, "EVIL");
+  h.packet(true, 999, "", 0x04);  // RST far from the stream's position: not believed
+  h.packet(true, 5, "PATTERN");
+  EXPECT_EQ(h.chunks.back().data, "EVILPATTERN");
+  h.packet(true, 12, "", 0x04);   // RST at the next expected byte
+  EXPECT_EQ(h.counters.get("stream.closed"), 1u);
+  EXPECT_EQ(h.engine.pool().in_use(), 0u);
+  h.packet(true, 12, "more");     // nothing after the reset
+  EXPECT_EQ(h.new_bytes(), "EVILPATTERN");
+}
+
 TEST(StreamEngine, OutOfOrderLimitDropsAndCountsWhatDoesNotFit) {
   StreamConfig cfg;
   cfg.max_ooo_bytes = 100;
