@@ -4,6 +4,8 @@
 //      does, with the rule set's own databases),
 //  (a0) in block mode over the new bytes only (a lower bound: misses patterns that straddle
 //      chunks; shows what the overlap costs),
+//  (a2) in block mode over overlap + new bytes without SINGLEMATCH, reports ending in the
+//      overlap dropped (every occurrence in new data found once, at its own position),
 //  (b) in streaming mode: the same patterns compiled with HS_MODE_STREAM, one hs_stream per
 //      flow direction opened at its first chunk and closed when its flow leaves the table,
 //      hs_scan_stream over each chunk's new bytes,
