@@ -31,7 +31,8 @@ using wp::bench::seconds_since;
 
 int usage() {
   std::fputs(
-      "usage: watchpost-bench -r FILE.pcap [-r ...] --rules FILE|DIR [--rules ...] [--set KEY=VALUE ...]\n"
+      "usage: watchpost-bench -r FILE.pcap [-r ...] --rules FILE|DIR [--rules ...] [--set "
+      "KEY=VALUE ...]\n"
       "                       [--repeat N] [--hs-mode-study]\n"
       "       watchpost-bench --flows N --rules FILE|DIR [--set KEY=VALUE ...]\n"
       "                       [--request-bytes B] [--response-bytes B]\n"
@@ -94,7 +95,8 @@ int main(int argc, char** argv) {
       return usage();
     }
   }
-  if (config.rule_files.empty() || (flows_mode ? flows.count == 0 || study : pcaps.empty())) return usage();
+  if (config.rule_files.empty() || (flows_mode ? flows.count == 0 || study : pcaps.empty()))
+    return usage();
 
   // Rules: parse + compile, timed.
   const auto t_load = Clock::now();
@@ -107,9 +109,11 @@ int main(int argc, char** argv) {
   }
   const auto& rep = loaded.report;
   const auto& st = loaded.rules->stats();
-  std::printf("rules: %zu loaded, %zu skipped; %zu with fast pattern, %zu address-indexed, %zu other without content; %zu pattern entries\n",
-              rep.loaded, rep.skipped, st.with_fast_pattern, st.address_indexed,
-              st.no_content - st.address_indexed, st.patterns);
+  std::printf(
+      "rules: %zu loaded, %zu skipped; %zu with fast pattern, %zu address-indexed, %zu other "
+      "without content; %zu pattern entries\n",
+      rep.loaded, rep.skipped, st.with_fast_pattern, st.address_indexed,
+      st.no_content - st.address_indexed, st.patterns);
   std::printf("rule load: %.2f s (parse %.2f s, compile %.2f s)\n", load_s, rep.parse_seconds,
               rep.compile_seconds);
   if (flows_mode) return wp::bench::flows_bench(config, loaded.rules, flows);
@@ -216,41 +220,54 @@ int main(int argc, char** argv) {
   std::printf("pipeline:                 %.3f s  %.0f pkt/s  %.0f Mbit/s  (%llu alerts)\n",
               pipeline_s, n_pkts / pipeline_s, mbit / pipeline_s,
               static_cast<unsigned long long>(alerts));
-  std::printf("pipeline / ceiling: %.2f median of %zu paired runs (%.2f .. %.2f), %.2f best to best"
-              "  (%zu rules loaded; stream inspection %s)\n",
-              pair_ratios[pair_ratios.size() / 2], pair_ratios.size(), pair_ratios.front(),
-              pair_ratios.back(), ceiling_s / pipeline_s, rep.loaded,
-              last_counters.get("stream.sessions") > 0 ? "on" : "off: no tracked session");
-  std::printf("pipeline without stream tracking: %.3f s (%llu alerts); throughput with / without: %.2f median of %zu paired runs (%.2f .. %.2f)\n",
-              no_stream_s, static_cast<unsigned long long>(no_stream_alerts),
-              stream_ratios[stream_ratios.size() / 2], stream_ratios.size(), stream_ratios.front(),
-              stream_ratios.back());
+  std::printf(
+      "pipeline / ceiling: %.2f median of %zu paired runs (%.2f .. %.2f), %.2f best to best"
+      "  (%zu rules loaded; stream inspection %s)\n",
+      pair_ratios[pair_ratios.size() / 2], pair_ratios.size(), pair_ratios.front(),
+      pair_ratios.back(), ceiling_s / pipeline_s, rep.loaded,
+      last_counters.get("stream.sessions") > 0 ? "on" : "off: no tracked session");
+  std::printf(
+      "pipeline without stream tracking: %.3f s (%llu alerts); throughput with / without: %.2f "
+      "median of %zu paired runs (%.2f .. %.2f)\n",
+      no_stream_s, static_cast<unsigned long long>(no_stream_alerts),
+      stream_ratios[stream_ratios.size() / 2], stream_ratios.size(), stream_ratios.front(),
+      stream_ratios.back());
   std::printf("time share per stage:");
   for (int i = 0; i < wp::app::kStages; ++i) {
     std::printf(" %s %.1f%%", wp::bench::stage_name(i),
-                stage_total ? 100.0 * static_cast<double>(stage_ns[i]) / static_cast<double>(stage_total) : 0.0);
+                stage_total
+                    ? 100.0 * static_cast<double>(stage_ns[i]) / static_cast<double>(stage_total)
+                    : 0.0);
   }
   std::printf("\n");
   auto counter = [&](const char* name) {
     return static_cast<unsigned long long>(last_counters.get(name));
   };
-  std::printf("stream: %llu sessions, %.1f MB reassembled in %llu chunks, %llu gaps, %llu out of order, %llu retransmissions, %llu memcap drops\n",
-              counter("stream.sessions"), mb(last_counters.get("stream.bytes")),
-              counter("stream.chunks"), counter("stream.reassembly_gap"),
-              counter("stream.out_of_order"), counter("stream.retransmission"),
-              counter("stream.memcap_drop") + counter("stream.reassembly_memcap_drop"));
+  std::printf(
+      "stream: %llu sessions, %.1f MB reassembled in %llu chunks, %llu gaps, %llu out of order, "
+      "%llu retransmissions, %llu memcap drops\n",
+      counter("stream.sessions"), mb(last_counters.get("stream.bytes")), counter("stream.chunks"),
+      counter("stream.reassembly_gap"), counter("stream.out_of_order"),
+      counter("stream.retransmission"),
+      counter("stream.memcap_drop") + counter("stream.reassembly_memcap_drop"));
   // The ceiling scans every payload byte once per group it belongs to; the pipeline scans the
   // stream group over reassembled data (each byte once, retransmissions not again) plus each
   // chunk's overlap.
-  std::printf("bytes scanned: ceiling %.1f MB packet groups + %.1f MB stream groups; pipeline %.1f MB packet groups"
-              " + %.1f MB stream groups (%.1f MB untracked payloads, %.1f MB stream data, %.1f MB overlap)\n",
-              mb(trace.payload_bytes), mb(trace.tcp_payload_bytes), mb(trace.payload_bytes),
-              mb(trace.untracked_tcp_bytes + trace.new_bytes + trace.overlap_bytes),
-              mb(trace.untracked_tcp_bytes), mb(trace.new_bytes), mb(trace.overlap_bytes));
-  std::printf("peak memory: %.0f MiB (after rule load %.0f MiB; includes the capture held in memory, %.0f MiB, and the stream trace, %.0f MiB)\n",
-              static_cast<double>(wp::bench::resident_memory().peak) / kMiB, rss_after_load,
-              static_cast<double>(cap.arena.size() + payload_arena.size()) / kMiB,
-              static_cast<double>(trace.bytes.size() + trace.events.size() * sizeof(trace.events[0])) / kMiB);
+  std::printf(
+      "bytes scanned: ceiling %.1f MB packet groups + %.1f MB stream groups; pipeline %.1f MB "
+      "packet groups"
+      " + %.1f MB stream groups (%.1f MB untracked payloads, %.1f MB stream data, %.1f MB "
+      "overlap)\n",
+      mb(trace.payload_bytes), mb(trace.tcp_payload_bytes), mb(trace.payload_bytes),
+      mb(trace.untracked_tcp_bytes + trace.new_bytes + trace.overlap_bytes),
+      mb(trace.untracked_tcp_bytes), mb(trace.new_bytes), mb(trace.overlap_bytes));
+  std::printf(
+      "peak memory: %.0f MiB (after rule load %.0f MiB; includes the capture held in memory, %.0f "
+      "MiB, and the stream trace, %.0f MiB)\n",
+      static_cast<double>(wp::bench::resident_memory().peak) / kMiB, rss_after_load,
+      static_cast<double>(cap.arena.size() + payload_arena.size()) / kMiB,
+      static_cast<double>(trace.bytes.size() + trace.events.size() * sizeof(trace.events[0])) /
+          kMiB);
   std::printf("candidates verified: %llu, rule matches: %llu\n", counter("detect.candidates"),
               counter("detect.matches"));
   return 0;

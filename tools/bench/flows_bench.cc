@@ -47,7 +47,8 @@ void put32(std::uint8_t* p, std::uint32_t v) {
 
 // RFC 1071 one's-complement sum of big-endian 16-bit words.
 std::uint32_t sum16(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) {
-  for (std::size_t i = 0; i + 1 < n; i += 2) sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
+  for (std::size_t i = 0; i + 1 < n; i += 2)
+    sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
   if (n & 1) sum += static_cast<std::uint32_t>(p[n - 1] << 8);
   return sum;
 }
@@ -76,15 +77,19 @@ class FlowTraffic {
   static constexpr int kSteps = 10;
 
   explicit FlowTraffic(const FlowsOptions& o) {
-    request_ = pad_to("GET /catalog/item-0000000.html HTTP/1.1\r\nHost: shop.example.net\r\n"
-                      "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-                      "Accept: text/html\r\nX-Pad: ",
-                      "\r\n\r\n", o.request_bytes, 'a');
-    const std::string body_head = "<!doctype html><html><head><title>Item 0000000</title></head><body><p>";
+    request_ = pad_to(
+        "GET /catalog/item-0000000.html HTTP/1.1\r\nHost: shop.example.net\r\n"
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+        "Accept: text/html\r\nX-Pad: ",
+        "\r\n\r\n", o.request_bytes, 'a');
+    const std::string body_head =
+        "<!doctype html><html><head><title>Item 0000000</title></head><body><p>";
     const std::string body_tail = "</p></body></html>\n";
-    std::string head = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html; charset=utf-8\r\n"
-                       "Connection: close\r\nContent-Length: 0000\r\n\r\n";
-    const std::size_t body_len = o.response_bytes > head.size() ? o.response_bytes - head.size() : 0;
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html; charset=utf-8\r\n"
+        "Connection: close\r\nContent-Length: 0000\r\n\r\n";
+    const std::size_t body_len =
+        o.response_bytes > head.size() ? o.response_bytes - head.size() : 0;
     std::string len = std::to_string(10000 + body_len).substr(1);
     head.replace(head.find("0000\r\n\r\n"), 4, len);
     response_ = head + pad_to(body_head, body_tail, body_len, 'x');
@@ -116,16 +121,57 @@ class FlowTraffic {
     std::uint32_t seq = 0, ack = 0;
     int data = 0;  // 1: request, 2: response
     switch (step) {
-      case 0: flags = kSyn; seq = c0; break;
-      case 1: client = false; flags = kSyn | kAck; seq = s0; ack = c0 + 1; break;
-      case 2: seq = c0 + 1; ack = s0 + 1; break;
-      case 3: flags = kPsh | kAck; seq = c0 + 1; ack = s0 + 1; data = 1; break;
-      case 4: client = false; seq = s0 + 1; ack = c0 + 1 + q; break;
-      case 5: client = false; flags = kPsh | kAck; seq = s0 + 1; ack = c0 + 1 + q; data = 2; break;
-      case 6: seq = c0 + 1 + q; ack = s0 + 1 + r; break;
-      case 7: flags = kFin | kAck; seq = c0 + 1 + q; ack = s0 + 1 + r; break;
-      case 8: client = false; flags = kFin | kAck; seq = s0 + 1 + r; ack = c0 + 2 + q; break;
-      default: seq = c0 + 2 + q; ack = s0 + 2 + r; break;
+      case 0:
+        flags = kSyn;
+        seq = c0;
+        break;
+      case 1:
+        client = false;
+        flags = kSyn | kAck;
+        seq = s0;
+        ack = c0 + 1;
+        break;
+      case 2:
+        seq = c0 + 1;
+        ack = s0 + 1;
+        break;
+      case 3:
+        flags = kPsh | kAck;
+        seq = c0 + 1;
+        ack = s0 + 1;
+        data = 1;
+        break;
+      case 4:
+        client = false;
+        seq = s0 + 1;
+        ack = c0 + 1 + q;
+        break;
+      case 5:
+        client = false;
+        flags = kPsh | kAck;
+        seq = s0 + 1;
+        ack = c0 + 1 + q;
+        data = 2;
+        break;
+      case 6:
+        seq = c0 + 1 + q;
+        ack = s0 + 1 + r;
+        break;
+      case 7:
+        flags = kFin | kAck;
+        seq = c0 + 1 + q;
+        ack = s0 + 1 + r;
+        break;
+      case 8:
+        client = false;
+        flags = kFin | kAck;
+        seq = s0 + 1 + r;
+        ack = c0 + 2 + q;
+        break;
+      default:
+        seq = c0 + 2 + q;
+        ack = s0 + 2 + r;
+        break;
     }
     const std::uint32_t caddr = 0xc6120000u | static_cast<std::uint32_t>((i >> 12) & 0x1ffff);
     const std::uint32_t saddr = 0x0a140001u + static_cast<std::uint32_t>(i % 64);
@@ -147,7 +193,8 @@ class FlowTraffic {
     std::uint8_t* ip = f + 14;
     ip[0] = 0x45;
     put16(ip + 2, static_cast<std::uint32_t>(len - 14));
-    put16(ip + 4, static_cast<std::uint32_t>(i * kSteps + static_cast<std::uint64_t>(step)) & 0xffff);
+    put16(ip + 4,
+          static_cast<std::uint32_t>(i * kSteps + static_cast<std::uint64_t>(step)) & 0xffff);
     put16(ip + 6, 0x4000);  // DF
     ip[8] = 64;
     ip[9] = 6;
@@ -216,12 +263,14 @@ double feed(app::Worker& w, FlowTraffic& gen, std::uint64_t n, bool concurrent, 
 double mib(double bytes) { return bytes / kMiB; }
 
 void print_counters(const Counters& c) {
-  static const char* kNames[] = {"flow.total", "flow.evicted", "flow.timeout", "stream.sessions",
-                                 "stream.memcap_drop", "stream.reassembly_memcap_drop",
-                                 "stream.bytes", "stream.chunks", "stream.reassembly_gap",
-                                 "detect.alert"};
+  static const char* kNames[] = {
+      "flow.total",      "flow.evicted",       "flow.timeout",
+      "stream.sessions", "stream.memcap_drop", "stream.reassembly_memcap_drop",
+      "stream.bytes",    "stream.chunks",      "stream.reassembly_gap",
+      "detect.alert"};
   std::printf("counters:");
-  for (const char* n : kNames) std::printf(" %s=%llu", n, static_cast<unsigned long long>(c.get(n)));
+  for (const char* n : kNames)
+    std::printf(" %s=%llu", n, static_cast<unsigned long long>(c.get(n)));
   std::printf("\n");
 }
 
@@ -232,7 +281,8 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
   const std::uint64_t n = o.count;
   FlowTraffic gen(o);
   Batch batch;
-  batch.arena.reserve(kBatchPackets * (kHeaders + std::max(gen.request_size(), gen.response_size())));
+  batch.arena.reserve(kBatchPackets *
+                      (kHeaders + std::max(gen.request_size(), gen.response_size())));
   batch.packets.reserve(kBatchPackets);
   batch.offsets.reserve(kBatchPackets);
   // Rule loading leaves freed heap pages resident; return them so that what follows shows
@@ -241,21 +291,28 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
   const bool peak_reset = reset_peak_memory();
   const ResidentMemory at_start = resident_memory();
 
-  std::printf("flows: %llu concurrent TCP flows, %d packets each (handshake, %zu B request, ACK, %zu B response, ACK, FIN close)\n",
-              static_cast<unsigned long long>(n), FlowTraffic::kSteps, gen.request_size(),
-              gen.response_size());
+  std::printf(
+      "flows: %llu concurrent TCP flows, %d packets each (handshake, %zu B request, ACK, %zu B "
+      "response, ACK, FIN close)\n",
+      static_cast<unsigned long long>(n), FlowTraffic::kSteps, gen.request_size(),
+      gen.response_size());
   const std::uint64_t blocks = stream::BlockPool::block_size(gen.request_size()) +
                                stream::BlockPool::block_size(gen.response_size());
-  std::printf("settings: flow.memcap=%llu flow.hash-size=%u stream.memcap=%llu stream.reassembly.memcap=%llu\n",
-              static_cast<unsigned long long>(config.flow.memcap), config.flow.hash_size,
-              static_cast<unsigned long long>(config.stream.memcap),
-              static_cast<unsigned long long>(config.stream.reassembly_memcap));
-  std::printf("  needed for %llu flows: flow.memcap >= %llu (sizeof(Flow) %zu B), stream.memcap >= %llu (session %zu B),"
-              " stream.reassembly.memcap >= %llu (%llu B of buffer blocks per flow)\n",
-              static_cast<unsigned long long>(n), static_cast<unsigned long long>(n * sizeof(flow::Flow)),
-              sizeof(flow::Flow), static_cast<unsigned long long>(n * stream::StreamEngine::session_bytes()),
-              stream::StreamEngine::session_bytes(), static_cast<unsigned long long>(n * blocks),
-              static_cast<unsigned long long>(blocks));
+  std::printf(
+      "settings: flow.memcap=%llu flow.hash-size=%u stream.memcap=%llu "
+      "stream.reassembly.memcap=%llu\n",
+      static_cast<unsigned long long>(config.flow.memcap), config.flow.hash_size,
+      static_cast<unsigned long long>(config.stream.memcap),
+      static_cast<unsigned long long>(config.stream.reassembly_memcap));
+  std::printf(
+      "  needed for %llu flows: flow.memcap >= %llu (sizeof(Flow) %zu B), stream.memcap >= %llu "
+      "(session %zu B),"
+      " stream.reassembly.memcap >= %llu (%llu B of buffer blocks per flow)\n",
+      static_cast<unsigned long long>(n), static_cast<unsigned long long>(n * sizeof(flow::Flow)),
+      sizeof(flow::Flow),
+      static_cast<unsigned long long>(n * stream::StreamEngine::session_bytes()),
+      stream::StreamEngine::session_bytes(), static_cast<unsigned long long>(n * blocks),
+      static_cast<unsigned long long>(blocks));
 
   // 1. Concurrent, with memory at each phase boundary.
   double t_conc = 0;
@@ -272,7 +329,8 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
     static const struct {
       const char* name;
       int from, to;
-    } kPhases[] = {{"open (SYN, SYN/ACK, ACK)", 0, 3}, {"data (request, ACK, response, ACK)", 3, 7},
+    } kPhases[] = {{"open (SYN, SYN/ACK, ACK)", 0, 3},
+                   {"data (request, ACK, response, ACK)", 3, 7},
                    {"close (FIN, FIN/ACK, ACK)", 7, 10}};
     std::printf("concurrent run, memory after each phase:\n");
     for (const auto& ph : kPhases) {
@@ -280,15 +338,18 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
       t_conc += t;
       const ResidentMemory m = resident_memory();
       sessions_peak = std::max(sessions_peak, w.stream().sessions());
-      std::printf("  %-36s %7.3f s  RSS %7.1f MiB  stream sessions %zu  pool in use %.1f MiB, held %.1f MiB\n",
-                  ph.name, t, mib(static_cast<double>(m.rss)), w.stream().sessions(),
-                  mib(static_cast<double>(w.stream().pool().in_use())),
-                  mib(static_cast<double>(w.stream().pool().held())));
+      std::printf(
+          "  %-36s %7.3f s  RSS %7.1f MiB  stream sessions %zu  pool in use %.1f MiB, held %.1f "
+          "MiB\n",
+          ph.name, t, mib(static_cast<double>(m.rss)), w.stream().sessions(),
+          mib(static_cast<double>(w.stream().pool().in_use())),
+          mib(static_cast<double>(w.stream().pool().held())));
     }
     peak = resident_memory();
     pool_peak = w.stream().pool().peak();
     pool_held = w.stream().pool().held();
-    table_capacity = static_cast<std::size_t>(std::max<std::uint64_t>(config.flow.memcap / sizeof(flow::Flow), 16));
+    table_capacity = static_cast<std::size_t>(
+        std::max<std::uint64_t>(config.flow.memcap / sizeof(flow::Flow), 16));
     alerts = sink.alerts;
   }
   const std::uint64_t packets = gen.packets();
@@ -351,28 +412,38 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
   std::printf("time share per stage (concurrent):");
   for (int i = 0; i < app::kStages; ++i) {
     std::printf(" %s %.1f%%", stage_name(i),
-                stage_total ? 100.0 * static_cast<double>(stage_ns[i]) / static_cast<double>(stage_total) : 0.0);
+                stage_total
+                    ? 100.0 * static_cast<double>(stage_ns[i]) / static_cast<double>(stage_total)
+                    : 0.0);
   }
   std::printf("\n");
   print_counters(conc_counters);
 
-  const double flow_table = static_cast<double>(table_capacity * sizeof(flow::Flow)) +
-                            4.0 * static_cast<double>(std::bit_ceil(std::max<std::uint32_t>(config.flow.hash_size, 16)));
-  const double sessions = static_cast<double>(sessions_peak * stream::StreamEngine::session_bytes());
-  if (!peak_reset) std::printf("(VmHWM could not be reset: the peak below includes rule loading)\n");
-  std::printf("memory: RSS after rule load %.1f MiB, with the worker built %.1f MiB, peak in the run (VmHWM) %.1f MiB;"
-              " peak - rule load = %.1f MiB = %.0f B per flow; peak - worker built = %.0f B per flow\n",
-              mib(static_cast<double>(at_start.rss)), mib(static_cast<double>(after_worker.rss)),
-              mib(static_cast<double>(peak.peak)), mib(static_cast<double>(peak.peak - at_start.rss)),
-              static_cast<double>(peak.peak - at_start.rss) / dn,
-              static_cast<double>(peak.peak - after_worker.rss) / dn);
-  std::printf("  flow table %.1f MiB (%zu flows x %zu B, preallocated, + buckets); sessions %.1f MiB (%zu x %zu B);"
-              " block pool peak %.1f MiB, held %.1f MiB\n",
-              mib(flow_table), table_capacity, sizeof(flow::Flow), mib(sessions), sessions_peak,
-              stream::StreamEngine::session_bytes(), mib(static_cast<double>(pool_peak)),
-              mib(static_cast<double>(pool_held)));
-  std::printf("  per flow: Flow %zu B + session %zu B + buffers %.0f B = %.0f B\n", sizeof(flow::Flow),
-              stream::StreamEngine::session_bytes(), static_cast<double>(pool_peak) / dn,
+  const double flow_table =
+      static_cast<double>(table_capacity * sizeof(flow::Flow)) +
+      4.0 * static_cast<double>(std::bit_ceil(std::max<std::uint32_t>(config.flow.hash_size, 16)));
+  const double sessions =
+      static_cast<double>(sessions_peak * stream::StreamEngine::session_bytes());
+  if (!peak_reset)
+    std::printf("(VmHWM could not be reset: the peak below includes rule loading)\n");
+  std::printf(
+      "memory: RSS after rule load %.1f MiB, with the worker built %.1f MiB, peak in the run "
+      "(VmHWM) %.1f MiB;"
+      " peak - rule load = %.1f MiB = %.0f B per flow; peak - worker built = %.0f B per flow\n",
+      mib(static_cast<double>(at_start.rss)), mib(static_cast<double>(after_worker.rss)),
+      mib(static_cast<double>(peak.peak)), mib(static_cast<double>(peak.peak - at_start.rss)),
+      static_cast<double>(peak.peak - at_start.rss) / dn,
+      static_cast<double>(peak.peak - after_worker.rss) / dn);
+  std::printf(
+      "  flow table %.1f MiB (%zu flows x %zu B, preallocated, + buckets); sessions %.1f MiB (%zu "
+      "x %zu B);"
+      " block pool peak %.1f MiB, held %.1f MiB\n",
+      mib(flow_table), table_capacity, sizeof(flow::Flow), mib(sessions), sessions_peak,
+      stream::StreamEngine::session_bytes(), mib(static_cast<double>(pool_peak)),
+      mib(static_cast<double>(pool_held)));
+  std::printf("  per flow: Flow %zu B + session %zu B + buffers %.0f B = %.0f B\n",
+              sizeof(flow::Flow), stream::StreamEngine::session_bytes(),
+              static_cast<double>(pool_peak) / dn,
               static_cast<double>(sizeof(flow::Flow) + stream::StreamEngine::session_bytes()) +
                   static_cast<double>(pool_peak) / dn);
   return 0;

@@ -21,7 +21,9 @@ struct Pattern {
   bool operator==(const Pattern&) const = default;
 };
 struct PatternHash {
-  std::size_t operator()(const Pattern& p) const { return std::hash<std::string>()(p.bytes) ^ p.nocase; }
+  std::size_t operator()(const Pattern& p) const {
+    return std::hash<std::string>()(p.bytes) ^ p.nocase;
+  }
 };
 
 std::vector<Pattern> stream_patterns(const detect::RuleSet& rules, bool to_server) {
@@ -34,8 +36,10 @@ std::vector<Pattern> stream_patterns(const detect::RuleSet& rules, bool to_serve
     const auto& c = std::get<detect::ContentMatch>(cr.rule.payload[cr.fast_pattern].match);
     Pattern p{c.bytes, c.nocase};
     if (c.fp_offset >= 0 && c.fp_length > 0 &&
-        static_cast<std::size_t>(c.fp_offset) + static_cast<std::size_t>(c.fp_length) <= c.bytes.size()) {
-      p.bytes = c.bytes.substr(static_cast<std::size_t>(c.fp_offset), static_cast<std::size_t>(c.fp_length));
+        static_cast<std::size_t>(c.fp_offset) + static_cast<std::size_t>(c.fp_length) <=
+            c.bytes.size()) {
+      p.bytes = c.bytes.substr(static_cast<std::size_t>(c.fp_offset),
+                               static_cast<std::size_t>(c.fp_length));
     }
     if (ids.emplace(p, static_cast<std::uint32_t>(out.size())).second) out.push_back(std::move(p));
   }
@@ -81,7 +85,7 @@ struct MatchSink {
   std::size_t n = 0;
   std::uint64_t overlap = 0;  // block: reports ending at or before this are in old data
   std::uint64_t reports = 0;
-  std::uint64_t in_new = 0;   // block: reports ending in new data; streaming: distinct per chunk
+  std::uint64_t in_new = 0;  // block: reports ending in new data; streaming: distinct per chunk
 };
 
 int on_block_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void* ctx) {
@@ -95,7 +99,8 @@ int on_block_match(unsigned id, unsigned long long, unsigned long long to, unsig
 
 // Block mode over overlap + new without SINGLEMATCH: only occurrences ending in the new
 // bytes count, once per pattern and chunk.
-int on_block_new_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void* ctx) {
+int on_block_new_match(unsigned id, unsigned long long, unsigned long long to, unsigned,
+                       void* ctx) {
   auto* s = static_cast<MatchSink*>(ctx);
   ++s->reports;
   if (to <= s->overlap || s->seen[id] == s->epoch) return 0;
@@ -120,7 +125,8 @@ int on_stream_match(unsigned id, unsigned long long, unsigned long long to, unsi
 }  // namespace
 
 int hs_mode_study(const StreamTrace& trace, const detect::RuleSet& rules, int repeat) {
-  const hs_database_t* block_db[2] = {rules.stream_group(true).db.get(), rules.stream_group(false).db.get()};
+  const hs_database_t* block_db[2] = {rules.stream_group(true).db.get(),
+                                      rules.stream_group(false).db.get()};
   hs_database_t* stream_db[2] = {nullptr, nullptr};
   hs_database_t* all_db[2] = {nullptr, nullptr};  // block mode, every occurrence
   std::size_t max_patterns = 1;
@@ -130,7 +136,9 @@ int hs_mode_study(const StreamTrace& trace, const detect::RuleSet& rules, int re
     std::size_t max_len = 0;
     for (const Pattern& p : patterns) max_len = std::max(max_len, p.bytes.size());
     if (patterns.size() != g.patterns() || max_len != g.max_pattern_len) {
-      std::fprintf(stderr, "watchpost-bench: stream group %d: %zu patterns (max %zu bytes) rebuilt, the rule set has %zu (max %zu)\n",
+      std::fprintf(stderr,
+                   "watchpost-bench: stream group %d: %zu patterns (max %zu bytes) rebuilt, the "
+                   "rule set has %zu (max %zu)\n",
                    d, patterns.size(), max_len, g.patterns(), g.max_pattern_len);
       return 1;
     }
@@ -158,8 +166,8 @@ int hs_mode_study(const StreamTrace& trace, const detect::RuleSet& rules, int re
       if (e.length == skip) continue;
       sink.n = 0;
       sink.overlap = e.overlap - skip;
-      hs_scan(db, reinterpret_cast<const char*>(trace.bytes.data() + e.offset + skip), e.length - skip,
-              0, scratch, on_block_match, &sink);
+      hs_scan(db, reinterpret_cast<const char*>(trace.bytes.data() + e.offset + skip),
+              e.length - skip, 0, scratch, on_block_match, &sink);
     }
   };
   // (a2) block mode, overlap + new, every occurrence, those in the overlap dropped.
@@ -247,30 +255,39 @@ int hs_mode_study(const StreamTrace& trace, const detect::RuleSet& rules, int re
 
   const double nb = static_cast<double>(trace.new_bytes);
   const std::size_t per_flow = stream_size[0] + stream_size[1];
-  std::printf("\nHyperscan mode study (stream groups: %zu to_server / %zu to_client literal patterns, longest %zu / %zu bytes)\n",
-              rules.stream_group(true).patterns(), rules.stream_group(false).patterns(),
-              rules.stream_group(true).max_pattern_len, rules.stream_group(false).max_pattern_len);
-  std::printf("  trace: %llu chunks, %.1f MB new stream bytes, %.1f MB overlap (+%.1f%%), %u flow directions, at most %zu open at once (%zu sessions)\n",
-              static_cast<unsigned long long>(trace.chunks), nb / 1e6,
-              static_cast<double>(trace.overlap_bytes) / 1e6,
-              nb > 0 ? 100.0 * static_cast<double>(trace.overlap_bytes) / nb : 0.0, trace.directions,
-              trace.peak_open_directions, trace.peak_sessions);
-  std::printf("  memory: hs_stream_size %zu B to_server + %zu B to_client = %zu B per flow;"
-              " %.2f MiB for the %zu directions open at once; %.0f MiB for 1M flows\n",
-              stream_size[0], stream_size[1], per_flow,
-              static_cast<double>(trace.peak_open_directions) * static_cast<double>(per_flow) / 2 / kMiB,
-              trace.peak_open_directions, 1e6 * static_cast<double>(per_flow) / kMiB);
-  std::printf("  databases: block %.2f + %.2f MiB, streaming %.2f + %.2f MiB; scratch %.2f MiB\n",
-              static_cast<double>(block_db_size[0]) / kMiB, static_cast<double>(block_db_size[1]) / kMiB,
-              static_cast<double>(stream_db_size[0]) / kMiB, static_cast<double>(stream_db_size[1]) / kMiB,
-              static_cast<double>(scratch_size) / kMiB);
+  std::printf(
+      "\nHyperscan mode study (stream groups: %zu to_server / %zu to_client literal patterns, "
+      "longest %zu / %zu bytes)\n",
+      rules.stream_group(true).patterns(), rules.stream_group(false).patterns(),
+      rules.stream_group(true).max_pattern_len, rules.stream_group(false).max_pattern_len);
+  std::printf(
+      "  trace: %llu chunks, %.1f MB new stream bytes, %.1f MB overlap (+%.1f%%), %u flow "
+      "directions, at most %zu open at once (%zu sessions)\n",
+      static_cast<unsigned long long>(trace.chunks), nb / 1e6,
+      static_cast<double>(trace.overlap_bytes) / 1e6,
+      nb > 0 ? 100.0 * static_cast<double>(trace.overlap_bytes) / nb : 0.0, trace.directions,
+      trace.peak_open_directions, trace.peak_sessions);
+  std::printf(
+      "  memory: hs_stream_size %zu B to_server + %zu B to_client = %zu B per flow;"
+      " %.2f MiB for the %zu directions open at once; %.0f MiB for 1M flows\n",
+      stream_size[0], stream_size[1], per_flow,
+      static_cast<double>(trace.peak_open_directions) * static_cast<double>(per_flow) / 2 / kMiB,
+      trace.peak_open_directions, 1e6 * static_cast<double>(per_flow) / kMiB);
+  std::printf(
+      "  databases: block %.2f + %.2f MiB, streaming %.2f + %.2f MiB; scratch %.2f MiB\n",
+      static_cast<double>(block_db_size[0]) / kMiB, static_cast<double>(block_db_size[1]) / kMiB,
+      static_cast<double>(stream_db_size[0]) / kMiB, static_cast<double>(stream_db_size[1]) / kMiB,
+      static_cast<double>(scratch_size) / kMiB);
   std::vector<double> one{1.0};
-  auto row = [&](const char* name, double t, std::vector<double>& ratios, const MatchSink& s, const char* what) {
+  auto row = [&](const char* name, double t, std::vector<double>& ratios, const MatchSink& s,
+                 const char* what) {
     std::sort(ratios.begin(), ratios.end());
-    std::printf("  %-38s %7.3f s  %5.2f ns/new byte  %5.0f Mbit/s  time / (a) %.2f (%.2f .. %.2f)  %llu reports, %llu %s\n",
-                name, t, nb > 0 ? t * 1e9 / nb : 0.0, nb * 8 / 1e6 / t, ratios[ratios.size() / 2],
-                ratios.front(), ratios.back(),
-                static_cast<unsigned long long>(s.reports), static_cast<unsigned long long>(s.in_new), what);
+    std::printf(
+        "  %-38s %7.3f s  %5.2f ns/new byte  %5.0f Mbit/s  time / (a) %.2f (%.2f .. %.2f)  %llu "
+        "reports, %llu %s\n",
+        name, t, nb > 0 ? t * 1e9 / nb : 0.0, nb * 8 / 1e6 / t, ratios[ratios.size() / 2],
+        ratios.front(), ratios.back(), static_cast<unsigned long long>(s.reports),
+        static_cast<unsigned long long>(s.in_new), what);
   };
   row("(a) block, overlap + new (the sensor)", t_a, one, a, "ending in new bytes");
   row("(a0) block, new bytes only (misses)", t_a0, r_a0, a0, "ending in new bytes");

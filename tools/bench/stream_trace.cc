@@ -13,9 +13,9 @@ namespace {
 struct Tracer {
   StreamTrace* trace;
   stream::StreamEngine* engine;
-  std::size_t overlap[2];                              // [0]: to_server, [1]: to_client
+  std::size_t overlap[2];                                 // [0]: to_server, [1]: to_client
   std::unordered_map<std::uint64_t, std::uint32_t> dirs;  // flow id -> first of its 2 ids
-  std::vector<std::uint8_t> open;                      // per direction
+  std::vector<std::uint8_t> open;                         // per direction
   std::size_t open_now = 0;
   std::uint64_t flow_id = 0;  // of the packet being reassembled
 
@@ -64,7 +64,8 @@ struct Tracer {
     e.overlap = static_cast<std::uint32_t>(c.new_from - from);
     e.length = static_cast<std::uint32_t>(c.data.size() - from);
     e.offset = tr.bytes.size();
-    tr.bytes.insert(tr.bytes.end(), c.data.begin() + static_cast<std::ptrdiff_t>(from), c.data.end());
+    tr.bytes.insert(tr.bytes.end(), c.data.begin() + static_cast<std::ptrdiff_t>(from),
+                    c.data.end());
     tr.events.push_back(e);
     if (!t->open[e.dir]) {
       t->open[e.dir] = 1;
@@ -79,13 +80,14 @@ struct Tracer {
 
 }  // namespace
 
-StreamTrace trace_streams(const std::vector<capture::RawPacket>& packets,
-                          const app::Config& config, const detect::RuleSet& rules) {
+StreamTrace trace_streams(const std::vector<capture::RawPacket>& packets, const app::Config& config,
+                          const detect::RuleSet& rules) {
   StreamTrace trace;
   Counters counters;
   // As the Worker configures its stages (app/worker.cc).
   decode::DecoderConfig dc = config.decoder;
-  dc.validate_checksums = config.checksum_validation && config.pcap_checksum_checks != app::ChecksumChecks::kNo;
+  dc.validate_checksums =
+      config.checksum_validation && config.pcap_checksum_checks != app::ChecksumChecks::kNo;
   flow::FlowConfig fc = config.flow;
   fc.midstream = config.stream.midstream;
   fc.async_oneside = config.stream.async_oneside;

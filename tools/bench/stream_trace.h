@@ -18,7 +18,7 @@ namespace wp::bench {
 
 struct StreamTrace {
   struct Event {
-    std::uint32_t dir = 0;      // flow direction, 0 .. directions-1
+    std::uint32_t dir = 0;  // flow direction, 0 .. directions-1
     bool to_server = true;
     bool close = false;         // the flow's session ended here: nothing else is set
     std::uint32_t overlap = 0;  // retained bytes in front of the new ones
@@ -38,14 +38,14 @@ struct StreamTrace {
   // and TCP payloads also with the stream group. Pipeline: the packet group on every
   // payload; the stream group on untracked TCP payloads and on each chunk's overlap + new
   // bytes.
-  std::uint64_t payload_bytes = 0;            // all IP payloads (packet group, both)
-  std::uint64_t tcp_payload_bytes = 0;        // stream group, ceiling
-  std::uint64_t untracked_tcp_bytes = 0;      // stream group, pipeline, outside sessions
+  std::uint64_t payload_bytes = 0;        // all IP payloads (packet group, both)
+  std::uint64_t tcp_payload_bytes = 0;    // stream group, ceiling
+  std::uint64_t untracked_tcp_bytes = 0;  // stream group, pipeline, outside sessions
 };
 
 // Traces `packets` with `config`'s decoder, flow and stream settings; the overlap per
 // direction comes from `rules`' stream groups, as in Detector::inspect_stream.
-StreamTrace trace_streams(const std::vector<capture::RawPacket>& packets,
-                          const app::Config& config, const detect::RuleSet& rules);
+StreamTrace trace_streams(const std::vector<capture::RawPacket>& packets, const app::Config& config,
+                          const detect::RuleSet& rules);
 
 }  // namespace wp::bench
