@@ -69,4 +69,20 @@ struct IpAddress {
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 };
 
+// A 64-bit hash of two addresses and a seed, for the packet-path hash tables keyed by
+// addresses (thresholds, xbits).
+inline std::uint64_t hash_addresses(std::uint64_t seed, const IpAddress& a, const IpAddress& b) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ seed;
+  auto mix = [&h](std::uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+  };
+  mix(a.hi());
+  mix(a.lo());
+  mix(b.hi());
+  mix(b.lo());
+  return h;
+}
+
 }  // namespace wp

@@ -92,4 +92,43 @@ std::optional<bool> parse_bool(std::string_view s) {
   return std::nullopt;
 }
 
+void for_each_logical_line(std::string_view data, std::string_view joiner,
+                           const std::function<void(std::string_view, int)>& fn) {
+  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  std::string pending;
+  bool continuing = false;
+  int start_line = 0;
+  int number = 0;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    std::size_t eol = data.find('\n', pos);
+    if (eol == std::string_view::npos) eol = data.size();
+    std::string_view line = data.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++number;
+    while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
+    if (!continuing) {
+      std::string_view t = trim(line);
+      if (t.empty() || t.front() == '#') continue;
+      start_line = number;
+    }
+    if (!line.empty() && line.back() == '\\') {
+      line.remove_suffix(1);
+      pending.append(line);
+      pending.append(joiner);
+      continuing = true;
+      continue;
+    }
+    if (!continuing) {
+      fn(line, start_line);
+    } else {
+      pending.append(line);
+      fn(pending, start_line);
+      pending.clear();
+      continuing = false;
+    }
+  }
+  if (continuing) fn(pending, start_line);
+}
+
 }  // namespace wp

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,5 +21,11 @@ std::optional<std::int64_t> parse_int(std::string_view s);
 std::optional<std::uint64_t> parse_size(std::string_view s);
 // Suricata booleans: yes/no, true/false, on/off, 1/0.
 std::optional<bool> parse_bool(std::string_view s);
+
+// The logical lines of a rules or threshold.config file: calls fn(line, first line number)
+// for each, skipping blank lines and '#' comments; a line ending in a backslash continues on
+// the next one, joined with `joiner` (Suricata joins rule lines directly, "").
+void for_each_logical_line(std::string_view data, std::string_view joiner,
+                           const std::function<void(std::string_view, int)>& fn);
 
 }  // namespace wp

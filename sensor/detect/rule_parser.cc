@@ -2521,38 +2521,7 @@ RuleFileResult RuleParser::parse_file(const std::string& path) {
     result.rules.push_back(std::move(r).value());
   };
 
-  std::string pending;
-  int start_line = 0;
-  int number = 0;
-  std::size_t pos = 0;
-  while (pos < data.size()) {
-    std::size_t eol = data.find('\n', pos);
-    if (eol == std::string::npos) eol = data.size();
-    std::string_view line(data.data() + pos, eol - pos);
-    pos = eol + 1;
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (pending.empty()) {
-      std::string_view t = trim(line);
-      if (t.empty() || t.front() == '#') continue;
-      start_line = number;
-    }
-    while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\\') {
-      line.remove_suffix(1);
-      pending.append(line);
-      if (pending.empty()) pending.push_back(' ');
-      continue;
-    }
-    if (pending.empty()) {
-      handle(line, start_line);
-    } else {
-      pending.append(line);
-      handle(pending, start_line);
-      pending.clear();
-    }
-  }
-  if (!pending.empty()) handle(pending, start_line);
+  for_each_logical_line(data, "", handle);
   return result;
 }
 

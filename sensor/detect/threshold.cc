@@ -9,17 +9,7 @@ namespace {
 constexpr int kMaxProbe = 64;
 
 std::uint64_t hash_entry(std::uint32_t rule, const IpAddress& a, const IpAddress& b) {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ rule;
-  auto mix = [&h](std::uint64_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-  };
-  mix(a.hi());
-  mix(a.lo());
-  mix(b.hi());
-  mix(b.lo());
-  return h;
+  return hash_addresses(rule, a, b);
 }
 
 }  // namespace

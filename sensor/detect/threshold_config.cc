@@ -246,37 +246,7 @@ ThresholdConfigResult parse_threshold_config(std::string_view text, const std::s
                               "; line skipped");
     }
   };
-  std::string pending;
-  int start_line = 0;
-  int number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++number;
-    while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
-    if (pending.empty()) {
-      std::string_view t = trim(line);
-      if (t.empty() || t.front() == '#') continue;
-      start_line = number;
-    }
-    if (!line.empty() && line.back() == '\\') {
-      line.remove_suffix(1);
-      pending.append(line);
-      pending.push_back(' ');
-      continue;
-    }
-    if (pending.empty()) {
-      handle(line, start_line);
-    } else {
-      pending.append(line);
-      handle(pending, start_line);
-      pending.clear();
-    }
-  }
-  if (!pending.empty()) handle(pending, start_line);
+  for_each_logical_line(text, " ", handle);
   return result;
 }
 

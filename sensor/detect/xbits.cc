@@ -14,17 +14,7 @@ bool same(const XbitKey& x, const XbitKey& y) {
 }
 
 std::uint64_t hash_key(const XbitKey& k) {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ (std::uint64_t{k.id} << 1 | (k.pair ? 1u : 0u));
-  auto mix = [&h](std::uint64_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-  };
-  mix(k.a.hi());
-  mix(k.a.lo());
-  mix(k.b.hi());
-  mix(k.b.lo());
-  return h;
+  return hash_addresses(std::uint64_t{k.id} << 1 | (k.pair ? 1u : 0u), k.a, k.b);
 }
 
 }  // namespace

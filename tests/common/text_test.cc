@@ -116,3 +116,20 @@ TEST(Text, TrimsWhitespaceAndLowersCase) {
 
 }  // namespace
 }  // namespace wp
+
+namespace wp {
+namespace {
+
+TEST(LogicalLines, SkipCommentsAndJoinContinuationsKeepingTheFirstLineNumber) {
+  std::vector<std::pair<std::string, int>> got;
+  for_each_logical_line("# comment\n\nalert a \\\n  b;\r\n  # indented comment\nlast\\\n",
+                        "", [&](std::string_view l, int n) { got.emplace_back(l, n); });
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int>>{{"alert a   b;", 3}, {"last", 6}}));
+  got.clear();
+  for_each_logical_line("suppress gen_id 1,\\\nsig_id 2", " ",
+                        [&](std::string_view l, int n) { got.emplace_back(l, n); });
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int>>{{"suppress gen_id 1, sig_id 2", 1}}));
+}
+
+}  // namespace
+}  // namespace wp
