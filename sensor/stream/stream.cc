@@ -134,6 +134,7 @@ struct StreamEngine::Dir {
   std::uint64_t next_off = 0;  // its stream offset (bytes delivered so far)
   std::uint64_t fin_off = 0;   // stream offset of the FIN
   std::uint64_t anchor = 0;    // stream offset where the current message started
+  std::uint64_t peer_acked = 0;  // furthest stream offset the receiver acknowledged
   std::uint8_t* buf = nullptr; // stream bytes [base, base + len)
   std::uint32_t cap = 0;
   std::uint32_t len = 0;
@@ -438,18 +439,14 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
     return;
   }
 
-  // The peer acknowledging bytes we never saw means they were lost to the sensor: a gap.
+  // What this packet acknowledges of the other direction: a hole the receiver acknowledged
+  // was lost to the sensor, not to the host.
   Dir& other = s->dir[1 - di];
-  if ((fl & decode::kTcpAck) && other.active && !other.depth_reached) {
+  if ((fl & decode::kTcpAck) && other.active) {
     const std::int32_t ahead = static_cast<std::int32_t>(pkt.tcp_ack - other.next_seq);
-    std::uint64_t fin_extra = other.fin && other.fin_off == other.next_off ? 1 : 0;
-    if (ahead > 0 && static_cast<std::uint64_t>(ahead) > fin_extra) {
-      std::uint64_t to = other.next_off + static_cast<std::uint64_t>(ahead) - fin_extra;
-      if (other.ooo != nullptr) to = std::min(to, other.ooo->off);
-      if (to > other.next_off) {
-        skip_gap(other, to);
-        deliver_ready(*s, 1 - di, fn, ctx);
-      }
+    if (ahead > 0) {
+      other.peer_acked = std::max(other.peer_acked, other.next_off + static_cast<std::uint64_t>(ahead));
+      skip_acknowledged_gaps(*s, 1 - di, fn, ctx);
     }
   }
 
@@ -506,7 +503,19 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
   if (off > d.next_off) counters_.inc(c_ooo_);
   insert(d, off, data, d.policy);
   deliver_ready(*s, di, fn, ctx);
+  skip_acknowledged_gaps(*s, di, fn, ctx);
   close_if_finished(*s);
+}
+
+void StreamEngine::skip_acknowledged_gaps(Session& s, int di, ChunkFn fn, void* ctx) {
+  // Only up to data the sensor holds: an acknowledgement alone (perhaps forged, far ahead)
+  // never makes the stream jump over bytes that may still arrive.
+  Dir& d = s.dir[di];
+  while (!d.depth_reached && d.ooo != nullptr && d.ooo->off > d.next_off &&
+         d.peer_acked >= d.ooo->off) {
+    skip_gap(d, d.ooo->off);
+    deliver_ready(s, di, fn, ctx);
+  }
 }
 
 void StreamEngine::close_if_finished(Session& s) {

@@ -144,6 +144,7 @@ class StreamEngine {
   void deliver_ready(Session& s, int di, ChunkFn fn, void* ctx);
   void deliver(Session& s, int di, std::span<const std::uint8_t> data, ChunkFn fn, void* ctx);
   void skip_gap(Dir& d, std::uint64_t to);
+  void skip_acknowledged_gaps(Session& s, int di, ChunkFn fn, void* ctx);
   void close_if_finished(Session& s);
   void close(Session& s);
   void free_dir(Dir& d);

@@ -366,6 +366,17 @@ TEST(StreamDetection, GapBeforeBufferedDataDeliversTheBufferedData) {
   EXPECT_EQ(s.counter("stream.reassembly_gap"), 1u);
 }
 
+TEST(StreamDetection, AcknowledgementFarAheadDoesNotSkipDataStillToCome) {
+  Sensor s({kEvil});
+  Conn c;
+  c.handshake(s);
+  s.send(c.from_client(0, "EVIL"));
+  s.send(c.from_server(0, "", 100000, kAck));  // forged: acknowledges bytes never sent
+  const auto n = s.send(c.from_client(4, "PATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, n, true}}));
+  EXPECT_EQ(s.counter("stream.reassembly_gap"), 0u);
+}
+
 TEST(StreamDetection, MidstreamOffInspectsPacketsOnTheirOwn) {
   const std::vector<std::string> rules = {
       R"(alert tcp any any -> any any (msg:"any"; content:"EVILPATTERN"; sid:1;))",
