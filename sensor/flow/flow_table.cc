@@ -68,6 +68,7 @@ FlowTable::FlowTable(const FlowConfig& config, Counters& counters)
   c_timeout_ = counters_.add("flow.timeout");
   c_evicted_ = counters_.add("flow.evicted");
   c_active_max_ = counters_.add("flow.active_max");
+  c_tcp_reuse_ = counters_.add("flow.tcp_reuse");
 }
 
 std::uint32_t FlowTable::find(const FlowKey& key, std::uint32_t bucket) const {
@@ -224,6 +225,14 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
 
   const std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(key)) & bucket_mask_;
   std::uint32_t idx = find(key, bucket);
+  if (idx != kNil && pkt.proto == decode::kProtoTcp && (pkt.tcp_flags & decode::kTcpSyn) &&
+      !(pkt.tcp_flags & decode::kTcpAck) &&
+      (flows_[idx].tcp_state == TcpState::kClosed || flows_[idx].tcp_state == TcpState::kClosing)) {
+    // A new connection on the 5-tuple of a closed one (port reuse): a new flow.
+    release(idx);
+    counters_.inc(c_tcp_reuse_);
+    idx = kNil;
+  }
   FlowRef ref;
   if (idx == kNil) {
     idx = allocate();

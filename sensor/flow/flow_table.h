@@ -160,7 +160,8 @@ class FlowTable {
   void* release_ctx_ = nullptr;
 
   Counters& counters_;
-  CounterId c_total_, c_tcp_, c_udp_, c_icmp_, c_other_, c_timeout_, c_evicted_, c_active_max_;
+  CounterId c_total_, c_tcp_, c_udp_, c_icmp_, c_other_, c_timeout_, c_evicted_, c_active_max_,
+      c_tcp_reuse_;
 };
 
 }  // namespace wp::flow

@@ -503,6 +503,22 @@ TEST(StreamDetection, DataAfterFinIsNotInspected) {
   EXPECT_EQ(s.counter("stream.data_after_fin"), 1u);
 }
 
+TEST(StreamDetection, NewConnectionOnAClosedFiveTupleIsTrackedAfresh) {
+  Sensor s({kEvil});
+  Conn c;
+  c.handshake(s);
+  s.send(c.from_client(0, "bye", kFinAck));
+  s.send(c.from_server(0, "", 4, kFinAck));
+  Conn again = c;  // same addresses and ports, new sequence numbers
+  again.cisn = 90000;
+  again.sisn = 70000;
+  again.handshake(s);
+  s.send(again.from_client(0, "EVIL"));
+  const auto n = s.send(again.from_client(4, "PATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, n, true}}));
+  EXPECT_EQ(s.counter("flow.tcp_reuse"), 1u);
+}
+
 // --- flow keywords ------------------------------------------------------------------------
 
 TEST(StreamDetection, DirectionFollowsTheHandshakeNotThePort) {
