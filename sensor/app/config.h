@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "decode/decoder.h"
 #include "detect/detector.h"
+#include "detect/hs_cache.h"
 #include "detect/rule_parser.h"
 #include "flow/flow_table.h"
 #include "output/eve_writer.h"
@@ -42,6 +43,7 @@ struct Config {
   flow::FlowConfig flow;
   detect::RuleVars vars = detect::RuleVars::suricata_defaults();
   detect::DetectorConfig detect;
+  detect::HsCacheConfig hs_cache;  // detect.sgh-mpm-caching*
   output::EveOptions eve;
 };
 

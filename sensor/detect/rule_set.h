@@ -24,9 +24,8 @@
 
 #include "common/result.h"
 #include "detect/classification.h"
+#include "detect/hs_cache.h"
 #include "detect/rule.h"
-
-struct hs_database;
 
 namespace wp::detect {
 
@@ -39,12 +38,20 @@ struct CompiledFlowbits {
   std::vector<std::uint16_t> ids;
 };
 
+// How a rule becomes a candidate for a packet (see the top of this file).
+enum class Prefilter : std::uint8_t {
+  kFastPattern,   // its fast pattern matched in the group's Hyperscan database
+  kAddressIndex,  // no content; the packet's address is in the rule's address list
+  kEveryPacket,   // no content; header-checked for every packet of its groups
+};
+
 struct CompiledRule {
   Rule rule;
   std::string category;     // classification description (EVE alert.category)
   int severity = 3;         // priority: rule's `priority`, else the classtype's, else 3
   std::uint8_t proto_mask = 0;  // bit per ProtoClass
   int fast_pattern = -1;    // index into rule.payload of the prefilter content, -1 if none
+  Prefilter prefilter = Prefilter::kEveryPacket;
   std::uint32_t order = 0;  // evaluation/alert order: pass rules first, then by priority
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
   std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
@@ -64,11 +71,6 @@ class AddressIndex {
   std::vector<std::uint32_t> offsets_;  // rules of interval i: ids_[offsets_[i]..offsets_[i+1])
   std::vector<std::uint32_t> ids_;
 };
-
-struct HsDatabaseDeleter {
-  void operator()(hs_database* db) const;
-};
-using HsDatabasePtr = std::unique_ptr<hs_database, HsDatabaseDeleter>;
 
 struct RuleGroup {
   HsDatabasePtr db;                           // null when the group has no fast patterns
@@ -90,10 +92,16 @@ struct RuleSetStats {
 class RuleSet {
  public:
   // Compiles `rules`. Classtypes are resolved against `classes` (an unknown classtype is a
-  // warning in `warnings`, the rule loads with category "" and severity 3).
+  // warning in `warnings`, the rule loads with category "" and severity 3). With a `cache`,
+  // each group's Hyperscan database is taken from it when valid and stored in it otherwise
+  // (cache problems are warnings too); without one every database is compiled.
   static Result<std::shared_ptr<const RuleSet>> build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
-                                                      std::vector<std::string>* warnings);
+                                                      std::vector<std::string>* warnings,
+                                                      HsCache* cache = nullptr);
+  // The fast pattern bytes of `cr` as compiled into the database (the content, or its
+  // fast_pattern:offset,length slice); empty when the rule has none.
+  static std::string fast_pattern_bytes(const CompiledRule& cr);
   ~RuleSet();
 
   const std::vector<CompiledRule>& rules() const { return rules_; }

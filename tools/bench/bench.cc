@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
   // Rules: parse + compile, timed.
   const auto t_load = Clock::now();
   auto loaded = wp::detect::load_rules(config.rule_files, config.vars,
-                                       wp::detect::ClassificationTable::defaults());
+                                       wp::detect::ClassificationTable::defaults(),
+                                       wp::detect::LoadOptions{config.hs_cache});
   const double load_s = seconds_since(t_load);
   if (!loaded.rules) {
     std::fprintf(stderr, "watchpost-bench: %s\n", loaded.fatal.c_str());
@@ -209,6 +210,10 @@ int main(int argc, char** argv) {
               st.no_content - st.address_indexed, st.patterns);
   std::printf("rule load: %.2f s (parse %.2f s, compile %.2f s)\n", load_s, rep.parse_seconds,
               rep.compile_seconds);
+  if (!rep.hs_cache_dir.empty()) {
+    std::printf("hyperscan cache: %zu hits, %zu misses, %zu rebuilt (%s)\n", rep.hs_cache.hits,
+                rep.hs_cache.misses, rep.hs_cache.rebuilt, rep.hs_cache_dir.c_str());
+  }
   std::printf("ceiling (Hyperscan only): %.3f s  %.0f pkt/s  %.0f Mbit/s\n", ceiling_s,
               static_cast<double>(packets.size()) / ceiling_s, mbit / ceiling_s);
   std::printf("pipeline:                 %.3f s  %.0f pkt/s  %.0f Mbit/s  (%llu alerts)\n",
