@@ -89,6 +89,12 @@ std::vector<std::string> expand(const std::vector<std::string>& args) {
   return out;
 }
 
+// "1 rule", "2 rules".
+std::string counted(std::uint64_t n, const std::string& one, std::string many = {}) {
+  if (many.empty()) many = one + "s";
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string rule_name(const wp::detect::Rule& r) {
   return std::to_string(r.gid) + ":" + std::to_string(r.sid) + ":" + std::to_string(r.rev);
 }
@@ -295,20 +301,21 @@ int main(int argc, char** argv) {
   if (!res.loaded.rules) std::printf("error: %s\n", res.loaded.fatal.c_str());
   std::printf("%s\n", rep.summary().c_str());
   std::printf(
-      "rulecheck: %zu rules in %zu file%s: %zu loaded, %zu rejected, %zu not supported yet%s; "
+      "rulecheck: %zu rule%s in %zu file%s: %zu loaded, %zu rejected, %zu not supported yet%s; "
       "%zu costly\n",
-      res.rules.size(), files.size(), files.size() == 1 ? "" : "s", loaded, rejected, unsupported,
+      res.rules.size(), res.rules.size() == 1 ? "" : "s", files.size(),
+      files.size() == 1 ? "" : "s", loaded, rejected, unsupported,
       unsupported > 0 && allow_unsupported ? " (allowed)" : "", res.costly.size());
   if (!pcap_error.empty()) std::printf("error: %s\n", pcap_error.c_str());
   if (run) {
     for (const auto& w : run->warnings) std::printf("warning: %s\n", w.c_str());
     std::size_t fired = 0;
     for (const auto& rc : run->rules) fired += rc.alerts > 0;
-    std::printf(
-        "\ncapture: %llu packets (%.1f MB) in %.2f s; %llu alerts from %zu rules; %zu rules were "
-        "candidates\n",
-        static_cast<unsigned long long>(run->packets), static_cast<double>(run->bytes) / 1e6,
-        run->seconds, static_cast<unsigned long long>(run->alerts), fired, run->rules.size());
+    std::printf("\ncapture: %llu packets (%.1f MB) in %.2f s; %s from %s; %s candidates\n",
+                static_cast<unsigned long long>(run->packets),
+                static_cast<double>(run->bytes) / 1e6, run->seconds,
+                counted(run->alerts, "alert").c_str(), counted(fired, "rule").c_str(),
+                counted(run->rules.size(), "rule was", "rules were").c_str());
     if (fired > 0) {
       std::vector<const wp::rulecheck::RuleCost*> by_alerts;
       for (const auto& rc : run->rules) {
