@@ -1,6 +1,8 @@
 #include "detect/rule_set.h"
 
 #include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <algorithm>
 #include <chrono>
@@ -185,6 +187,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       }
     }
     if (cr.rule.priority) cr.severity = *cr.rule.priority;
+    for (const PayloadItem& item : cr.rule.payload) {
+      // The parser only validates; loaded rules get JIT code. A pattern the JIT cannot
+      // compile still runs in the interpreter.
+      if (const auto* p = std::get_if<PcreMatch>(&item.match)) {
+        (void)pcre2_jit_compile(static_cast<pcre2_code*>(p->code.get()), PCRE2_JIT_COMPLETE);
+      }
+    }
     cr.proto_mask = proto_mask_of(cr.rule.proto);
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     for (const FlowbitsOp& op : cr.rule.flowbits) {
