@@ -17,10 +17,10 @@
 // last writer wins with identical content. No fsync: an entry cut short by a power loss fails
 // its checksum and is rebuilt.
 //
-// Growth. Nothing is deleted automatically: a rule set that changes leaves the entries of its
-// old groups behind (each about the size of the database, 0.1-5 MB for ET Open). A hit sets
-// the entry's modification time to now, so `prune()` (detect.sgh-mpm-caching-max-age) can
-// remove entries not used for a number of days.
+// Growth. A rule set that changes leaves the entries of its old groups behind (each the size
+// of its database: 9 KB to 0.7 MB for ET Open 2024). A hit sets the entry's modification time
+// to now, and load_rules() then calls prune() with detect.sgh-mpm-caching-max-age (7 days by
+// default), which removes entries not used for that long.
 //
 // Cold path only; not thread-safe (one loader at a time per HsCache object; several
 // processes may share a directory).
