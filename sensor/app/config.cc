@@ -91,6 +91,15 @@ const std::vector<KeyDef>& keys() {
                  }});
     k.push_back(string_key("classification-file", "classification.config (empty: built-in table)", &Config::classification_file));
     k.push_back(string_key("reference-config-file", "reference.config (empty: built-in table)", &Config::reference_config_file));
+    k.push_back({"threshold-file", "string",
+                 "threshold.config: suppress and event_filter lines (empty: none; the default "
+                 "is loaded only if it exists)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   c.threshold_file = v;
+                   c.threshold_file_explicit = true;
+                   return {};
+                 },
+                 [](const Config& c) { return c.threshold_file; }});
     k.push_back(string_key("sensor-name", "sensor id in alerts (EVE host; --sensor-id)", &Config::sensor_id));
     k.push_back(string_key("site", "site label in alerts (--site)", &Config::site));
     k.push_back(bool_key("stream.checksum-validation", "drop packets with invalid IPv4/TCP/UDP/ICMP checksums from inspection", &Config::checksum_validation));
@@ -113,6 +122,20 @@ const std::vector<KeyDef>& keys() {
     k.push_back(uint_key<std::uint64_t>("defrag.memcap", "memory for IP fragments in reassembly", [](Config& c) -> auto& { return c.decoder.defrag_memcap; }, true));
     k.push_back(uint_key<std::uint32_t>("defrag.timeout", "seconds an incomplete fragment set is kept", [](Config& c) -> auto& { return c.decoder.defrag_timeout_sec; }, false));
     k.push_back(uint_key<std::uint32_t>("defrag.trackers", "maximum fragment sets in reassembly", [](Config& c) -> auto& { return c.decoder.defrag_max_trackers; }, false));
+    k.push_back(uint_key<std::uint64_t>("stream.memcap", "memory for TCP sessions (beyond it new sessions are not tracked; counted)", [](Config& c) -> auto& { return c.stream.memcap; }, true));
+    k.push_back(bool_ref_key("stream.midstream", "pick up TCP sessions whose handshake was not seen", [](Config& c) -> bool& { return c.stream.midstream; }));
+    k.push_back(bool_ref_key("stream.async-oneside", "track sessions of which only one direction is visible", [](Config& c) -> bool& { return c.stream.async_oneside; }));
+    k.push_back(uint_key<std::uint64_t>("stream.reassembly.memcap", "memory for reassembled and out-of-order TCP data (beyond it data is dropped; counted)", [](Config& c) -> auto& { return c.stream.reassembly_memcap; }, true));
+    k.push_back(uint_key<std::uint64_t>("stream.reassembly.depth", "bytes per direction inspected on the stream (0: no limit)", [](Config& c) -> auto& { return c.stream.depth; }, true));
+    k.push_back(uint_key<std::uint32_t>("stream.reassembly.inspect-window", "stream bytes kept before new data so matches can span segments (watchpost)", [](Config& c) -> auto& { return c.stream.inspect_window; }, true));
+    k.push_back({"host-os-policy.default", "enum", "overlap policy for hosts not listed under host-os-policy (bsd, linux, windows, solaris, first, last, ...)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   stream::OverlapPolicy p;
+                   if (!stream::parse_overlap_policy(to_lower(v), p)) return bad_value("host-os-policy.default", v, "a host-os-policy name");
+                   c.stream.policies.set_default(p);
+                   return {};
+                 },
+                 [](const Config& c) { return std::string(stream::overlap_policy_name(c.stream.policies.default_policy())); }});
     k.push_back(uint_key<std::uint64_t>("flow.memcap", "memory for the flow table (bounds the number of flows)", [](Config& c) -> auto& { return c.flow.memcap; }, true));
     k.push_back(uint_key<std::uint32_t>("flow.hash-size", "flow hash buckets", [](Config& c) -> auto& { return c.flow.hash_size; }, false));
     struct TimeoutKey { const char* name; std::uint32_t flow::FlowTimeouts::*field; };
@@ -177,6 +200,26 @@ const KeyDef* find_key(std::string_view name) {
   return nullptr;
 }
 
+// host-os-policy.POLICY: addresses (a list, or "a, b" / "[a, b]" text) whose receiving
+// TCP stack resolves overlaps that way.
+Result<void> apply_host_os_policy(Config& c, const std::string& policy, const std::string& value) {
+  stream::OverlapPolicy p;
+  if (!stream::parse_overlap_policy(policy, p)) {
+    return make_error("unknown host-os-policy '" + policy + "'");
+  }
+  std::string_view text = trim(value);
+  if (!text.empty() && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  for (std::string_view item : split(text, ',')) {
+    item = trim(item);
+    if (item.empty()) continue;
+    if (!c.stream.policies.add(item, p)) {
+      return make_error("invalid address '" + std::string(item) + "' in host-os-policy." + policy);
+    }
+    c.host_os_policy.emplace_back(policy, std::string(item));
+  }
+  return {};
+}
+
 // Keys whose last part is user-chosen: vars.address-groups.NAME, vars.port-groups.NAME.
 bool apply_dynamic(Config& c, const std::string& key, const std::string& value) {
   static const std::string kAddr = "vars.address-groups.";
@@ -223,6 +266,18 @@ struct YamlWalker {
       return {};
     }
     if (value.IsMap()) return walk(key, value);
+    static const std::string kPolicy = "host-os-policy.";
+    if (key.rfind(kPolicy, 0) == 0 && key != "host-os-policy.default") {
+      std::string list;
+      if (value.IsSequence()) {
+        for (const auto& item : value) list += scalar_text(item) + ",";
+      } else {
+        list = scalar_text(value);
+      }
+      auto r = apply_host_os_policy(config, key.substr(kPolicy.size()), list);
+      if (!r) return make_error(r.error().message, where(value));
+      return {};
+    }
     if (value.IsSequence()) {
       warnings.push_back(where(value) + ": key '" + key + "' is not used by watchpost; ignored");
       return {};
@@ -278,6 +333,9 @@ Result<void> apply_set(Config& config, std::string_view assignment) {
   const std::string key(trim(assignment.substr(0, eq)));
   const std::string value(trim(assignment.substr(eq + 1)));
   if (apply_dynamic(config, key, value)) return {};
+  if (key.rfind("host-os-policy.", 0) == 0 && key != "host-os-policy.default") {
+    return apply_host_os_policy(config, key.substr(15), value);
+  }
   const KeyDef* k = find_key(key);
   if (k == nullptr) return make_error("unknown configuration key '" + key + "'");
   if (key == "rule-files") config.rule_files.clear();
@@ -292,7 +350,11 @@ std::string config_help() {
        << k.help << "\n";
   }
   os << "  vars.address-groups.NAME, vars.port-groups.NAME (string)\n"
-        "      rule variables ($NAME); Suricata's default groups are built in\n";
+        "      rule variables ($NAME); Suricata's default groups are built in\n"
+        "  host-os-policy.POLICY (list of addresses)\n"
+        "      receiving hosts whose TCP overlap handling is POLICY (bsd, bsd-right, linux,\n"
+        "      old-linux, solaris, windows, windows2k3, vista, macos, hpux10, hpux11, irix,\n"
+        "      first, last)\n";
   return os.str();
 }
 
@@ -301,6 +363,7 @@ std::string dump_config(const Config& config) {
   for (const KeyDef& k : keys()) os << k.name << ": " << k.get(config) << "\n";
   for (const auto& [name, v] : config.vars.address_groups) os << "vars.address-groups." << name << ": " << v << "\n";
   for (const auto& [name, v] : config.vars.port_groups) os << "vars.port-groups." << name << ": " << v << "\n";
+  for (const auto& [policy, addr] : config.host_os_policy) os << "host-os-policy." << policy << ": " << addr << "\n";
   return os.str();
 }
 

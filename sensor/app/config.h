@@ -16,10 +16,15 @@
 #include "detect/rule_parser.h"
 #include "flow/flow_table.h"
 #include "output/eve_writer.h"
+#include "stream/stream.h"
 
 namespace wp::app {
 
 enum class ChecksumChecks { kYes, kNo, kAuto };
+
+// threshold-file when none is configured: loaded only if it exists (Suricata's own default is
+// /etc/suricata/threshold.config; set threshold-file to reuse it).
+inline constexpr const char* kDefaultThresholdFile = "/etc/watchpost/threshold.config";
 
 struct Config {
   // Inputs and outputs
@@ -33,6 +38,8 @@ struct Config {
   std::string stats_file = "stats.json"; // stats.filename (relative to log_dir)
   std::string classification_file;       // classification-file; empty: built-in table
   std::string reference_config_file;     // reference-config-file; empty: built-in table
+  std::string threshold_file = kDefaultThresholdFile;  // threshold-file; empty: none
+  bool threshold_file_explicit = false;  // set by the config or --set: must then be readable
   std::string site;                      // site / --site
   std::string sensor_id;                 // sensor-name / --sensor-id (default: host name)
 
@@ -41,6 +48,8 @@ struct Config {
   ChecksumChecks pcap_checksum_checks = ChecksumChecks::kAuto;  // pcap-file.checksum-checks
   decode::DecoderConfig decoder;
   flow::FlowConfig flow;
+  stream::StreamConfig stream;  // stream.*, host-os-policy
+  std::vector<std::pair<std::string, std::string>> host_os_policy;  // (policy, address) as given
   detect::RuleVars vars = detect::RuleVars::suricata_defaults();
   detect::DetectorConfig detect;
   detect::HsCacheConfig hs_cache;  // detect.sgh-mpm-caching*

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "app/worker.h"
 #include "capture/pcap_file.h"
 #include "detect/rule_loader.h"
+#include "detect/threshold_config.h"
 #include "output/json.h"
 
 namespace wp::app {
@@ -126,18 +128,40 @@ int run_offline(const Config& config) {
     std::fprintf(stderr, "watchpost: no rule files (use --rules FILE, -S FILE or rule-files)\n");
     return 2;
   }
+  // threshold.config: a configured file must be readable; the default only counts if present.
+  std::optional<detect::ThresholdConfigResult> thresholds;
+  if (!config.threshold_file.empty()) {
+    std::error_code exists_ec;
+    if (config.threshold_file_explicit || fs::exists(config.threshold_file, exists_ec)) {
+      auto t = detect::load_threshold_config(config.threshold_file, config.vars);
+      if (!t) {
+        std::fprintf(stderr, "watchpost: threshold-file %s\n", t.error().describe().c_str());
+        return 2;
+      }
+      thresholds = std::move(t.value());
+    }
+  }
   std::vector<std::string> files;
   for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
   detect::LoadedRules loaded =
-      detect::load_rules(files, config.vars, classes, detect::LoadOptions{config.hs_cache});
+      detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr,
+                         detect::LoadOptions{config.hs_cache});
   const detect::LoadReport& rep = loaded.report;
   for (const detect::RuleError& e : rep.errors) std::fprintf(stderr, "%s\n", e.message.c_str());
+  if (thresholds) {
+    for (const std::string& e : thresholds->errors) std::fprintf(stderr, "%s\n", e.c_str());
+  }
   for (const std::string& w : rep.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (!loaded.rules) {
     std::fprintf(stderr, "watchpost: %s\n", loaded.fatal.c_str());
     return 2;
   }
   std::fprintf(stderr, "%s\n", rep.summary().c_str());
+  if (thresholds) {
+    std::fprintf(stderr, "threshold-file %s: %zu entries loaded, %zu lines skipped\n",
+                 thresholds->config.file.c_str(), thresholds->config.entries(),
+                 thresholds->errors.size());
+  }
   std::fprintf(stderr, "rules: parsed in %.2f s, compiled in %.2f s (%zu with fast pattern, %zu address-indexed, %zu other without content)\n",
                rep.parse_seconds, rep.compile_seconds, loaded.rules->stats().with_fast_pattern,
                loaded.rules->stats().address_indexed,

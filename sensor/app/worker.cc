@@ -16,6 +16,13 @@ decode::DecoderConfig decoder_config(const Config& c) {
   return d;
 }
 
+flow::FlowConfig flow_config(const Config& c) {
+  flow::FlowConfig f = c.flow;
+  f.midstream = c.stream.midstream;
+  f.async_oneside = c.stream.async_oneside;
+  return f;
+}
+
 constexpr std::uint32_t kChecksumSample = 1000;
 
 }  // namespace
@@ -23,7 +30,8 @@ constexpr std::uint32_t kChecksumSample = 1000;
 Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rules,
                Counters& counters, std::vector<output::AlertSink*> sinks)
     : decoder_(decoder_config(config), counters),
-      flows_(config.flow, counters),
+      stream_(config.stream, counters),
+      flows_(flow_config(config), counters),
       detector_(rules, config.detect, counters),
       builder_(rules, output::SensorIdentity{config.site, config.sensor_id, {}},
                output::AlertOptions{config.eve.payload || config.eve.payload_printable,
@@ -31,6 +39,9 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
       sinks_(std::move(sinks)),
       counters_(counters) {
   auto_mode_ = decoder_.validate_checksums() && config.pcap_checksum_checks == ChecksumChecks::kAuto;
+  flows_.set_release_hook(
+      [](void* engine, flow::Flow& f) { static_cast<stream::StreamEngine*>(engine)->release(f); },
+      &stream_);
   c_skipped_checksum_ = counters_.add("detect.skipped_invalid_checksum");
   c_not_ip_ = counters_.add("decoder.not_inspected");
 }
@@ -58,6 +69,7 @@ void Worker::process(const capture::RawPacket& raw) {
     }
   }
   const flow::FlowRef fr = flows_.process(pkt_);
+  fr_ = fr;
   std::uint64_t t2 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageFlow] += t2 - t1;
   if (pkt_.checksum_bad) {
@@ -65,15 +77,51 @@ void Worker::process(const capture::RawPacket& raw) {
     counters_.inc(c_skipped_checksum_);
     return;
   }
-  const auto matches = detector_.inspect(pkt_, fr);
+  // Packet rules first (a pass rule there passes the session before its stream is
+  // inspected), then the stream rules on the data this packet put in order.
+  const bool tracked = pkt_.proto == decode::kProtoTcp &&
+                       stream_.track(pkt_, fr) == stream::StreamVerdict::kTracked;
+  const auto matches = detector_.inspect(pkt_, fr, tracked);
   std::uint64_t t3 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageDetect] += t3 - t2;
-  if (matches.empty()) return;
+  if (!matches.empty()) {
+    emit(matches, fr, {}, false);
+    if (timing_) {
+      const std::uint64_t now = now_ns();
+      stage_ns_[kStageOutput] += now - t3;
+      t3 = now;
+    }
+  }
+  if (tracked && !fr.flow->passed) {
+    chunk_ns_ = 0;
+    stream_.reassemble(pkt_, fr, &Worker::on_chunk, this);
+    if (timing_) stage_ns_[kStageStream] += now_ns() - t3 - chunk_ns_;
+  }
+}
+
+void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
+  auto* w = static_cast<Worker*>(self);
+  const std::uint64_t t0 = w->timing_ ? now_ns() : 0;
+  const auto matches = w->detector_.inspect_stream(w->pkt_, w->fr_, chunk);
+  const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
+  if (!matches.empty()) {
+    const flow::FlowRef fr{w->fr_.flow, chunk.to_server, w->fr_.created};
+    w->emit(matches, fr, chunk.message(), chunk.to_server != w->fr_.to_server);
+  }
+  if (w->timing_) {
+    const std::uint64_t t2 = now_ns();
+    w->stage_ns_[kStageDetect] += t1 - t0;
+    w->stage_ns_[kStageOutput] += t2 - t1;
+    w->chunk_ns_ += t2 - t0;
+  }
+}
+
+void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
+                  std::span<const std::uint8_t> stream_data, bool reversed) {
   for (std::uint32_t idx : matches) {
-    builder_.build(pkt_, fr, idx, alert_);
+    builder_.build(pkt_, fr, idx, alert_, stream_data, reversed);
     for (output::AlertSink* s : sinks_) s->on_alert(alert_);
   }
-  if (timing_) stage_ns_[kStageOutput] += now_ns() - t3;
 }
 
 }  // namespace wp::app

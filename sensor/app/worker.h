@@ -1,5 +1,5 @@
-// Worker: the per-thread packet path (decode -> flow -> detect -> alert build -> sinks). It
-// owns its Decoder, FlowTable, Detector and AlertBuilder; nothing is shared with other
+// Worker: the per-thread packet path (decode -> flow -> stream -> detect -> alert build ->
+// sinks). It owns its Decoder, FlowTable, StreamEngine, Detector and AlertBuilder; nothing is shared with other
 // workers except the immutable RuleSet. process() does no allocation once warmed up (alert
 // rendering reuses its buffers). Stage timing, for the benchmark, is off by default.
 #pragma once
@@ -17,10 +17,11 @@
 #include "flow/flow_table.h"
 #include "output/alert_builder.h"
 #include "output/eve_writer.h"
+#include "stream/stream.h"
 
 namespace wp::app {
 
-enum Stage { kStageDecode, kStageFlow, kStageDetect, kStageOutput, kStages };
+enum Stage { kStageDecode, kStageFlow, kStageStream, kStageDetect, kStageOutput, kStages };
 
 class Worker {
  public:
@@ -34,6 +35,7 @@ class Worker {
   const detect::Detector& detector() const { return detector_; }
   // Per-rule cost in detector().profile() (watchpost-rulecheck --pcap).
   void enable_rule_profiling() { detector_.enable_profiling(); }
+  const stream::StreamEngine& stream() const { return stream_; }
 
   // pcap-file.checksum-checks=auto turned validation off after sampling the capture.
   bool checksum_auto_disabled() const { return auto_disabled_; }
@@ -43,12 +45,19 @@ class Worker {
   const std::array<std::uint64_t, kStages>& stage_ns() const { return stage_ns_; }
 
  private:
+  static void on_chunk(void* self, const stream::StreamChunk& chunk);
+  void emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
+            std::span<const std::uint8_t> stream_data, bool reversed);
+
   decode::Decoder decoder_;
+  stream::StreamEngine stream_;  // before flows_: the flow table releases sessions into it
   flow::FlowTable flows_;
   detect::Detector detector_;
   output::AlertBuilder builder_;
   std::vector<output::AlertSink*> sinks_;
   decode::Packet pkt_;
+  flow::FlowRef fr_;
+  std::uint64_t chunk_ns_ = 0;  // detect + output time spent inside stream callbacks
   watchpost::v1::Alert alert_;
   bool auto_mode_ = false;     // sampling the first packets for offloaded checksums
   bool auto_disabled_ = false;

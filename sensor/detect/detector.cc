@@ -5,13 +5,19 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 namespace wp::detect {
 namespace {
 
 constexpr int kRecursionLimit = 3000;  // content/pcre retries per rule and packet
+// base64_decode output per worker: what 64 KiB of base64 text decodes to, and then some.
+constexpr std::size_t kBase64DecodeMax = 65536;
 
 struct LowerTable {
   std::uint8_t v[256];
@@ -20,6 +26,19 @@ struct LowerTable {
   }
 };
 constexpr LowerTable kLower;
+
+struct HexDigitTable {
+  std::int8_t v[256];
+  constexpr HexDigitTable() : v() {
+    for (int i = 0; i < 256; ++i) {
+      v[i] = static_cast<std::int8_t>(i >= '0' && i <= '9'   ? i - '0'
+                                      : i >= 'a' && i <= 'f' ? i - 'a' + 10
+                                      : i >= 'A' && i <= 'F' ? i - 'A' + 10
+                                                             : -1);
+    }
+  }
+};
+constexpr HexDigitTable kHexDigit;
 
 // First occurrence of `pat` in hay[from, to), or -1.
 long find(const std::uint8_t* hay, std::size_t from, std::size_t to, const std::string& pat,
@@ -42,9 +61,119 @@ long find(const std::uint8_t* hay, std::size_t from, std::size_t to, const std::
 }
 
 bool item_is_relative(const PayloadItem& it) {
-  if (const auto* c = std::get_if<ContentMatch>(&it.match)) return c->relative();
-  if (const auto* p = std::get_if<PcreMatch>(&it.match)) return p->relative;
-  return std::get<IsDataAt>(it.match).relative;
+  return std::visit(
+      [](const auto& m) -> bool {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, ContentMatch>) {
+          return m.relative();
+        } else if constexpr (std::is_same_v<T, Bsize>) {
+          return false;
+        } else if constexpr (requires { m.read; }) {
+          return m.read.relative;
+        } else {
+          return m.relative;
+        }
+      },
+      it.match);
+}
+
+// Base64 alphabet (RFC 4648 section 4): value of each byte, -1 outside the alphabet.
+struct Base64Table {
+  std::int8_t v[256];
+  constexpr Base64Table() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = -1;
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) v[static_cast<unsigned char>(a[i])] = static_cast<std::int8_t>(i);
+  }
+};
+constexpr Base64Table kBase64;
+
+// Suricata's relaxed base64 decoding (what base64_decode uses): groups of four characters, '='
+// counting as a zero that takes one byte off its group; decoding stops at the first other
+// character and drops the incomplete group before it; an incomplete group at the end of the
+// input gives one byte less than it has characters. Writes at most `cap` bytes; returns the
+// number written.
+std::size_t base64_decode_relaxed(const std::uint8_t* in, std::size_t n, std::uint8_t* out,
+                                  std::size_t cap) {
+  std::uint8_t q[4] = {0, 0, 0, 0};
+  int k = 0;
+  int pad = 0;
+  std::size_t w = 0;
+  auto emit = [&](std::size_t count) {
+    const std::uint8_t b[3] = {static_cast<std::uint8_t>(q[0] << 2 | q[1] >> 4),
+                               static_cast<std::uint8_t>(q[1] << 4 | q[2] >> 2),
+                               static_cast<std::uint8_t>(q[2] << 6 | q[3])};
+    for (std::size_t j = 0; j < count && w < cap; ++j) out[w++] = b[j];
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    int v = kBase64.v[in[i]];
+    if (v < 0) {
+      if (in[i] != '=') return w;
+      ++pad;
+      v = 0;
+    }
+    q[k++] = static_cast<std::uint8_t>(v);
+    if (k == 4) {
+      const std::size_t count = static_cast<std::size_t>(3 - std::min(pad, 3));
+      if (w + count > cap) return w;
+      emit(count);
+      k = 0;
+      pad = 0;
+      q[0] = q[1] = q[2] = q[3] = 0;
+    }
+  }
+  if (k > 0) emit(static_cast<std::size_t>(k - 1));
+  return w;
+}
+
+// The number a byte_* keyword reads at `pos`: `nbytes` bytes, binary (big or little endian)
+// or, with `string`, text converted as strtoull() does (leading spaces, a sign, "0x" for hex,
+// then digits up to the first non-digit). False when the bytes are not all inside the buffer
+// or hold no digits. `used`: bytes consumed (binary: nbytes; string: up to the last digit).
+bool read_number(const ByteRead& r, const std::uint8_t* buf, std::size_t len, std::int64_t pos,
+                 std::uint64_t& out, std::size_t& used) {
+  if (pos < 0 || static_cast<std::uint64_t>(pos) > len) return false;
+  const std::uint8_t* p = buf + pos;
+  const std::size_t avail = len - static_cast<std::size_t>(pos);
+  if (r.nbytes > avail) return false;
+  if (r.base == 0) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < r.nbytes; ++i) {
+      v = r.little_endian ? v | std::uint64_t{p[i]} << (8 * i) : v << 8 | p[i];
+    }
+    out = v;
+    used = r.nbytes;
+    return true;
+  }
+  const std::size_t n = r.nbytes != 0 ? r.nbytes : std::min<std::size_t>(avail, 23);
+  std::size_t i = 0;
+  while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r'))) ++i;
+  bool negative = false;
+  if (i < n && (p[i] == '+' || p[i] == '-')) negative = p[i++] == '-';
+  if (r.base == 16 && i + 2 < n && p[i] == '0' && (p[i + 1] | 0x20) == 'x' &&
+      kHexDigit.v[p[i + 2]] >= 0) {
+    i += 2;
+  }
+  const std::size_t digits = i;
+  std::uint64_t v = 0;
+  for (; i < n; ++i) {
+    const int d = kHexDigit.v[p[i]];
+    if (d < 0 || d >= r.base) break;
+    if (v > (std::numeric_limits<std::uint64_t>::max() - static_cast<unsigned>(d)) / r.base) {
+      return false;  // strtoull: ERANGE
+    }
+    v = v * r.base + static_cast<unsigned>(d);
+  }
+  if (i == digits) return false;
+  out = negative ? 0 - v : v;
+  used = i;
+  return true;
+}
+
+std::uint64_t apply_bitmask(std::uint32_t mask, std::uint64_t v) {
+  if (mask == 0) return v;
+  v &= mask;
+  return v == 0 ? 0 : v >> std::countr_zero(mask);
 }
 
 bool bits_match(const BitsMatch& m, std::uint8_t value) {
@@ -90,9 +219,95 @@ bool flowbits_hold(const CompiledFlowbits& fb, const flow::Flow* f) {
   return true;
 }
 
+int flowint_index(const flow::Flow& f, std::uint16_t id) {
+  for (int i = 0; i < f.flowint_count; ++i) {
+    if (f.flowint_ids[i] == id) return i;
+  }
+  return -1;
+}
+
+// The right-hand side: the number, or the other flowint (0 while it is unset, as in Suricata).
+std::uint32_t flowint_operand(const CompiledFlowint& c, const flow::Flow& f) {
+  if (!c.target_is_var) return c.value;
+  const int j = flowint_index(f, c.target_id);
+  return j < 0 ? 0 : f.flowint_values[j];
+}
+
+// Conditions: without a flow nothing holds; a comparison needs the variable to be set.
+bool flowint_holds(const CompiledFlowint& c, const flow::Flow* f) {
+  if (f == nullptr) return false;
+  const int i = flowint_index(*f, c.id);
+  if (c.op == FlowintOp::Op::kIsSet) return i >= 0;
+  if (c.op == FlowintOp::Op::kIsNotSet) return i < 0;
+  if (i < 0) return false;
+  const std::uint32_t v = f->flowint_values[i];
+  const std::uint32_t t = flowint_operand(c, *f);
+  switch (c.op) {
+    case FlowintOp::Op::kEq:
+      return v == t;
+    case FlowintOp::Op::kNe:
+      return v != t;
+    case FlowintOp::Op::kLt:
+      return v < t;
+    case FlowintOp::Op::kLe:
+      return v <= t;
+    case FlowintOp::Op::kGt:
+      return v > t;
+    case FlowintOp::Op::kGe:
+      return v >= t;
+    default:
+      return false;
+  }
+}
+
+XbitKey xbit_key(const CompiledXbits& x, const decode::Packet& pkt) {
+  switch (x.track) {
+    case XbitsOp::Track::kIpSrc:
+      return XbitKey::host(x.id, pkt.src);
+    case XbitsOp::Track::kIpDst:
+      return XbitKey::host(x.id, pkt.dst);
+    case XbitsOp::Track::kIpPair:
+      break;
+  }
+  return XbitKey::ip_pair(x.id, pkt.src, pkt.dst);
+}
+
+struct ScanOut {
+  std::uint32_t* ids;
+  std::size_t n;
+};
+
+// Stream scans report every occurrence; each pattern is listed once, with the end of its
+// last occurrence, and occurrences ending in the overlap (bytes inspected before) are
+// ignored.
+struct StreamScanOut {
+  std::uint32_t* ids;
+  std::uint32_t* ends;
+  std::uint32_t* slot;  // pattern id -> index in ids/ends, valid when seen[id] == epoch
+  std::uint32_t* seen;
+  std::uint32_t epoch;
+  unsigned long long min_to;
+  std::size_t n;
+};
+
+int on_stream_match(unsigned int id, unsigned long long, unsigned long long to, unsigned int,
+                    void* ctx) {
+  auto* out = static_cast<StreamScanOut*>(ctx);
+  if (to <= out->min_to) return 0;
+  if (out->seen[id] == out->epoch) {
+    out->ends[out->slot[id]] = static_cast<std::uint32_t>(to);
+    return 0;
+  }
+  out->seen[id] = out->epoch;
+  out->slot[id] = static_cast<std::uint32_t>(out->n);
+  out->ids[out->n] = id;
+  out->ends[out->n++] = static_cast<std::uint32_t>(to);
+  return 0;
+}
+
 int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
-  auto* out = static_cast<std::pair<std::uint32_t*, std::size_t>*>(ctx);
-  out->first[out->second++] = id;  // SINGLEMATCH: each pattern at most once per scan
+  auto* out = static_cast<ScanOut*>(ctx);
+  out->ids[out->n++] = id;  // SINGLEMATCH: each pattern at most once per scan
   return 0;
 }
 
@@ -103,6 +318,8 @@ struct Detector::Scratch {
   pcre2_match_context* mctx = nullptr;
   pcre2_jit_stack* jit_stack = nullptr;
   int budget = 0;  // remaining retries for the rule being verified
+  std::array<std::uint64_t, kMaxByteVars> vars{};  // byte_extract/byte_math values, by slot
+  std::vector<std::uint8_t> base64;                // base64_decode output, sized once
 
   ~Scratch() {
     pcre2_match_data_free(md);
@@ -116,36 +333,203 @@ namespace {
 struct InspectCtx {
   const std::uint8_t* buf;
   std::size_t len;
+  std::int64_t base;     // stream offset of buf[0]: absolute positions are stream offsets
+  std::size_t min_end;   // 0, or: the match must end after this index (new stream data)
+  std::size_t last_positive;  // index of the last positive content/pcre item
   const std::vector<PayloadItem>* items;
   pcre2_match_data* md;
   pcre2_match_context* mctx;
   int* budget;
+  std::uint64_t* vars;   // byte_extract/byte_math values, by slot
+  std::uint8_t* base64;  // base64_decode output buffer
+  std::size_t base64_cap;
+  Buffer pass = Buffer::kPayload;  // the buffer being inspected; items of others are skipped
 };
+
+// A variable's value where a position or length is expected (saturated to int32, like the
+// literal values).
+std::int64_t var_value(const InspectCtx& cx, std::int8_t slot) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(cx.vars[slot], std::numeric_limits<std::int32_t>::max()));
+}
+
+// The outcome of inspecting items i.. : a match; a failure that no other position of an
+// earlier item can change unless a later item is relative to it (kFail); or everything
+// matched but, on a stream chunk, nothing reached the new data (kShort: a later occurrence
+// of any earlier item may still help).
+enum class Inspect : std::uint8_t { kMatch, kFail, kShort };
+
+Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach);
+
+// Where a byte_* keyword reads: from the start of the buffer (the message's start on a
+// stream), or after the previous match.
+std::int64_t read_position(const InspectCtx& cx, const ByteRead& r, std::size_t prev_end) {
+  const std::int64_t offset = r.offset_var != kNoVar ? var_value(cx, r.offset_var) : r.offset;
+  return (r.relative ? static_cast<std::int64_t>(prev_end) : -cx.base) + offset;
+}
+
+// byte_test, byte_jump, byte_extract, byte_math, base64_decode and bsize at item i.
+Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
+  const PayloadItem& item = (*cx.items)[i];
+  std::uint64_t v = 0;
+  std::size_t used = 0;
+  if (const auto* t = std::get_if<ByteTest>(&item.match)) {
+    if (!read_number(t->read, cx.buf, cx.len, read_position(cx, t->read, prev_end), v, used)) {
+      return Inspect::kFail;
+    }
+    v = apply_bitmask(t->read.bitmask, v);
+    const std::uint64_t value = t->value_var != kNoVar ? cx.vars[t->value_var] : t->value;
+    bool ok = false;
+    switch (t->op) {
+      case ByteTest::Op::kLt:
+        ok = v < value;
+        break;
+      case ByteTest::Op::kGt:
+        ok = v > value;
+        break;
+      case ByteTest::Op::kEq:
+        ok = v == value;
+        break;
+      case ByteTest::Op::kLe:
+        ok = v <= value;
+        break;
+      case ByteTest::Op::kGe:
+        ok = v >= value;
+        break;
+      case ByteTest::Op::kAnd:
+        ok = (v & value) != 0;
+        break;
+      case ByteTest::Op::kXor:
+        ok = (v ^ value) != 0;
+        break;
+    }
+    return ok != t->negated ? inspect_items(cx, i + 1, prev_end, reach)  // the cursor stays
+                            : Inspect::kFail;
+  }
+  if (const auto* j = std::get_if<ByteJump>(&item.match)) {
+    const std::int64_t pos = read_position(cx, j->read, prev_end);
+    if (!read_number(j->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
+    v = apply_bitmask(j->read.bitmask, v) * j->multiplier;
+    if (j->align && v % 4 != 0) v += 4 - v % 4;
+    if (v > (std::uint64_t{1} << 40)) return Inspect::kFail;  // beyond any buffer
+    const std::int64_t jump = static_cast<std::int64_t>(v) + j->post_offset;
+    const std::int64_t len = static_cast<std::int64_t>(cx.len);
+    const std::int64_t target = j->from_beginning ? jump - cx.base
+                                : j->from_end     ? len + jump
+                                                  : pos + static_cast<std::int64_t>(used) + jump;
+    if (target < 0 || target >= len) return Inspect::kFail;  // Suricata: must land inside the buffer
+    return inspect_items(cx, i + 1, static_cast<std::size_t>(target), reach);
+  }
+  if (const auto* e = std::get_if<ByteExtract>(&item.match)) {
+    const std::int64_t pos = read_position(cx, e->read, prev_end);
+    if (!read_number(e->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
+    v *= e->multiplier;
+    if (e->align != 0 && v % e->align != 0) v += e->align - v % e->align;
+    cx.vars[e->var] = v;
+    // Relative items that follow start after the extracted bytes.
+    return inspect_items(cx, i + 1, static_cast<std::size_t>(pos) + used, reach);
+  }
+  if (const auto* m = std::get_if<ByteMath>(&item.match)) {
+    const std::int64_t pos = read_position(cx, m->read, prev_end);
+    if (!read_number(m->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
+    const std::uint64_t r = m->rvalue_var != kNoVar ? cx.vars[m->rvalue_var] : m->rvalue;
+    switch (m->oper) {
+      case ByteMath::Oper::kAdd:
+        v += r;
+        break;
+      case ByteMath::Oper::kSub:
+        v -= r;
+        break;
+      case ByteMath::Oper::kMul:
+        v *= r;
+        break;
+      case ByteMath::Oper::kDiv:
+        if (r == 0) return Inspect::kFail;
+        v /= r;
+        break;
+      case ByteMath::Oper::kShl:
+        v = r < 64 ? v << r : 0;
+        break;
+      case ByteMath::Oper::kShr:
+        v = r < 64 ? v >> r : 0;
+        break;
+    }
+    cx.vars[m->result_var] = apply_bitmask(m->read.bitmask, v);  // Suricata masks the result
+    return inspect_items(cx, i + 1, static_cast<std::size_t>(pos) + used, reach);
+  }
+  if (const auto* d = std::get_if<Base64Decode>(&item.match)) {
+    std::size_t start = d->relative ? prev_end : 0;
+    if (start > cx.len) return Inspect::kFail;
+    std::size_t avail = cx.len - start;
+    if (d->offset != 0) {
+      if (d->offset >= avail) return Inspect::kFail;
+      start += d->offset;
+      avail -= d->offset;
+    }
+    const std::size_t n = d->bytes != 0 ? std::min<std::size_t>(avail, d->bytes) : avail;
+    // On a stream, the decoded text has to reach into the new data.
+    if (cx.min_end != 0 && std::max(reach, start + n) <= cx.min_end) return Inspect::kFail;
+    const std::size_t decoded = base64_decode_relaxed(cx.buf + start, n, cx.base64, cx.base64_cap);
+    if (decoded == 0) return Inspect::kFail;
+    // As in Suricata the base64_data items are a terminal list: the rule matches when they
+    // match the decoded data, whatever follows in the payload.
+    InspectCtx sub = cx;
+    sub.buf = cx.base64;
+    sub.len = decoded;
+    sub.pass = Buffer::kBase64;
+    sub.base = 0;  // positions in the decoded data are its own
+    sub.min_end = 0;
+    std::size_t first = i + 1;
+    while (first < cx.items->size() && (*cx.items)[first].buffer != Buffer::kBase64) ++first;
+    if (first == cx.items->size()) return Inspect::kFail;  // nothing inspects the decoded data
+    return inspect_items(sub, first, 0, 0);
+  }
+  const auto& b = std::get<Bsize>(item.match);
+  return b.size.matches(static_cast<std::int64_t>(cx.len)) ? inspect_items(cx, i + 1, prev_end, reach)
+                                                           : Inspect::kFail;
+}
 
 // Suricata's content inspection: items are matched in rule order; a relative item starts
 // from where the previous positive match ended; when a later relative item fails, the
-// previous content or pcre is retried at its next occurrence.
-bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
-  if (i == cx.items->size()) return true;
-  if (--*cx.budget < 0) return false;
+// previous content or pcre is retried at its next occurrence. `reach` is the furthest end
+// of the positive matches so far; on a stream chunk it must pass cx.min_end (the match
+// covers new data); when only that failed (kShort), later occurrences of earlier items are
+// tried too.
+Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
+  if (i == cx.items->size()) {
+    return cx.min_end == 0 || reach > cx.min_end ? Inspect::kMatch : Inspect::kShort;
+  }
+  if (--*cx.budget < 0) return Inspect::kFail;
   const PayloadItem& item = (*cx.items)[i];
+  if (item.buffer != cx.pass) return inspect_items(cx, i + 1, prev_end, reach);
   const bool next_relative = i + 1 < cx.items->size() && item_is_relative((*cx.items)[i + 1]);
+  // Whether another occurrence of this item can turn outcome `r` of the rest into a match.
+  auto retry = [&](Inspect r) { return next_relative || r == Inspect::kShort; };
 
   if (const auto* c = std::get_if<ContentMatch>(&item.match)) {
     std::int64_t start = 0;
     std::int64_t end = static_cast<std::int64_t>(cx.len);
     if (c->relative()) {
-      const std::int64_t distance = c->distance.value_or(0);
+      const std::int64_t distance =
+          c->distance_var != kNoVar ? var_value(cx, c->distance_var) : c->distance.value_or(0);
       start = static_cast<std::int64_t>(prev_end) + distance;
       if (start < 0) start = 0;
-      if (c->within) end = std::min(end, static_cast<std::int64_t>(prev_end) + distance + *c->within);
+      if (c->within) {
+        const std::int64_t within =
+            c->within_var != kNoVar ? var_value(cx, c->within_var) : *c->within;
+        end = std::min(end, static_cast<std::int64_t>(prev_end) + distance + within);
+      }
     } else {
       if (c->startswith) {
-        start = 0;
-        end = std::min<std::int64_t>(end, static_cast<std::int64_t>(c->bytes.size()));
+        start = -cx.base;
+        end = std::min<std::int64_t>(end, static_cast<std::int64_t>(c->bytes.size()) - cx.base);
       }
-      if (c->offset) start = *c->offset;
-      if (c->depth) end = std::min<std::int64_t>(end, start + *c->depth);
+      if (c->offset) start = (c->offset_var != kNoVar ? var_value(cx, c->offset_var) : *c->offset) - cx.base;
+      if (c->depth) {
+        end = std::min<std::int64_t>(
+            end, start + (c->depth_var != kNoVar ? var_value(cx, c->depth_var) : *c->depth));
+      }
+      if (start < 0) start = 0;
     }
     if (c->negated) {
       bool found = false;
@@ -161,17 +545,23 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
           from = static_cast<std::size_t>(pos) + 1;
         }
       }
-      return !found && inspect_items(cx, i + 1, prev_end);
+      return found ? Inspect::kFail : inspect_items(cx, i + 1, prev_end, reach);
     }
-    if (start > end || start > static_cast<std::int64_t>(cx.len)) return false;
+    if (cx.min_end != 0 && i == cx.last_positive && reach <= cx.min_end) {
+      // The last positive item has to end in the new data: skip the part it cannot.
+      start = std::max<std::int64_t>(start, static_cast<std::int64_t>(cx.min_end + 1) -
+                                                static_cast<std::int64_t>(c->bytes.size()));
+    }
+    if (start > end || start > static_cast<std::int64_t>(cx.len)) return Inspect::kFail;
     std::size_t from = static_cast<std::size_t>(start);
+    Inspect last = Inspect::kFail;
     while (true) {
       long pos = find(cx.buf, from, static_cast<std::size_t>(end), c->bytes, c->nocase);
-      if (pos < 0) return false;
+      if (pos < 0) return last;
       const std::size_t match_end = static_cast<std::size_t>(pos) + c->bytes.size();
       if (!c->endswith || match_end == cx.len) {
-        if (inspect_items(cx, i + 1, match_end)) return true;
-        if (!next_relative || --*cx.budget < 0) return false;
+        last = inspect_items(cx, i + 1, match_end, std::max(reach, match_end));
+        if (last == Inspect::kMatch || !retry(last) || --*cx.budget < 0) return last;
       }
       from = static_cast<std::size_t>(pos) + 1;
     }
@@ -179,49 +569,77 @@ bool inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end) {
 
   if (const auto* p = std::get_if<PcreMatch>(&item.match)) {
     auto* code = static_cast<pcre2_code*>(p->code.get());
-    std::size_t from = p->relative ? prev_end : 0;
-    if (from > cx.len) return p->negated && inspect_items(cx, i + 1, prev_end);
+    // As in Suricata, a relative pcre's subject starts where the previous match ended, so '^'
+    // (and 'A') anchor there.
+    const std::size_t subj = p->relative ? prev_end : 0;
+    if (subj > cx.len) return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : Inspect::kFail;
+    std::size_t from = 0;
     // 'A' is compiled into the pattern (PCRE2_ANCHORED) so the JIT code is used; passing it
-    // again at match time would make PCRE2 fall back to the interpreter.
-    const std::uint32_t opts = 0;
+    // again at match time would make PCRE2 fall back to the interpreter. On a stream window
+    // that does not start at the message's start, '^' does not match at the window's start
+    // and an anchored pattern cannot match there.
+    const bool cut = cx.base > 0 && !p->relative;
+    if (cut && p->anchored_start) {
+      return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : Inspect::kFail;
+    }
+    const std::uint32_t opts = cut ? PCRE2_NOTBOL : 0;
+    Inspect last = Inspect::kFail;
     while (true) {
-      int rc = pcre2_match(code, cx.buf, cx.len, from, opts, cx.md, cx.mctx);
-      if (rc < 0) return p->negated && inspect_items(cx, i + 1, prev_end);
-      if (p->negated) return false;
+      int rc = pcre2_match(code, cx.buf + subj, cx.len - subj, from, opts, cx.md, cx.mctx);
+      if (rc < 0) return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : last;
+      if (p->negated) return Inspect::kFail;
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(cx.md);
-      const std::size_t m_start = ov[0], m_end = ov[1];
-      if (inspect_items(cx, i + 1, m_end)) return true;
-      if (!next_relative || --*cx.budget < 0 || m_start + 1 > cx.len) return false;
-      from = m_start + 1;
+      const std::size_t m_start = subj + ov[0], m_end = subj + ov[1];
+      last = inspect_items(cx, i + 1, m_end, std::max(reach, m_end));
+      if (last == Inspect::kMatch || !retry(last) || --*cx.budget < 0 || m_start + 1 > cx.len) {
+        return last;
+      }
+      from = m_start + 1 - subj;
     }
   }
 
-  const auto& d = std::get<IsDataAt>(item.match);
+  const auto* dp = std::get_if<IsDataAt>(&item.match);
+  if (dp == nullptr) return inspect_byte_item(cx, i, prev_end, reach);
+  const IsDataAt& d = *dp;
+  const std::size_t size = static_cast<std::size_t>(d.size_var != kNoVar ? var_value(cx, d.size_var)
+                                                                         : std::max(d.size, 0));
   bool has;
   if (d.relative) {
-    has = prev_end + static_cast<std::size_t>(std::max(d.size, 0)) <= cx.len;
+    has = prev_end + size <= cx.len;  // Suricata: N bytes remain after the previous match
   } else {
-    has = static_cast<std::size_t>(std::max(d.size, 0)) < cx.len;
+    has = static_cast<std::int64_t>(size) < static_cast<std::int64_t>(cx.len) + cx.base;
   }
-  if (has == d.negated) return false;
-  return inspect_items(cx, i + 1, prev_end);
+  if (has == d.negated) return Inspect::kFail;
+  return inspect_items(cx, i + 1, prev_end, reach);
 }
 
 }  // namespace
 
 Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& config,
                    Counters& counters)
-    : rules_(std::move(rules)), config_(config), s_(std::make_unique<Scratch>()), counters_(counters) {
+    : rules_(std::move(rules)),
+      config_(config),
+      s_(std::make_unique<Scratch>()),
+      xbits_(config.xbits_capacity),
+      counters_(counters) {
   for (int pc = 0; pc < kProtoClasses; ++pc) {
     for (int dir = 0; dir < 2; ++dir) {
       const RuleGroup& g = rules_->group(static_cast<ProtoClass>(pc), dir == 0);
       if (g.db) hs_alloc_scratch(g.db.get(), &scratch_);
     }
   }
+  for (int dir = 0; dir < 2; ++dir) {
+    const RuleGroup& g = rules_->stream_group(dir == 0);
+    if (g.db) hs_alloc_scratch(g.db.get(), &scratch_);
+  }
   matched_patterns_.resize(rules_->max_patterns() + 1);
+  matched_ends_.resize(rules_->max_patterns() + 1);
+  pattern_slot_.resize(rules_->max_patterns() + 1);
+  pattern_seen_.assign(rules_->max_patterns() + 1, 0);
   seen_epoch_.assign(rules_->rules().size(), 0);
   matches_.reserve(rules_->rules().size());
   hits_.assign(rules_->rules().size(), 0);
+  s_->base64.resize(kBase64DecodeMax);
   s_->md = pcre2_match_data_create(32, nullptr);
   s_->mctx = pcre2_match_context_create(nullptr);
   s_->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, nullptr);
@@ -235,12 +653,17 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   c_recursion_ = counters_.add("detect.recursion_limit");
   c_thresholded_ = counters_.add("detect.thresholded");
   c_flowbits_full_ = counters_.add("detect.flowbits_full");
+  c_flowint_full_ = counters_.add("detect.flowint_full");
+  c_xbits_full_ = counters_.add("detect.xbits_full");
+  c_suppressed_ = counters_.add("detect.suppressed");
 }
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
 
-bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const flow::FlowRef& fr) {
+bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const flow::FlowRef& fr,
+                      const Input& buf) {
   const Rule& r = cr.rule;
+  if (r.flow.only_stream && !buf.stream) return false;
   // Header: addresses and ports (either orientation for "<>").
   const bool ports = pkt.has_ports();
   auto oriented = [&](const IpAddress& s, std::uint16_t sp, const IpAddress& d, std::uint16_t dp) {
@@ -248,8 +671,14 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
     if (ports) return r.src_port->contains(sp) && r.dst_port->contains(dp);
     return r.src_port->is_any() && r.dst_port->is_any();
   };
-  if (!oriented(pkt.src, pkt.sport, pkt.dst, pkt.dport) &&
-      !(r.bidirectional && oriented(pkt.dst, pkt.dport, pkt.src, pkt.sport))) {
+  // A chunk of the other direction (delivered when this packet acknowledged a gap) is
+  // checked with the addresses of its own direction.
+  const IpAddress& src = buf.reversed ? pkt.dst : pkt.src;
+  const IpAddress& dst = buf.reversed ? pkt.src : pkt.dst;
+  const std::uint16_t sport = buf.reversed ? pkt.dport : pkt.sport;
+  const std::uint16_t dport = buf.reversed ? pkt.sport : pkt.dport;
+  if (!oriented(src, sport, dst, dport) &&
+      !(r.bidirectional && oriented(dst, dport, src, sport))) {
     return false;
   }
   const flow::Flow* f = fr.flow;
@@ -289,10 +718,20 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   for (const CompiledFlowbits& fb : cr.flowbit_checks) {
     if (!flowbits_hold(fb, f)) return false;
   }
+  for (const CompiledFlowint& fi : cr.flowint_checks) {
+    if (!flowint_holds(fi, f)) return false;
+  }
+  for (const CompiledXbits& xb : cr.xbit_checks) {
+    const bool set = xbits_.is_set(xbit_key(xb, pkt), pkt.ts.micros());
+    if (set != (xb.cmd == XbitsOp::Cmd::kIsSet)) return false;
+  }
   if (r.payload.empty()) return true;
   s_->budget = kRecursionLimit;
-  InspectCtx cx{pkt.payload.data(), pkt.payload.size(), &r.payload, s_->md, s_->mctx, &s_->budget};
-  const bool ok = inspect_items(cx, 0, 0);
+  InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
+                buf.new_from,     cr.last_positive, &r.payload,
+                s_->md,           s_->mctx,         &s_->budget,
+                s_->vars.data(),  s_->base64.data(), s_->base64.size()};
+  const bool ok = inspect_items(cx, 0, 0, 0) == Inspect::kMatch;
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;
 }
@@ -303,9 +742,9 @@ void Detector::enable_profiling() {
 }
 
 bool Detector::verify_profiled(RuleProfile& p, const CompiledRule& cr, const decode::Packet& pkt,
-                               const flow::FlowRef& fr) {
+                               const flow::FlowRef& fr, const Input& buf) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = verify(cr, pkt, fr);
+  const bool ok = verify(cr, pkt, fr, buf);
   p.ns += static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
           .count());
@@ -314,15 +753,35 @@ bool Detector::verify_profiled(RuleProfile& p, const CompiledRule& cr, const dec
   return ok;
 }
 
-void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow::FlowRef& fr) {
+void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow::FlowRef& fr,
+                        const Input& buf) {
   if (seen_epoch_[idx] == epoch_) return;
   seen_epoch_[idx] = epoch_;
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
   counters_.inc(c_candidates_);
-  if (!(prof_ == nullptr ? verify(cr, pkt, fr) : verify_profiled(prof_[idx], cr, pkt, fr))) return;
+  if (!(prof_ == nullptr ? verify(cr, pkt, fr, buf)
+                         : verify_profiled(prof_[idx], cr, pkt, fr, buf))) {
+    return;
+  }
   counters_.inc(c_verified_);
   matches_.push_back(idx);
+  for (const CompiledXbits& xb : cr.xbit_actions) {
+    const XbitKey key = xbit_key(xb, pkt);
+    bool stored = true;
+    switch (xb.cmd) {
+      case XbitsOp::Cmd::kSet:
+        stored = xbits_.set(key, pkt.ts.micros(), xb.expire);
+        break;
+      case XbitsOp::Cmd::kToggle:
+        stored = xbits_.toggle(key, pkt.ts.micros(), xb.expire);
+        break;
+      default:
+        xbits_.unset(key);
+        break;
+    }
+    if (!stored) counters_.inc(c_xbits_full_);
+  }
   if (fr.flow == nullptr) return;
   flow::Flow& f = *fr.flow;
   for (const CompiledFlowbits& fb : cr.flowbit_actions) {
@@ -340,45 +799,186 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
       }
     }
   }
+  for (const CompiledFlowint& fi : cr.flowint_actions) {
+    const std::uint32_t operand = flowint_operand(fi, f);
+    int i = flowint_index(f, fi.id);
+    if (i < 0) {
+      // '=' and '+' create the variable; '-' on an unset one does nothing (Suricata).
+      if (fi.op == FlowintOp::Op::kSub) continue;
+      if (f.flowint_count == flow::Flow::kMaxFlowints) {
+        counters_.inc(c_flowint_full_);
+        continue;
+      }
+      i = f.flowint_count++;
+      f.flowint_ids[i] = fi.id;
+      f.flowint_values[i] = operand;
+      continue;
+    }
+    std::uint32_t& v = f.flowint_values[i];
+    if (fi.op == FlowintOp::Op::kSet) {
+      v = operand;
+    } else if (fi.op == FlowintOp::Op::kAdd) {
+      v += operand;  // unsigned 32-bit, wraps as in Suricata
+    } else {
+      v -= operand;
+    }
+  }
 }
 
 std::size_t Detector::prefilter_only(const decode::Packet& pkt, const flow::FlowRef& fr) {
-  return scan(rules_->group(proto_class(pkt.proto), fr.to_server), pkt.payload);
+  const ProtoClass pc = proto_class(pkt.proto);
+  std::size_t n = scan(rules_->group(pc, fr.to_server), pkt.payload);
+  if (pc == kClassTcp) n += scan_stream(rules_->stream_group(fr.to_server), pkt.payload, 0);
+  return n;
 }
 
 std::size_t Detector::scan(const RuleGroup& g, std::span<const std::uint8_t> payload) {
   if (!g.db || payload.empty()) return 0;
-  std::pair<std::uint32_t*, std::size_t> out{matched_patterns_.data(), 0};
+  ScanOut out{matched_patterns_.data(), 0};
   hs_scan(g.db.get(), reinterpret_cast<const char*>(payload.data()),
           static_cast<unsigned>(payload.size()), 0, scratch_, on_match, &out);
-  return out.second;
+  return out.n;
 }
 
-std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, const flow::FlowRef& fr) {
+void Detector::begin() {
   matches_.clear();
   if (++epoch_ == 0) {  // wrapped: forget all marks
     std::fill(seen_epoch_.begin(), seen_epoch_.end(), 0);
     epoch_ = 1;
   }
-  const RuleGroup& g = rules_->group(proto_class(pkt.proto), fr.to_server);
-  const std::size_t matched = scan(g, pkt.payload);
-  for (std::size_t i = 0; i < matched; ++i) {
-    const std::uint32_t pid = matched_patterns_[i];
-    for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
-      consider(g.pattern_rules[k], pkt, fr);
-    }
+}
+
+// For a rule made of contents only: does one of its positive contents occur ending in the
+// new bytes? If not, no match of it can end there.
+bool Detector::content_reaches_new_data(const CompiledRule& cr, const Input& buf) {
+  const std::size_t len = buf.data.size();
+  for (const PayloadItem& it : cr.rule.payload) {
+    const auto* c = std::get_if<ContentMatch>(&it.match);
+    if (c == nullptr || c->negated) continue;
+    const std::size_t from = buf.new_from + 1 > c->bytes.size() ? buf.new_from + 1 - c->bytes.size() : 0;
+    if (find(buf.data.data(), from, len, c->bytes, c->nocase) >= 0) return true;
   }
-  for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr);
+  return false;
+}
+
+void Detector::consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
+                                const flow::FlowRef& fr, const Input& buf) {
+  for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
+    consider(g.pattern_rules[k], pkt, fr, buf);
+  }
+}
+
+std::size_t Detector::scan_stream(const RuleGroup& g, std::span<const std::uint8_t> data,
+                                  std::size_t old_bytes) {
+  if (!g.db || data.empty()) return 0;
+  if (++scan_epoch_ == 0) {
+    std::fill(pattern_seen_.begin(), pattern_seen_.end(), 0);
+    scan_epoch_ = 1;
+  }
+  StreamScanOut out{matched_patterns_.data(), matched_ends_.data(), pattern_slot_.data(),
+                    pattern_seen_.data(),     scan_epoch_,          old_bytes,
+                    0};
+  hs_scan(g.db.get(), reinterpret_cast<const char*>(data.data()),
+          static_cast<unsigned>(data.size()), 0, scratch_, on_stream_match, &out);
+  return out.n;
+}
+
+std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, const flow::FlowRef& fr,
+                                                 bool tracked) {
+  begin();
+  if (fr.flow != nullptr && fr.flow->passed) return {};
+  const Input buf{pkt.payload, 0, 0, false, false};
+  const ProtoClass pc = proto_class(pkt.proto);
+  const RuleGroup& g = rules_->group(pc, fr.to_server);
+  std::size_t matched = scan(g, pkt.payload);
+  for (std::size_t i = 0; i < matched; ++i) consider_pattern(g, matched_patterns_[i], pkt, fr, buf);
+  for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr, buf);
+  if (pc == kClassTcp && !tracked) {
+    // Not a tracked session: the stream rules look at this packet's payload alone.
+    const RuleGroup& sg = rules_->stream_group(fr.to_server);
+    matched = scan_stream(sg, pkt.payload, 0);
+    for (std::size_t i = 0; i < matched; ++i) consider_pattern(sg, matched_patterns_[i], pkt, fr, buf);
+    for (std::uint32_t idx : sg.no_content) consider(idx, pkt, fr, buf);
+  }
   if (!rules_->src_index().empty()) {
-    for (std::uint32_t idx : rules_->src_index().lookup(pkt.src)) consider(idx, pkt, fr);
+    for (std::uint32_t idx : rules_->src_index().lookup(pkt.src)) consider(idx, pkt, fr, buf);
   }
   if (!rules_->dst_index().empty()) {
-    for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr);
+    for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr, buf);
   }
+  return finish(pkt, fr);
+}
+
+std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pkt,
+                                                        const flow::FlowRef& pkt_fr,
+                                                        const stream::StreamChunk& chunk) {
+  begin();
+  if (pkt_fr.flow != nullptr && pkt_fr.flow->passed) return {};
+  const RuleGroup& g = rules_->stream_group(chunk.to_server);
+  const flow::FlowRef fr{pkt_fr.flow, chunk.to_server, pkt_fr.created};
+  // The buffer is the current message (the data since the last turn of the conversation)
+  // as far as the window holds it; absolute positions count from the message's start.
+  const std::size_t skip = chunk.message_start();
+  const std::span<const std::uint8_t> data = chunk.message();
+  const std::size_t new_from = chunk.new_from - skip;
+  const std::uint64_t start = chunk.base + skip;  // stream offset of data[0]
+  const Input buf{data, start - std::min(start, chunk.anchor), new_from, true,
+                   chunk.to_server != pkt_fr.to_server};
+  stream::HitRing& ring = *chunk.hits;
+  const auto base32 = static_cast<std::uint32_t>(start);
+  // Hits remembered from earlier chunks whose pattern is still in the window come first:
+  // their rules may be completed by the new data.
+  std::uint8_t kept = 0;
+  for (std::uint8_t i = 0; i < ring.count; ++i) {
+    const std::uint32_t rel_end = ring.end[i] - base32;  // wraps safely
+    if (rel_end == 0 || rel_end > new_from) continue;  // slid out or an earlier message
+    ring.pattern[kept] = ring.pattern[i];
+    ring.end[kept++] = ring.end[i];
+    // A remembered hit's rules only matter if the new bytes can complete them.
+    const std::uint32_t pid = ring.pattern[i];
+    for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
+      const std::uint32_t idx = g.pattern_rules[k];
+      if (rules_->rules()[idx].contents_only && !content_reaches_new_data(rules_->rules()[idx], buf)) {
+        continue;
+      }
+      consider(idx, pkt, fr, buf);
+    }
+  }
+  ring.count = kept;
+  ring.next = kept % stream::HitRing::kSize;
+  // Scan the new bytes plus enough of the old ones for a pattern that straddles them.
+  const std::size_t overlap = g.max_pattern_len > 0 ? g.max_pattern_len - 1 : 0;
+  const std::size_t from = new_from > overlap ? new_from - overlap : 0;
+  const std::size_t matched = scan_stream(g, data.subspan(from), new_from - from);
+  for (std::size_t i = 0; i < matched; ++i) {
+    const std::uint32_t pid = matched_patterns_[i];
+    consider_pattern(g, pid, pkt, fr, buf);
+    if (!g.pattern_remember[pid]) continue;
+    const std::uint32_t end = base32 + static_cast<std::uint32_t>(from + matched_ends_[i]);
+    std::uint8_t slot = 0;
+    while (slot < ring.count && ring.pattern[slot] != pid) ++slot;
+    if (slot == ring.count) {
+      if (ring.count < stream::HitRing::kSize) {
+        ++ring.count;
+      } else {
+        slot = ring.next;  // full: replace the oldest
+        ring.next = static_cast<std::uint8_t>((ring.next + 1) % stream::HitRing::kSize);
+      }
+    }
+    ring.pattern[slot] = pid;
+    ring.end[slot] = end;
+  }
+  for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr, buf);
+  return finish(pkt, fr);
+}
+
+std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const flow::FlowRef& fr) {
   if (matches_.empty()) return {};
   std::sort(matches_.begin(), matches_.end());  // index order is alert order
   const auto& rules = rules_->rules();
   if (rules[matches_.front()].rule.action == Action::kPass) {
+    // As in Suricata, a pass rule matching a TCP session passes the whole session.
+    if (fr.flow != nullptr && fr.flow->proto == decode::kProtoTcp) fr.flow->passed = true;
     counters_.inc(c_pass_);
     hits_[matches_.front()]++;
     matches_.clear();
@@ -387,12 +987,17 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
   std::size_t out = 0;
   for (std::uint32_t idx : matches_) {
     hits_[idx]++;
-    const Rule& rule = rules[idx].rule;
-    if (rule.noalert) continue;
-    const ThresholdSpec* spec = rule.detection_filter ? &*rule.detection_filter
-                                : rule.threshold      ? &*rule.threshold
-                                                      : nullptr;
-    if (spec != nullptr && !thresholds_.allow(*spec, idx, pkt.src, pkt.dst, pkt.ts.sec)) {
+    const CompiledRule& cr = rules[idx];
+    if (cr.rule.noalert) continue;
+    // threshold.config suppressions first: a suppressed match does not count towards the
+    // rule's threshold (Suricata).
+    if (cr.suppressed || (cr.suppress_src && cr.suppress_src->contains(pkt.src)) ||
+        (cr.suppress_dst && cr.suppress_dst->contains(pkt.dst))) {
+      counters_.inc(c_suppressed_);
+      continue;
+    }
+    if (cr.alert_threshold &&
+        !thresholds_.allow(*cr.alert_threshold, idx, pkt.src, pkt.dst, pkt.ts.sec)) {
       counters_.inc(c_thresholded_);
       continue;
     }

@@ -12,7 +12,9 @@
 #include "decode/packet.h"
 #include "detect/rule_set.h"
 #include "detect/threshold.h"
+#include "detect/xbits.h"
 #include "flow/flow_table.h"
+#include "stream/stream.h"
 
 struct hs_scratch;
 
@@ -20,6 +22,7 @@ namespace wp::detect {
 
 struct DetectorConfig {
   std::uint32_t packet_alert_max = 15;  // packet-alert-max
+  std::size_t xbits_capacity = 65536;   // xbits entries (host and ip-pair bits), preallocated
 };
 
 // What one rule cost, collected only when profiling is on (watchpost-rulecheck --pcap).
@@ -38,10 +41,25 @@ class Detector {
 
   // Runs every rule that can match `pkt` and returns the indices (into rules().rules()) of
   // the rules that alert, in alert order. A matching pass rule suppresses the packet's
-  // alerts. The span is valid until the next inspect() call.
-  std::span<const std::uint32_t> inspect(const decode::Packet& pkt, const flow::FlowRef& flow);
+  // alerts; in a TCP session it passes the whole session (no further inspection), as in
+  // Suricata. The span is valid until the next inspect() or inspect_stream() call.
+  // `tracked`: the packet belongs to a tracked TCP session, whose payload is inspected on
+  // the stream (inspect_stream) instead: the stream rules are left out here.
+  std::span<const std::uint32_t> inspect(const decode::Packet& pkt, const flow::FlowRef& flow,
+                                         bool tracked = false);
 
-  // Only the Hyperscan scan inspect() would run for `pkt` (the benchmark's ceiling).
+  // Runs the stream rules over a newly in-order piece of a tracked session's stream that
+  // `pkt` completed (usually data of the packet's direction; the other direction's when the
+  // packet acknowledged data lost to the sensor and buffered data became deliverable: then
+  // the rule header is checked with that direction's addresses and ports). A rule alerts when it matches with at least one of its matched bytes in
+  // the new data, so data already inspected never alerts again; absolute positions (offset,
+  // depth, isdataat) count from the start of the stream.
+  std::span<const std::uint32_t> inspect_stream(const decode::Packet& pkt,
+                                                const flow::FlowRef& flow,
+                                                const stream::StreamChunk& chunk);
+
+  // Only the Hyperscan scans of `pkt`'s payload (packet and, for tcp, stream groups): the
+  // benchmark's ceiling.
   // Returns the number of distinct fast patterns that matched.
   std::size_t prefilter_only(const decode::Packet& pkt, const flow::FlowRef& flow);
 
@@ -60,16 +78,40 @@ class Detector {
   // Hyperscan scan of `payload` with the group's database; the matched pattern ids are in
   // matched_patterns_[0..return value).
   std::size_t scan(const RuleGroup& g, std::span<const std::uint8_t> payload);
-  bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow);
+  // Hyperscan scan of `data` with a stream group's database (every occurrence reported):
+  // each pattern is listed once in matched_patterns_, with the end of its last occurrence in
+  // matched_ends_; occurrences ending within the first `old_bytes` bytes are ignored.
+  std::size_t scan_stream(const RuleGroup& g, std::span<const std::uint8_t> data,
+                          std::size_t old_bytes);
+  // The bytes a rule's payload keywords inspect.
+  struct Input {
+    std::span<const std::uint8_t> data;
+    std::uint64_t base = 0;     // stream offset of data[0]
+    std::size_t new_from = 0;   // a match must end after this index (stream chunks)
+    bool stream = false;
+    bool reversed = false;      // the data travels opposite to the packet
+  };
+  bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
+              const Input& buf);
   bool verify_profiled(RuleProfile& p, const CompiledRule& r, const decode::Packet& pkt,
-                       const flow::FlowRef& flow);
-  void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow);
+                       const flow::FlowRef& flow, const Input& buf);
+  void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow,
+                const Input& buf);
+  void consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
+                        const flow::FlowRef& flow, const Input& buf);
+  static bool content_reaches_new_data(const CompiledRule& cr, const Input& buf);
+  void begin();
+  std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow);
 
   std::shared_ptr<const RuleSet> rules_;
   DetectorConfig config_;
   hs_scratch* scratch_ = nullptr;
   std::unique_ptr<Scratch> s_;
   std::vector<std::uint32_t> matched_patterns_;
+  std::vector<std::uint32_t> matched_ends_;  // stream scans: end offset of each pattern's hit
+  std::vector<std::uint32_t> pattern_slot_;  // stream scans: pattern id -> index in matched_*
+  std::vector<std::uint32_t> pattern_seen_;  // stream scans: epoch of the pattern's last listing
+  std::uint32_t scan_epoch_ = 0;
   std::vector<std::uint32_t> seen_epoch_;
   std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> matches_;
@@ -77,10 +119,11 @@ class Detector {
   std::vector<RuleProfile> profile_;
   RuleProfile* prof_ = nullptr;  // profile_.data() when profiling, else null
   ThresholdTable thresholds_;
+  XbitsTable xbits_;
 
   Counters& counters_;
   CounterId c_candidates_, c_verified_, c_alerts_, c_pass_, c_alert_overflow_, c_recursion_,
-      c_thresholded_, c_flowbits_full_;
+      c_thresholded_, c_flowbits_full_, c_flowint_full_, c_xbits_full_, c_suppressed_;
 };
 
 }  // namespace wp::detect

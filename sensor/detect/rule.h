@@ -43,10 +43,15 @@ struct NumCmp {
   }
 };
 
-// The buffer a payload match inspects. Only the packet payload exists in this release;
-// app-layer buffers (http.uri, dns.query, ...) are recognised by the parser and make the rule
-// rejected with a reason naming the buffer.
-enum class Buffer : std::uint8_t { kPayload };
+// The buffer a payload match inspects: the packet payload, or the data the rule's
+// base64_decode decoded (`base64_data`). App-layer buffers (http.uri, dns.query, ...) are
+// recognised by the parser and make the rule rejected with a reason naming the buffer.
+enum class Buffer : std::uint8_t { kPayload, kBase64 };
+
+// At most this many byte_extract / byte_math variables per rule (Suricata sets no fixed limit;
+// ET Open uses at most two). A variable is a slot number 0..kMaxByteVars-1.
+inline constexpr int kMaxByteVars = 16;
+inline constexpr std::int8_t kNoVar = -1;
 
 struct ContentMatch {
   std::string bytes;  // decoded: |hex| and \; \" \\ \: escapes resolved
@@ -63,6 +68,12 @@ struct ContentMatch {
   std::optional<std::int32_t> depth;
   std::optional<std::int32_t> distance;  // may be negative
   std::optional<std::int32_t> within;
+  // A modifier written as a byte_extract/byte_math variable name: the optional above holds 0
+  // as a placeholder and the value is read from this variable slot at match time.
+  std::int8_t offset_var = kNoVar;
+  std::int8_t depth_var = kNoVar;
+  std::int8_t distance_var = kNoVar;
+  std::int8_t within_var = kNoVar;
   bool relative() const { return distance.has_value() || within.has_value(); }
 };
 
@@ -82,14 +93,76 @@ struct PcreMatch {
 
 struct IsDataAt {
   std::int32_t size = 0;
+  std::int8_t size_var = kNoVar;  // size from a byte_extract/byte_math variable
   bool relative = false;
   bool negated = false;
   bool rawbytes = false;
 };
 
+// How byte_test, byte_jump, byte_extract and byte_math read a number from the buffer:
+// `nbytes` bytes at `offset` (from the start, or with `relative` from the end of the previous
+// match), binary (big or little endian) or as text in base 8, 10 or 16 ("string").
+struct ByteRead {
+  std::uint8_t nbytes = 0;  // 0 only with string (byte_test): the digits up to the buffer end
+  std::uint8_t base = 0;    // 0: binary; 8, 10, 16: string with that base
+  bool little_endian = false;
+  bool relative = false;
+  std::int32_t offset = 0;
+  std::int8_t offset_var = kNoVar;
+  std::uint32_t bitmask = 0;  // 0: none; else value = (value & bitmask) >> trailing zeros
+};
+
+struct ByteTest {
+  enum class Op : std::uint8_t { kLt, kGt, kEq, kLe, kGe, kAnd, kXor };
+  ByteRead read;
+  Op op = Op::kEq;
+  bool negated = false;  // "!" before the operator
+  std::uint64_t value = 0;
+  std::int8_t value_var = kNoVar;
+};
+
+struct ByteJump {
+  ByteRead read;
+  std::uint32_t multiplier = 1;
+  bool align = false;  // round the jump up to a multiple of 4
+  bool from_beginning = false;
+  bool from_end = false;
+  std::int32_t post_offset = 0;
+};
+
+struct ByteExtract {
+  ByteRead read;
+  std::uint32_t multiplier = 1;
+  std::uint8_t align = 0;  // 0, 2 or 4: round the value up to a multiple of it
+  std::int8_t var = 0;     // slot the value is stored in
+};
+
+struct ByteMath {
+  enum class Oper : std::uint8_t { kAdd, kSub, kMul, kDiv, kShl, kShr };
+  ByteRead read;
+  Oper oper = Oper::kAdd;
+  std::uint64_t rvalue = 0;
+  std::int8_t rvalue_var = kNoVar;
+  std::int8_t result_var = 0;
+};
+
+// base64_decode: decodes `bytes` (0: all) bytes from `offset` into the base64_data buffer.
+struct Base64Decode {
+  std::uint32_t bytes = 0;
+  std::uint32_t offset = 0;
+  bool relative = false;
+};
+
+// bsize: the length of the item's buffer (base64_data in this release).
+struct Bsize {
+  NumCmp size;
+};
+
 struct PayloadItem {
+  using Match = std::variant<ContentMatch, PcreMatch, IsDataAt, ByteTest, ByteJump, ByteExtract,
+                             ByteMath, Base64Decode, Bsize>;
   Buffer buffer = Buffer::kPayload;
-  std::variant<ContentMatch, PcreMatch, IsDataAt> match;
+  Match match;
 };
 
 // flow: keyword.
@@ -133,6 +206,58 @@ struct FlowbitsOp {
   std::vector<std::string> names;
   bool any = false;  // names joined with '|': any of them (isset/isnotset); '&' or one: all
 };
+
+// flowint: one operation on a per-flow unsigned 32-bit integer, e.g. "count,+,1",
+// "count,>,limit" (compared with another flowint) or "count,isset". Set, add and subtract
+// run after the rule matched; the others are conditions of the match (as in Suricata).
+struct FlowintOp {
+  enum class Op : std::uint8_t {
+    kSet,      // "=" (action)
+    kAdd,      // "+" (action)
+    kSub,      // "-" (action)
+    kEq,       // "=="
+    kNe,       // "!="
+    kLt,       // "<"
+    kLe,       // "<="
+    kGt,       // ">"
+    kGe,       // ">="
+    kIsSet,    // "isset"
+    kIsNotSet  // "notset", "isnotset"
+  };
+  Op op = Op::kSet;
+  std::string name;
+  std::string target_var;  // the value is this flowint's (0 when unset) when non-empty
+  std::uint32_t value = 0;
+  bool is_action() const { return op == Op::kSet || op == Op::kAdd || op == Op::kSub; }
+};
+
+// xbits: a named bit on a host (the packet's source or destination) or on an address pair,
+// with an expiry in packet time, e.g. "set,ET.scan,track ip_src,expire 300".
+struct XbitsOp {
+  enum class Cmd : std::uint8_t { kSet, kUnset, kToggle, kIsSet, kIsNotSet };
+  enum class Track : std::uint8_t { kIpSrc, kIpDst, kIpPair };
+  static constexpr std::uint32_t kDefaultExpire = 30;  // seconds, Suricata's default
+  Cmd cmd = Cmd::kSet;
+  std::string name;
+  Track track = Track::kIpSrc;
+  std::uint32_t expire = kDefaultExpire;
+  bool is_check() const { return cmd == Cmd::kIsSet || cmd == Cmd::kIsNotSet; }
+};
+
+// tag: parsed and kept; the engine does not tag (log further packets) yet.
+struct TagSpec {
+  enum class Type : std::uint8_t { kSession, kHost };
+  enum class Metric : std::uint8_t { kPackets, kBytes, kSeconds };
+  enum class Direction : std::uint8_t { kUnspecified, kSrc, kDst };
+  static constexpr std::uint32_t kDefaultCount = 256;  // packets, Suricata's default
+  Type type = Type::kSession;
+  std::uint32_t count = kDefaultCount;
+  Metric metric = Metric::kPackets;
+  Direction direction = Direction::kUnspecified;
+};
+
+// target: which side of the alert is the target of the attack (kept; not in EVE yet).
+enum class Target : std::uint8_t { kNone, kSrcIp, kDestIp };
 
 struct Rule {
   // Header
@@ -182,6 +307,11 @@ struct Rule {
   std::optional<ThresholdSpec> threshold;         // threshold:
   std::optional<ThresholdSpec> detection_filter;  // detection_filter: (type kDetectionFilter)
   std::vector<FlowbitsOp> flowbits;               // in rule order
+  std::vector<FlowintOp> flowints;                // in rule order
+  std::vector<XbitsOp> xbits;                     // in rule order
+  std::vector<TagSpec> tags;                      // tag: (kept, not acted on yet)
+  Target target = Target::kNone;                  // target:
+  std::vector<std::string> byte_vars;             // byte_extract/byte_math variable names, by slot
 
   // Where it came from
   std::string file;

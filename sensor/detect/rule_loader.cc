@@ -26,7 +26,8 @@ std::string LoadReport::summary() const {
 }
 
 LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
-                       const ClassificationTable& classes, const LoadOptions& options) {
+                       const ClassificationTable& classes, const ThresholdConfig* thresholds,
+                       const LoadOptions& options) {
   LoadedRules out;
   LoadReport& rep = out.report;
   const auto t0 = std::chrono::steady_clock::now();
@@ -62,7 +63,7 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
   rep.parse_seconds = std::chrono::duration<double>(t1 - t0).count();
   rep.loaded = rules.size();
   HsCache cache = HsCache::open(options.hs_cache, rep.warnings);
-  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings, &cache);
+  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings, thresholds, &cache);
   cache.prune(options.hs_cache.max_age_days);
   rep.hs_cache_dir = cache.dir();
   rep.hs_cache = cache.stats();

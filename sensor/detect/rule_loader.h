@@ -45,7 +45,11 @@ struct LoadedRules {
   std::string fatal;  // why compilation failed
 };
 
+// `thresholds` (threshold.config, may be null) is resolved onto the compiled rules; entries
+// naming rules that are not loaded are warnings in the report.
 LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
-                       const ClassificationTable& classes, const LoadOptions& options = {});
+                       const ClassificationTable& classes,
+                       const ThresholdConfig* thresholds = nullptr,
+                       const LoadOptions& options = {});
 
 }  // namespace wp::detect

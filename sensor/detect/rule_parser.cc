@@ -104,6 +104,61 @@ std::optional<std::int64_t> parse_decimal(std::string_view s, std::int64_t max) 
   return v;
 }
 
+// An unsigned integer as Suricata reads keyword values (strtoull with base 0): decimal,
+// 0x-prefixed hex, or octal with a leading 0. The whole text must be the number.
+std::optional<std::uint64_t> parse_c_unsigned(std::string_view s) {
+  s = trim(s);
+  unsigned base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  } else if (s.size() > 1 && s[0] == '0') {
+    base = 8;
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : 99;
+    if (d >= static_cast<int>(base)) return std::nullopt;
+    if (v > (std::numeric_limits<std::uint64_t>::max() - static_cast<unsigned>(d)) / base) {
+      return std::nullopt;
+    }
+    v = v * base + static_cast<unsigned>(d);
+  }
+  return v;
+}
+
+// parse_c_unsigned with an optional leading '-', within [min, max].
+std::optional<std::int64_t> parse_c_integer(std::string_view s, std::int64_t min,
+                                            std::int64_t max) {
+  s = trim(s);
+  bool negative = !s.empty() && s.front() == '-';
+  auto mag = parse_c_unsigned(negative ? s.substr(1) : s);
+  if (!mag || *mag > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return std::nullopt;
+  }
+  std::int64_t v = negative ? -static_cast<std::int64_t>(*mag) : static_cast<std::int64_t>(*mag);
+  if (v < min || v > max) return std::nullopt;
+  return v;
+}
+
+// A byte_extract/byte_math variable name where a keyword takes a number: Suricata treats a
+// value that starts with a letter as a variable name.
+bool is_var_name(std::string_view v) {
+  v = trim(v);
+  return !v.empty() && (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_');
+}
+
+bool valid_var_name(std::string_view v) {
+  return is_var_name(v) && std::all_of(v.begin(), v.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+         });
+}
+
 // ---------------------------------------------------------------------------------------
 // Keywords
 
@@ -149,8 +204,20 @@ enum class Kw : std::uint8_t {
   kIpopts,
   kNoalert,
   kFlowbits,
+  kFlowint,
+  kXbits,
+  kTag,
+  kTarget,
   kThreshold,
   kDetectionFilter,
+  kByteTest,
+  kByteJump,
+  kByteExtract,
+  kByteMath,
+  kBase64Decode,
+  kBase64Data,
+  kBsize,
+  kUrilen,      // needs http.uri: recognised, the rule is rejected naming that buffer
   kBuffer,      // an app-layer (or header) buffer: recognised, not supported yet
   kUnsupported  // recognised, not supported yet
 };
@@ -197,8 +264,20 @@ constexpr std::pair<std::string_view, Kw> kSupportedKeywords[] = {
     {"ipopts", Kw::kIpopts},
     {"noalert", Kw::kNoalert},
     {"flowbits", Kw::kFlowbits},
+    {"flowint", Kw::kFlowint},
+    {"xbits", Kw::kXbits},
+    {"tag", Kw::kTag},
+    {"target", Kw::kTarget},
     {"threshold", Kw::kThreshold},
-    {"detection_filter", Kw::kDetectionFilter}};
+    {"detection_filter", Kw::kDetectionFilter},
+    {"byte_test", Kw::kByteTest},
+    {"byte_jump", Kw::kByteJump},
+    {"byte_extract", Kw::kByteExtract},
+    {"byte_math", Kw::kByteMath},
+    {"base64_decode", Kw::kBase64Decode},
+    {"base64_data", Kw::kBase64Data},
+    {"bsize", Kw::kBsize},
+    {"urilen", Kw::kUrilen}};
 
 // Sticky buffers and content modifiers of app-layer (and packet-header) buffers, in
 // Suricata's dotted names and the legacy underscore names Snort 2.9 rules use.
@@ -240,26 +319,17 @@ constexpr std::string_view kBufferKeywords[] = {
     "mqtt.connect.clientid", "mqtt.connect.username", "mqtt.connect.password", "mqtt.publish.topic",
     "mqtt.publish.message", "mqtt.subscribe.topic", "mqtt.unsubscribe.topic", "ike.vendor",
     "ike.key_exchange_payload", "ike.nonce_payload", "dhcp.hostname", "ldap.request.dn",
-    "ldap.responses.dn", "websocket.payload", "dnp3_data", "dnp3.data", "base64_data",
+    "ldap.responses.dn", "websocket.payload", "dnp3_data", "dnp3.data",
     // Packet headers as buffers
     "ipv4.hdr", "ipv6.hdr", "tcp.hdr", "udp.hdr", "icmpv4.hdr", "icmpv6.hdr"};
 
 // Recognised keywords this release does not evaluate yet.
 constexpr std::string_view kUnsupportedKeywords[] = {
     // Flow and host state, byte math, app-layer keywords, transforms, files, ...
-    "flowint",
     "flowvar",
     "pktvar",
-    "xbits",
     "hostbits",
     "event_filter",
-    "byte_test",
-    "byte_jump",
-    "byte_extract",
-    "byte_math",
-    "base64_decode",
-    "bsize",
-    "urilen",
     "app-layer-event",
     "app-layer-protocol",
     "app-layer-state",
@@ -267,8 +337,6 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "stream-event",
     "decode-event",
     "engine-event",
-    "tag",
-    "target",
     "lua",
     "luajit",
     "asn1",
@@ -894,16 +962,23 @@ class OptionBuilder {
     }
     return nullptr;
   }
-  // A byte_extract/byte_math variable where a number is expected: the rule is already
-  // rejected for that keyword, so the value is accepted without being used.
-  bool names_variable(std::string_view v) const {
-    v = trim(v);
-    return extracted_vars_ && !v.empty() &&
-           (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_') &&
-           std::all_of(v.begin(), v.end(), [](char c) {
-             return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-           });
-  }
+  void add_item(PayloadItem::Match m) { rule_.payload.push_back({buffer_, std::move(m)}); }
+  std::optional<std::int8_t> find_var(std::string_view name) const;
+  std::optional<Failure> define_var(std::string_view keyword, std::string_view name,
+                                    std::int8_t& slot);
+  std::optional<Failure> number_or_var(std::string_view keyword, std::string_view what,
+                                       std::string_view text, std::int64_t min, std::int64_t max,
+                                       std::int64_t& value, std::int8_t& var) const;
+  std::optional<Failure> parse_byte_test(std::string_view value);
+  std::optional<Failure> parse_byte_jump(std::string_view value);
+  std::optional<Failure> parse_byte_extract(std::string_view value);
+  std::optional<Failure> parse_byte_math(std::string_view value);
+  std::optional<Failure> parse_byte_options(std::string_view keyword,
+                                            const std::vector<std::string_view>& parts,
+                                            std::size_t first, ByteRead& read, ByteJump* jump,
+                                            ByteExtract* extract, bool& dce);
+  std::optional<Failure> parse_base64_decode(std::string_view value, bool has_value);
+  std::optional<Failure> parse_bsize(std::string_view value);
   std::optional<Failure> content_modifier(Kw kw, std::string_view name, const Option& opt);
   std::optional<Failure> parse_pcre(std::string_view value);
   std::optional<Failure> parse_isdataat(std::string_view value);
@@ -911,6 +986,9 @@ class OptionBuilder {
   std::optional<Failure> parse_bits(std::string_view name, std::string_view value, BitsMatch& out);
   std::optional<Failure> parse_ip_proto(std::string_view value);
   std::optional<Failure> parse_flowbits(std::string_view value);
+  std::optional<Failure> parse_flowint(std::string_view value);
+  std::optional<Failure> parse_xbits(std::string_view value);
+  std::optional<Failure> parse_tag(std::string_view value);
   std::optional<Failure> parse_threshold(std::string_view name, std::string_view value,
                                          std::optional<ThresholdSpec>& out);
 
@@ -919,7 +997,9 @@ class OptionBuilder {
   bool have_classtype_ = false;
   bool have_fast_pattern_ = false;
   bool have_flow_ = false;
-  bool extracted_vars_ = false;  // byte_extract/byte_math seen: modifiers may name variables
+  Buffer buffer_ = Buffer::kPayload;  // the sticky buffer new payload items inspect
+  std::string unsupported_buffer_;    // the last app-layer buffer named, when it is current
+  bool have_base64_decode_ = false;
 };
 
 std::optional<Failure> OptionBuilder::apply(const Option& opt) {
@@ -932,15 +1012,13 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
       // A content of its own (later modifiers refer to it), in the http.uri buffer.
       ContentMatch c;
       if (auto f = decode_content(opt.value, c)) return f;
-      rule_.payload.push_back({Buffer::kPayload, std::move(c)});
+      add_item(std::move(c));
+    } else {
+      unsupported_buffer_ = name;  // sticky: bsize after it applies to it
     }
     return not_supported("buffer " + quoted(name) + " not supported yet");
   }
-  if (kw == Kw::kUnsupported) {
-    // Later modifiers may name the variables these define instead of numbers.
-    if (name == "byte_extract" || name == "byte_math") extracted_vars_ = true;
-    return not_supported("unsupported keyword " + quoted(name));
-  }
+  if (kw == Kw::kUnsupported) return not_supported("unsupported keyword " + quoted(name));
 
   // Keywords that take no value, and those that need one.
   switch (kw) {
@@ -951,9 +1029,11 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
     case Kw::kSameip:
     case Kw::kNoalert:
     case Kw::kPktData:
+    case Kw::kBase64Data:
       if (opt.has_value) return invalid(name, "takes no value");
       break;
     case Kw::kFastPattern:
+    case Kw::kBase64Decode:
       if (opt.has_value && opt.value.empty()) return invalid(name, "missing value");
       break;
     default:
@@ -997,7 +1077,7 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
       have_classtype_ = true;
       return std::nullopt;
     case Kw::kPriority: {
-      auto n = number(255);
+      auto n = parse_decimal(strip_quotes(v), 255);  // Suricata also takes "1"
       if (!n || *n == 0) return bad_number();
       rule_.priority = static_cast<std::int32_t>(*n);
       return std::nullopt;
@@ -1024,7 +1104,7 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
     case Kw::kContent: {
       ContentMatch c;
       if (auto f = decode_content(v, c)) return f;
-      rule_.payload.push_back({Buffer::kPayload, std::move(c)});
+      add_item(std::move(c));
       return std::nullopt;
     }
     case Kw::kNocase:
@@ -1042,7 +1122,30 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
     case Kw::kPcre:
       return parse_pcre(v);
     case Kw::kPktData:
-      return std::nullopt;  // back to the packet payload, the only buffer there is
+      buffer_ = Buffer::kPayload;  // back to the packet payload
+      unsupported_buffer_.clear();
+      return std::nullopt;
+    case Kw::kBase64Data:
+      // Suricata: the decoded data exists only after a base64_decode.
+      if (!have_base64_decode_) return invalid(name, "no preceding base64_decode");
+      buffer_ = Buffer::kBase64;
+      unsupported_buffer_.clear();
+      return std::nullopt;
+    case Kw::kBase64Decode:
+      return parse_base64_decode(v, opt.has_value);
+    case Kw::kByteTest:
+      return parse_byte_test(v);
+    case Kw::kByteJump:
+      return parse_byte_jump(v);
+    case Kw::kByteExtract:
+      return parse_byte_extract(v);
+    case Kw::kByteMath:
+      return parse_byte_math(v);
+    case Kw::kBsize:
+      return parse_bsize(v);
+    case Kw::kUrilen:
+      return not_supported("buffer 'http.uri' not supported yet",
+                           "buffer 'http.uri' not supported yet (urilen)");
     case Kw::kDsize:
       return numcmp(rule_.dsize, 65535, kAllowAll);
     case Kw::kTtl:
@@ -1114,6 +1217,24 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
       return std::nullopt;
     case Kw::kFlowbits:
       return parse_flowbits(v);
+    case Kw::kFlowint:
+      return parse_flowint(v);
+    case Kw::kXbits:
+      return parse_xbits(v);
+    case Kw::kTag:
+      return parse_tag(v);
+    case Kw::kTarget: {
+      if (rule_.target != Target::kNone) return invalid(name, "given twice");
+      std::string t = to_lower(v);
+      if (t == "src_ip") {
+        rule_.target = Target::kSrcIp;
+      } else if (t == "dest_ip") {
+        rule_.target = Target::kDestIp;
+      } else {
+        return invalid(name, quoted(v) + " (expected src_ip or dest_ip)");
+      }
+      return std::nullopt;
+    }
     case Kw::kThreshold:
       if (rule_.detection_filter) return invalid(name, "cannot be combined with detection_filter");
       return parse_threshold(name, v, rule_.threshold);
@@ -1155,7 +1276,13 @@ std::optional<Failure> OptionBuilder::content_modifier(Kw kw, std::string_view n
       if (field) return dup();
       if (c->relative()) return absolute_vs_relative();
       if (c->startswith) return with_startswith();
-      if (names_variable(v)) return std::nullopt;
+      if (is_var_name(v)) {
+        std::int64_t unused = 0;
+        std::int8_t& var = kw == Kw::kOffset ? c->offset_var : c->depth_var;
+        if (auto f = number_or_var(name, name, v, 0, kMax, unused, var)) return f;
+        field = 0;
+        return std::nullopt;
+      }
       auto n = parse_decimal(v, kMax);
       if (!n) return invalid(name, quoted(v) + " is not a non-negative number");
       if (kw == Kw::kDepth && *n < len) {
@@ -1171,7 +1298,13 @@ std::optional<Failure> OptionBuilder::content_modifier(Kw kw, std::string_view n
       if (field) return dup();
       if (c->offset || c->depth) return absolute_vs_relative();
       if (c->startswith) return with_startswith();
-      if (names_variable(v)) return std::nullopt;
+      if (is_var_name(v)) {
+        std::int64_t unused = 0;
+        std::int8_t& var = kw == Kw::kDistance ? c->distance_var : c->within_var;
+        if (auto f = number_or_var(name, name, v, 0, kMax, unused, var)) return f;
+        field = 0;
+        return std::nullopt;
+      }
       std::string_view digits = trim(v);
       bool negative = !digits.empty() && digits.front() == '-';
       auto n = parse_decimal(negative ? digits.substr(1) : digits, kMax);
@@ -1229,6 +1362,434 @@ std::optional<Failure> OptionBuilder::content_modifier(Kw kw, std::string_view n
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// byte_test, byte_jump, byte_extract, byte_math, base64_decode, bsize
+
+std::optional<std::int8_t> OptionBuilder::find_var(std::string_view name) const {
+  for (std::size_t i = 0; i < rule_.byte_vars.size(); ++i) {
+    if (rule_.byte_vars[i] == name) return static_cast<std::int8_t>(i);
+  }
+  return std::nullopt;
+}
+
+// A name defined again refers to the same slot: later items read the value the most recent
+// definition (in rule order) stored, as in Suricata.
+std::optional<Failure> OptionBuilder::define_var(std::string_view keyword, std::string_view name,
+                                                 std::int8_t& slot) {
+  if (!valid_var_name(name)) {
+    return invalid(keyword, "invalid variable name " + quoted(name));
+  }
+  if (auto existing = find_var(name)) {
+    slot = *existing;
+    return std::nullopt;
+  }
+  if (rule_.byte_vars.size() >= kMaxByteVars) {
+    return invalid(keyword, "more than " + std::to_string(kMaxByteVars) +
+                                " byte_extract/byte_math variables in one rule");
+  }
+  slot = static_cast<std::int8_t>(rule_.byte_vars.size());
+  rule_.byte_vars.emplace_back(name);
+  return std::nullopt;
+}
+
+std::optional<Failure> OptionBuilder::number_or_var(std::string_view keyword, std::string_view what,
+                                                    std::string_view text, std::int64_t min,
+                                                    std::int64_t max, std::int64_t& value,
+                                                    std::int8_t& var) const {
+  text = trim(text);
+  if (is_var_name(text)) {
+    auto slot = find_var(text);
+    if (!slot) {
+      return invalid(keyword, "unknown variable " + quoted(text) +
+                                  " (not set by an earlier byte_extract or byte_math)");
+    }
+    var = *slot;
+    return std::nullopt;
+  }
+  auto n = parse_c_integer(text, min, max);
+  if (!n) {
+    return invalid(keyword, std::string(what) + " " + quoted(text) + " is not a number from " +
+                                std::to_string(min) + " to " + std::to_string(max));
+  }
+  value = *n;
+  return std::nullopt;
+}
+
+// Bytes a keyword may read: binary 1 to 8; as a string, what fits the keyword's conversion
+// (Suricata's limits per keyword and base; byte_math: 1 to 10 as a string, else 1, 2, 3, 4 or 8).
+std::optional<Failure> check_nbytes(std::string_view keyword, const ByteRead& r, bool zero_ok) {
+  const int n = r.nbytes;
+  auto base_name = [&]() {
+    return std::string(r.base == 16 ? "hex" : r.base == 8 ? "oct" : "dec");
+  };
+  if (keyword == "byte_math") {
+    if (r.base != 0 && (n < 1 || n > 10)) {
+      return invalid(keyword, std::to_string(n) + " bytes with 'string' (1 to 10)");
+    }
+    if (r.base == 0 && n != 1 && n != 2 && n != 3 && n != 4 && n != 8) {
+      return invalid(keyword, std::to_string(n) + " bytes without 'string' (1, 2, 3, 4 or 8)");
+    }
+    return std::nullopt;
+  }
+  if (r.base == 0) {
+    if (n < 1 || n > 8) {
+      return invalid(keyword, std::to_string(n) + " bytes without 'string' (1 to 8)");
+    }
+    return std::nullopt;
+  }
+  int max = 23;
+  if (keyword == "byte_test") max = r.base == 16 ? 16 : r.base == 10 ? 20 : 23;
+  if (keyword == "byte_extract") max = r.base == 16 ? 14 : r.base == 10 ? 20 : 23;
+  if ((n == 0 && !zero_ok) || n > max) {
+    return invalid(keyword, std::to_string(n) + " bytes with 'string " + base_name() + "' (" +
+                                (zero_ok ? "0" : "1") + " to " + std::to_string(max) + ")");
+  }
+  return std::nullopt;
+}
+
+std::optional<Failure> parse_nbytes(std::string_view keyword, std::string_view text, ByteRead& r) {
+  auto n = parse_decimal(text, 255);
+  if (!n) return invalid(keyword, quoted(text) + " is not a valid number of bytes");
+  r.nbytes = static_cast<std::uint8_t>(*n);
+  return std::nullopt;
+}
+
+std::optional<Failure> parse_bitmask(std::string_view keyword, std::string_view text, ByteRead& r) {
+  auto m = parse_c_unsigned(text);
+  if (!m || *m == 0 || *m > std::numeric_limits<std::uint32_t>::max()) {
+    return invalid(keyword, "bitmask " + quoted(text) + " is not a number from 1 to 0xffffffff");
+  }
+  r.bitmask = static_cast<std::uint32_t>(*m);
+  return std::nullopt;
+}
+
+Failure dce_not_supported(std::string_view keyword) {
+  std::string reason = std::string(keyword) + " option 'dce' not supported yet";
+  return not_supported(reason, reason + " (needs the dcerpc parser)");
+}
+
+constexpr std::int64_t kMaxByteOffset = 65535;
+
+// The options after the fixed arguments of byte_test, byte_jump and byte_extract.
+std::optional<Failure> OptionBuilder::parse_byte_options(std::string_view keyword,
+                                                         const std::vector<std::string_view>& parts,
+                                                         std::size_t first, ByteRead& read,
+                                                         ByteJump* jump, ByteExtract* extract,
+                                                         bool& dce) {
+  std::vector<std::string> seen;
+  std::uint8_t base = 0;
+  bool string = false;
+  for (std::size_t i = first; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
+    std::size_t space = part.find_first_of(" \t");
+    std::string key = to_lower(part.substr(0, space));
+    std::string_view arg = space == std::string_view::npos ? "" : trim(part.substr(space));
+    std::string group = key;  // options that exclude each other share a group
+    const bool takes_arg = (key == "bitmask" && extract == nullptr) ||
+                           (key == "multiplier" && (jump != nullptr || extract != nullptr)) ||
+                           (key == "post_offset" && jump != nullptr) ||
+                           (key == "align" && extract != nullptr);
+    if (takes_arg && arg.empty()) return invalid(keyword, quoted(key) + " needs a value");
+    if (!takes_arg && !arg.empty()) return invalid(keyword, "unknown option " + quoted(part));
+    if (key == "relative") {
+      read.relative = true;
+    } else if (key == "big" || key == "little" || key == "dce") {
+      group = "endianness";
+      read.little_endian = key == "little";
+      dce = dce || key == "dce";
+    } else if (key == "string") {
+      string = true;
+    } else if (key == "hex" || key == "dec" || key == "oct") {
+      group = "hex/dec/oct";
+      base = key == "hex" ? 16 : key == "dec" ? 10 : 8;
+    } else if (key == "bitmask" && extract == nullptr) {
+      if (auto f = parse_bitmask(keyword, arg, read)) return f;
+    } else if (key == "multiplier" && (jump != nullptr || extract != nullptr)) {
+      auto m = parse_c_integer(arg, 1, 65535);
+      if (!m)
+        return invalid(keyword, "multiplier " + quoted(arg) + " is not a number from 1 to 65535");
+      (jump != nullptr ? jump->multiplier : extract->multiplier) = static_cast<std::uint32_t>(*m);
+    } else if (key == "align" && jump != nullptr) {
+      jump->align = true;
+    } else if (key == "align" && extract != nullptr) {
+      if (arg != "2" && arg != "4")
+        return invalid(keyword, "align " + quoted(arg) + " is not 2 or 4");
+      extract->align = static_cast<std::uint8_t>(arg[0] - '0');
+    } else if ((key == "from_beginning" || key == "from_end") && jump != nullptr) {
+      group = "from_beginning/from_end";
+      (key == "from_end" ? jump->from_end : jump->from_beginning) = true;
+    } else if (key == "post_offset" && jump != nullptr) {
+      auto n = parse_c_integer(arg, -kMaxByteOffset, kMaxByteOffset);
+      if (!n) {
+        return invalid(keyword,
+                       "post_offset " + quoted(arg) + " is not a number from -65535 to 65535");
+      }
+      jump->post_offset = static_cast<std::int32_t>(*n);
+    } else {
+      return invalid(keyword, "unknown option " + quoted(part));
+    }
+    if (std::find(seen.begin(), seen.end(), group) != seen.end()) {
+      return invalid(keyword, quoted(group) + " given twice");
+    }
+    seen.push_back(group);
+  }
+  if (base != 0 && !string) {
+    return invalid(keyword, std::string("'") +
+                                (base == 16   ? "hex"
+                                 : base == 10 ? "dec"
+                                              : "oct") +
+                                "' needs 'string'");
+  }
+  if (string) read.base = base != 0 ? base : 10;
+  return std::nullopt;
+}
+
+// byte_test:bytes, [!]operator, value, offset[, relative][, big|little|dce]
+//           [, string[, hex|dec|oct]][, bitmask MASK]
+std::optional<Failure> OptionBuilder::parse_byte_test(std::string_view value) {
+  constexpr std::string_view kKw = "byte_test";
+  std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() < 4) {
+    return invalid(kKw, "expected 'bytes, [!]operator, value, offset[, options]'");
+  }
+  ByteTest t;
+  if (auto f = parse_nbytes(kKw, parts[0], t.read)) return f;
+  std::string_view op = parts[1];
+  if (!op.empty() && op.front() == '!') {
+    t.negated = true;
+    op = trim(op.substr(1));
+  }
+  if (op == "<") {
+    t.op = ByteTest::Op::kLt;
+  } else if (op == ">") {
+    t.op = ByteTest::Op::kGt;
+  } else if (op == "=" || (op.empty() && t.negated)) {  // a lone "!" means "!="
+    t.op = ByteTest::Op::kEq;
+  } else if (op == "<=") {
+    t.op = ByteTest::Op::kLe;
+  } else if (op == ">=") {
+    t.op = ByteTest::Op::kGe;
+  } else if (op == "&") {
+    t.op = ByteTest::Op::kAnd;
+  } else if (op == "^") {
+    t.op = ByteTest::Op::kXor;
+  } else {
+    return invalid(kKw, "unknown operator " + quoted(parts[1]));
+  }
+  if (is_var_name(parts[2])) {
+    std::int64_t unused = 0;
+    if (auto f = number_or_var(kKw, "value", parts[2], 0, 0, unused, t.value_var)) return f;
+  } else {
+    auto n = parse_c_unsigned(parts[2]);
+    if (!n) return invalid(kKw, "value " + quoted(parts[2]) + " is not a number");
+    t.value = *n;
+  }
+  std::int64_t offset = 0;
+  if (auto f = number_or_var(kKw, "offset", parts[3], -kMaxByteOffset, kMaxByteOffset, offset,
+                             t.read.offset_var)) {
+    return f;
+  }
+  t.read.offset = static_cast<std::int32_t>(offset);
+  bool dce = false;
+  if (auto f = parse_byte_options(kKw, parts, 4, t.read, nullptr, nullptr, dce)) return f;
+  if (auto f = check_nbytes(kKw, t.read, true)) return f;
+  add_item(t);
+  if (dce) return dce_not_supported(kKw);
+  return std::nullopt;
+}
+
+// byte_jump:bytes, offset[, relative][, multiplier N][, big|little|dce][, string[, hex|dec|oct]]
+//           [, align][, from_beginning|from_end][, post_offset N][, bitmask MASK]
+std::optional<Failure> OptionBuilder::parse_byte_jump(std::string_view value) {
+  constexpr std::string_view kKw = "byte_jump";
+  std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() < 2) return invalid(kKw, "expected 'bytes, offset[, options]'");
+  ByteJump j;
+  if (auto f = parse_nbytes(kKw, parts[0], j.read)) return f;
+  std::int64_t offset = 0;
+  if (auto f = number_or_var(kKw, "offset", parts[1], -kMaxByteOffset, kMaxByteOffset, offset,
+                             j.read.offset_var)) {
+    return f;
+  }
+  j.read.offset = static_cast<std::int32_t>(offset);
+  bool dce = false;
+  if (auto f = parse_byte_options(kKw, parts, 2, j.read, &j, nullptr, dce)) return f;
+  if (auto f = check_nbytes(kKw, j.read, false)) return f;
+  add_item(j);
+  if (dce) return dce_not_supported(kKw);
+  return std::nullopt;
+}
+
+// byte_extract:bytes, offset, name[, relative][, multiplier N][, big|little|dce]
+//              [, string[, hex|dec|oct]][, align 2|4]
+std::optional<Failure> OptionBuilder::parse_byte_extract(std::string_view value) {
+  constexpr std::string_view kKw = "byte_extract";
+  std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() < 3) return invalid(kKw, "expected 'bytes, offset, name[, options]'");
+  ByteExtract e;
+  if (auto f = parse_nbytes(kKw, parts[0], e.read)) return f;
+  auto offset = parse_c_integer(parts[1], -kMaxByteOffset, kMaxByteOffset);
+  if (!offset) {
+    return invalid(kKw, "offset " + quoted(parts[1]) + " is not a number from -65535 to 65535");
+  }
+  e.read.offset = static_cast<std::int32_t>(*offset);
+  bool dce = false;
+  if (auto f = parse_byte_options(kKw, parts, 3, e.read, nullptr, &e, dce)) return f;
+  if (auto f = check_nbytes(kKw, e.read, false)) return f;
+  if (auto f = define_var(kKw, parts[2], e.var)) return f;
+  add_item(e);
+  if (dce) return dce_not_supported(kKw);
+  return std::nullopt;
+}
+
+// byte_math:bytes N, offset N, oper OP, rvalue N|VAR, result NAME[, relative]
+//           [, endian big|little|dce][, string hex|dec|oct][, dce][, bitmask MASK]
+std::optional<Failure> OptionBuilder::parse_byte_math(std::string_view value) {
+  constexpr std::string_view kKw = "byte_math";
+  ByteMath m;
+  std::vector<std::string> seen;
+  std::string_view result;
+  bool dce = false;
+  for (std::string_view part : split(value, ',')) {
+    std::size_t space = part.find_first_of(" \t");
+    std::string key = to_lower(part.substr(0, space));
+    std::string_view arg = space == std::string_view::npos ? "" : trim(part.substr(space));
+    bool flag = key == "relative" || key == "dce";
+    if (flag && !arg.empty()) return invalid(kKw, "unknown option " + quoted(part));
+    if (!flag && arg.empty()) {
+      if (key == "bytes" || key == "offset" || key == "oper" || key == "rvalue" ||
+          key == "result" || key == "endian" || key == "string" || key == "bitmask") {
+        return invalid(kKw, quoted(key) + " needs a value");
+      }
+      return invalid(kKw, "unknown option " + quoted(part));
+    }
+    if (key == "bytes") {
+      if (auto f = parse_nbytes(kKw, arg, m.read)) return f;
+    } else if (key == "offset") {
+      auto n = parse_c_integer(arg, -kMaxByteOffset, kMaxByteOffset);
+      if (!n)
+        return invalid(kKw, "offset " + quoted(arg) + " is not a number from -65535 to 65535");
+      m.read.offset = static_cast<std::int32_t>(*n);
+    } else if (key == "oper") {
+      if (arg == "+") {
+        m.oper = ByteMath::Oper::kAdd;
+      } else if (arg == "-") {
+        m.oper = ByteMath::Oper::kSub;
+      } else if (arg == "*") {
+        m.oper = ByteMath::Oper::kMul;
+      } else if (arg == "/") {
+        m.oper = ByteMath::Oper::kDiv;
+      } else if (arg == "<<") {
+        m.oper = ByteMath::Oper::kShl;
+      } else if (arg == ">>") {
+        m.oper = ByteMath::Oper::kShr;
+      } else {
+        return invalid(kKw, "unknown operator " + quoted(arg) + " (+, -, *, /, << or >>)");
+      }
+    } else if (key == "rvalue") {
+      if (is_var_name(arg)) {
+        std::int64_t unused = 0;
+        if (auto f = number_or_var(kKw, "rvalue", arg, 0, 0, unused, m.rvalue_var)) return f;
+      } else {
+        auto n = parse_c_unsigned(arg);
+        if (!n || *n > std::numeric_limits<std::uint32_t>::max()) {
+          return invalid(kKw, "rvalue " + quoted(arg) + " is not a number from 0 to 4294967295");
+        }
+        m.rvalue = *n;
+      }
+    } else if (key == "result") {
+      result = arg;
+    } else if (key == "relative") {
+      m.read.relative = true;
+    } else if (key == "endian") {
+      std::string e = to_lower(arg);
+      if (e == "dce") {
+        dce = true;
+      } else if (e == "big" || e == "little") {
+        m.read.little_endian = e == "little";
+      } else {
+        return invalid(kKw, "endian " + quoted(arg) + " is not big, little or dce");
+      }
+    } else if (key == "dce") {
+      dce = true;
+    } else if (key == "string") {
+      std::string b = to_lower(arg);
+      m.read.base = b == "hex" ? 16 : b == "dec" ? 10 : b == "oct" ? 8 : 0;
+      if (m.read.base == 0)
+        return invalid(kKw, "string " + quoted(arg) + " is not hex, dec or oct");
+    } else if (key == "bitmask") {
+      if (auto f = parse_bitmask(kKw, arg, m.read)) return f;
+    } else {
+      return invalid(kKw, "unknown option " + quoted(part));
+    }
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return invalid(kKw, quoted(key) + " given twice");
+    }
+    seen.push_back(key);
+  }
+  for (const char* required : {"bytes", "offset", "oper", "rvalue", "result"}) {
+    if (std::find(seen.begin(), seen.end(), required) == seen.end()) {
+      return invalid(kKw, std::string("missing '") + required + "'");
+    }
+  }
+  if (auto f = check_nbytes(kKw, m.read, false)) return f;
+  if (m.rvalue_var == kNoVar && m.rvalue == 0 && m.oper == ByteMath::Oper::kDiv) {
+    return invalid(kKw, "division by zero");
+  }
+  if (auto f = define_var(kKw, result, m.result_var)) return f;
+  add_item(m);
+  if (dce) return dce_not_supported(kKw);
+  return std::nullopt;
+}
+
+// base64_decode[:bytes N][, offset N][, relative]
+std::optional<Failure> OptionBuilder::parse_base64_decode(std::string_view value, bool has_value) {
+  constexpr std::string_view kKw = "base64_decode";
+  if (buffer_ == Buffer::kBase64) return invalid(kKw, "cannot decode the base64_data buffer");
+  Base64Decode d;
+  std::vector<std::string> seen;
+  if (has_value) {
+    for (std::string_view part : split(value, ',')) {
+      std::size_t space = part.find_first_of(" \t");
+      std::string key = to_lower(part.substr(0, space));
+      std::string_view arg = space == std::string_view::npos ? "" : trim(part.substr(space));
+      if (key == "relative" && arg.empty()) {
+        d.relative = true;
+      } else if ((key == "bytes" || key == "offset") && !arg.empty()) {
+        auto n = parse_c_integer(arg, key == "bytes" ? 1 : 0, 65535);
+        if (!n) {
+          return invalid(kKw, key + " " + quoted(arg) + " is not a number from " +
+                                  (key == "bytes" ? "1" : "0") + " to 65535");
+        }
+        (key == "bytes" ? d.bytes : d.offset) = static_cast<std::uint32_t>(*n);
+      } else {
+        return invalid(kKw, "unknown option " + quoted(part));
+      }
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        return invalid(kKw, quoted(key) + " given twice");
+      }
+      seen.push_back(key);
+    }
+  }
+  have_base64_decode_ = true;
+  add_item(d);
+  return std::nullopt;
+}
+
+// bsize:N, !N, <N, <=N, >N, >=N, N<>M or N-M: the length of the current sticky buffer.
+std::optional<Failure> OptionBuilder::parse_bsize(std::string_view value) {
+  if (!unsupported_buffer_.empty()) {
+    return not_supported("buffer " + quoted(unsupported_buffer_) + " not supported yet");
+  }
+  if (buffer_ == Buffer::kPayload) {
+    return invalid("bsize", "no sticky buffer before it (e.g. base64_data)");
+  }
+  auto c = parse_numcmp(value, std::numeric_limits<std::uint32_t>::max(), kAllowAll);
+  if (!c) return invalid("bsize", quoted(value) + " is not a valid value");
+  add_item(Bsize{*c});
+  return std::nullopt;
+}
+
 std::optional<Failure> OptionBuilder::parse_isdataat(std::string_view value) {
   IsDataAt d;
   std::vector<std::string_view> parts = split(value, ',');
@@ -1237,10 +1798,14 @@ std::optional<Failure> OptionBuilder::parse_isdataat(std::string_view value) {
     d.negated = true;
     size = trim(size.substr(1));
   }
-  if (names_variable(size)) return std::nullopt;
-  auto n = parse_decimal(size, 65535);
-  if (!n) return invalid("isdataat", quoted(parts[0]) + " is not a valid size");
-  d.size = static_cast<std::int32_t>(*n);
+  if (is_var_name(size)) {
+    std::int64_t unused = 0;
+    if (auto f = number_or_var("isdataat", "size", size, 0, 65535, unused, d.size_var)) return f;
+  } else {
+    auto n = parse_decimal(size, 65535);
+    if (!n) return invalid("isdataat", quoted(parts[0]) + " is not a valid size");
+    d.size = static_cast<std::int32_t>(*n);
+  }
   for (std::size_t i = 1; i < parts.size(); ++i) {
     if (parts[i] == "relative") {
       d.relative = true;
@@ -1250,7 +1815,7 @@ std::optional<Failure> OptionBuilder::parse_isdataat(std::string_view value) {
       return invalid("isdataat", "unknown modifier " + quoted(parts[i]));
     }
   }
-  rule_.payload.push_back({Buffer::kPayload, d});
+  add_item(d);
   return std::nullopt;
 }
 
@@ -1323,7 +1888,7 @@ std::optional<Failure> OptionBuilder::parse_pcre(std::string_view value) {
   // (app-layer), and JIT-compiling their pcres was a tenth of the load time.
   m.code =
       std::shared_ptr<void>(code, [](void* p) { pcre2_code_free(static_cast<pcre2_code*>(p)); });
-  rule_.payload.push_back({Buffer::kPayload, std::move(m)});
+  add_item(std::move(m));
   return std::nullopt;
 }
 
@@ -1504,6 +2069,175 @@ std::optional<Failure> OptionBuilder::parse_flowbits(std::string_view value) {
     op.names.emplace_back(n);
   }
   rule_.flowbits.push_back(std::move(op));
+  return std::nullopt;
+}
+
+// A flowint name: a letter, then letters, digits, '_', '.' or '/' (Suricata's names).
+bool is_flowint_name(std::string_view n) {
+  return !n.empty() && std::isalpha(static_cast<unsigned char>(n[0])) &&
+         std::all_of(n.begin(), n.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/';
+         });
+}
+
+// flowint: name, modifier[, value]  where value is a number or another flowint's name.
+std::optional<Failure> OptionBuilder::parse_flowint(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() < 2 || parts.size() > 3) {
+    return invalid("flowint", "expected 'name,modifier[,value]', got " + quoted(value));
+  }
+  FlowintOp op;
+  if (!is_flowint_name(parts[0]))
+    return invalid("flowint", quoted(parts[0]) + " is not a valid name");
+  op.name = std::string(parts[0]);
+  static constexpr std::pair<std::string_view, FlowintOp::Op> kModifiers[] = {
+      {"=", FlowintOp::Op::kSet},           {"+", FlowintOp::Op::kAdd},
+      {"-", FlowintOp::Op::kSub},           {"==", FlowintOp::Op::kEq},
+      {"!=", FlowintOp::Op::kNe},           {"<", FlowintOp::Op::kLt},
+      {"<=", FlowintOp::Op::kLe},           {">", FlowintOp::Op::kGt},
+      {">=", FlowintOp::Op::kGe},           {"isset", FlowintOp::Op::kIsSet},
+      {"notset", FlowintOp::Op::kIsNotSet}, {"isnotset", FlowintOp::Op::kIsNotSet}};
+  std::string modifier = to_lower(parts[1]);
+  auto it = std::find_if(std::begin(kModifiers), std::end(kModifiers),
+                         [&](const auto& m) { return m.first == modifier; });
+  if (it == std::end(kModifiers)) return invalid("flowint", "unknown modifier " + quoted(parts[1]));
+  op.op = it->second;
+  const bool takes_value = op.op != FlowintOp::Op::kIsSet && op.op != FlowintOp::Op::kIsNotSet;
+  if (!takes_value) {
+    if (parts.size() == 3) return invalid("flowint", quoted(parts[1]) + " takes no value");
+  } else {
+    if (parts.size() < 3 || parts[2].empty()) {
+      return invalid("flowint", quoted(parts[1]) + " needs a value");
+    }
+    std::string_view target = parts[2];
+    if (std::isdigit(static_cast<unsigned char>(target[0]))) {
+      auto n = parse_decimal(target, std::numeric_limits<std::uint32_t>::max());
+      if (!n) {
+        return invalid("flowint", quoted(target) + " is not a number from 0 to 4294967295");
+      }
+      op.value = static_cast<std::uint32_t>(*n);
+    } else if (is_flowint_name(target)) {
+      op.target_var = std::string(target);
+    } else {
+      return invalid("flowint", quoted(target) + " is not a number or a flowint name");
+    }
+  }
+  rule_.flowints.push_back(std::move(op));
+  return std::nullopt;
+}
+
+// xbits: cmd, name, track ip_src|ip_dst|ip_pair[, expire N]; or noalert.
+std::optional<Failure> OptionBuilder::parse_xbits(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  std::string cmd = to_lower(parts[0]);
+  if (cmd == "noalert") {
+    if (parts.size() != 1) return invalid("xbits", "'noalert' takes no name");
+    rule_.noalert = true;
+    return std::nullopt;
+  }
+  XbitsOp op;
+  if (cmd == "set") {
+    op.cmd = XbitsOp::Cmd::kSet;
+  } else if (cmd == "unset") {
+    op.cmd = XbitsOp::Cmd::kUnset;
+  } else if (cmd == "toggle") {
+    op.cmd = XbitsOp::Cmd::kToggle;
+  } else if (cmd == "isset") {
+    op.cmd = XbitsOp::Cmd::kIsSet;
+  } else if (cmd == "isnotset") {
+    op.cmd = XbitsOp::Cmd::kIsNotSet;
+  } else {
+    return invalid("xbits", "unknown command " + quoted(parts[0]));
+  }
+  if (parts.size() < 2 || parts[1].empty()) return invalid("xbits", quoted(cmd) + " needs a name");
+  std::string_view bit = parts[1];
+  if (std::any_of(bit.begin(), bit.end(),
+                  [](char c) { return is_space(c) || c == '|' || c == '&'; })) {
+    return invalid("xbits", "invalid name " + quoted(bit) + " (one name per xbits)");
+  }
+  op.name = std::string(bit);
+  bool have_track = false;
+  bool have_expire = false;
+  for (std::size_t i = 2; i < parts.size(); ++i) {
+    std::string_view item = parts[i];
+    std::size_t space = item.find_first_of(" \t");
+    std::string key = to_lower(item.substr(0, space));
+    std::string_view arg = space == std::string_view::npos ? "" : trim(item.substr(space));
+    if (key == "track") {
+      if (have_track) return invalid("xbits", "'track' given twice");
+      have_track = true;
+      std::string t = to_lower(arg);
+      if (t == "ip_src") {
+        op.track = XbitsOp::Track::kIpSrc;
+      } else if (t == "ip_dst") {
+        op.track = XbitsOp::Track::kIpDst;
+      } else if (t == "ip_pair") {
+        op.track = XbitsOp::Track::kIpPair;
+      } else if (t == "tx") {
+        return not_supported("xbits track 'tx' not supported yet");
+      } else {
+        return invalid("xbits",
+                       "unknown track " + quoted(arg) + " (expected ip_src, ip_dst or ip_pair)");
+      }
+    } else if (key == "expire") {
+      if (have_expire) return invalid("xbits", "'expire' given twice");
+      have_expire = true;
+      auto n = parse_decimal(arg, std::numeric_limits<std::uint32_t>::max());
+      if (!n || *n == 0)
+        return invalid("xbits", "expire " + quoted(arg) + " is not a positive number");
+      op.expire = static_cast<std::uint32_t>(*n);
+    } else {
+      return invalid("xbits", "unknown option " + quoted(item));
+    }
+  }
+  if (!have_track) return invalid("xbits", "missing 'track ip_src|ip_dst|ip_pair'");
+  rule_.xbits.push_back(std::move(op));
+  return std::nullopt;
+}
+
+// tag: session|host[, count, packets|bytes|seconds[, src|dst]]
+std::optional<Failure> OptionBuilder::parse_tag(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() == 2 || parts.size() > 4) {
+    return invalid("tag", "expected 'session|host[,count,packets|bytes|seconds[,src|dst]]', got " +
+                              quoted(value));
+  }
+  TagSpec tag;
+  std::string type = to_lower(parts[0]);
+  if (type == "session") {
+    tag.type = TagSpec::Type::kSession;
+  } else if (type == "host") {
+    tag.type = TagSpec::Type::kHost;
+  } else {
+    return invalid("tag", "unknown type " + quoted(parts[0]) + " (expected session or host)");
+  }
+  if (parts.size() >= 3) {
+    auto n = parse_decimal(parts[1], std::numeric_limits<std::uint32_t>::max());
+    if (!n) return invalid("tag", "count " + quoted(parts[1]) + " is not a number");
+    tag.count = static_cast<std::uint32_t>(*n);
+    std::string metric = to_lower(parts[2]);
+    if (metric == "packets") {
+      tag.metric = TagSpec::Metric::kPackets;
+    } else if (metric == "bytes") {
+      tag.metric = TagSpec::Metric::kBytes;
+    } else if (metric == "seconds") {
+      tag.metric = TagSpec::Metric::kSeconds;
+    } else {
+      return invalid(
+          "tag", "unknown metric " + quoted(parts[2]) + " (expected packets, bytes or seconds)");
+    }
+  }
+  if (parts.size() == 4) {
+    std::string dir = to_lower(parts[3]);
+    if (dir == "src") {
+      tag.direction = TagSpec::Direction::kSrc;
+    } else if (dir == "dst") {
+      tag.direction = TagSpec::Direction::kDst;
+    } else {
+      return invalid("tag", "unknown direction " + quoted(parts[3]) + " (expected src or dst)");
+    }
+  }
+  rule_.tags.push_back(tag);
   return std::nullopt;
 }
 
@@ -1734,6 +2468,15 @@ Result<Rule> RuleParser::parse_rule(std::string_view text, std::string_view file
   rule.file = std::string(file);
   rule.line = line;
   return rule;
+}
+
+Result<std::shared_ptr<const AddressSet>> RuleParser::parse_address(std::string_view text) {
+  std::shared_ptr<const AddressSet> out;
+  if (auto f = resolve_group<AddressSet, AddressTraits>(trim(text), vars_.address_groups,
+                                                        address_cache_, out)) {
+    return make_error(f->message);
+  }
+  return out;
 }
 
 RuleFileResult RuleParser::parse_file(const std::string& path) {

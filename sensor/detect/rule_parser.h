@@ -31,7 +31,7 @@ struct RuleError {
   std::string message;  // "FILE:LINE: ..." ready to print
   std::string reason;   // short key for the load summary, e.g. "buffer 'http.uri' not supported yet"
   // The rule is well-formed but uses something recognised and not supported yet (an
-  // app-layer protocol or buffer, or a keyword such as byte_test): what
+  // app-layer protocol or buffer, or a keyword such as stream_size): what
   // `watchpost-rulecheck --allow-unsupported` turns into a warning.
   bool not_supported = false;
 };
@@ -52,6 +52,12 @@ class RuleParser {
   // Parses a rule file: comments, blank lines, `\` continuations (a rule's line is the line
   // it starts on). A file that cannot be read is one RuleError with line 0.
   RuleFileResult parse_file(const std::string& path);
+
+  // Resolves an address group written as in a rule header ("10.0.0.0/8", "[192.0.2.1,
+  // 2001:db8::/32]", "$HOME_NET", "!$HOME_NET") against the variables, for other files that
+  // name addresses (threshold.config's `ip`). The error message is the one a rule gets, e.g.
+  // "invalid address: 'x' is not an IP address or CIDR block", without location.
+  Result<std::shared_ptr<const AddressSet>> parse_address(std::string_view text);
 
  private:
   // parse(); on failure also fills `detail` (reason and not_supported) when non-null.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <unordered_map>
 
 namespace wp::detect {
@@ -40,11 +41,13 @@ int action_rank(Action a) {  // Suricata's action order: pass, drop, reject, ale
 }
 
 // The prefilter content of a rule: the explicit fast_pattern, else the longest positive
-// content (ties: the first). Negated contents cannot prefilter.
+// content (ties: the first). Negated contents cannot prefilter, nor can contents of the
+// base64_data buffer (the packet does not hold those bytes).
 int choose_fast_pattern(const Rule& r) {
   int best = -1;
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < r.payload.size(); ++i) {
+    if (r.payload[i].buffer != Buffer::kPayload) continue;
     const auto* c = std::get_if<ContentMatch>(&r.payload[i].match);
     if (c == nullptr || c->negated || c->bytes.empty()) continue;
     if (c->fast_pattern) return static_cast<int>(i);
@@ -76,9 +79,11 @@ struct PatternKeyHash {
   }
 };
 
+// `single_match`: report each pattern once per scan (packet groups). Stream groups report
+// every occurrence: the detector keeps the last one in the new bytes of a chunk.
 Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
-                           const std::vector<std::uint32_t>& members, HsCache* cache,
-                           std::vector<std::string>* warnings) {
+                           const std::vector<std::uint32_t>& members, bool single_match,
+                           HsCache* cache, std::vector<std::string>* warnings) {
   std::unordered_map<PatternKey, std::uint32_t, PatternKeyHash> ids;
   std::vector<PatternKey> patterns;
   std::vector<std::vector<std::uint32_t>> by_pattern;
@@ -95,9 +100,13 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
   }
   g.pattern_offsets.assign(1, 0);
   for (auto& list : by_pattern) {
+    bool remember = false;
+    for (std::uint32_t idx : list) remember = remember || rules[idx].rule.payload.size() > 1;
+    g.pattern_remember.push_back(remember ? 1 : 0);
     g.pattern_rules.insert(g.pattern_rules.end(), list.begin(), list.end());
     g.pattern_offsets.push_back(static_cast<std::uint32_t>(g.pattern_rules.size()));
   }
+  for (const PatternKey& k : patterns) g.max_pattern_len = std::max(g.max_pattern_len, k.bytes.size());
   if (patterns.empty()) {
     g.pattern_offsets.clear();
     return {};
@@ -107,13 +116,137 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     list.exprs.push_back(patterns[i].bytes.data());
     list.lens.push_back(patterns[i].bytes.size());
-    list.flags.push_back(HS_FLAG_SINGLEMATCH | (patterns[i].nocase ? HS_FLAG_CASELESS : 0u));
+    list.flags.push_back((single_match ? HS_FLAG_SINGLEMATCH : 0u) |
+                         (patterns[i].nocase ? HS_FLAG_CASELESS : 0u));
     list.ids.push_back(static_cast<unsigned>(i));
   }
   auto db = cache != nullptr ? cache->get_or_compile(list, warnings) : compile_literals(list);
   if (!db) return db.error();
   g.db = std::move(db.value());
   return {};
+}
+
+std::uint64_t rule_key(std::uint32_t gid, std::uint32_t sid) {
+  return (std::uint64_t{gid} << 32) | sid;
+}
+
+std::shared_ptr<const AddressSet> address_set_of(std::vector<IpRange> ranges) {
+  if (ranges.empty()) return nullptr;
+  return std::make_shared<const AddressSet>(AddressSet::from_ranges(std::move(ranges)));
+}
+
+// Source and destination ranges that suppress alerts.
+struct SuppressRanges {
+  std::vector<IpRange> src;
+  std::vector<IpRange> dst;
+  bool all = false;  // a suppress without track
+
+  void add(const SuppressEntry& e) {
+    if (e.track == SuppressEntry::Track::kAll) {
+      all = true;
+      return;
+    }
+    const auto& r = e.ips->ranges();
+    if (e.track != SuppressEntry::Track::kByDst) src.insert(src.end(), r.begin(), r.end());
+    if (e.track != SuppressEntry::Track::kBySrc) dst.insert(dst.end(), r.begin(), r.end());
+  }
+  void add(const SuppressRanges& o) {
+    src.insert(src.end(), o.src.begin(), o.src.end());
+    dst.insert(dst.end(), o.dst.begin(), o.dst.end());
+    all = all || o.all;
+  }
+};
+
+// Resolves the rules' own thresholds and threshold.config onto the compiled rules (after
+// they are in their final order). Suricata's precedence: an event_filter naming the rule
+// replaces the rule's threshold/detection_filter (the last such line wins); a rule's own
+// threshold wins over an event_filter for sig_id 0 (the first such line applies).
+// Suppressions accumulate.
+void resolve_alert_filters(std::vector<CompiledRule>& rules, const ThresholdConfig* tc,
+                           std::vector<std::string>* warnings) {
+  for (CompiledRule& cr : rules) {
+    if (cr.rule.detection_filter) {
+      cr.alert_threshold = cr.rule.detection_filter;
+    } else if (cr.rule.threshold) {
+      cr.alert_threshold = cr.rule.threshold;
+    }
+  }
+  if (tc == nullptr) return;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_id;
+  for (std::uint32_t i = 0; i < rules.size(); ++i) {
+    by_id.emplace(rule_key(rules[i].rule.gid, rules[i].rule.sid), i);
+  }
+  auto find_rule = [&](const char* what, std::uint32_t gid, std::uint32_t sid,
+                       int line) -> CompiledRule* {
+    auto it = by_id.find(rule_key(gid, sid));
+    if (it != by_id.end()) return &rules[it->second];
+    if (warnings != nullptr) {
+      warnings->push_back(tc->file + ":" + std::to_string(line) + ": " + what + " gen_id " +
+                          std::to_string(gid) + ", sig_id " + std::to_string(sid) +
+                          ": no such rule loaded; ignored");
+    }
+    return nullptr;
+  };
+
+  std::unordered_map<const CompiledRule*, const EventFilterEntry*> named;
+  for (const EventFilterEntry& f : tc->event_filters) {
+    if (f.sid == 0) continue;
+    if (CompiledRule* cr = find_rule("event_filter", f.gid, f.sid, f.line)) named[cr] = &f;
+  }
+  SuppressRanges global;
+  std::map<std::uint32_t, SuppressRanges> by_gid;
+  std::unordered_map<const CompiledRule*, SuppressRanges> by_rule;
+  for (const SuppressEntry& e : tc->suppress) {
+    if (e.sid != 0) {
+      if (CompiledRule* cr = find_rule("suppress", e.gid, e.sid, e.line)) by_rule[cr].add(e);
+    } else if (e.gid == 0) {
+      global.add(e);
+    } else {
+      by_gid[e.gid].add(e);
+    }
+  }
+  // Rules without suppressions of their own share one set per gen_id.
+  std::map<std::uint32_t,
+           std::pair<std::shared_ptr<const AddressSet>, std::shared_ptr<const AddressSet>>>
+      shared;
+  for (CompiledRule& cr : rules) {
+    if (auto it = named.find(&cr); it != named.end()) {
+      cr.alert_threshold = it->second->spec;
+    } else if (!cr.alert_threshold) {
+      for (const EventFilterEntry& f : tc->event_filters) {
+        if (f.sid == 0 && (f.gid == 0 || f.gid == cr.rule.gid)) {
+          cr.alert_threshold = f.spec;
+          break;
+        }
+      }
+    }
+    auto gid_it = by_gid.find(cr.rule.gid);
+    const SuppressRanges* of_gid = gid_it == by_gid.end() ? nullptr : &gid_it->second;
+    auto common = [&] {
+      SuppressRanges r = global;
+      if (of_gid != nullptr) r.add(*of_gid);
+      return r;
+    };
+    auto own = by_rule.find(&cr);
+    if (own != by_rule.end() && (!own->second.src.empty() || !own->second.dst.empty())) {
+      SuppressRanges r = common();
+      r.add(own->second);
+      cr.suppressed = r.all;
+      cr.suppress_src = address_set_of(std::move(r.src));
+      cr.suppress_dst = address_set_of(std::move(r.dst));
+      continue;
+    }
+    cr.suppressed = global.all || (of_gid != nullptr && of_gid->all) ||
+                    (own != by_rule.end() && own->second.all);
+    auto [it, inserted] = shared.try_emplace(cr.rule.gid);
+    if (inserted) {
+      SuppressRanges r = common();
+      it->second.first = address_set_of(std::move(r.src));
+      it->second.second = address_set_of(std::move(r.dst));
+    }
+    cr.suppress_src = it->second.first;
+    cr.suppress_dst = it->second.second;
+  }
 }
 
 }  // namespace
@@ -168,11 +301,17 @@ std::string RuleSet::fast_pattern_bytes(const CompiledRule& cr) {
 Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
                                                       std::vector<std::string>* warnings,
+                                                      const ThresholdConfig* thresholds,
                                                       HsCache* cache) {
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->rules_.reserve(rules.size());
   std::unordered_map<std::string, std::size_t> flowbit_ids;
+  std::unordered_map<std::string, std::uint16_t> flowint_ids;
+  std::unordered_map<std::string, std::uint16_t> xbit_ids;
+  auto id_of = [](std::unordered_map<std::string, std::uint16_t>& ids, const std::string& name) {
+    return ids.emplace(name, static_cast<std::uint16_t>(ids.size())).first->second;
+  };
   for (Rule& r : rules) {
     CompiledRule cr;
     cr.rule = std::move(r);
@@ -196,6 +335,21 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     }
     cr.proto_mask = proto_mask_of(cr.rule.proto);
     cr.fast_pattern = choose_fast_pattern(cr.rule);
+    cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
+                !cr.rule.flow.no_stream && !cr.rule.dsize;
+    cr.contents_only = true;
+    for (const PayloadItem& it : cr.rule.payload) {
+      if (!std::holds_alternative<ContentMatch>(it.match) && !std::holds_alternative<IsDataAt>(it.match)) {
+        cr.contents_only = false;
+      }
+    }
+    cr.last_positive = cr.rule.payload.size();
+    for (std::size_t i = 0; i < cr.rule.payload.size(); ++i) {
+      const auto& m = cr.rule.payload[i].match;
+      const auto* c = std::get_if<ContentMatch>(&m);
+      const auto* p = std::get_if<PcreMatch>(&m);
+      if ((c != nullptr && !c->negated) || (p != nullptr && !p->negated)) cr.last_positive = i;
+    }
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
       for (const std::string& name : op.names) {
@@ -205,6 +359,15 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       }
       const bool check = op.cmd == FlowbitsOp::Cmd::kIsSet || op.cmd == FlowbitsOp::Cmd::kIsNotSet;
       (check ? cr.flowbit_checks : cr.flowbit_actions).push_back(std::move(cf));
+    }
+    for (const FlowintOp& op : cr.rule.flowints) {
+      CompiledFlowint cf{op.op, id_of(flowint_ids, op.name), !op.target_var.empty(), 0, op.value};
+      if (cf.target_is_var) cf.target_id = id_of(flowint_ids, op.target_var);
+      (op.is_action() ? cr.flowint_actions : cr.flowint_checks).push_back(cf);
+    }
+    for (const XbitsOp& op : cr.rule.xbits) {
+      CompiledXbits cx{op.cmd, op.track, id_of(xbit_ids, op.name), op.expire};
+      (op.is_check() ? cr.xbit_checks : cr.xbit_actions).push_back(cx);
     }
     set->rules_.push_back(std::move(cr));
   }
@@ -217,8 +380,12 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                      if (a.severity != b.severity) return a.severity < b.severity;
                      return a.rule.sid < b.rule.sid;
                    });
+  set->flowint_names_ = flowint_ids.size();
+  set->xbit_names_ = xbit_ids.size();
+  resolve_alert_filters(set->rules_, thresholds, warnings);
   std::vector<std::pair<IpRange, std::uint32_t>> src_entries, dst_entries;
   std::array<std::array<std::vector<std::uint32_t>, 2>, kProtoClasses> with_pattern;
+  std::array<std::vector<std::uint32_t>, 2> stream_with_pattern;
   RuleSetStats& st = set->stats_;
   for (std::uint32_t i = 0; i < set->rules_.size(); ++i) {
     CompiledRule& cr = set->rules_[i];
@@ -227,13 +394,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     ++st.rules;
     if (cr.fast_pattern < 0) {
       ++st.no_content;
-      if (!r.bidirectional && r.src_addr_is_list) {
+      if (!cr.stream && !r.bidirectional && r.src_addr_is_list) {
         for (const IpRange& range : r.src_addr->ranges()) src_entries.emplace_back(range, i);
         ++st.address_indexed;
         cr.prefilter = Prefilter::kAddressIndex;
         continue;
       }
-      if (!r.bidirectional && r.dst_addr_is_list) {
+      if (!cr.stream && !r.bidirectional && r.dst_addr_is_list) {
         for (const IpRange& range : r.dst_addr->ranges()) dst_entries.emplace_back(range, i);
         ++st.address_indexed;
         cr.prefilter = Prefilter::kAddressIndex;
@@ -248,7 +415,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       for (int dir = 0; dir < 2; ++dir) {
         if (dir == 0 && r.flow.to_client) continue;
         if (dir == 1 && r.flow.to_server) continue;
-        if (cr.fast_pattern >= 0) {
+        if (cr.stream) {
+          if (cr.fast_pattern >= 0) {
+            stream_with_pattern[dir].push_back(i);
+          } else {
+            set->stream_groups_[dir].no_content.push_back(i);
+          }
+        } else if (cr.fast_pattern >= 0) {
           with_pattern[pc][dir].push_back(i);
         } else {
           set->groups_[pc][dir].no_content.push_back(i);
@@ -262,11 +435,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   for (int pc = 0; pc < kProtoClasses; ++pc) {
     for (int dir = 0; dir < 2; ++dir) {
       RuleGroup& g = set->groups_[pc][dir];
-      auto res = compile_group(g, set->rules_, with_pattern[pc][dir], cache, warnings);
+      auto res = compile_group(g, set->rules_, with_pattern[pc][dir], true, cache, warnings);
       if (!res) return res.error();
       patterns += g.patterns();
       set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
     }
+  }
+  for (int dir = 0; dir < 2; ++dir) {
+    RuleGroup& g = set->stream_groups_[dir];
+    auto res = compile_group(g, set->rules_, stream_with_pattern[dir], false, cache, warnings);
+    if (!res) return res.error();
+    patterns += g.patterns();
+    set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
   }
   st.patterns = patterns;
   st.compile_seconds =

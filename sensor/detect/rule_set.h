@@ -6,6 +6,8 @@
 //    positive content) goes into one Hyperscan literal database per group, where a group is
 //    (protocol class: tcp/udp/icmp/other) x (direction: to_server/to_client). `ip` rules
 //    are in every protocol class; rules without a flow direction are in both directions.
+//    tcp rules with payload keywords form the stream groups (one per direction), inspected
+//    on reassembled data in tracked sessions.
 //  - rules without content whose source (else destination) is an explicit address list, the
 //    ET IP-reputation rules, sit in an address index: sorted, disjoint address intervals, each
 //    with the rules whose list covers it; a packet costs one binary search per address.
@@ -26,6 +28,7 @@
 #include "detect/classification.h"
 #include "detect/hs_cache.h"
 #include "detect/rule.h"
+#include "detect/threshold_config.h"
 
 namespace wp::detect {
 
@@ -45,6 +48,23 @@ enum class Prefilter : std::uint8_t {
   kEveryPacket,   // no content; header-checked for every packet of its groups
 };
 
+// A flowint operation with names resolved to ids.
+struct CompiledFlowint {
+  FlowintOp::Op op;
+  std::uint16_t id;
+  bool target_is_var;
+  std::uint16_t target_id;  // when target_is_var
+  std::uint32_t value;      // otherwise
+};
+
+// An xbits operation with its name resolved to an id.
+struct CompiledXbits {
+  XbitsOp::Cmd cmd;
+  XbitsOp::Track track;
+  std::uint16_t id;
+  std::uint32_t expire;  // seconds
+};
+
 struct CompiledRule {
   Rule rule;
   std::string category;     // classification description (EVE alert.category)
@@ -53,8 +73,31 @@ struct CompiledRule {
   int fast_pattern = -1;    // index into rule.payload of the prefilter content, -1 if none
   Prefilter prefilter = Prefilter::kEveryPacket;
   std::uint32_t order = 0;  // evaluation/alert order: pass rules first, then by priority
+  // A tcp rule with payload keywords: in a tracked TCP session it is inspected on the
+  // reassembled stream, not on single packets (tcp-pkt, flow:no_stream and dsize keep a
+  // rule on packets).
+  bool stream = false;
+  // Every payload item is a content or an isdataat (no pcre, byte_* or base64).
+  bool contents_only = false;
+  // Index in rule.payload of the last positive content or pcre (payload.size() if none).
+  std::size_t last_positive = 0;
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
   std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
+  std::vector<CompiledFlowint> flowint_checks;    // comparisons, isset / isnotset
+  std::vector<CompiledFlowint> flowint_actions;   // = + -, after a match, in rule order
+  std::vector<CompiledXbits> xbit_checks;         // isset / isnotset
+  std::vector<CompiledXbits> xbit_actions;        // set / unset / toggle, after a match
+
+  // Whether a match alerts, with threshold.config resolved onto the rule:
+  // the event_filter naming this gen_id:sig_id (the last one) replaces the rule's own
+  // threshold/detection_filter; without it, the rule's own; without that, the first
+  // event_filter for sig_id 0 of this gen_id (or gen_id 0).
+  std::optional<ThresholdSpec> alert_threshold;
+  bool suppressed = false;  // a suppress without track applies: the rule never alerts
+  // suppress ... track by_src / by_dst (by_either is in both): a match whose source (or
+  // destination) is in the set does not alert. Null when there is none.
+  std::shared_ptr<const AddressSet> suppress_src;
+  std::shared_ptr<const AddressSet> suppress_dst;
 };
 
 // Intervals of the address space with the rules whose address list covers each interval.
@@ -77,6 +120,9 @@ struct RuleGroup {
   std::vector<std::uint32_t> pattern_offsets; // pattern id -> rules in pattern_rules
   std::vector<std::uint32_t> pattern_rules;
   std::vector<std::uint32_t> no_content;      // header-checked for every packet of the group
+  std::vector<std::uint8_t> pattern_remember; // pattern id -> a rule on it has other items, so
+                                              // a stream hit is remembered for later chunks
+  std::size_t max_pattern_len = 0;
   std::size_t patterns() const { return pattern_offsets.empty() ? 0 : pattern_offsets.size() - 1; }
 };
 
@@ -92,12 +138,15 @@ struct RuleSetStats {
 class RuleSet {
  public:
   // Compiles `rules`. Classtypes are resolved against `classes` (an unknown classtype is a
-  // warning in `warnings`, the rule loads with category "" and severity 3). With a `cache`,
-  // each group's Hyperscan database is taken from it when valid and stored in it otherwise
-  // (cache problems are warnings too); without one every database is compiled.
+  // warning in `warnings`, the rule loads with category "" and severity 3). `thresholds`
+  // (threshold.config, may be null) is resolved onto the rules; an entry naming a rule that
+  // is not loaded is a warning. With a `cache`, each group's Hyperscan database is taken
+  // from it when valid and stored in it otherwise (cache problems are warnings too); without
+  // one every database is compiled.
   static Result<std::shared_ptr<const RuleSet>> build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
                                                       std::vector<std::string>* warnings,
+                                                      const ThresholdConfig* thresholds = nullptr,
                                                       HsCache* cache = nullptr);
   // The fast pattern bytes of `cr` as compiled into the database (the content, or its
   // fast_pattern:offset,length slice); empty when the rule has none.
@@ -105,23 +154,34 @@ class RuleSet {
   ~RuleSet();
 
   const std::vector<CompiledRule>& rules() const { return rules_; }
+  // Packet-level rules of a protocol class and direction (for tcp: the rules not inspected
+  // on the stream, see CompiledRule::stream).
   const RuleGroup& group(ProtoClass pc, bool to_server) const { return groups_[pc][to_server ? 0 : 1]; }
+  // The tcp rules inspected on the reassembled stream of a tracked session (and on the
+  // packet payload when the session is not tracked).
+  const RuleGroup& stream_group(bool to_server) const { return stream_groups_[to_server ? 0 : 1]; }
   const AddressIndex& src_index() const { return src_index_; }
   const AddressIndex& dst_index() const { return dst_index_; }
   const RuleSetStats& stats() const { return stats_; }
   std::size_t max_patterns() const { return max_patterns_; }
   // Name of flowbit `id`.
   const std::string& flowbit_name(std::uint16_t id) const { return flowbit_names_[id]; }
+  // Number of distinct flowint names and xbits names.
+  std::size_t flowint_names() const { return flowint_names_; }
+  std::size_t xbit_names() const { return xbit_names_; }
 
  private:
   RuleSet() = default;
   std::vector<CompiledRule> rules_;
   std::array<std::array<RuleGroup, 2>, kProtoClasses> groups_;
+  std::array<RuleGroup, 2> stream_groups_;
   AddressIndex src_index_;
   AddressIndex dst_index_;
   RuleSetStats stats_;
   std::size_t max_patterns_ = 0;
   std::vector<std::string> flowbit_names_;
+  std::size_t flowint_names_ = 0;
+  std::size_t xbit_names_ = 0;
 };
 
 // The protocol class of a transport protocol number.

@@ -124,6 +124,7 @@ std::uint32_t FlowTable::timeout_of(std::uint8_t cls) const {
 
 void FlowTable::release(std::uint32_t idx) {
   Flow& f = flows_[idx];
+  if (release_hook_ != nullptr) release_hook_(release_ctx_, f);
   lru_unlink(idx);
   std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(f.key)) & bucket_mask_;
   std::uint32_t* link = &buckets_[bucket];
@@ -175,11 +176,23 @@ void FlowTable::update_tcp_state(Flow& f, const decode::Packet& pkt, bool to_ser
   }
   switch (f.tcp_state) {
     case TcpState::kNone:
-      f.tcp_state = (fl & decode::kTcpSyn) && !(fl & decode::kTcpAck) ? TcpState::kSynSent
-                                                                       : TcpState::kMidstream;
+      if ((fl & decode::kTcpSyn) && !(fl & decode::kTcpAck)) {
+        f.tcp_state = TcpState::kSynSent;
+      } else if (config_.midstream) {
+        f.tcp_state = (fl & decode::kTcpFin) ? TcpState::kClosing : TcpState::kEstablished;
+        f.tcp_midstream = true;
+      } else {
+        f.tcp_state = TcpState::kMidstream;
+      }
       break;
     case TcpState::kSynSent:
-      if (!to_server && (fl & decode::kTcpSyn) && (fl & decode::kTcpAck)) f.tcp_state = TcpState::kSynRecv;
+      if (!to_server && (fl & decode::kTcpSyn) && (fl & decode::kTcpAck)) {
+        f.tcp_state = TcpState::kSynRecv;
+      } else if (to_server && config_.async_oneside && (fl & decode::kTcpAck) &&
+                 !(fl & decode::kTcpSyn)) {
+        // Only the client's side is visible: its ACK after the SYN completes the handshake.
+        f.tcp_state = (fl & decode::kTcpFin) ? TcpState::kClosing : TcpState::kEstablished;
+      }
       break;
     case TcpState::kSynRecv:
       if (to_server && (fl & decode::kTcpAck) && !(fl & decode::kTcpSyn)) {

@@ -54,6 +54,10 @@ struct FlowConfig {
   std::uint64_t memcap = 32ull * 1024 * 1024;  // flow.memcap: bounds the number of flows
   std::uint32_t hash_size = 65536;              // flow.hash-size (rounded up to a power of 2)
   FlowTimeouts timeouts;
+  bool midstream = false;      // stream.midstream: a session seen without its handshake is
+                               // picked up as established
+  bool async_oneside = false;  // stream.async-oneside: SYN then ACK from the client without a
+                               // SYN/ACK seen establishes the session
 };
 
 struct Flow {
@@ -63,6 +67,8 @@ struct Flow {
   std::uint16_t client_port = 0;
   std::uint8_t proto = 0;
   TcpState tcp_state = TcpState::kNone;
+  bool tcp_midstream = false;  // established by midstream pick-up (no handshake seen)
+  bool passed = false;         // a pass rule matched this TCP session: no more inspection
   bool seen_to_server = false;
   bool seen_to_client = false;
   Timestamp first_seen;
@@ -76,6 +82,16 @@ struct Flow {
   static constexpr int kMaxFlowbits = 12;
   std::uint16_t flowbits[kMaxFlowbits] = {};
   std::uint8_t flowbit_count = 0;
+  // flowint variables of this flow: id (assigned by the rule set) and value; owned by
+  // detect. A flow holds at most kMaxFlowints (24 bytes per flow); one more is counted as
+  // detect.flowint_full and not stored.
+  static constexpr int kMaxFlowints = 4;
+  std::uint8_t flowint_count = 0;
+  std::uint16_t flowint_ids[kMaxFlowints] = {};
+  std::uint32_t flowint_values[kMaxFlowints] = {};
+
+  // TCP reassembly state, owned by the stream engine (freed through the release hook).
+  void* stream_state = nullptr;
 
   // A TCP session whose handshake was seen, or a UDP/ICMP/other flow with packets both ways.
   bool established() const;
@@ -106,6 +122,13 @@ class FlowTable {
   // least recently used flow is evicted (counted as flow.evicted). Never allocates.
   FlowRef process(const decode::Packet& pkt);
 
+  // Called for every flow leaving the table (timeout, eviction), before its slot is reused.
+  using ReleaseHook = void (*)(void* ctx, Flow& flow);
+  void set_release_hook(ReleaseHook hook, void* ctx) {
+    release_hook_ = hook;
+    release_ctx_ = ctx;
+  }
+
   std::size_t active() const { return active_; }
   std::size_t capacity() const { return flows_.size(); }
 
@@ -133,6 +156,8 @@ class FlowTable {
   std::size_t active_ = 0;
   std::uint64_t next_id_ = 1;
   std::int64_t last_expiry_sec_ = 0;
+  ReleaseHook release_hook_ = nullptr;
+  void* release_ctx_ = nullptr;
 
   Counters& counters_;
   CounterId c_total_, c_tcp_, c_udp_, c_icmp_, c_other_, c_timeout_, c_evicted_, c_active_max_;

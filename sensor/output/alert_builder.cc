@@ -47,7 +47,8 @@ const watchpost::v1::Signature& AlertBuilder::signature(std::uint32_t idx) {
 }
 
 void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
-                         std::uint32_t rule_index, watchpost::v1::Alert& a) {
+                         std::uint32_t rule_index, watchpost::v1::Alert& a,
+                         std::span<const std::uint8_t> stream_data, bool reversed) {
   a.Clear();
   a.set_timestamp_us(pkt.ts.micros());
   a.set_site(identity_.site);
@@ -55,15 +56,17 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
   if (!identity_.in_iface.empty()) a.set_in_iface(identity_.in_iface);
   if (fr.flow != nullptr) a.set_flow_id(fr.flow->flow_id);
   a.set_pcap_cnt(pkt.number);
-  a.set_src_ip(pkt.src.to_string());
-  a.set_dest_ip(pkt.dst.to_string());
-  a.set_src_port(pkt.sport);
-  a.set_dest_port(pkt.dport);
+  a.set_src_ip((reversed ? pkt.dst : pkt.src).to_string());
+  a.set_dest_ip((reversed ? pkt.src : pkt.dst).to_string());
+  a.set_src_port(reversed ? pkt.dport : pkt.sport);
+  a.set_dest_port(reversed ? pkt.sport : pkt.dport);
   a.set_ip_proto(pkt.proto);
   a.set_direction(fr.to_server ? watchpost::v1::TO_SERVER : watchpost::v1::TO_CLIENT);
   *a.mutable_signature() = signature(rule_index);
-  if (options_.payload) a.set_payload(pkt.payload.data(), pkt.payload.size());
-  a.set_stream(false);
+  const bool stream = !stream_data.empty();
+  const std::span<const std::uint8_t> payload = stream ? stream_data : pkt.payload;
+  if (options_.payload) a.set_payload(payload.data(), payload.size());
+  a.set_stream(stream);
   if (options_.packet) a.set_packet(pkt.frame.data(), pkt.frame.size());
   a.set_linktype(pkt.linktype);
   for (int i = 0; i < pkt.vlan_count && i < 2; ++i) a.add_vlan(pkt.vlan[i]);

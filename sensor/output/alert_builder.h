@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,12 @@ class AlertBuilder {
   AlertBuilder(std::shared_ptr<const detect::RuleSet> rules, SensorIdentity identity,
                AlertOptions options);
 
+  // `stream_data`: the reassembled stream data the rule matched (EVE stream: 1, payload:
+  // that data); empty for a match on the packet's own payload. `reversed`: that data
+  // travels opposite to `pkt` (the alert's addresses and ports are then the data's).
   void build(const decode::Packet& pkt, const flow::FlowRef& flow, std::uint32_t rule_index,
-             watchpost::v1::Alert& out);
+             watchpost::v1::Alert& out, std::span<const std::uint8_t> stream_data = {},
+             bool reversed = false);
 
  private:
   const watchpost::v1::Signature& signature(std::uint32_t rule_index);

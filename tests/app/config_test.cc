@@ -32,6 +32,17 @@ TEST(Config, SetOverridesKnownKeys) {
   EXPECT_FALSE(c.eve.payload);
 }
 
+TEST(Config, ThresholdFileDefaultIsOptionalAndASetOneIsRequired) {
+  Config c;
+  EXPECT_EQ(c.threshold_file, "/etc/watchpost/threshold.config");
+  EXPECT_FALSE(c.threshold_file_explicit);
+  ASSERT_TRUE(apply_set(c, "threshold-file=/etc/suricata/threshold.config").ok());
+  EXPECT_EQ(c.threshold_file, "/etc/suricata/threshold.config");
+  EXPECT_TRUE(c.threshold_file_explicit);
+  ASSERT_TRUE(apply_set(c, "threshold-file=").ok());
+  EXPECT_EQ(c.threshold_file, "");
+}
+
 struct BadSet {
   const char* assignment;
   const char* message;
@@ -91,6 +102,48 @@ TEST(Config, YamlUsesSuricataKeyNamesAndWarnsOnUnknownKeys) {
   EXPECT_EQ(c.rule_files, (std::vector<std::string>{"a.rules", "b.rules"}));
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0], path + ":11: unknown key 'stream.bogus-key'; ignored");
+}
+
+TEST(Config, StreamKeysAndHostOsPolicyFollowSuricataYaml) {
+  wp::testing::TempDir dir;
+  const std::string path = dir.file("stream.yaml");
+  std::ofstream(path) << "stream:\n"
+                         "  memcap: 128mb\n"
+                         "  midstream: true\n"
+                         "  async-oneside: yes\n"
+                         "  reassembly:\n"
+                         "    memcap: 1gb\n"
+                         "    depth: 2mb\n"
+                         "host-os-policy:\n"
+                         "  windows: [0.0.0.0/0]\n"
+                         "  linux: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+                         "  bsd: []\n";
+  Config c;
+  std::vector<std::string> warnings;
+  auto r = apply_config_file(c, path, warnings);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(c.stream.memcap, 128ull << 20);
+  EXPECT_TRUE(c.stream.midstream);
+  EXPECT_TRUE(c.stream.async_oneside);
+  EXPECT_EQ(c.stream.reassembly_memcap, 1ull << 30);
+  EXPECT_EQ(c.stream.depth, 2ull << 20);
+  EXPECT_EQ(c.stream.policies.lookup(*IpAddress::parse("192.0.2.1")), stream::OverlapPolicy::kFirst);
+  EXPECT_EQ(c.stream.policies.lookup(*IpAddress::parse("10.1.2.3")), stream::OverlapPolicy::kLinux);
+  EXPECT_EQ(c.stream.policies.lookup(*IpAddress::parse("2001:db8::1")), stream::OverlapPolicy::kLinux);
+  EXPECT_NE(dump_config(c).find("host-os-policy.linux: 10.0.0.0/8"), std::string::npos);
+}
+
+TEST(Config, UnknownHostOsPolicyOrAddressIsAnError) {
+  Config c;
+  auto r = apply_set(c, "host-os-policy.beos=10.0.0.0/8");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(), "unknown host-os-policy 'beos'");
+  r = apply_set(c, "host-os-policy.linux=10.0.0.0/40");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(), "invalid address '10.0.0.0/40' in host-os-policy.linux");
+  r = apply_set(c, "host-os-policy.default=beos");
+  ASSERT_FALSE(r.ok());
 }
 
 TEST(Config, BadValueInYamlNamesFileAndLine) {

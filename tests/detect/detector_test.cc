@@ -7,6 +7,7 @@
 
 #include "detect/rule_parser.h"
 #include "detect/rule_set.h"
+#include "detect/threshold_config.h"
 
 namespace wp::detect {
 namespace {
@@ -265,6 +266,383 @@ TEST(DetectorIpopts, AnyMatchesWhicheverOptionIsPresent) {
   EXPECT_EQ(h.sids(p), Sids{95});
   p.ipv4_options = decode::kIpoptLsrr;
   EXPECT_EQ(h.sids(p), (Sids{95, 96}));
+}
+
+}  // namespace
+}  // namespace wp::detect
+
+// ---------------------------------------------------------------------------------------
+// Flow and host state (flowint, xbits), threshold.config, ip/pkthdr rules, tag/target.
+
+namespace wp::detect {
+namespace {
+
+// Rules (and an optional threshold.config) through the real parser, RuleSet and Detector;
+// packets carry a time and may belong to a flow.
+struct StateHarness {
+  explicit StateHarness(const std::vector<std::string>& texts, const std::string& thresholds = "") {
+    RuleParser parser(RuleVars::suricata_defaults());
+    std::vector<Rule> rules;
+    for (const std::string& t : texts) {
+      auto r = parser.parse(t, "test.rules", 1);
+      EXPECT_TRUE(r.ok()) << t << ": " << (r.ok() ? "" : r.error().describe());
+      if (r.ok()) rules.push_back(std::move(r.value()));
+    }
+    ThresholdConfigResult tc = parse_threshold_config(thresholds, "threshold.config", parser);
+    EXPECT_TRUE(tc.errors.empty()) << tc.errors[0];
+    auto built = RuleSet::build(std::move(rules), ClassificationTable::defaults(), nullptr,
+                                thresholds.empty() ? nullptr : &tc.config);
+    EXPECT_TRUE(built.ok());
+    set = built.value();
+    DetectorConfig config;
+    config.xbits_capacity = 1024;
+    detector = std::make_unique<Detector>(set, config, counters);
+  }
+
+  Sids sids(decode::Packet p, std::int64_t sec = 1000, flow::Flow* f = nullptr) {
+    p.ts.sec = sec;
+    flow::FlowRef ref{f, true, false};
+    Sids out;
+    for (std::uint32_t idx : detector->inspect(p, ref)) out.push_back(set->rules()[idx].rule.sid);
+    return out;
+  }
+
+  Counters counters;
+  std::shared_ptr<const RuleSet> set;
+  std::unique_ptr<Detector> detector;
+};
+
+std::string opts(std::uint32_t sid, const std::string& options) {
+  return "alert tcp any any -> any any (msg:\"m\"; " + options + " sid:" + std::to_string(sid) +
+         ";)";
+}
+
+// One step: a packet with this payload on the flow, and the sids that must alert.
+struct Step {
+  std::string payload;
+  Sids alerts;
+};
+
+struct FlowintCase {
+  const char* name;
+  std::vector<std::string> rules;
+  std::vector<Step> steps;
+};
+
+class FlowintSemantics : public ::testing::TestWithParam<FlowintCase> {};
+
+TEST_P(FlowintSemantics, MatchesAsSuricataDoes) {
+  const FlowintCase& c = GetParam();
+  StateHarness h(c.rules);
+  flow::Flow f;
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    EXPECT_EQ(h.sids(tcp_packet(c.steps[i].payload), 1000, &f), c.steps[i].alerts)
+        << c.name << ", step " << i << " ('" << c.steps[i].payload << "')";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Detector, FlowintSemantics,
+    ::testing::Values(
+        FlowintCase{"set then equal",
+                    {opts(1, "content:\"set\"; flowint:n,=,5; noalert;"),
+                     opts(2, "content:\"chk\"; flowint:n,==,5;")},
+                    {{"chk", {}}, {"set", {}}, {"chk", {2}}}},
+        FlowintCase{"add creates the variable and accumulates",
+                    {opts(1, "content:\"inc\"; flowint:n,+,2; noalert;"),
+                     opts(2, "content:\"chk\"; flowint:n,>=,4;")},
+                    {{"chk", {}}, {"inc", {}}, {"chk", {}}, {"inc", {}}, {"chk", {2}}}},
+        FlowintCase{"subtract on an unset variable leaves it unset",
+                    {opts(1, "content:\"dec\"; flowint:n,-,1; noalert;"),
+                     opts(2, "content:\"chk\"; flowint:n,isset;"),
+                     opts(3, "content:\"chk\"; flowint:n,notset;")},
+                    {{"dec", {}}, {"chk", {3}}}},
+        FlowintCase{"subtract and less than",
+                    {opts(1, "content:\"set\"; flowint:n,=,10; noalert;"),
+                     opts(2, "content:\"dec\"; flowint:n,-,3; noalert;"),
+                     opts(3, "content:\"chk\"; flowint:n,<,8;"),
+                     opts(4, "content:\"chk\"; flowint:n,<=,7;"),
+                     opts(5, "content:\"chk\"; flowint:n,!=,10;")},
+                    {{"set", {}}, {"chk", {}}, {"dec", {}}, {"chk", {3, 4, 5}}}},
+        FlowintCase{
+            "greater than and isnotset",
+            {opts(1, "content:\"set\"; flowint:n,=,3; noalert;"),
+             opts(2, "content:\"chk\"; flowint:n,>,2;"), opts(3, "content:\"chk\"; flowint:n,>,3;"),
+             opts(4, "content:\"chk\"; flowint:n,isnotset;")},
+            {{"chk", {4}}, {"set", {}}, {"chk", {2}}}},
+        FlowintCase{"compared with another flowint, unset counts as 0",
+                    {opts(1, "content:\"a\"; flowint:a,=,3; noalert;"),
+                     opts(2, "content:\"b\"; flowint:b,=,2; noalert;"),
+                     opts(3, "content:\"chk\"; flowint:b,>,a;")},
+                    {{"b", {}}, {"chk", {3}}, {"a", {}}, {"chk", {}}}},
+        FlowintCase{"set from another flowint",
+                    {opts(1, "content:\"a\"; flowint:a,=,7; noalert;"),
+                     opts(2, "content:\"copy\"; flowint:c,=,a; noalert;"),
+                     opts(3, "content:\"chk\"; flowint:c,==,7;")},
+                    {{"a", {}}, {"copy", {}}, {"chk", {3}}}},
+        FlowintCase{"actions run after the conditions, only when the rule matches",
+                    {opts(1, "content:\"x\"; flowint:n,isset; flowint:n,+,1; flowint:n,>,1;"),
+                     opts(2, "content:\"start\"; flowint:n,=,1; noalert;")},
+                    {{"x", {}}, {"start", {}}, {"x", {}}, {"x", {}}}},
+        FlowintCase{"counting rule then threshold rule (Suricata's login example)",
+                    {opts(1, "content:\"fail\"; flowint:fails,notset; flowint:fails,=,1; noalert;"),
+                     opts(2, "content:\"fail\"; flowint:fails,isset; flowint:fails,+,1; noalert;"),
+                     opts(3, "content:\"fail\"; flowint:fails,isset; flowint:fails,>,3;")},
+                    // A packet runs the rules in order: on the first one, 1 sets 1 and 2 adds 1
+                    // (2), then 2 adds 1 per packet; 3 checks before 2 adds on the next one.
+                    {{"fail", {}}, {"fail", {}}, {"fail", {3}}, {"fail", {3}}}},
+        FlowintCase{"unsigned 32-bit arithmetic wraps",
+                    {opts(1, "content:\"zero\"; flowint:n,=,0; noalert;"),
+                     opts(2, "content:\"dec\"; flowint:n,-,1; noalert;"),
+                     opts(3, "content:\"chk\"; flowint:n,==,4294967295;")},
+                    {{"zero", {}}, {"dec", {}}, {"chk", {3}}}}));
+
+TEST(DetectorFlowint, NeedsAFlow) {
+  StateHarness h(
+      {opts(1, "content:\"x\"; flowint:n,notset;"), opts(2, "content:\"x\"; flowint:n,=,1;")});
+  EXPECT_EQ(h.sids(tcp_packet("x"), 1000, nullptr), Sids{2});  // no flow: conditions fail
+}
+
+TEST(DetectorFlowint, AFlowHoldsAtMostFourVariablesAndCountsTheRest) {
+  StateHarness h({opts(1,
+                       "content:\"x\"; flowint:a,=,1; flowint:b,=,1; flowint:c,=,1; "
+                       "flowint:d,=,1; flowint:e,=,1; noalert;"),
+                  opts(2, "content:\"y\"; flowint:d,isset; flowint:e,notset;")});
+  flow::Flow f;
+  EXPECT_EQ(h.sids(tcp_packet("x"), 1000, &f), Sids{});
+  EXPECT_EQ(f.flowint_count, flow::Flow::kMaxFlowints);
+  EXPECT_EQ(h.counters.get("detect.flowint_full"), 1u);
+  EXPECT_EQ(h.sids(tcp_packet("y"), 1000, &f), Sids{2});
+  // Another flow starts empty.
+  flow::Flow other;
+  EXPECT_EQ(h.sids(tcp_packet("y"), 1000, &other), Sids{});
+}
+
+// xbits: (rules, steps with addresses and times).
+struct XStep {
+  const char* payload;
+  const char* src;
+  const char* dst;
+  std::int64_t sec;
+  Sids alerts;
+};
+
+struct XbitsCase {
+  const char* name;
+  std::vector<std::string> rules;
+  std::vector<XStep> steps;
+};
+
+class XbitsSemantics : public ::testing::TestWithParam<XbitsCase> {};
+
+TEST_P(XbitsSemantics, MatchesAsSuricataDoes) {
+  const XbitsCase& c = GetParam();
+  StateHarness h(c.rules);
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const XStep& s = c.steps[i];
+    // Each packet is its own flow: xbits live on hosts, not flows.
+    flow::Flow f;
+    EXPECT_EQ(h.sids(tcp_packet(s.payload, s.src, 40000, s.dst, 80), s.sec, &f), s.alerts)
+        << c.name << ", step " << i;
+  }
+}
+
+constexpr const char* kA = "192.0.2.1";
+constexpr const char* kB = "10.0.0.2";
+constexpr const char* kC = "10.0.0.3";
+
+INSTANTIATE_TEST_SUITE_P(
+    Detector, XbitsSemantics,
+    ::testing::Values(
+        XbitsCase{"ip_src bit belongs to the sending host",
+                  {opts(1, "content:\"set\"; xbits:set,scan,track ip_src; noalert;"),
+                   opts(2, "content:\"chk\"; xbits:isset,scan,track ip_src;")},
+                  {{"chk", kA, kB, 100, {}},
+                   {"set", kA, kB, 100, {}},
+                   {"chk", kA, kC, 101, {2}},
+                   {"chk", kB, kA, 101, {}}}},
+        XbitsCase{"a host bit set as source is seen as destination",
+                  {opts(1, "content:\"set\"; xbits:set,bad,track ip_src; noalert;"),
+                   opts(2, "content:\"chk\"; xbits:isset,bad,track ip_dst;")},
+                  {{"set", kA, kB, 100, {}}, {"chk", kB, kA, 101, {2}}, {"chk", kA, kB, 101, {}}}},
+        XbitsCase{"ip_pair bit is the pair's in both directions only",
+                  {opts(1, "content:\"set\"; xbits:set,p,track ip_pair; noalert;"),
+                   opts(2, "content:\"chk\"; xbits:isset,p,track ip_pair;")},
+                  {{"set", kA, kB, 100, {}},
+                   {"chk", kB, kA, 101, {2}},
+                   {"chk", kA, kB, 101, {2}},
+                   {"chk", kA, kC, 101, {}}}},
+        XbitsCase{"bits expire in packet time, 30 s by default",
+                  {opts(1, "content:\"set\"; xbits:set,d,track ip_src; noalert;"),
+                   opts(2, "content:\"long\"; xbits:set,l,track ip_src,expire 3600; noalert;"),
+                   opts(3, "content:\"chk\"; xbits:isset,d,track ip_src;"),
+                   opts(4, "content:\"chk\"; xbits:isset,l,track ip_src;")},
+                  {{"set", kA, kB, 100, {}},
+                   {"long", kA, kB, 100, {}},
+                   {"chk", kA, kB, 129, {3, 4}},
+                   {"chk", kA, kB, 130, {4}},
+                   {"chk", kA, kB, 3700, {}}}},
+        XbitsCase{"unset, toggle and isnotset",
+                  {opts(1, "content:\"set\"; xbits:set,t,track ip_src; noalert;"),
+                   opts(2, "content:\"unset\"; xbits:unset,t,track ip_src; noalert;"),
+                   opts(3, "content:\"toggle\"; xbits:toggle,t,track ip_src; noalert;"),
+                   opts(4, "content:\"chk\"; xbits:isnotset,t,track ip_src;")},
+                  {{"chk", kA, kB, 100, {4}},
+                   {"set", kA, kB, 100, {}},
+                   {"chk", kA, kB, 100, {}},
+                   {"unset", kA, kB, 100, {}},
+                   {"chk", kA, kB, 100, {4}},
+                   {"toggle", kA, kB, 100, {}},
+                   {"chk", kA, kB, 100, {}},
+                   {"toggle", kA, kB, 100, {}},
+                   {"chk", kA, kB, 100, {4}}}},
+        XbitsCase{"xbits and flowbits are separate names",
+                  {opts(1, "content:\"set\"; flowbits:set,same; noalert;"),
+                   opts(2, "content:\"chk\"; xbits:isset,same,track ip_src;")},
+                  {{"set", kA, kB, 100, {}}, {"chk", kA, kB, 100, {}}}}));
+
+TEST(DetectorXbits, WorkWithoutAFlow) {
+  StateHarness h({opts(1, "content:\"set\"; xbits:set,x,track ip_src; noalert;"),
+                  opts(2, "content:\"chk\"; xbits:isset,x,track ip_src;")});
+  EXPECT_EQ(h.sids(tcp_packet("set"), 100, nullptr), Sids{});
+  EXPECT_EQ(h.sids(tcp_packet("chk"), 100, nullptr), Sids{2});
+}
+
+TEST(DetectorXbits, AFullTableIsCounted) {
+  StateHarness h({opts(1, "content:\"set\"; xbits:set,x,track ip_src,expire 600; noalert;")});
+  for (std::uint32_t i = 0; i < 2000; ++i) {
+    const std::string src = IpAddress::v4(0xC6336400u + i).to_string();
+    h.sids(tcp_packet("set", src.c_str()), 100, nullptr);
+  }
+  EXPECT_GE(h.counters.get("detect.xbits_full"), 2000u - 1024u);
+}
+
+// threshold.config in the detector.
+struct FilterCase {
+  const char* name;
+  std::vector<std::string> rules;
+  const char* thresholds;
+  std::vector<XStep> steps;
+};
+
+class ThresholdConfigSemantics : public ::testing::TestWithParam<FilterCase> {};
+
+TEST_P(ThresholdConfigSemantics, FiltersAlertsAsSuricataDoes) {
+  const FilterCase& c = GetParam();
+  StateHarness h(c.rules, c.thresholds);
+  flow::Flow f;  // one flow for flowbits across steps
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const XStep& s = c.steps[i];
+    EXPECT_EQ(h.sids(tcp_packet(s.payload, s.src, 40000, s.dst, 80), s.sec, &f), s.alerts)
+        << c.name << ", step " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Detector, ThresholdConfigSemantics,
+    ::testing::Values(
+        FilterCase{"suppress without track silences the rule",
+                   {opts(1, "content:\"x\";"), opts(2, "content:\"x\";")},
+                   "suppress gen_id 1, sig_id 1\n",
+                   {{"x", kA, kB, 100, {2}}}},
+        FilterCase{"suppress by_src with a CIDR",
+                   {opts(1, "content:\"x\";")},
+                   "suppress gen_id 1, sig_id 1, track by_src, ip 192.0.2.0/24\n",
+                   {{"x", kA, kB, 100, {}}, {"x", "198.51.100.1", kB, 100, {1}}}},
+        FilterCase{"suppress by_dst with a variable",
+                   {opts(1, "content:\"x\";")},
+                   "suppress gen_id 1, sig_id 1, track by_dst, ip $HOME_NET\n",
+                   {{"x", kA, kB, 100, {}}, {"x", kB, kA, 100, {1}}}},
+        FilterCase{
+            "suppress by_either with a list",
+            {opts(1, "content:\"x\";")},
+            "suppress gen_id 1, sig_id 1, track by_either, ip [10.0.0.2,10.0.0.3]\n",
+            {{"x", kA, kB, 100, {}}, {"x", kC, kA, 100, {}}, {"x", kA, "10.0.0.4", 100, {1}}}},
+        FilterCase{"gen_id 0, sig_id 0 applies to every rule",
+                   {opts(1, "content:\"x\";"), opts(2, "content:\"x\";")},
+                   "suppress gen_id 0, sig_id 0, track by_src, ip 192.0.2.1\n",
+                   {{"x", kA, kB, 100, {}}, {"x", kC, kB, 100, {1, 2}}}},
+        FilterCase{
+            "event_filter replaces the rule's own threshold",
+            {opts(1,
+                  "content:\"x\"; threshold:type threshold, track by_src, count 5, "
+                  "seconds 60;")},
+            "event_filter gen_id 1, sig_id 1, type limit, track by_src, count 1, seconds 60\n",
+            {{"x", kA, kB, 100, {1}}, {"x", kA, kB, 101, {}}, {"x", kA, kB, 161, {1}}}},
+        FilterCase{
+            "a wildcard event_filter leaves the rule's own threshold",
+            {opts(1,
+                  "content:\"x\"; threshold:type limit, track by_src, count 2, "
+                  "seconds 60;"),
+             opts(2, "content:\"x\";")},
+            "event_filter gen_id 0, sig_id 0, type limit, track by_rule, count 1, seconds 60\n",
+            {{"x", kA, kB, 100, {1, 2}},
+             {"x", kC, kB, 100, {1}},
+             {"x", kA, kB, 100, {1}},
+             {"x", kA, kB, 100, {}}}},
+        FilterCase{"suppressed matches do not count towards the threshold",
+                   {opts(1,
+                         "content:\"x\"; threshold:type threshold, track by_dst, count 2, "
+                         "seconds 60;")},
+                   "suppress gen_id 1, sig_id 1, track by_src, ip 192.0.2.1\n",
+                   {{"x", kA, kB, 100, {}},
+                    {"x", kA, kB, 100, {}},
+                    {"x", kC, kB, 100, {}},
+                    {"x", kC, kB, 100, {1}}}},
+        FilterCase{"a suppressed rule still sets its flowbits",
+                   {opts(1, "content:\"login\"; flowbits:set,seen;"),
+                    opts(2, "content:\"x\"; flowbits:isset,seen;")},
+                   "suppress gen_id 1, sig_id 1\n",
+                   {{"login", kA, kB, 100, {}}, {"x", kA, kB, 100, {2}}}}));
+
+TEST(DetectorThresholdConfig, CountsSuppressedAlerts) {
+  StateHarness h({opts(1, "content:\"x\";")}, "suppress gen_id 1, sig_id 1\n");
+  EXPECT_EQ(h.sids(tcp_packet("x")), Sids{});
+  EXPECT_EQ(h.counters.get("detect.suppressed"), 1u);
+  EXPECT_EQ(h.counters.get("detect.matches"), 1u);
+}
+
+// ip and pkthdr rules match every IP protocol, IPv4 and IPv6.
+TEST(DetectorIpRules, IpAndPkthdrMatchAnyIpProtocol) {
+  StateHarness h({"alert ip any any -> any any (msg:\"ip\"; sid:1;)",
+                  "alert pkthdr any any -> any any (msg:\"pkthdr\"; sid:2;)",
+                  "alert ip any any -> any any (msg:\"ip content\"; content:\"evil\"; sid:3;)",
+                  "alert ip any any -> any any (msg:\"gre\"; ip_proto:gre; sid:4;)",
+                  "alert ip any 53 -> any any (msg:\"port\"; sid:5;)"});
+  struct Case {
+    const char* what;
+    std::uint8_t proto;
+    const char* src;
+    const char* dst;
+    std::uint16_t sport;
+    Sids alerts;
+  };
+  const Case cases[] = {
+      {"tcp", decode::kProtoTcp, kA, kB, 40000, {1, 2}},
+      {"udp from port 53", decode::kProtoUdp, kA, kB, 53, {1, 2, 5}},
+      {"icmp", decode::kProtoIcmp, kA, kB, 0, {1, 2}},
+      {"icmpv6", decode::kProtoIcmpv6, "2001:db8::1", "2001:db8::2", 0, {1, 2}},
+      {"tcp over ipv6", decode::kProtoTcp, "2001:db8::1", "2001:db8::2", 40000, {1, 2}},
+      {"gre", 47, kA, kB, 0, {1, 2, 4}},
+      {"esp", 50, kA, kB, 0, {1, 2}},
+  };
+  for (const Case& c : cases) {
+    decode::Packet p = tcp_packet("", c.src, c.sport, c.dst, 80);
+    p.proto = c.proto;
+    if (!p.has_ports()) p.sport = p.dport = 0;
+    p.ip_version = std::string(c.src).find(':') != std::string::npos ? 6 : 4;
+    EXPECT_EQ(h.sids(p), c.alerts) << c.what;
+  }
+  const std::string payload = "an evil payload";
+  decode::Packet udp = tcp_packet(payload);
+  udp.proto = decode::kProtoUdp;
+  EXPECT_EQ(h.sids(udp), (Sids{1, 2, 3}));
+}
+
+TEST(DetectorIpRules, TagAndTargetDoNotChangeMatching) {
+  StateHarness h({opts(1, "content:\"x\"; tag:session,10,packets; target:dest_ip;"),
+                  opts(2, "content:\"x\"; tag:host,60,seconds,src; target:src_ip;")});
+  EXPECT_EQ(h.sids(tcp_packet("x")), (Sids{1, 2}));
 }
 
 }  // namespace

@@ -338,16 +338,16 @@ TEST(HsCache, RuleLoadUsesTheCacheAndReportsItInTheSummary) {
          "alert udp any any -> any any (msg:\"b\"; content:\"bad\"; sid:2;)\n";
   LoadOptions opts;
   opts.hs_cache = {.enabled = true, .path = tmp.file("hs")};
-  auto first =
-      load_rules({rules}, RuleVars::suricata_defaults(), ClassificationTable::defaults(), opts);
+  auto first = load_rules({rules}, RuleVars::suricata_defaults(), ClassificationTable::defaults(),
+                          nullptr, opts);
   ASSERT_TRUE(first.rules) << first.fatal;
   // tcp to_server and udp in both directions: three databases, two of them identical (the
   // udp ones), which share one entry.
   EXPECT_EQ(first.report.hs_cache.misses, 2u);
   EXPECT_EQ(first.report.hs_cache.hits, 1u);
   EXPECT_EQ(first.report.hs_cache.stored, 2u);
-  auto second =
-      load_rules({rules}, RuleVars::suricata_defaults(), ClassificationTable::defaults(), opts);
+  auto second = load_rules({rules}, RuleVars::suricata_defaults(), ClassificationTable::defaults(),
+                           nullptr, opts);
   ASSERT_TRUE(second.rules);
   EXPECT_EQ(second.report.hs_cache.hits, 3u);
   EXPECT_EQ(second.report.hs_cache.misses, 0u);

@@ -55,6 +55,7 @@ TEST(RuleParser, ParsesActionsProtocolsAndDirection) {
            Case{"reject ip any any -> any any", Action::kReject, RuleProto::kIp, false},
            Case{"alert icmpv6 any any -> any any", Action::kAlert, RuleProto::kIcmp, false},
            Case{"alert icmpv4 any any -> any any", Action::kAlert, RuleProto::kIcmp, false},
+           Case{"alert pkthdr any any -> any any", Action::kAlert, RuleProto::kIp, false},
        }) {
     Rule r = parse_ok(std::string(c.header) + " (sid:1;)");
     EXPECT_EQ(r.action, c.action) << c.header;
@@ -461,6 +462,105 @@ TEST(RuleParser, ParsesFlowbits) {
   EXPECT_TRUE(r.noalert);
 }
 
+TEST(RuleParser, ParsesFlowintModifiersAndValues) {
+  using Op = FlowintOp::Op;
+  struct Case {
+    const char* option;
+    Op op;
+    const char* name;
+    std::uint32_t value;
+    const char* target_var;
+  };
+  const Case cases[] = {
+      {"flowint:count,=,1", Op::kSet, "count", 1, ""},
+      {"flowint: count , + , 10", Op::kAdd, "count", 10, ""},
+      {"flowint:count,-,4294967295", Op::kSub, "count", 4294967295u, ""},
+      {"flowint:count,==,5", Op::kEq, "count", 5, ""},
+      {"flowint:count,!=,5", Op::kNe, "count", 5, ""},
+      {"flowint:count,<,5", Op::kLt, "count", 5, ""},
+      {"flowint:count,<=,5", Op::kLe, "count", 5, ""},
+      {"flowint:count,>,5", Op::kGt, "count", 5, ""},
+      {"flowint:count,>=,5", Op::kGe, "count", 5, ""},
+      {"flowint:count,isset", Op::kIsSet, "count", 0, ""},
+      {"flowint:count,notset", Op::kIsNotSet, "count", 0, ""},
+      {"flowint:count,isnotset", Op::kIsNotSet, "count", 0, ""},
+      {"flowint:ET.brute/ssh,>,limit_2", Op::kGt, "ET.brute/ssh", 0, "limit_2"},
+      {"flowint:copy,=,count", Op::kSet, "copy", 0, "count"},
+  };
+  for (const Case& c : cases) {
+    Rule r = parse_options(std::string(c.option) + "; sid:1;");
+    ASSERT_EQ(r.flowints.size(), 1u) << c.option;
+    EXPECT_EQ(r.flowints[0].op, c.op) << c.option;
+    EXPECT_EQ(r.flowints[0].name, c.name) << c.option;
+    EXPECT_EQ(r.flowints[0].value, c.value) << c.option;
+    EXPECT_EQ(r.flowints[0].target_var, c.target_var) << c.option;
+  }
+}
+
+TEST(RuleParser, ParsesXbits) {
+  using Cmd = XbitsOp::Cmd;
+  using Track = XbitsOp::Track;
+  struct Case {
+    const char* option;
+    Cmd cmd;
+    const char* name;
+    Track track;
+    std::uint32_t expire;
+  };
+  const Case cases[] = {
+      {"xbits:set,ET.scan,track ip_src", Cmd::kSet, "ET.scan", Track::kIpSrc, 30},
+      {"xbits:set,ET.scan,track ip_dst,expire 3600", Cmd::kSet, "ET.scan", Track::kIpDst, 3600},
+      {"xbits: unset , a , track ip_pair", Cmd::kUnset, "a", Track::kIpPair, 30},
+      {"xbits:toggle,a,expire 5,track ip_pair", Cmd::kToggle, "a", Track::kIpPair, 5},
+      {"xbits:isset,a,track ip_src", Cmd::kIsSet, "a", Track::kIpSrc, 30},
+      {"xbits:isnotset,a,track ip_dst", Cmd::kIsNotSet, "a", Track::kIpDst, 30},
+  };
+  for (const Case& c : cases) {
+    Rule r = parse_options(std::string(c.option) + "; sid:1;");
+    ASSERT_EQ(r.xbits.size(), 1u) << c.option;
+    EXPECT_EQ(r.xbits[0].cmd, c.cmd) << c.option;
+    EXPECT_EQ(r.xbits[0].name, c.name) << c.option;
+    EXPECT_EQ(r.xbits[0].track, c.track) << c.option;
+    EXPECT_EQ(r.xbits[0].expire, c.expire) << c.option;
+  }
+  EXPECT_TRUE(parse_options("xbits:noalert; sid:1;").noalert);
+}
+
+TEST(RuleParser, ParsesTagAndTargetAndKeepsThem) {
+  using Type = TagSpec::Type;
+  using Metric = TagSpec::Metric;
+  using Dir = TagSpec::Direction;
+  struct Case {
+    const char* option;
+    Type type;
+    std::uint32_t count;
+    Metric metric;
+    Dir direction;
+  };
+  const Case cases[] = {
+      {"tag:session", Type::kSession, 256, Metric::kPackets, Dir::kUnspecified},
+      {"tag:session,10,seconds", Type::kSession, 10, Metric::kSeconds, Dir::kUnspecified},
+      {"tag: host , 100 , bytes , src", Type::kHost, 100, Metric::kBytes, Dir::kSrc},
+      {"tag:host,5,packets,dst", Type::kHost, 5, Metric::kPackets, Dir::kDst},
+  };
+  for (const Case& c : cases) {
+    Rule r = parse_options(std::string(c.option) + "; sid:1;");
+    ASSERT_EQ(r.tags.size(), 1u) << c.option;
+    EXPECT_EQ(r.tags[0].type, c.type) << c.option;
+    EXPECT_EQ(r.tags[0].count, c.count) << c.option;
+    EXPECT_EQ(r.tags[0].metric, c.metric) << c.option;
+    EXPECT_EQ(r.tags[0].direction, c.direction) << c.option;
+  }
+  EXPECT_EQ(parse_options("sid:1;").target, Target::kNone);
+  EXPECT_EQ(parse_options("target:src_ip; sid:1;").target, Target::kSrcIp);
+  EXPECT_EQ(parse_options("target:dest_ip; sid:1;").target, Target::kDestIp);
+}
+
+TEST(RuleParser, PriorityMayBeQuoted) {
+  EXPECT_EQ(parse_options("priority:2; sid:1;").priority, 2);
+  EXPECT_EQ(parse_options("priority:\"4\"; sid:1;").priority, 4);
+}
+
 TEST(RuleParser, ParsesThresholdAndDetectionFilterInAnyOrder) {
   using Type = ThresholdSpec::Type;
   using Track = ThresholdSpec::Track;
@@ -521,12 +621,12 @@ std::vector<Rejected> rejected_cases() {
        "unknown keyword 'foo'"},
       {h + "(msg:\"x\"; foo:bar;)", "local.rules:3: unknown keyword 'foo'; rule skipped",
        "unknown keyword 'foo'"},
-      {h + "(content:\"a\"; flowint:n,+,1; sid:1000005;)",
-       "local.rules:3: sid 1000005: unsupported keyword 'flowint'; rule skipped",
-       "unsupported keyword 'flowint'"},
-      {h + "(content:\"a\"; byte_test:2,>,10,0; sid:7;)",
-       "local.rules:3: sid 7: unsupported keyword 'byte_test'; rule skipped",
-       "unsupported keyword 'byte_test'"},
+      {h + "(content:\"a\"; hostbits:set,n; sid:1000005;)",
+       "local.rules:3: sid 1000005: unsupported keyword 'hostbits'; rule skipped",
+       "unsupported keyword 'hostbits'"},
+      {h + "(content:\"a\"; stream_size:server,>,10; sid:7;)",
+       "local.rules:3: sid 7: unsupported keyword 'stream_size'; rule skipped",
+       "unsupported keyword 'stream_size'"},
       {h + "(threshold:type limit, track by_flow, count 1, seconds 60; sid:7;)",
        "local.rules:3: sid 7: threshold track 'by_flow' not supported yet; rule skipped",
        "threshold track 'by_flow' not supported yet"},
@@ -707,8 +807,12 @@ std::vector<Rejected> rejected_cases() {
        "'first'; "
        "rule skipped",
        "invalid fast_pattern"},
+      {h + "(content:\"a\"; isdataat:1x; sid:10;)",
+       "local.rules:3: sid 10: invalid isdataat: '1x' is not a valid size; rule skipped",
+       "invalid isdataat"},
       {h + "(content:\"a\"; isdataat:x; sid:10;)",
-       "local.rules:3: sid 10: invalid isdataat: 'x' is not a valid size; rule skipped",
+       "local.rules:3: sid 10: invalid isdataat: unknown variable 'x' (not set by an earlier "
+       "byte_extract or byte_math); rule skipped",
        "invalid isdataat"},
       {h + "(content:\"a\"; isdataat:1,later; sid:10;)",
        "local.rules:3: sid 10: invalid isdataat: unknown modifier 'later'; rule skipped",
@@ -816,6 +920,91 @@ std::vector<Rejected> rejected_cases() {
        "invalid detection_filter"},
       {h + "(sameip:1; sid:15;)",
        "local.rules:3: sid 15: invalid sameip: takes no value; rule skipped", "invalid sameip"},
+      // flowint
+      {h + "(flowint:n; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: expected 'name,modifier[,value]', got 'n'; rule "
+       "skipped",
+       "invalid flowint"},
+      {h + "(flowint:n,+,1,2; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: expected 'name,modifier[,value]', got 'n,+,1,2'; "
+       "rule skipped",
+       "invalid flowint"},
+      {h + "(flowint:1n,+,1; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: '1n' is not a valid name; rule skipped",
+       "invalid flowint"},
+      {h + "(flowint:n,=>,1; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: unknown modifier '=>'; rule skipped",
+       "invalid flowint"},
+      {h + "(flowint:n,+; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: '+' needs a value; rule skipped",
+       "invalid flowint"},
+      {h + "(flowint:n,isset,1; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: 'isset' takes no value; rule skipped",
+       "invalid flowint"},
+      {h + "(flowint:n,>,4294967296; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: '4294967296' is not a number from 0 to "
+       "4294967295; rule skipped",
+       "invalid flowint"},
+      {h + "(flowint:n,>,-1; sid:20;)",
+       "local.rules:3: sid 20: invalid flowint: '-1' is not a number or a flowint name; rule "
+       "skipped",
+       "invalid flowint"},
+      // xbits
+      {h + "(xbits:mark,a,track ip_src; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: unknown command 'mark'; rule skipped",
+       "invalid xbits"},
+      {h + "(xbits:set; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: 'set' needs a name; rule skipped", "invalid xbits"},
+      {h + "(xbits:isset,a|b,track ip_src; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: invalid name 'a|b' (one name per xbits); rule "
+       "skipped",
+       "invalid xbits"},
+      {h + "(xbits:set,a; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: missing 'track ip_src|ip_dst|ip_pair'; rule skipped",
+       "invalid xbits"},
+      {h + "(xbits:set,a,track ip_host; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: unknown track 'ip_host' (expected ip_src, ip_dst or "
+       "ip_pair); rule skipped",
+       "invalid xbits"},
+      {h + "(xbits:set,a,track ip_src,expire 0; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: expire '0' is not a positive number; rule skipped",
+       "invalid xbits"},
+      {h + "(xbits:set,a,track ip_src,track ip_dst; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: 'track' given twice; rule skipped", "invalid xbits"},
+      {h + "(xbits:set,a,track ip_src,ttl 5; sid:21;)",
+       "local.rules:3: sid 21: invalid xbits: unknown option 'ttl 5'; rule skipped",
+       "invalid xbits"},
+      {h + "(xbits:set,a,track tx; sid:21;)",
+       "local.rules:3: sid 21: xbits track 'tx' not supported yet; rule skipped",
+       "xbits track 'tx' not supported yet"},
+      // tag and target
+      {h + "(tag:flow; sid:22;)",
+       "local.rules:3: sid 22: invalid tag: unknown type 'flow' (expected session or host); rule "
+       "skipped",
+       "invalid tag"},
+      {h + "(tag:session,10; sid:22;)",
+       "local.rules:3: sid 22: invalid tag: expected "
+       "'session|host[,count,packets|bytes|seconds[,src|dst]]', got 'session,10'; rule skipped",
+       "invalid tag"},
+      {h + "(tag:host,ten,packets,src; sid:22;)",
+       "local.rules:3: sid 22: invalid tag: count 'ten' is not a number; rule skipped",
+       "invalid tag"},
+      {h + "(tag:host,10,frames,src; sid:22;)",
+       "local.rules:3: sid 22: invalid tag: unknown metric 'frames' (expected packets, bytes or "
+       "seconds); rule skipped",
+       "invalid tag"},
+      {h + "(tag:host,10,packets,both; sid:22;)",
+       "local.rules:3: sid 22: invalid tag: unknown direction 'both' (expected src or dst); rule "
+       "skipped",
+       "invalid tag"},
+      {h + "(target:server; sid:23;)",
+       "local.rules:3: sid 23: invalid target: 'server' (expected src_ip or dest_ip); rule skipped",
+       "invalid target"},
+      {h + "(target:src_ip; target:dest_ip; sid:23;)",
+       "local.rules:3: sid 23: invalid target: given twice; rule skipped", "invalid target"},
+      {h + "(priority:high; sid:24;)",
+       "local.rules:3: sid 24: invalid priority: 'high' is not a valid number; rule skipped",
+       "invalid priority"},
   };
 }
 

@@ -50,9 +50,7 @@ const std::map<std::uint32_t, int> kDemoAlerts = {
     {9000023, 1},   // Shellshock User-Agent
     {9000024, 1},   // ${jndi:ldap://...} over IPv6
     {9000025, 1},   // ${${lower:j}ndi:...}
-    // avatar.php upload split over two segments: per-packet inspection cannot see it; the
-    // stream engine (issue 3) makes this 1 (see the skipped test below).
-    {9000026, 0},
+    {9000026, 1},   // avatar.php upload split over two segments (found on the stream)
     {9000027, 1},   // ;wget in the ping form
     {9000028, 1},   // `id` output answering the Shellshock request
     {9000029, 1},   // /etc/passwd answering the traversal
@@ -68,9 +66,6 @@ const std::map<std::uint32_t, int> kDemoAlerts = {
     {9000043, 2},   // two telnet "Login incorrect"
     {9000090, 0},   // pass: never alerts; its effect is tested below
 };
-
-// The one bundled rule whose demo traffic is split across TCP segments.
-constexpr std::uint32_t kNeedsStreamReassembly = 9000026;
 
 struct RuleLine {
   std::string action;
@@ -180,7 +175,7 @@ TEST(BundledRules, EveryRuleHasAnExpectedDemoCount) {
     }
     if (rule.action == "pass") {
       EXPECT_EQ(it->second, 0) << "sid " << rule.sid << ": pass rules never alert";
-    } else if (rule.sid != kNeedsStreamReassembly) {
+    } else {
       EXPECT_GT(it->second, 0) << "sid " << rule.sid << ": every alert rule must fire on the demo";
     }
   }
@@ -277,8 +272,6 @@ TEST(BundledRules, AttackResponsesAreAttributedToTheServersAnswer) {
 }
 
 TEST(BundledRules, UploadSplitOverTwoSegmentsMatchesOnTheReassembledStream) {
-  GTEST_SKIP() << "needs TCP stream reassembly (issue 3), not in this release: the split "
-                  "upload is missed by per-packet inspection";
   ASSERT_EQ(demo_run().exit_code, 0) << demo_run().err;
   const auto upload = alerts_for(9000026);
   ASSERT_EQ(upload.size(), 1u);

@@ -1,65 +1,51 @@
-// watchpost-bench: measures the offline pipeline on a capture and a rule set, next to a
-// ceiling measured in the same run: Hyperscan alone scanning the same packet payloads with
-// the same fast-pattern databases. Packets are loaded into memory first; only the loops are
-// timed. Prints packets/s, Mbit/s, the ratio to the ceiling, time share per stage, rule load
-// time and peak memory.
-#include <sys/resource.h>
-
+// watchpost-bench: measures the offline pipeline next to a baseline measured in the same run.
+//  - default (-r): the capture held in memory through the Worker, against a ceiling:
+//    Hyperscan alone scanning every payload byte once with the same databases (packet group,
+//    and stream group for TCP). Prints packets/s, Mbit/s, the ratio to the ceiling, time
+//    share per stage, stream counters, bytes scanned per group, rule load time and memory.
+//  - --flows N: N concurrent TCP flows generated in memory (flows_bench.h).
+//  - --hs-mode-study (-r): Hyperscan block mode with overlap against streaming mode on the
+//    capture's reassembled streams (hs_mode_study.h).
+// Only the measured loops are timed; loading and generation are not.
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
+#include <array>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "app/config.h"
 #include "app/worker.h"
-#include "capture/pcap_file.h"
+#include "bench_util.h"
 #include "detect/rule_loader.h"
+#include "flows_bench.h"
+#include "hs_mode_study.h"
+#include "stream_trace.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-double peak_rss_mib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;
-}
-
-struct Stored {
-  wp::capture::RawPacket raw;
-  std::size_t offset;
-};
-
-class NullSink final : public wp::output::AlertSink {
- public:
-  void on_alert(const watchpost::v1::Alert& a) override {
-    line_.clear();
-    wp::output::render_eve_alert(a, wp::output::EveOptions{}, line_);
-    ++alerts;
-  }
-  void flush() override {}
-  std::uint64_t alerts = 0;
-
- private:
-  std::string line_;
-};
+using wp::bench::Clock;
+using wp::bench::kMiB;
+using wp::bench::seconds_since;
 
 int usage() {
   std::fputs(
-      "usage: watchpost-bench -r FILE.pcap --rules FILE|DIR [--rules ...] [--set KEY=VALUE ...]\n"
-      "                       [--repeat N]\n"
-      "Runs the offline pipeline (decode, flow, detect, alert rendering) on the capture held in\n"
-      "memory and compares it with Hyperscan alone scanning the same payloads.\n",
+      "usage: watchpost-bench -r FILE.pcap [-r ...] --rules FILE|DIR [--rules ...] [--set "
+      "KEY=VALUE ...]\n"
+      "                       [--repeat N] [--hs-mode-study]\n"
+      "       watchpost-bench --flows N --rules FILE|DIR [--set KEY=VALUE ...]\n"
+      "                       [--request-bytes B] [--response-bytes B]\n"
+      "Runs the offline pipeline (decode, flow, stream, detect, alert rendering) on the capture\n"
+      "held in memory and compares it with Hyperscan alone scanning the same payloads.\n"
+      "--hs-mode-study: instead, compares Hyperscan block mode (chunk + overlap) with streaming\n"
+      "mode on the capture's reassembled TCP streams.\n"
+      "--flows N: instead, N concurrent TCP flows generated in memory: flows/s and memory.\n",
       stderr);
   return 2;
 }
+
+double mb(std::uint64_t bytes) { return static_cast<double>(bytes) / 1e6; }
 
 }  // namespace
 
@@ -67,6 +53,9 @@ int main(int argc, char** argv) {
   wp::app::Config config;
   std::vector<std::string> pcaps;
   int repeat = 3;
+  bool study = false;
+  wp::bench::FlowsOptions flows;
+  bool flows_mode = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -93,45 +82,58 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--repeat" && (v = value())) {
       repeat = std::max(1, std::atoi(v));
+    } else if (a == "--hs-mode-study") {
+      study = true;
+    } else if (a == "--flows" && (v = value())) {
+      flows_mode = true;
+      flows.count = std::strtoull(v, nullptr, 10);
+    } else if (a == "--request-bytes" && (v = value())) {
+      flows.request_bytes = static_cast<std::uint32_t>(std::strtoul(v, nullptr, 10));
+    } else if (a == "--response-bytes" && (v = value())) {
+      flows.response_bytes = static_cast<std::uint32_t>(std::strtoul(v, nullptr, 10));
     } else {
       return usage();
     }
   }
-  if (pcaps.empty() || config.rule_files.empty()) return usage();
+  if (config.rule_files.empty() || (flows_mode ? flows.count == 0 || study : pcaps.empty()))
+    return usage();
 
   // Rules: parse + compile, timed.
   const auto t_load = Clock::now();
   auto loaded = wp::detect::load_rules(config.rule_files, config.vars,
-                                       wp::detect::ClassificationTable::defaults(),
+                                       wp::detect::ClassificationTable::defaults(), nullptr,
                                        wp::detect::LoadOptions{config.hs_cache});
   const double load_s = seconds_since(t_load);
   if (!loaded.rules) {
     std::fprintf(stderr, "watchpost-bench: %s\n", loaded.fatal.c_str());
     return 2;
   }
-  const double rss_after_load = peak_rss_mib();
+  const auto& rep = loaded.report;
+  const auto& st = loaded.rules->stats();
+  std::printf(
+      "rules: %zu loaded, %zu skipped; %zu with fast pattern, %zu address-indexed, %zu other "
+      "without content; %zu pattern entries\n",
+      rep.loaded, rep.skipped, st.with_fast_pattern, st.address_indexed,
+      st.no_content - st.address_indexed, st.patterns);
+  std::printf("rule load: %.2f s (parse %.2f s, compile %.2f s)\n", load_s, rep.parse_seconds,
+              rep.compile_seconds);
+  if (!rep.hs_cache_dir.empty()) {
+    std::printf("hyperscan cache: %zu hits, %zu misses, %zu rebuilt (%s)\n", rep.hs_cache.hits,
+                rep.hs_cache.misses, rep.hs_cache.rebuilt, rep.hs_cache_dir.c_str());
+  }
+  if (flows_mode) return wp::bench::flows_bench(config, loaded.rules, flows);
+  const double rss_after_load = static_cast<double>(wp::bench::resident_memory().peak) / kMiB;
 
-  // Capture into memory.
-  auto src = wp::capture::PcapFileSource::open(pcaps);
-  if (!src) {
-    std::fprintf(stderr, "watchpost-bench: %s\n", src.error().describe().c_str());
+  wp::bench::Capture cap;
+  if (auto r = wp::bench::load_capture(pcaps, cap); !r) {
+    std::fprintf(stderr, "watchpost-bench: %s\n", r.error().describe().c_str());
     return 1;
   }
-  std::vector<std::uint8_t> arena;
-  std::vector<Stored> packets;
-  wp::capture::RawPacket raw;
-  for (;;) {
-    auto st = (*src)->next(raw);
-    if (st == wp::capture::ReadStatus::kEnd) break;
-    if (st == wp::capture::ReadStatus::kTruncated) continue;
-    packets.push_back({raw, arena.size()});
-    arena.insert(arena.end(), raw.data, raw.data + raw.caplen);
-  }
-  std::uint64_t bytes = 0;
-  for (Stored& s : packets) {
-    s.raw.data = arena.data() + s.offset;
-    bytes += s.raw.caplen;
-  }
+  const auto& packets = cap.packets;
+
+  // What the stream stage delivers, and the bytes each Hyperscan group scans.
+  const wp::bench::StreamTrace trace = wp::bench::trace_streams(packets, config, *loaded.rules);
+  if (study) return wp::bench::hs_mode_study(trace, *loaded.rules, repeat);
 
   // Ceiling: decode + flow once (untimed) to know each payload's group, then time only the
   // Hyperscan scans over those payloads with the rule set's own databases.
@@ -147,90 +149,131 @@ int main(int argc, char** argv) {
     wp::decode::DecoderConfig dc = config.decoder;
     dc.validate_checksums = false;
     wp::decode::Decoder dec(dc, c);
-    wp::flow::FlowTable flows(config.flow, c);
+    wp::flow::FlowTable flows_table(config.flow, c);
     wp::decode::Packet p;
-    for (const Stored& s : packets) {
-      if (dec.decode(s.raw, p) != wp::decode::DecodeStatus::kOk || p.ip_version == 0) continue;
-      auto fr = flows.process(p);
+    for (const wp::capture::RawPacket& raw : packets) {
+      if (dec.decode(raw, p) != wp::decode::DecodeStatus::kOk || p.ip_version == 0) continue;
+      auto fr = flows_table.process(p);
       if (p.payload.empty()) continue;
       scans.push_back({p.proto, fr.to_server, payload_arena.size(), p.payload.size()});
       payload_arena.insert(payload_arena.end(), p.payload.begin(), p.payload.end());
     }
   }
+  // The ceiling and the pipeline alternate, so each pipeline run has a ceiling run next to
+  // it under the same machine load: the ratio of each pair is what the report trusts most.
   wp::Counters dc;
   wp::detect::Detector prefilter(loaded.rules, config.detect, dc);
-  double ceiling_s = 1e30;
-  std::size_t pattern_hits = 0;
-  for (int r = 0; r < repeat; ++r) {
-    pattern_hits = 0;
+  auto run_ceiling = [&] {
     const auto t = Clock::now();
     wp::decode::Packet p;
     for (const Scan& s : scans) {
       p.proto = s.proto;
       p.payload = {payload_arena.data() + s.offset, s.len};
-      pattern_hits += prefilter.prefilter_only(p, wp::flow::FlowRef{nullptr, s.to_server, false});
+      prefilter.prefilter_only(p, wp::flow::FlowRef{nullptr, s.to_server, false});
     }
-    ceiling_s = std::min(ceiling_s, seconds_since(t));
-  }
-
-  // The pipeline, best of `repeat` runs, each with fresh state; then one run with stage timing.
-  double pipeline_s = 1e30;
-  std::uint64_t alerts = 0;
+    return seconds_since(t);
+  };
+  // A second baseline: the same pipeline with (almost) no TCP session tracked, so every
+  // payload is inspected per packet (stream.memcap=1 leaves room for one session).
+  wp::app::Config no_stream = config;
+  no_stream.stream.memcap = 1;
+  auto run_pipeline = [&](const wp::app::Config& cfg, wp::Counters& c, std::uint64_t& alerts_out) {
+    wp::bench::NullSink sink;
+    wp::app::Worker w(cfg, loaded.rules, c, {&sink});
+    const auto t = Clock::now();
+    for (const wp::capture::RawPacket& raw : packets) w.process(raw);
+    const double s = seconds_since(t);
+    alerts_out = sink.alerts;
+    return s;
+  };
+  double ceiling_s = 1e30, pipeline_s = 1e30, no_stream_s = 1e30;
+  std::vector<double> pair_ratios, stream_ratios;
+  std::uint64_t alerts = 0, no_stream_alerts = 0;
   wp::Counters last_counters;
   for (int r = 0; r < repeat; ++r) {
-    wp::Counters c;
-    NullSink sink;
-    wp::app::Worker w(config, loaded.rules, c, {&sink});
-    const auto t = Clock::now();
-    for (const Stored& s : packets) w.process(s.raw);
-    pipeline_s = std::min(pipeline_s, seconds_since(t));
-    alerts = sink.alerts;
+    const double c_s = run_ceiling();
+    wp::Counters c, c2;
+    const double p_s = run_pipeline(config, c, alerts);
+    const double n_s = run_pipeline(no_stream, c2, no_stream_alerts);
+    ceiling_s = std::min(ceiling_s, c_s);
+    pipeline_s = std::min(pipeline_s, p_s);
+    no_stream_s = std::min(no_stream_s, n_s);
+    pair_ratios.push_back(c_s / p_s);
+    stream_ratios.push_back(n_s / p_s);
     last_counters = c;
   }
+  std::sort(pair_ratios.begin(), pair_ratios.end());
+  std::sort(stream_ratios.begin(), stream_ratios.end());
   std::array<std::uint64_t, wp::app::kStages> stage_ns{};
   {
     wp::Counters c;
-    NullSink sink;
+    wp::bench::NullSink sink;
     wp::app::Worker w(config, loaded.rules, c, {&sink});
     w.enable_stage_timing();
-    for (const Stored& s : packets) w.process(s.raw);
+    for (const wp::capture::RawPacket& raw : packets) w.process(raw);
     stage_ns = w.stage_ns();
   }
   std::uint64_t stage_total = 0;
   for (auto ns : stage_ns) stage_total += ns;
 
-  const auto& rep = loaded.report;
-  const auto& st = loaded.rules->stats();
-  const double mbit = static_cast<double>(bytes) * 8 / 1e6;
+  const double mbit = static_cast<double>(cap.bytes) * 8 / 1e6;
+  const double n_pkts = static_cast<double>(packets.size());
   std::printf("capture: %zu packets, %.1f MB, %zu payloads scanned (%.1f MB)\n", packets.size(),
-              static_cast<double>(bytes) / 1e6, scans.size(),
-              static_cast<double>(payload_arena.size()) / 1e6);
-  std::printf("rules: %zu loaded, %zu skipped; %zu with fast pattern, %zu address-indexed, %zu other without content; %zu pattern entries\n",
-              rep.loaded, rep.skipped, st.with_fast_pattern, st.address_indexed,
-              st.no_content - st.address_indexed, st.patterns);
-  std::printf("rule load: %.2f s (parse %.2f s, compile %.2f s)\n", load_s, rep.parse_seconds,
-              rep.compile_seconds);
-  if (!rep.hs_cache_dir.empty()) {
-    std::printf("hyperscan cache: %zu hits, %zu misses, %zu rebuilt (%s)\n", rep.hs_cache.hits,
-                rep.hs_cache.misses, rep.hs_cache.rebuilt, rep.hs_cache_dir.c_str());
-  }
+              mb(cap.bytes), scans.size(), mb(payload_arena.size()));
   std::printf("ceiling (Hyperscan only): %.3f s  %.0f pkt/s  %.0f Mbit/s\n", ceiling_s,
-              static_cast<double>(packets.size()) / ceiling_s, mbit / ceiling_s);
+              n_pkts / ceiling_s, mbit / ceiling_s);
   std::printf("pipeline:                 %.3f s  %.0f pkt/s  %.0f Mbit/s  (%llu alerts)\n",
-              pipeline_s, static_cast<double>(packets.size()) / pipeline_s, mbit / pipeline_s,
+              pipeline_s, n_pkts / pipeline_s, mbit / pipeline_s,
               static_cast<unsigned long long>(alerts));
-  std::printf("pipeline / ceiling: %.2f\n", ceiling_s / pipeline_s);
-  static const char* kNames[] = {"decode", "flow", "detect", "output"};
+  std::printf(
+      "pipeline / ceiling: %.2f median of %zu paired runs (%.2f .. %.2f), %.2f best to best"
+      "  (%zu rules loaded; stream inspection %s)\n",
+      pair_ratios[pair_ratios.size() / 2], pair_ratios.size(), pair_ratios.front(),
+      pair_ratios.back(), ceiling_s / pipeline_s, rep.loaded,
+      last_counters.get("stream.sessions") > 0 ? "on" : "off: no tracked session");
+  std::printf(
+      "pipeline without stream tracking: %.3f s (%llu alerts); throughput with / without: %.2f "
+      "median of %zu paired runs (%.2f .. %.2f)\n",
+      no_stream_s, static_cast<unsigned long long>(no_stream_alerts),
+      stream_ratios[stream_ratios.size() / 2], stream_ratios.size(), stream_ratios.front(),
+      stream_ratios.back());
   std::printf("time share per stage:");
   for (int i = 0; i < wp::app::kStages; ++i) {
-    std::printf(" %s %.1f%%", kNames[i],
-                stage_total ? 100.0 * static_cast<double>(stage_ns[i]) / static_cast<double>(stage_total) : 0.0);
+    std::printf(" %s %.1f%%", wp::bench::stage_name(i),
+                stage_total
+                    ? 100.0 * static_cast<double>(stage_ns[i]) / static_cast<double>(stage_total)
+                    : 0.0);
   }
-  std::printf("\npeak memory: %.0f MiB (after rule load %.0f MiB; includes the capture held in memory, %.0f MiB)\n",
-              peak_rss_mib(), rss_after_load,
-              static_cast<double>(arena.size() + payload_arena.size()) / (1024.0 * 1024.0));
-  std::printf("candidates verified: %llu, rule matches: %llu\n",
-              static_cast<unsigned long long>(last_counters.get("detect.candidates")),
-              static_cast<unsigned long long>(last_counters.get("detect.matches")));
+  std::printf("\n");
+  auto counter = [&](const char* name) {
+    return static_cast<unsigned long long>(last_counters.get(name));
+  };
+  std::printf(
+      "stream: %llu sessions, %.1f MB reassembled in %llu chunks, %llu gaps, %llu out of order, "
+      "%llu retransmissions, %llu memcap drops\n",
+      counter("stream.sessions"), mb(last_counters.get("stream.bytes")), counter("stream.chunks"),
+      counter("stream.reassembly_gap"), counter("stream.out_of_order"),
+      counter("stream.retransmission"),
+      counter("stream.memcap_drop") + counter("stream.reassembly_memcap_drop"));
+  // The ceiling scans every payload byte once per group it belongs to; the pipeline scans the
+  // stream group over reassembled data (each byte once, retransmissions not again) plus each
+  // chunk's overlap.
+  std::printf(
+      "bytes scanned: ceiling %.1f MB packet groups + %.1f MB stream groups; pipeline %.1f MB "
+      "packet groups"
+      " + %.1f MB stream groups (%.1f MB untracked payloads, %.1f MB stream data, %.1f MB "
+      "overlap)\n",
+      mb(trace.payload_bytes), mb(trace.tcp_payload_bytes), mb(trace.payload_bytes),
+      mb(trace.untracked_tcp_bytes + trace.new_bytes + trace.overlap_bytes),
+      mb(trace.untracked_tcp_bytes), mb(trace.new_bytes), mb(trace.overlap_bytes));
+  std::printf(
+      "peak memory: %.0f MiB (after rule load %.0f MiB; includes the capture held in memory, %.0f "
+      "MiB, and the stream trace, %.0f MiB)\n",
+      static_cast<double>(wp::bench::resident_memory().peak) / kMiB, rss_after_load,
+      static_cast<double>(cap.arena.size() + payload_arena.size()) / kMiB,
+      static_cast<double>(trace.bytes.size() + trace.events.size() * sizeof(trace.events[0])) /
+          kMiB);
+  std::printf("candidates verified: %llu, rule matches: %llu\n", counter("detect.candidates"),
+              counter("detect.matches"));
   return 0;
 }

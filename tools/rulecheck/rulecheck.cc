@@ -211,8 +211,8 @@ Result<CheckResult> check_rules(const std::vector<std::string>& files, const app
   std::vector<std::string> paths;
   for (const std::string& f : files) paths.push_back(rule_path(config, f));
   CheckResult out;
-  out.loaded =
-      detect::load_rules(paths, config.vars, classes, detect::LoadOptions{config.hs_cache});
+  out.loaded = detect::load_rules(paths, config.vars, classes, nullptr,
+                                  detect::LoadOptions{config.hs_cache});
 
   std::map<std::string, std::size_t> file_order;
   for (const std::string& p : paths) file_order.emplace(p, file_order.size());

@@ -1,0 +1,526 @@
+#include "stream/stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/text.h"
+
+namespace wp::stream {
+namespace {
+
+// An out-of-order segment: this header followed by `len` bytes, in one pool block.
+struct OooSeg {
+  OooSeg* next;
+  std::uint64_t off;  // stream offset of the first byte
+  std::uint32_t len;
+  std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(this + 1); }
+};
+
+constexpr std::uint64_t kMaxAhead = 64ull << 20;  // a segment further ahead is bogus
+
+// Whether the bytes of a new segment [ns, ne) replace those of a stored one [os, oe) where
+// they overlap.
+bool new_wins(OverlapPolicy p, std::uint64_t ns, std::uint64_t ne, std::uint64_t os,
+              std::uint64_t oe) {
+  switch (p) {
+    case OverlapPolicy::kFirst: return false;
+    case OverlapPolicy::kLast: return true;
+    case OverlapPolicy::kBsd: return ns < os;
+    case OverlapPolicy::kBsdRight: return ne > oe;
+    case OverlapPolicy::kLinux: return ns < os || (ns == os && ne > oe);
+    case OverlapPolicy::kSolaris: return ne >= oe;
+  }
+  return false;
+}
+
+struct PolicyName {
+  const char* name;
+  OverlapPolicy policy;
+};
+constexpr PolicyName kPolicyNames[] = {
+    {"bsd", OverlapPolicy::kBsd},          {"irix", OverlapPolicy::kBsd},
+    {"hpux11", OverlapPolicy::kBsd},       {"bsd-right", OverlapPolicy::kBsdRight},
+    {"linux", OverlapPolicy::kLinux},      {"old-linux", OverlapPolicy::kLinux},
+    {"solaris", OverlapPolicy::kSolaris},  {"old-solaris", OverlapPolicy::kSolaris},
+    {"first", OverlapPolicy::kFirst},      {"windows", OverlapPolicy::kFirst},
+    {"windows2k3", OverlapPolicy::kFirst}, {"vista", OverlapPolicy::kFirst},
+    {"macos", OverlapPolicy::kFirst},      {"hpux10", OverlapPolicy::kFirst},
+    {"last", OverlapPolicy::kLast},
+};
+
+}  // namespace
+
+bool parse_overlap_policy(std::string_view name, OverlapPolicy& out) {
+  for (const PolicyName& p : kPolicyNames) {
+    if (name == p.name) {
+      out = p.policy;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* overlap_policy_name(OverlapPolicy p) {
+  switch (p) {
+    case OverlapPolicy::kFirst: return "first";
+    case OverlapPolicy::kLast: return "last";
+    case OverlapPolicy::kBsd: return "bsd";
+    case OverlapPolicy::kBsdRight: return "bsd-right";
+    case OverlapPolicy::kLinux: return "linux";
+    case OverlapPolicy::kSolaris: return "solaris";
+  }
+  return "bsd";
+}
+
+bool PolicyMap::add(std::string_view cidr, OverlapPolicy p) {
+  cidr = trim(cidr);
+  const std::size_t slash = cidr.find('/');
+  auto addr = IpAddress::parse(cidr.substr(0, slash));
+  if (!addr) return false;
+  const int bits = addr->is_v4() ? 32 : 128;
+  int prefix = bits;
+  if (slash != std::string_view::npos) {
+    auto n = parse_uint(cidr.substr(slash + 1));
+    if (!n || *n > static_cast<std::uint64_t>(bits)) return false;
+    prefix = static_cast<int>(*n);
+  }
+  prefix += 128 - bits;  // IPv4 lives in ::ffff:0:0/96
+  const IpKey host_mask = prefix == 128 ? IpKey{0} : (~IpKey{0}) >> prefix;
+  const IpKey lo = addr->key() & ~host_mask;
+  entries_.push_back(Entry{lo, lo | host_mask, prefix, static_cast<std::uint32_t>(entries_.size()), p});
+  rebuild();
+  return true;
+}
+
+void PolicyMap::rebuild() {
+  // Elementary intervals from every bound; each takes the policy of the most specific
+  // (then the latest) entry covering it. Cold path (configuration load).
+  std::vector<IpKey> bounds;
+  for (const Entry& e : entries_) {
+    bounds.push_back(e.lo);
+    if (e.hi != ~IpKey{0}) bounds.push_back(e.hi + 1);
+  }
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  starts_.clear();
+  policies_.clear();
+  for (IpKey b : bounds) {
+    const Entry* best = nullptr;
+    for (const Entry& e : entries_) {
+      if (b < e.lo || b > e.hi) continue;
+      if (best == nullptr || e.prefix > best->prefix ||
+          (e.prefix == best->prefix && e.order > best->order)) {
+        best = &e;
+      }
+    }
+    starts_.push_back(b);
+    policies_.push_back(best == nullptr ? -1 : static_cast<std::int16_t>(best->policy));
+  }
+}
+
+OverlapPolicy PolicyMap::lookup(const IpAddress& a) const {
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), a.key());
+  if (it == starts_.begin()) return default_;
+  const std::int16_t p = policies_[static_cast<std::size_t>(it - starts_.begin()) - 1];
+  return p < 0 ? default_ : static_cast<OverlapPolicy>(p);
+}
+
+// One direction of a session.
+struct StreamEngine::Dir {
+  bool active = false;         // the sequence base is known: data is reassembled
+  bool depth_reached = false;
+  bool fin = false;
+  std::uint32_t next_seq = 0;  // sequence number of the next in-order byte
+  std::uint64_t next_off = 0;  // its stream offset (bytes delivered so far)
+  std::uint64_t fin_off = 0;   // stream offset of the FIN
+  std::uint64_t anchor = 0;    // stream offset where the current message started
+  std::uint8_t* buf = nullptr; // stream bytes [base, base + len)
+  std::uint32_t cap = 0;
+  std::uint32_t len = 0;
+  std::uint64_t base = 0;
+  OooSeg* ooo = nullptr;       // sorted by offset, disjoint
+  std::uint32_t ooo_bytes = 0;
+  OverlapPolicy policy = OverlapPolicy::kBsd;  // the receiving host's
+  HitRing hits;
+};
+
+struct StreamEngine::Session {
+  Dir dir[2];  // [0]: to_server, [1]: to_client
+  std::int8_t last_data_dir = -1;  // direction of the last data delivered
+  bool was_established = false;
+  bool closed = false;  // RST or FIN both ways: buffers returned, nothing more to inspect
+  bool in_use = false;
+  Session* next_free = nullptr;
+};
+
+std::size_t StreamEngine::session_bytes() { return sizeof(Session); }
+
+StreamEngine::StreamEngine(const StreamConfig& config, Counters& counters)
+    : config_(config), pool_(config.reassembly_memcap), counters_(counters) {
+  max_sessions_ = std::max<std::uint64_t>(config_.memcap / sizeof(Session), 1);
+  if (config_.inspect_window < 64) config_.inspect_window = 64;
+  // The direction buffer holds the window plus at least as much new data.
+  const std::size_t max_buf = BlockPool::block_size(std::min<std::size_t>(
+      2 * static_cast<std::size_t>(config_.inspect_window), BlockPool::kMaxBlock));
+  if (config_.inspect_window > max_buf / 2) config_.inspect_window = static_cast<std::uint32_t>(max_buf / 2);
+  c_sessions_ = counters_.add("stream.sessions");
+  c_midstream_ = counters_.add("stream.midstream_pickups");
+  c_memcap_ = counters_.add("stream.memcap_drop");
+  c_reasm_memcap_ = counters_.add("stream.reassembly_memcap_drop");
+  c_depth_ = counters_.add("stream.reassembly_depth_reached");
+  c_gap_ = counters_.add("stream.reassembly_gap");
+  c_overlap_ = counters_.add("stream.reassembly_overlap");
+  c_overlap_diff_ = counters_.add("stream.reassembly_overlap_different_data", CounterKind::kAnomaly);
+  c_retransmit_ = counters_.add("stream.retransmission");
+  c_ooo_ = counters_.add("stream.out_of_order");
+  c_bytes_ = counters_.add("stream.bytes");
+  c_chunks_ = counters_.add("stream.chunks");
+  c_after_fin_ = counters_.add("stream.data_after_fin", CounterKind::kAnomaly);
+  c_bad_seq_ = counters_.add("stream.bad_sequence", CounterKind::kAnomaly);
+  c_closed_ = counters_.add("stream.closed");
+}
+
+StreamEngine::~StreamEngine() {
+  for (auto [slab, n] : session_slabs_) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (slab[i].in_use) {
+        free_dir(slab[i].dir[0]);
+        free_dir(slab[i].dir[1]);
+      }
+    }
+    delete[] slab;
+  }
+}
+
+StreamEngine::Session* StreamEngine::create_session(flow::Flow& f) {
+  if (free_sessions_ == nullptr) {
+    if (session_count_ >= max_sessions_) {
+      counters_.inc(c_memcap_);
+      return nullptr;
+    }
+    // Sessions come in slabs; a slab is allocated once per 256 new sessions at most.
+    const std::size_t n = std::min<std::size_t>(256, max_sessions_ - session_count_);
+    Session* slab = new Session[n];
+    session_slabs_.emplace_back(slab, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      slab[i].next_free = free_sessions_;
+      free_sessions_ = &slab[i];
+    }
+    session_count_ += n;
+  }
+  Session* s = free_sessions_;
+  free_sessions_ = s->next_free;
+  *s = Session{};
+  s->in_use = true;
+  // Each direction's receiver decides how overlaps resolve.
+  const IpAddress server = f.key.lo_addr == f.client_addr ? f.key.hi_addr : f.key.lo_addr;
+  s->dir[0].policy = config_.policies.lookup(server);
+  s->dir[1].policy = config_.policies.lookup(f.client_addr);
+  f.stream_state = s;
+  ++sessions_in_use_;
+  counters_.inc(c_sessions_);
+  return s;
+}
+
+void StreamEngine::free_dir(Dir& d) {
+  pool_.free(d.buf, d.cap);
+  d.buf = nullptr;
+  d.cap = d.len = 0;
+  while (d.ooo != nullptr) {
+    OooSeg* s = d.ooo;
+    d.ooo = s->next;
+    pool_.free(reinterpret_cast<std::uint8_t*>(s), sizeof(OooSeg) + s->len);
+  }
+  d.ooo_bytes = 0;
+}
+
+void StreamEngine::release(flow::Flow& f) {
+  auto* s = static_cast<Session*>(f.stream_state);
+  if (s == nullptr) return;
+  free_dir(s->dir[0]);
+  free_dir(s->dir[1]);
+  s->in_use = false;
+  s->next_free = free_sessions_;
+  free_sessions_ = s;
+  f.stream_state = nullptr;
+  --sessions_in_use_;
+}
+
+void StreamEngine::insert(Dir& d, std::uint64_t s, std::span<const std::uint8_t> data,
+                          OverlapPolicy policy) {
+  const std::uint64_t e = s + data.size();
+  OooSeg** link = &d.ooo;
+  while (*link != nullptr && (*link)->off + (*link)->len <= s) link = &(*link)->next;
+  std::uint64_t cur = s;
+  auto add_node = [&](std::uint64_t from, std::uint64_t to) -> OooSeg* {
+    const std::size_t n = static_cast<std::size_t>(to - from);
+    // Data that is in order now is delivered right after; only data waiting for a hole to
+    // fill counts against the out-of-order limit.
+    if (from != d.next_off && d.ooo_bytes + n > config_.max_ooo_bytes) {
+      counters_.inc(c_reasm_memcap_);
+      return nullptr;
+    }
+    auto* node = reinterpret_cast<OooSeg*>(pool_.allocate(sizeof(OooSeg) + n));
+    if (node == nullptr) {
+      counters_.inc(c_reasm_memcap_);
+      return nullptr;
+    }
+    node->off = from;
+    node->len = static_cast<std::uint32_t>(n);
+    std::memcpy(node->data(), data.data() + (from - s), n);
+    node->next = *link;
+    *link = node;
+    d.ooo_bytes += static_cast<std::uint32_t>(n);
+    return node;
+  };
+  while (cur < e) {
+    OooSeg* x = *link;
+    if (x == nullptr || x->off >= e) {
+      add_node(cur, e);
+      return;
+    }
+    if (x->off > cur) {  // the part before x is new data
+      if (OooSeg* node = add_node(cur, x->off)) link = &node->next;
+      cur = x->off;
+      continue;
+    }
+    // [cur, ov_end) overlaps x: the policy decides whose bytes the host keeps.
+    const std::uint64_t x_end = x->off + x->len;
+    const std::uint64_t ov_end = std::min(e, x_end);
+    counters_.inc(c_overlap_);
+    std::uint8_t* old_bytes = x->data() + (cur - x->off);
+    const std::uint8_t* new_bytes = data.data() + (cur - s);
+    const std::size_t n = static_cast<std::size_t>(ov_end - cur);
+    if (std::memcmp(old_bytes, new_bytes, n) != 0) {
+      counters_.inc(c_overlap_diff_);
+      if (new_wins(policy, s, e, x->off, x_end)) std::memcpy(old_bytes, new_bytes, n);
+    }
+    cur = ov_end;
+    link = &x->next;
+  }
+}
+
+void StreamEngine::deliver(Session& s, int di, std::span<const std::uint8_t> data, ChunkFn fn,
+                           void* ctx) {
+  Dir& d = s.dir[di];
+  const bool to_server = di == 0;
+  if (d.depth_reached) return;
+  if (s.last_data_dir != di) {
+    // A turn: data in this direction after data in the other one starts a new message.
+    d.anchor = d.next_off;
+    s.last_data_dir = static_cast<std::int8_t>(di);
+  }
+  if (config_.depth != 0 && d.next_off + data.size() >= config_.depth) {
+    data = data.first(static_cast<std::size_t>(config_.depth - d.next_off));
+    d.depth_reached = true;
+    counters_.inc(c_depth_);
+  }
+  const std::size_t window = config_.inspect_window;
+  const std::size_t max_cap = BlockPool::block_size(2 * window);
+  while (!data.empty()) {
+    if (d.len + data.size() > d.cap && d.cap < max_cap) {
+      // Grow by size class (a few times per direction at most).
+      const std::size_t want = std::min(max_cap, std::max<std::size_t>(d.len + data.size(), 2u * d.cap));
+      const std::size_t size = BlockPool::block_size(want);
+      if (std::uint8_t* nb = pool_.allocate(size)) {
+        if (d.len != 0) std::memcpy(nb, d.buf, d.len);
+        pool_.free(d.buf, d.cap);
+        d.buf = nb;
+        d.cap = static_cast<std::uint32_t>(size);
+      } else {
+        counters_.inc(c_reasm_memcap_);
+      }
+    }
+    if (d.len + data.size() > d.cap && d.len > window) {
+      // Slide: keep the last `window` bytes as context for what follows.
+      const std::size_t drop = d.len - window;
+      std::memmove(d.buf, d.buf + drop, window);
+      d.base += drop;
+      d.len = static_cast<std::uint32_t>(window);
+    }
+    std::size_t piece = std::min<std::size_t>(data.size(), d.cap - d.len);
+    StreamChunk chunk;
+    chunk.hits = &d.hits;
+    chunk.to_server = to_server;
+    chunk.anchor = d.anchor;
+    if (piece == 0) {
+      // No buffer (reassembly memcap): inspect the data on its own, without context.
+      piece = data.size();
+      chunk.data = data;
+      chunk.new_from = 0;
+      chunk.base = d.next_off;
+      d.base = d.next_off + piece;
+      d.len = 0;
+    } else {
+      std::memcpy(d.buf + d.len, data.data(), piece);
+      chunk.data = {d.buf, d.len + piece};
+      chunk.new_from = d.len;
+      chunk.base = d.base;
+      d.len += static_cast<std::uint32_t>(piece);
+    }
+    d.next_off += piece;
+    d.next_seq += static_cast<std::uint32_t>(piece);
+    counters_.inc(c_bytes_, piece);
+    counters_.inc(c_chunks_);
+    fn(ctx, chunk);
+    data = data.subspan(piece);
+  }
+}
+
+void StreamEngine::deliver_ready(Session& ss, int di, ChunkFn fn, void* ctx) {
+  Dir& d = ss.dir[di];
+  while (d.ooo != nullptr && d.ooo->off <= d.next_off) {
+    OooSeg* s = d.ooo;
+    d.ooo = s->next;
+    d.ooo_bytes -= s->len;
+    const std::uint64_t end = s->off + s->len;
+    if (end > d.next_off) {
+      const std::size_t skip = static_cast<std::size_t>(d.next_off - s->off);
+      deliver(ss, di, {s->data() + skip, s->len - skip}, fn, ctx);
+    }
+    pool_.free(reinterpret_cast<std::uint8_t*>(s), sizeof(OooSeg) + s->len);
+  }
+}
+
+void StreamEngine::skip_gap(Dir& d, std::uint64_t to) {
+  // Data the receiver acknowledged but the sensor never saw: move past it. The retained
+  // window no longer continues into what follows, so it is dropped.
+  counters_.inc(c_gap_);
+  d.next_seq += static_cast<std::uint32_t>(to - d.next_off);
+  d.next_off = to;
+  d.len = 0;
+  d.base = to;
+  d.anchor = to;
+  d.hits.count = 0;
+}
+
+StreamVerdict StreamEngine::track(const decode::Packet& pkt, const flow::FlowRef& fr) {
+  if (fr.flow == nullptr) return StreamVerdict::kUntracked;
+  flow::Flow& f = *fr.flow;
+  auto* s = static_cast<Session*>(f.stream_state);
+  const std::uint8_t fl = pkt.tcp_flags;
+  const bool syn = fl & decode::kTcpSyn;
+  const bool established = f.established();
+  if (s == nullptr) {
+    const bool pickup = !syn && established;  // midstream / async pick-up made it established
+    if (!syn && !pickup) return StreamVerdict::kUntracked;
+    s = create_session(f);
+    if (s == nullptr) return StreamVerdict::kUntracked;
+    if (pickup && f.tcp_midstream) counters_.inc(c_midstream_);
+  }
+  const int di = fr.to_server ? 0 : 1;
+  Dir& d = s->dir[di];
+  if (syn) {
+    // The SYN (or SYN/ACK) fixes this direction's sequence base: data starts at seq + 1.
+    if (!d.active || (d.next_off == 0 && d.len == 0 && d.ooo == nullptr)) {
+      d.active = true;
+      d.next_seq = pkt.tcp_seq + 1;
+      d.next_off = 0;
+    }
+  }
+  if (established) s->was_established = true;
+  return s->was_established ? StreamVerdict::kTracked : StreamVerdict::kUntracked;
+}
+
+void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr, ChunkFn fn,
+                              void* ctx) {
+  auto* s = static_cast<Session*>(fr.flow->stream_state);
+  if (s == nullptr || !s->was_established || s->closed) return;
+  const std::uint8_t fl = pkt.tcp_flags;
+  const bool syn = fl & decode::kTcpSyn;
+  const int di = fr.to_server ? 0 : 1;
+  Dir& d = s->dir[di];
+  if (fl & decode::kTcpRst) {
+    // A reset at the expected sequence number ends the session for both hosts: its memory
+    // goes back now rather than when the flow expires. Other resets are not believed (an
+    // attacker could otherwise blind the sensor with a forged one).
+    if (d.active && pkt.tcp_seq == d.next_seq) close(*s);
+    return;
+  }
+
+  // The peer acknowledging bytes we never saw means they were lost to the sensor: a gap.
+  Dir& other = s->dir[1 - di];
+  if ((fl & decode::kTcpAck) && other.active && !other.depth_reached) {
+    const std::int32_t ahead = static_cast<std::int32_t>(pkt.tcp_ack - other.next_seq);
+    std::uint64_t fin_extra = other.fin && other.fin_off == other.next_off ? 1 : 0;
+    if (ahead > 0 && static_cast<std::uint64_t>(ahead) > fin_extra) {
+      std::uint64_t to = other.next_off + static_cast<std::uint64_t>(ahead) - fin_extra;
+      if (other.ooo != nullptr) to = std::min(to, other.ooo->off);
+      if (to > other.next_off) {
+        skip_gap(other, to);
+        deliver_ready(*s, 1 - di, fn, ctx);
+      }
+    }
+  }
+
+  const std::span<const std::uint8_t> payload = pkt.payload;
+  if (!d.active) {
+    // First data of a direction whose SYN we did not see (midstream, async one side).
+    d.active = true;
+    d.next_seq = pkt.tcp_seq + (syn ? 1u : 0u);
+    d.next_off = 0;
+  }
+  const std::uint32_t data_seq = pkt.tcp_seq + (syn ? 1u : 0u);
+  const std::int64_t rel = static_cast<std::int32_t>(data_seq - d.next_seq);
+  if (fl & decode::kTcpFin) {
+    const std::int64_t fin_at = static_cast<std::int64_t>(d.next_off) + rel +
+                                static_cast<std::int64_t>(payload.size());
+    if (!d.fin && fin_at >= 0) {
+      d.fin = true;
+      d.fin_off = static_cast<std::uint64_t>(fin_at);
+    }
+  }
+  if (payload.empty() || d.depth_reached) {
+    close_if_finished(*s);
+    return;
+  }
+
+  std::int64_t start = static_cast<std::int64_t>(d.next_off) + rel;
+  std::int64_t end = start + static_cast<std::int64_t>(payload.size());
+  if (end <= static_cast<std::int64_t>(d.next_off)) {
+    counters_.inc(c_retransmit_);
+    return;  // all of it was delivered (and inspected) before
+  }
+  if (start - static_cast<std::int64_t>(d.next_off) > static_cast<std::int64_t>(kMaxAhead)) {
+    counters_.inc(c_bad_seq_);
+    return;
+  }
+  std::span<const std::uint8_t> data = payload;
+  if (start < static_cast<std::int64_t>(d.next_off)) {
+    // The front was delivered already; the host keeps what it has.
+    counters_.inc(c_retransmit_);
+    data = data.subspan(static_cast<std::size_t>(static_cast<std::int64_t>(d.next_off) - start));
+    start = static_cast<std::int64_t>(d.next_off);
+  }
+  if (d.fin && static_cast<std::uint64_t>(end) > d.fin_off) {
+    counters_.inc(c_after_fin_);
+    if (static_cast<std::uint64_t>(start) >= d.fin_off) return;
+    data = data.first(static_cast<std::size_t>(d.fin_off - static_cast<std::uint64_t>(start)));
+  }
+  const auto off = static_cast<std::uint64_t>(start);
+  if (off == d.next_off && d.ooo == nullptr) {
+    deliver(*s, di, data, fn, ctx);
+    close_if_finished(*s);
+    return;
+  }
+  if (off > d.next_off) counters_.inc(c_ooo_);
+  insert(d, off, data, d.policy);
+  deliver_ready(*s, di, fn, ctx);
+  close_if_finished(*s);
+}
+
+void StreamEngine::close_if_finished(Session& s) {
+  for (const Dir& d : s.dir) {
+    if (!d.fin || d.next_off < d.fin_off) return;
+  }
+  close(s);
+}
+
+void StreamEngine::close(Session& s) {
+  free_dir(s.dir[0]);
+  free_dir(s.dir[1]);
+  s.closed = true;
+  counters_.inc(c_closed_);
+}
+
+}  // namespace wp::stream

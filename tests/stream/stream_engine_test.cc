@@ -1,0 +1,193 @@
+#include "stream/stream.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace wp::stream {
+namespace {
+
+// Drives a StreamEngine with hand-made packet views and records the chunks it delivers.
+struct Harness {
+  explicit Harness(StreamConfig cfg = {}) : engine(cfg, counters) {
+    flow.proto = decode::kProtoTcp;
+    flow.tcp_state = flow::TcpState::kEstablished;
+    flow.client_addr = *IpAddress::parse("192.0.2.1");
+    flow.key.lo_addr = flow.client_addr;
+    flow.key.hi_addr = *IpAddress::parse("192.0.2.2");
+  }
+  ~Harness() { engine.release(flow); }
+
+  struct Chunk {
+    std::string data;
+    std::size_t new_from;
+    std::uint64_t base;
+    bool to_server;
+  };
+
+  void packet(bool to_server, std::uint32_t seq, const std::string& data, std::uint8_t flags = 0x18,
+              std::uint32_t ack = 0) {
+    decode::Packet p;
+    p.proto = decode::kProtoTcp;
+    p.tcp_seq = seq;
+    p.tcp_ack = ack;
+    p.tcp_flags = flags;
+    p.payload = {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()};
+    const flow::FlowRef fr{&flow, to_server, false};
+    if (engine.track(p, fr) == StreamVerdict::kTracked) {
+      engine.reassemble(p, fr, &Harness::on_chunk, this);
+    }
+  }
+  static void on_chunk(void* self, const StreamChunk& c) {
+    static_cast<Harness*>(self)->chunks.push_back(
+        {std::string(c.data.begin(), c.data.end()), c.new_from, c.base, c.to_server});
+  }
+  std::string new_bytes() const {
+    std::string s;
+    for (const Chunk& c : chunks) s += c.data.substr(c.new_from);
+    return s;
+  }
+
+  Counters counters;
+  StreamEngine engine;
+  flow::Flow flow;
+  std::vector<Chunk> chunks;
+};
+
+TEST(StreamEngine, DeliversEveryByteOnceInOrder) {
+  Harness h;
+  h.packet(true, 100, "", 0x02);  // SYN: data starts at 101
+  h.packet(true, 101, "hello ");
+  h.packet(true, 113, "again");   // out of order
+  h.packet(true, 107, "world ");  // fills the hole: both delivered
+  h.packet(true, 101, "hello ");  // retransmission: nothing new
+  EXPECT_EQ(h.new_bytes(), "hello world again");
+  ASSERT_EQ(h.chunks.size(), 3u);
+  EXPECT_EQ(h.chunks[1].data, "hello world ");  // the window precedes the new bytes
+  EXPECT_EQ(h.chunks[1].new_from, 6u);
+  EXPECT_EQ(h.chunks[2].new_from, 12u);
+}
+
+TEST(StreamEngine, SlidesTheWindowAndKeepsStreamOffsets) {
+  StreamConfig cfg;
+  cfg.inspect_window = 64;
+  Harness h(cfg);
+  h.packet(true, 0, "", 0x02);
+  std::string all;
+  for (int i = 0; i < 20; ++i) {
+    std::string seg(50, static_cast<char>('a' + i));
+    h.packet(true, 1 + 50 * i, seg);
+    all += seg;
+  }
+  EXPECT_EQ(h.new_bytes(), all);
+  for (const auto& c : h.chunks) {
+    // Every chunk is the stream from its base: the data matches the stream at that offset.
+    EXPECT_EQ(c.data, all.substr(c.base, c.data.size()));
+    EXPECT_LE(c.data.size() - c.new_from, 128u);
+  }
+  // Once slid, the window before new data is the configured 64 bytes (or more).
+  EXPECT_GE(h.chunks.back().new_from, 64u);
+  EXPECT_GT(h.chunks.back().base, 0u);
+}
+
+TEST(StreamEngine, SplitsASegmentLargerThanTheBufferIntoChunks) {
+  StreamConfig cfg;
+  cfg.inspect_window = 256;
+  Harness h(cfg);
+  h.packet(true, 0, "", 0x02);
+  std::string big;
+  for (int i = 0; i < 5000; ++i) big += static_cast<char>('A' + i % 26);
+  h.packet(true, 1, big);
+  EXPECT_EQ(h.new_bytes(), big);
+  EXPECT_GT(h.chunks.size(), 1u);
+  for (const auto& c : h.chunks) EXPECT_EQ(c.data, big.substr(c.base, c.data.size()));
+}
+
+TEST(StreamEngine, UntrackedWithoutHandshakeUnlessMidstream) {
+  Harness h;
+  h.flow.tcp_state = flow::TcpState::kMidstream;
+  decode::Packet p;
+  p.proto = decode::kProtoTcp;
+  p.tcp_flags = 0x18;
+  EXPECT_EQ(h.engine.track(p, {&h.flow, true, false}), StreamVerdict::kUntracked);
+  EXPECT_EQ(h.engine.sessions(), 0u);
+}
+
+TEST(StreamEngine, ReleasingAFlowReturnsItsMemory) {
+  Harness h;
+  h.packet(true, 0, "", 0x02);
+  h.packet(true, 1, std::string(1000, 'x'));
+  h.packet(true, 5000, std::string(1000, 'y'));  // out of order, buffered
+  EXPECT_EQ(h.engine.sessions(), 1u);
+  EXPECT_GT(h.engine.pool().in_use(), 0u);
+  h.engine.release(h.flow);
+  EXPECT_EQ(h.engine.sessions(), 0u);
+  EXPECT_EQ(h.engine.pool().in_use(), 0u);
+  EXPECT_EQ(h.flow.stream_state, nullptr);
+}
+
+TEST(StreamEngine, FinBothWaysReturnsTheBuffersAtOnce) {
+  Harness h;
+  h.packet(true, 0, "", 0x02);
+  h.packet(false, 500, "", 0x12);
+  h.packet(true, 1, "request", 0x19);  // data + FIN
+  EXPECT_GT(h.engine.pool().in_use(), 0u);
+  h.packet(false, 501, "response", 0x19);
+  EXPECT_EQ(h.engine.pool().in_use(), 0u);
+  EXPECT_EQ(h.counters.get("stream.closed"), 1u);
+  EXPECT_EQ(h.new_bytes(), "requestresponse");
+}
+
+TEST(StreamEngine, ResetAtTheExpectedSequenceClosesAForgedOneDoesNot) {
+  Harness h;
+  h.packet(true, 0, "", 0x02);
+  h.packet(true, 1, "EVIL");
+  h.packet(true, 999, "", 0x04);  // RST far from the stream's position: not believed
+  h.packet(true, 5, "PATTERN");
+  EXPECT_EQ(h.chunks.back().data, "EVILPATTERN");
+  h.packet(true, 12, "", 0x04);   // RST at the next expected byte
+  EXPECT_EQ(h.counters.get("stream.closed"), 1u);
+  EXPECT_EQ(h.engine.pool().in_use(), 0u);
+  h.packet(true, 12, "more");     // nothing after the reset
+  EXPECT_EQ(h.new_bytes(), "EVILPATTERN");
+}
+
+TEST(StreamEngine, OutOfOrderLimitDropsAndCountsWhatDoesNotFit) {
+  StreamConfig cfg;
+  cfg.max_ooo_bytes = 100;
+  Harness h(cfg);
+  h.packet(true, 0, "", 0x02);
+  h.packet(true, 51, std::string(80, 'a'));  // buffered
+  h.packet(true, 200, std::string(80, 'b')); // over the limit: dropped
+  EXPECT_EQ(h.counters.get("stream.reassembly_memcap_drop"), 1u);
+  h.packet(true, 1, std::string(50, 'c'));
+  EXPECT_EQ(h.new_bytes(), std::string(50, 'c') + std::string(80, 'a'));
+}
+
+TEST(PolicyMap, MostSpecificEntryWinsAndOthersUseTheDefault) {
+  PolicyMap m;
+  ASSERT_TRUE(m.add("10.0.0.0/8", OverlapPolicy::kFirst));
+  ASSERT_TRUE(m.add("10.1.0.0/16", OverlapPolicy::kLinux));
+  ASSERT_TRUE(m.add("2001:db8::/32", OverlapPolicy::kSolaris));
+  EXPECT_FALSE(m.add("10.0.0.0/33", OverlapPolicy::kLast));
+  EXPECT_FALSE(m.add("not-an-address", OverlapPolicy::kLast));
+  EXPECT_EQ(m.lookup(*IpAddress::parse("10.2.3.4")), OverlapPolicy::kFirst);
+  EXPECT_EQ(m.lookup(*IpAddress::parse("10.1.3.4")), OverlapPolicy::kLinux);
+  EXPECT_EQ(m.lookup(*IpAddress::parse("11.0.0.1")), OverlapPolicy::kBsd);
+  EXPECT_EQ(m.lookup(*IpAddress::parse("2001:db8::5")), OverlapPolicy::kSolaris);
+  EXPECT_EQ(m.lookup(*IpAddress::parse("2001:db9::5")), OverlapPolicy::kBsd);
+}
+
+TEST(PolicyMap, SuricataPolicyNamesAreRecognised) {
+  OverlapPolicy p;
+  for (const char* name : {"bsd", "bsd-right", "old-linux", "linux", "old-solaris", "solaris",
+                           "hpux10", "hpux11", "irix", "macos", "windows", "vista", "windows2k3",
+                           "first", "last"}) {
+    EXPECT_TRUE(parse_overlap_policy(name, p)) << name;
+  }
+  EXPECT_FALSE(parse_overlap_policy("beos", p));
+}
+
+}  // namespace
+}  // namespace wp::stream
