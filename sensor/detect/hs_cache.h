@@ -18,7 +18,7 @@
 // its checksum and is rebuilt.
 //
 // Growth. A rule set that changes leaves the entries of its old groups behind (each the size
-// of its database: 9 KB to 0.7 MB for ET Open 2024). A hit sets the entry's modification time
+// of its database: up to 0.7 MB for ET Open 2024). A hit sets the entry's modification time
 // to now, and load_rules() then calls prune() with detect.sgh-mpm-caching-max-age (7 days by
 // default), which removes entries not used for that long.
 //
