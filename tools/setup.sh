@@ -8,6 +8,7 @@ PACKAGES=(
   libpcap-dev           # capture
   libhyperscan-dev      # multi-pattern matching
   libpcre2-dev          # pcre verification (JIT)
+  libssl-dev            # SHA-256 keys and checksums of the Hyperscan cache (libcrypto)
   libprotobuf-dev protobuf-compiler  # event format (proto/)
   libyaml-cpp-dev       # configuration
   libgtest-dev          # tests

@@ -156,6 +156,30 @@ const std::vector<KeyDef>& keys() {
                                           [field](Config& c) -> auto& { return c.flow.timeouts.*field; }, false));
     }
     k.push_back(uint_key<std::uint32_t>("packet-alert-max", "most alerts raised for one packet", [](Config& c) -> auto& { return c.detect.packet_alert_max; }, false));
+    k.push_back(bool_ref_key(
+        "detect.sgh-mpm-caching",
+        "cache compiled Hyperscan databases on disk (a corrupt or stale entry is rebuilt)",
+        [](Config& c) -> bool& { return c.hs_cache.enabled; }));
+    k.push_back({"detect.sgh-mpm-caching-path", "string",
+                 "cache directory; when not writable: $XDG_CACHE_HOME/watchpost/hs, else "
+                 "~/.cache/watchpost/hs",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   c.hs_cache.path = v;
+                   return {};
+                 },
+                 [](const Config& c) { return c.hs_cache.path; }});
+    k.push_back({"detect.sgh-mpm-caching-max-age", "days",
+                 "remove cache entries not used for this long, e.g. 7d (0: never)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   std::string_view t = trim(v);
+                   if (!t.empty() && (t.back() == 'd' || t.back() == 'D')) t.remove_suffix(1);
+                   auto n = parse_uint(t);
+                   if (!n || *n > 36500)
+                     return bad_value("detect.sgh-mpm-caching-max-age", v, "days like 7d, or 0");
+                   c.hs_cache.max_age_days = static_cast<std::uint32_t>(*n);
+                   return {};
+                 },
+                 [](const Config& c) { return std::to_string(c.hs_cache.max_age_days) + "d"; }});
     k.push_back(bool_key("eve-log.enabled", "write EVE JSON alerts", &Config::eve_enabled));
     k.push_back(string_key("eve-log.filename", "EVE JSON file (relative to default-log-dir; --eve)", &Config::eve_file));
     k.push_back(bool_ref_key("eve-log.payload", "alert payload as base64", [](Config& c) -> bool& { return c.eve.payload; }));

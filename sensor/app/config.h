@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "decode/decoder.h"
 #include "detect/detector.h"
+#include "detect/hs_cache.h"
 #include "detect/rule_parser.h"
 #include "flow/flow_table.h"
 #include "output/eve_writer.h"
@@ -51,6 +52,7 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> host_os_policy;  // (policy, address) as given
   detect::RuleVars vars = detect::RuleVars::suricata_defaults();
   detect::DetectorConfig detect;
+  detect::HsCacheConfig hs_cache;  // detect.sgh-mpm-caching*
   output::EveOptions eve;
 };
 

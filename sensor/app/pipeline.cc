@@ -63,7 +63,11 @@ void write_stats(const std::string& path, const Counters& counters, const detect
     output::append_json_string(out, reason);
     out += ":" + std::to_string(n);
   }
-  out += "}}";
+  out +=
+      "},\"hs_cache\":{\"enabled\":" + std::string(load.hs_cache_dir.empty() ? "false" : "true") +
+      ",\"hits\":" + std::to_string(load.hs_cache.hits) +
+      ",\"misses\":" + std::to_string(load.hs_cache.misses) +
+      ",\"rebuilt\":" + std::to_string(load.hs_cache.rebuilt) + "}}";
   out += ",\"flows\":" + std::to_string(counters.get("flow.total"));
   out += ",\"alerts\":" + std::to_string(counters.get("detect.alert"));
   out += ",\"anomalies\":{";
@@ -140,7 +144,8 @@ int run_offline(const Config& config) {
   std::vector<std::string> files;
   for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
   detect::LoadedRules loaded =
-      detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr);
+      detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr,
+                         detect::LoadOptions{config.hs_cache});
   const detect::LoadReport& rep = loaded.report;
   for (const detect::RuleError& e : rep.errors) std::fprintf(stderr, "%s\n", e.message.c_str());
   if (thresholds) {

@@ -33,6 +33,8 @@ class Worker {
   // Checksum validation (the pcap-file `auto` mode turns it off on the fly).
   decode::Decoder& decoder() { return decoder_; }
   const detect::Detector& detector() const { return detector_; }
+  // Per-rule cost in detector().profile() (watchpost-rulecheck --pcap).
+  void enable_rule_profiling() { detector_.enable_profiling(); }
   const stream::StreamEngine& stream() const { return stream_; }
 
   // pcap-file.checksum-checks=auto turned validation off after sampling the capture.

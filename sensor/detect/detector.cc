@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -735,6 +736,23 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   return ok;
 }
 
+void Detector::enable_profiling() {
+  profile_.assign(rules_->rules().size(), RuleProfile{});
+  prof_ = profile_.data();
+}
+
+bool Detector::verify_profiled(RuleProfile& p, const CompiledRule& cr, const decode::Packet& pkt,
+                               const flow::FlowRef& fr, const Input& buf) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool ok = verify(cr, pkt, fr, buf);
+  p.ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  ++p.checks;
+  p.matches += ok;
+  return ok;
+}
+
 void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow::FlowRef& fr,
                         const Input& buf) {
   if (seen_epoch_[idx] == epoch_) return;
@@ -742,7 +760,10 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
   counters_.inc(c_candidates_);
-  if (!verify(cr, pkt, fr, buf)) return;
+  if (!(prof_ == nullptr ? verify(cr, pkt, fr, buf)
+                         : verify_profiled(prof_[idx], cr, pkt, fr, buf))) {
+    return;
+  }
   counters_.inc(c_verified_);
   matches_.push_back(idx);
   for (const CompiledXbits& xb : cr.xbit_actions) {

@@ -25,6 +25,13 @@ struct DetectorConfig {
   std::size_t xbits_capacity = 65536;   // xbits entries (host and ip-pair bits), preallocated
 };
 
+// What one rule cost, collected only when profiling is on (watchpost-rulecheck --pcap).
+struct RuleProfile {
+  std::uint64_t checks = 0;   // times the rule was verified as a candidate
+  std::uint64_t matches = 0;  // verifications that matched (before pass/threshold/noalert)
+  std::uint64_t ns = 0;       // time spent verifying, nanoseconds (steady clock)
+};
+
 class Detector {
  public:
   Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& config, Counters& counters);
@@ -60,6 +67,12 @@ class Detector {
   // Matches per rule index since construction (for the rules-hit statistics).
   const std::vector<std::uint64_t>& hits() const { return hits_; }
 
+  // Turns on per-rule profiling (allocates one RuleProfile per rule; cold path). Off, it
+  // costs one null check per candidate.
+  void enable_profiling();
+  // Per rule index; empty unless profiling is on.
+  const std::vector<RuleProfile>& profile() const { return profile_; }
+
  private:
   struct Scratch;
   // Hyperscan scan of `payload` with the group's database; the matched pattern ids are in
@@ -80,6 +93,8 @@ class Detector {
   };
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
               const Input& buf);
+  bool verify_profiled(RuleProfile& p, const CompiledRule& r, const decode::Packet& pkt,
+                       const flow::FlowRef& flow, const Input& buf);
   void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow,
                 const Input& buf);
   void consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
@@ -101,6 +116,8 @@ class Detector {
   std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> matches_;
   std::vector<std::uint64_t> hits_;
+  std::vector<RuleProfile> profile_;
+  RuleProfile* prof_ = nullptr;  // profile_.data() when profiling, else null
   ThresholdTable thresholds_;
   XbitsTable xbits_;
 

@@ -78,8 +78,9 @@ struct ContentMatch {
 };
 
 // A pcre after parsing: the pattern text, its PCRE2 compile options, and the Suricata/Snort
-// modifiers that are not PCRE2 options. The parser compiles it once to validate it; the
-// compiled code is shared by every copy of the rule.
+// modifiers that are not PCRE2 options. The parser compiles it once to validate it;
+// RuleSet::build() JIT-compiles the code of the rules it loads. The compiled code is shared by
+// every copy of the rule.
 struct PcreMatch {
   std::string pattern;          // between the slashes
   std::uint32_t options = 0;    // PCRE2_CASELESS, PCRE2_DOTALL, PCRE2_MULTILINE, ...
@@ -87,7 +88,7 @@ struct PcreMatch {
   bool relative = false;        // R: starts where the previous match ended
   bool rawbytes = false;        // B
   bool anchored_start = false;  // A (PCRE2_ANCHORED at match time)
-  std::shared_ptr<void> code;   // pcre2_code* (JIT-compiled), freed with pcre2_code_free
+  std::shared_ptr<void> code;   // pcre2_code* (JIT-compiled once built), freed with pcre2_code_free
 };
 
 struct IsDataAt {

@@ -17,11 +17,17 @@ std::string LoadReport::summary() const {
     s += " by reason:";
     for (const auto& [n, reason] : by_count) s += "\n  " + std::to_string(n) + "  " + reason;
   }
+  if (!hs_cache_dir.empty()) {
+    s += "\nhyperscan cache: " + std::to_string(hs_cache.hits) + " hits, " +
+         std::to_string(hs_cache.misses) + " misses, " + std::to_string(hs_cache.rebuilt) +
+         " rebuilt (" + hs_cache_dir + ")";
+  }
   return s;
 }
 
 LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
-                       const ClassificationTable& classes, const ThresholdConfig* thresholds) {
+                       const ClassificationTable& classes, const ThresholdConfig* thresholds,
+                       const LoadOptions& options) {
   LoadedRules out;
   LoadReport& rep = out.report;
   const auto t0 = std::chrono::steady_clock::now();
@@ -56,7 +62,11 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
   const auto t1 = std::chrono::steady_clock::now();
   rep.parse_seconds = std::chrono::duration<double>(t1 - t0).count();
   rep.loaded = rules.size();
-  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings, thresholds);
+  HsCache cache = HsCache::open(options.hs_cache, rep.warnings);
+  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings, thresholds, &cache);
+  cache.prune(options.hs_cache.max_age_days);
+  rep.hs_cache_dir = cache.dir();
+  rep.hs_cache = cache.stats();
   rep.compile_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   if (!built) {

@@ -87,7 +87,8 @@ Failure invalid(std::string_view keyword, const std::string& detail) {
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+// ASCII only (what std::isspace does in the "C" locale), without a libc call per byte.
+bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 bool is_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -508,7 +509,10 @@ class VarExpander {
   std::optional<Failure> expand(std::string_view text, std::string& out) {
     for (std::size_t i = 0; i < text.size(); ++i) {
       if (text[i] != '$') {
-        out.push_back(text[i]);
+        // Copy up to the next variable at once (address lists can be thousands of bytes).
+        const std::size_t next = std::min(text.find('$', i), text.size());
+        out.append(text.substr(i, next - i));
+        i = next - 1;
         continue;
       }
       std::size_t end = i + 1;
@@ -566,19 +570,17 @@ class GroupParser {
   }
 
   std::optional<Failure> group(Set& out) {
-    Set positive = Set::from_ranges({});
-    Set negative = Set::from_ranges({});
+    // Ranges are collected and normalized once: uniting item by item was quadratic in the
+    // length of a list (ET's IP-reputation rules list hundreds of addresses).
+    std::vector<typename Traits::Range> positive, negative;
     bool any_positive = false;
     while (true) {
       bool negated = false;
       Set item = Set::from_ranges({});
       if (auto f = parse_item(item, negated)) return f;
-      if (negated) {
-        negative = negative.unite(item);
-      } else {
-        positive = positive.unite(item);
-        any_positive = true;
-      }
+      auto& into = negated ? negative : positive;
+      into.insert(into.end(), item.ranges().begin(), item.ranges().end());
+      if (!negated) any_positive = true;
       skip_space();
       if (pos_ < s_.size() && s_[pos_] == ',') {
         ++pos_;
@@ -586,8 +588,8 @@ class GroupParser {
       }
       break;
     }
-    if (!any_positive) positive = Traits::any();
-    out = positive.subtract(negative);
+    const Set pos = any_positive ? Set::from_ranges(std::move(positive)) : Traits::any();
+    out = pos.subtract(Set::from_ranges(std::move(negative)));
     return std::nullopt;
   }
 
@@ -630,6 +632,7 @@ class GroupParser {
 };
 
 struct AddressTraits {
+  using Range = IpRange;
   static constexpr std::string_view kKind = "address";
   static AddressSet any() { return AddressSet::any(); }
   static std::optional<Failure> literal(std::string_view word, AddressSet& out) {
@@ -643,6 +646,7 @@ struct AddressTraits {
 };
 
 struct PortTraits {
+  using Range = PortRange;
   static constexpr std::string_view kKind = "port";
   static PortSet any() { return PortSet::any(); }
   static std::optional<Failure> literal(std::string_view word, PortSet& out) {
@@ -1880,8 +1884,8 @@ std::optional<Failure> OptionBuilder::parse_pcre(std::string_view value) {
     return invalid("pcre", std::string(reinterpret_cast<const char*>(buf)) + " at offset " +
                                std::to_string(error_offset));
   }
-  // A pattern the JIT cannot compile still runs in the interpreter.
-  (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  // JIT compilation waits for RuleSet::build(): most rules of a public set are rejected
+  // (app-layer), and JIT-compiling their pcres was a tenth of the load time.
   m.code =
       std::shared_ptr<void>(code, [](void* p) { pcre2_code_free(static_cast<pcre2_code*>(p)); });
   add_item(std::move(m));

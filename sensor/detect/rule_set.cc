@@ -1,6 +1,8 @@
 #include "detect/rule_set.h"
 
 #include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <algorithm>
 #include <chrono>
@@ -80,7 +82,8 @@ struct PatternKeyHash {
 // `single_match`: report each pattern once per scan (packet groups). Stream groups report
 // every occurrence: the detector keeps the last one in the new bytes of a chunk.
 Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
-                           const std::vector<std::uint32_t>& members, bool single_match) {
+                           const std::vector<std::uint32_t>& members, bool single_match,
+                           HsCache* cache, std::vector<std::string>* warnings) {
   std::unordered_map<PatternKey, std::uint32_t, PatternKeyHash> ids;
   std::vector<PatternKey> patterns;
   std::vector<std::vector<std::uint32_t>> by_pattern;
@@ -108,28 +111,18 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
     g.pattern_offsets.clear();
     return {};
   }
-  std::vector<const char*> exprs;
-  std::vector<std::size_t> lens;
-  std::vector<unsigned> flags;
-  std::vector<unsigned> hs_ids;
+  HsLiteralList list;
+  list.mode = HS_MODE_BLOCK;
   for (std::size_t i = 0; i < patterns.size(); ++i) {
-    exprs.push_back(patterns[i].bytes.data());
-    lens.push_back(patterns[i].bytes.size());
-    flags.push_back((single_match ? HS_FLAG_SINGLEMATCH : 0u) |
-                    (patterns[i].nocase ? HS_FLAG_CASELESS : 0u));
-    hs_ids.push_back(static_cast<unsigned>(i));
+    list.exprs.push_back(patterns[i].bytes.data());
+    list.lens.push_back(patterns[i].bytes.size());
+    list.flags.push_back((single_match ? HS_FLAG_SINGLEMATCH : 0u) |
+                         (patterns[i].nocase ? HS_FLAG_CASELESS : 0u));
+    list.ids.push_back(static_cast<unsigned>(i));
   }
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_lit_multi(exprs.data(), flags.data(), hs_ids.data(), lens.data(),
-                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
-                           &err) != HS_SUCCESS) {
-    std::string msg = "hyperscan compile failed: ";
-    msg += err != nullptr && err->message != nullptr ? err->message : "unknown error";
-    hs_free_compile_error(err);
-    return make_error(msg);
-  }
-  g.db.reset(db);
+  auto db = cache != nullptr ? cache->get_or_compile(list, warnings) : compile_literals(list);
+  if (!db) return db.error();
+  g.db = std::move(db.value());
   return {};
 }
 
@@ -258,8 +251,6 @@ void resolve_alert_filters(std::vector<CompiledRule>& rules, const ThresholdConf
 
 }  // namespace
 
-void HsDatabaseDeleter::operator()(hs_database* db) const { hs_free_database(db); }
-
 void AddressIndex::build(const std::vector<std::pair<IpRange, std::uint32_t>>& entries) {
   starts_.clear();
   offsets_.clear();
@@ -302,10 +293,16 @@ std::span<const std::uint32_t> AddressIndex::lookup(const IpAddress& a) const {
 
 RuleSet::~RuleSet() = default;
 
+std::string RuleSet::fast_pattern_bytes(const CompiledRule& cr) {
+  if (cr.fast_pattern < 0) return {};
+  return detect::fast_pattern_bytes(std::get<ContentMatch>(cr.rule.payload[cr.fast_pattern].match));
+}
+
 Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
                                                       std::vector<std::string>* warnings,
-                                                      const ThresholdConfig* thresholds) {
+                                                      const ThresholdConfig* thresholds,
+                                                      HsCache* cache) {
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->rules_.reserve(rules.size());
@@ -329,6 +326,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       }
     }
     if (cr.rule.priority) cr.severity = *cr.rule.priority;
+    for (const PayloadItem& item : cr.rule.payload) {
+      // The parser only validates; loaded rules get JIT code. A pattern the JIT cannot
+      // compile still runs in the interpreter.
+      if (const auto* p = std::get_if<PcreMatch>(&item.match)) {
+        (void)pcre2_jit_compile(static_cast<pcre2_code*>(p->code.get()), PCRE2_JIT_COMPLETE);
+      }
+    }
     cr.proto_mask = proto_mask_of(cr.rule.proto);
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
@@ -393,15 +397,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       if (!cr.stream && !r.bidirectional && r.src_addr_is_list) {
         for (const IpRange& range : r.src_addr->ranges()) src_entries.emplace_back(range, i);
         ++st.address_indexed;
+        cr.prefilter = Prefilter::kAddressIndex;
         continue;
       }
       if (!cr.stream && !r.bidirectional && r.dst_addr_is_list) {
         for (const IpRange& range : r.dst_addr->ranges()) dst_entries.emplace_back(range, i);
         ++st.address_indexed;
+        cr.prefilter = Prefilter::kAddressIndex;
         continue;
       }
     } else {
       ++st.with_fast_pattern;
+      cr.prefilter = Prefilter::kFastPattern;
     }
     for (int pc = 0; pc < kProtoClasses; ++pc) {
       if (!(cr.proto_mask & (1u << pc))) continue;
@@ -428,7 +435,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   for (int pc = 0; pc < kProtoClasses; ++pc) {
     for (int dir = 0; dir < 2; ++dir) {
       RuleGroup& g = set->groups_[pc][dir];
-      auto res = compile_group(g, set->rules_, with_pattern[pc][dir], true);
+      auto res = compile_group(g, set->rules_, with_pattern[pc][dir], true, cache, warnings);
       if (!res) return res.error();
       patterns += g.patterns();
       set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
@@ -436,7 +443,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   }
   for (int dir = 0; dir < 2; ++dir) {
     RuleGroup& g = set->stream_groups_[dir];
-    auto res = compile_group(g, set->rules_, stream_with_pattern[dir], false);
+    auto res = compile_group(g, set->rules_, stream_with_pattern[dir], false, cache, warnings);
     if (!res) return res.error();
     patterns += g.patterns();
     set->max_patterns_ = std::max(set->max_patterns_, g.patterns());

@@ -26,10 +26,9 @@
 
 #include "common/result.h"
 #include "detect/classification.h"
+#include "detect/hs_cache.h"
 #include "detect/rule.h"
 #include "detect/threshold_config.h"
-
-struct hs_database;
 
 namespace wp::detect {
 
@@ -40,6 +39,13 @@ struct CompiledFlowbits {
   FlowbitsOp::Cmd cmd;
   bool any;
   std::vector<std::uint16_t> ids;
+};
+
+// How a rule becomes a candidate for a packet (see the top of this file).
+enum class Prefilter : std::uint8_t {
+  kFastPattern,   // its fast pattern matched in the group's Hyperscan database
+  kAddressIndex,  // no content; the packet's address is in the rule's address list
+  kEveryPacket,   // no content; header-checked for every packet of its groups
 };
 
 // A flowint operation with names resolved to ids.
@@ -65,6 +71,7 @@ struct CompiledRule {
   int severity = 3;         // priority: rule's `priority`, else the classtype's, else 3
   std::uint8_t proto_mask = 0;  // bit per ProtoClass
   int fast_pattern = -1;    // index into rule.payload of the prefilter content, -1 if none
+  Prefilter prefilter = Prefilter::kEveryPacket;
   std::uint32_t order = 0;  // evaluation/alert order: pass rules first, then by priority
   // A tcp rule with payload keywords: in a tracked TCP session it is inspected on the
   // reassembled stream, not on single packets (tcp-pkt, flow:no_stream and dsize keep a
@@ -108,11 +115,6 @@ class AddressIndex {
   std::vector<std::uint32_t> ids_;
 };
 
-struct HsDatabaseDeleter {
-  void operator()(hs_database* db) const;
-};
-using HsDatabasePtr = std::unique_ptr<hs_database, HsDatabaseDeleter>;
-
 struct RuleGroup {
   HsDatabasePtr db;                           // null when the group has no fast patterns
   std::vector<std::uint32_t> pattern_offsets; // pattern id -> rules in pattern_rules
@@ -138,11 +140,17 @@ class RuleSet {
   // Compiles `rules`. Classtypes are resolved against `classes` (an unknown classtype is a
   // warning in `warnings`, the rule loads with category "" and severity 3). `thresholds`
   // (threshold.config, may be null) is resolved onto the rules; an entry naming a rule that
-  // is not loaded is a warning.
+  // is not loaded is a warning. With a `cache`, each group's Hyperscan database is taken
+  // from it when valid and stored in it otherwise (cache problems are warnings too); without
+  // one every database is compiled.
   static Result<std::shared_ptr<const RuleSet>> build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
                                                       std::vector<std::string>* warnings,
-                                                      const ThresholdConfig* thresholds = nullptr);
+                                                      const ThresholdConfig* thresholds = nullptr,
+                                                      HsCache* cache = nullptr);
+  // The fast pattern bytes of `cr` as compiled into the database (the content, or its
+  // fast_pattern:offset,length slice); empty when the rule has none.
+  static std::string fast_pattern_bytes(const CompiledRule& cr);
   ~RuleSet();
 
   const std::vector<CompiledRule>& rules() const { return rules_; }

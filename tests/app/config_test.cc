@@ -175,3 +175,37 @@ TEST(Config, HelpListsEveryKeyWithItsDefault) {
 
 }  // namespace
 }  // namespace wp::app
+
+namespace wp::app {
+namespace {
+
+TEST(Config, HyperscanCacheKeysFromYamlSetAndDump) {
+  Config c;
+  EXPECT_TRUE(c.hs_cache.enabled);
+  EXPECT_EQ(c.hs_cache.path, "/var/lib/watchpost/cache/hs");
+  EXPECT_EQ(c.hs_cache.max_age_days, 7u);
+  testing::TempDir dir;
+  const std::string path = dir.file("w.yaml");
+  std::ofstream(path) << "detect:\n  sgh-mpm-caching: no\n  sgh-mpm-caching-path: /srv/hs\n";
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(apply_config_file(c, path, warnings).ok());
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_FALSE(c.hs_cache.enabled);
+  EXPECT_EQ(c.hs_cache.path, "/srv/hs");
+  ASSERT_TRUE(apply_set(c, "detect.sgh-mpm-caching-max-age=30d").ok());
+  EXPECT_EQ(c.hs_cache.max_age_days, 30u);
+  ASSERT_TRUE(apply_set(c, "detect.sgh-mpm-caching-max-age=0").ok());
+  EXPECT_EQ(c.hs_cache.max_age_days, 0u);
+  auto bad = apply_set(c, "detect.sgh-mpm-caching-max-age=a week");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "invalid value 'a week' for 'detect.sgh-mpm-caching-max-age' (expected days like "
+            "7d, or 0)");
+  const std::string dump = dump_config(c);
+  EXPECT_NE(dump.find("detect.sgh-mpm-caching: no\n"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("detect.sgh-mpm-caching-path: /srv/hs\n"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("detect.sgh-mpm-caching-max-age: 0d\n"), std::string::npos) << dump;
+}
+
+}  // namespace
+}  // namespace wp::app

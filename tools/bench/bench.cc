@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
   // Rules: parse + compile, timed.
   const auto t_load = Clock::now();
   auto loaded = wp::detect::load_rules(config.rule_files, config.vars,
-                                       wp::detect::ClassificationTable::defaults());
+                                       wp::detect::ClassificationTable::defaults(), nullptr,
+                                       wp::detect::LoadOptions{config.hs_cache});
   const double load_s = seconds_since(t_load);
   if (!loaded.rules) {
     std::fprintf(stderr, "watchpost-bench: %s\n", loaded.fatal.c_str());
@@ -116,6 +117,10 @@ int main(int argc, char** argv) {
       st.no_content - st.address_indexed, st.patterns);
   std::printf("rule load: %.2f s (parse %.2f s, compile %.2f s)\n", load_s, rep.parse_seconds,
               rep.compile_seconds);
+  if (!rep.hs_cache_dir.empty()) {
+    std::printf("hyperscan cache: %zu hits, %zu misses, %zu rebuilt (%s)\n", rep.hs_cache.hits,
+                rep.hs_cache.misses, rep.hs_cache.rebuilt, rep.hs_cache_dir.c_str());
+  }
   if (flows_mode) return wp::bench::flows_bench(config, loaded.rules, flows);
   const double rss_after_load = static_cast<double>(wp::bench::resident_memory().peak) / kMiB;
 
