@@ -103,7 +103,9 @@ SensorRun run_sensor(const std::string& pcap) {
   const std::string log_dir = dir.file("log");
   std::filesystem::create_directories(log_dir);
   const std::string eve = log_dir + "/eve.json";
-  const auto r = run_program({kSensor, "-r", pcap, "-S", kRules, "--eve", eve, "-l", log_dir},
+  // The Hyperscan cache goes to the test's directory, not /var/lib/watchpost.
+  const auto r = run_program({kSensor, "-r", pcap, "-S", kRules, "--eve", eve, "-l", log_dir,
+                              "--set", "detect.sgh-mpm-caching-path=" + dir.file("hs")},
                              dir.path().string());
   SensorRun run;
   run.exit_code = r.exit_code;

@@ -55,7 +55,8 @@ struct Fixture {
   void write_rules(const std::string& text) { std::ofstream(rules) << text; }
 
   testing::ProgramResult run(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {kSensor, "-r", pcap, "--rules", rules, "-l", dir.path().string()};
+    std::vector<std::string> argv = {kSensor, "-r", pcap, "--rules", rules, "-l", dir.path().string(),
+                                     "--set", "detect.sgh-mpm-caching-path=" + dir.file("hs")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return testing::run_program(argv, dir.path().string());
   }
@@ -145,7 +146,8 @@ TEST(SensorCli, MissingCaptureIsARuntimeErrorNamingTheFile) {
   Fixture fx;
   fx.write_rules(kGoodRule);
   auto r = testing::run_program({kSensor, "-r", fx.dir.file("nope.pcap"), "--rules", fx.rules, "-l",
-                                 fx.dir.path().string()},
+                                 fx.dir.path().string(), "--set",
+                                 "detect.sgh-mpm-caching-path=" + fx.dir.file("hs")},
                                 fx.dir.path().string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(fx.dir.file("nope.pcap")), std::string::npos) << r.err;

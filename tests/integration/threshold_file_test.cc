@@ -47,7 +47,8 @@ struct Fixture {
   }
 
   testing::ProgramResult run(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {kSensor, "-r", pcap, "-S", rules, "-l", dir.path().string()};
+    std::vector<std::string> argv = {kSensor, "-r", pcap, "-S", rules, "-l", dir.path().string(),
+                                     "--set", "detect.sgh-mpm-caching-path=" + dir.file("hs")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return testing::run_program(argv, dir.path().string());
   }
