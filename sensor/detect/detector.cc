@@ -760,9 +760,16 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
   counters_.inc(c_candidates_);
-  if (!(prof_ == nullptr ? verify(cr, pkt, fr, buf)
-                         : verify_profiled(prof_[idx], cr, pkt, fr, buf))) {
-    return;
+  auto check = [&](const Input& in) {
+    return prof_ == nullptr ? verify(cr, pkt, fr, in) : verify_profiled(prof_[idx], cr, pkt, fr, in);
+  };
+  if (!check(buf)) {
+    // On a stream chunk, a rule anchored at absolute positions also gets the new bytes as a
+    // message of their own: a request pipelined behind another one without an answer
+    // between (SMB writes, HTTP pipelining) starts where its segment starts.
+    if (!buf.stream || !cr.has_absolute || buf.new_from == 0) return;
+    const Input segment{buf.data.subspan(buf.new_from), 0, 0, true, buf.reversed};
+    if (!check(segment)) return;
   }
   counters_.inc(c_verified_);
   matches_.push_back(idx);

@@ -337,6 +337,24 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
                 !cr.rule.flow.no_stream && !cr.rule.dsize;
+    for (const PayloadItem& it : cr.rule.payload) {
+      cr.has_absolute = cr.has_absolute || std::visit(
+          [](const auto& m) -> bool {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, ContentMatch>) {
+              return !m.relative() && (m.offset || m.depth || m.startswith);
+            } else if constexpr (std::is_same_v<T, PcreMatch>) {
+              return !m.relative && m.anchored_start;
+            } else if constexpr (std::is_same_v<T, IsDataAt>) {
+              return !m.relative;
+            } else if constexpr (requires { m.read; }) {
+              return !m.read.relative;
+            } else {
+              return false;
+            }
+          },
+          it.match);
+    }
     cr.contents_only = true;
     for (const PayloadItem& it : cr.rule.payload) {
       if (!std::holds_alternative<ContentMatch>(it.match) && !std::holds_alternative<IsDataAt>(it.match)) {

@@ -77,6 +77,9 @@ struct CompiledRule {
   // reassembled stream, not on single packets (tcp-pkt, flow:no_stream and dsize keep a
   // rule on packets).
   bool stream = false;
+  // A payload item anchored at an absolute position of the buffer (offset, depth,
+  // startswith, absolute isdataat or byte_* read, 'A'-anchored pcre).
+  bool has_absolute = false;
   // Every payload item is a content or an isdataat (no pcre, byte_* or base64).
   bool contents_only = false;
   // Index in rule.payload of the last positive content or pcre (payload.size() if none).

@@ -231,14 +231,14 @@ TEST(StreamDetection, RuleWithTwoContentsCompletedByALaterSegment) {
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{2, body, true}}));
 }
 
-TEST(StreamDetection, AbsoluteDepthCountsFromTheStartOfTheMessageNotOfEachSegment) {
-  // depth:4 looks at the first four bytes of the message (here: the stream), not of each
-  // segment: a pipelined second request with no answer between is the same message.
+TEST(StreamDetection, AbsoluteDepthAnchorsAtTheMessageOrSegmentStartOnly) {
+  // depth:4 looks at the first four bytes of the message or of a segment, not anywhere in
+  // the window: "GET " in the middle of a segment does not match.
   Sensor s({R"(alert tcp any any -> any any (msg:"get"; flow:to_server; content:"GET "; depth:4; sid:3;))"});
   Conn c;
   c.handshake(s);
   const auto first = s.send(c.from_client(0, "GET / HTTP/1.1\r\n\r\n"));
-  s.send(c.from_client(18, "GET /second HTTP/1.1\r\n\r\n"));  // a pipelined request
+  s.send(c.from_client(18, "x: GET /not-a-request\r\n"));
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{3, first, true}}));
 }
 
@@ -259,6 +259,19 @@ TEST(StreamDetection, AbsolutePositionsCountFromTheStartOfEachMessage) {
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{4, first, true}, {4, eighth, true}}));
   ASSERT_EQ(s.sink.payloads.size(), 2u);
   EXPECT_EQ(s.sink.payloads[1], msg.substr(0, 8));  // the message so far, not the first one
+}
+
+TEST(StreamDetection, PipelinedRequestInItsOwnSegmentAnchorsAtTheSegmentStart) {
+  // Two requests back to back without an answer between are one message, but a request
+  // that starts its own segment is also tried from that segment's start.
+  Sensor s({R"(alert tcp any any -> any 445 (msg:"smb"; flow:to_server; content:"|ff|SMB"; offset:4; depth:4; sid:4;))"});
+  Conn c;
+  c.sport = 445;
+  c.handshake(s);
+  const std::string msg = std::string("\0\0\0\x20\xffSMB", 8) + "rest of the request";
+  const auto first = s.send(c.from_client(0, msg));
+  const auto second = s.send(c.from_client(static_cast<std::uint32_t>(msg.size()), msg));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{4, first, true}, {4, second, true}}));
 }
 
 // --- overlap policies ---------------------------------------------------------------------
