@@ -260,16 +260,20 @@ bool flowint_holds(const CompiledFlowint& c, const flow::Flow* f) {
   }
 }
 
-XbitKey xbit_key(const CompiledXbits& x, const decode::Packet& pkt) {
+// `reversed`: the inspected data travels opposite to the packet (a stream chunk delivered
+// by the peer's acknowledgement), so its source is the packet's destination.
+XbitKey xbit_key(const CompiledXbits& x, const decode::Packet& pkt, bool reversed) {
+  const IpAddress& src = reversed ? pkt.dst : pkt.src;
+  const IpAddress& dst = reversed ? pkt.src : pkt.dst;
   switch (x.track) {
     case XbitsOp::Track::kIpSrc:
-      return XbitKey::host(x.id, pkt.src);
+      return XbitKey::host(x.id, src);
     case XbitsOp::Track::kIpDst:
-      return XbitKey::host(x.id, pkt.dst);
+      return XbitKey::host(x.id, dst);
     case XbitsOp::Track::kIpPair:
       break;
   }
-  return XbitKey::ip_pair(x.id, pkt.src, pkt.dst);
+  return XbitKey::ip_pair(x.id, src, dst);
 }
 
 struct ScanOut {
@@ -722,7 +726,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
     if (!flowint_holds(fi, f)) return false;
   }
   for (const CompiledXbits& xb : cr.xbit_checks) {
-    const bool set = xbits_.is_set(xbit_key(xb, pkt), pkt.ts.micros());
+    const bool set = xbits_.is_set(xbit_key(xb, pkt, buf.reversed), pkt.ts.micros());
     if (set != (xb.cmd == XbitsOp::Cmd::kIsSet)) return false;
   }
   if (r.payload.empty()) return true;
@@ -774,7 +778,7 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   counters_.inc(c_verified_);
   matches_.push_back(idx);
   for (const CompiledXbits& xb : cr.xbit_actions) {
-    const XbitKey key = xbit_key(xb, pkt);
+    const XbitKey key = xbit_key(xb, pkt, buf.reversed);
     bool stored = true;
     switch (xb.cmd) {
       case XbitsOp::Cmd::kSet:
@@ -913,7 +917,7 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
   if (!rules_->dst_index().empty()) {
     for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr, buf);
   }
-  return finish(pkt, fr);
+  return finish(pkt, fr, false);
 }
 
 std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pkt,
@@ -976,10 +980,13 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
     ring.end[slot] = end;
   }
   for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr, buf);
-  return finish(pkt, fr);
+  return finish(pkt, fr, buf.reversed);
 }
 
-std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const flow::FlowRef& fr) {
+std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const flow::FlowRef& fr,
+                                                bool reversed) {
+  const IpAddress& src = reversed ? pkt.dst : pkt.src;
+  const IpAddress& dst = reversed ? pkt.src : pkt.dst;
   if (matches_.empty()) return {};
   std::sort(matches_.begin(), matches_.end());  // index order is alert order
   const auto& rules = rules_->rules();
@@ -998,13 +1005,13 @@ std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const
     if (cr.rule.noalert) continue;
     // threshold.config suppressions first: a suppressed match does not count towards the
     // rule's threshold (Suricata).
-    if (cr.suppressed || (cr.suppress_src && cr.suppress_src->contains(pkt.src)) ||
-        (cr.suppress_dst && cr.suppress_dst->contains(pkt.dst))) {
+    if (cr.suppressed || (cr.suppress_src && cr.suppress_src->contains(src)) ||
+        (cr.suppress_dst && cr.suppress_dst->contains(dst))) {
       counters_.inc(c_suppressed_);
       continue;
     }
     if (cr.alert_threshold &&
-        !thresholds_.allow(*cr.alert_threshold, idx, pkt.src, pkt.dst, pkt.ts.sec)) {
+        !thresholds_.allow(*cr.alert_threshold, idx, src, dst, pkt.ts.sec)) {
       counters_.inc(c_thresholded_);
       continue;
     }

@@ -101,7 +101,8 @@ class Detector {
                         const flow::FlowRef& flow, const Input& buf);
   static bool content_reaches_new_data(const CompiledRule& cr, const Input& buf);
   void begin();
-  std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow);
+  std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow,
+                                        bool reversed);
 
   std::shared_ptr<const RuleSet> rules_;
   DetectorConfig config_;
