@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -197,6 +198,10 @@ struct ThresholdSpec {
   Track track = Track::kBySrc;
   std::uint32_t count = 1;
   std::uint32_t seconds = 60;
+
+  // The names used by rules and threshold.config (case-insensitive); false when unknown.
+  static bool parse_type(std::string_view name, Type& out);    // limit, threshold, both
+  static bool parse_track(std::string_view name, Track& out);  // by_src, by_dst, by_rule, by_both
 };
 
 // flowbits: one operation, e.g. "set,ET.foo" or "isset,a|b" (any) / "isset,a&b" (all).

@@ -2260,30 +2260,15 @@ std::optional<Failure> OptionBuilder::parse_threshold(std::string_view name, std
     bool* seen = nullptr;
     if (key == "type" && !filter) {
       seen = &have_type;
-      std::string t = to_lower(arg);
-      if (t == "limit") {
-        spec.type = ThresholdSpec::Type::kLimit;
-      } else if (t == "threshold") {
-        spec.type = ThresholdSpec::Type::kThreshold;
-      } else if (t == "both") {
-        spec.type = ThresholdSpec::Type::kBoth;
-      } else {
+      if (!ThresholdSpec::parse_type(arg, spec.type)) {
         return invalid(name, "unknown type " + quoted(arg));
       }
     } else if (key == "track") {
       seen = &have_track;
-      std::string t = to_lower(arg);
-      if (t == "by_src") {
-        spec.track = ThresholdSpec::Track::kBySrc;
-      } else if (t == "by_dst") {
-        spec.track = ThresholdSpec::Track::kByDst;
-      } else if (t == "by_rule") {
-        spec.track = ThresholdSpec::Track::kByRule;
-      } else if (t == "by_both") {
-        spec.track = ThresholdSpec::Track::kByBoth;
-      } else if (t == "by_flow") {
-        return not_supported(std::string(name) + " track 'by_flow' not supported yet");
-      } else {
+      if (!ThresholdSpec::parse_track(arg, spec.track)) {
+        if (to_lower(arg) == "by_flow") {
+          return not_supported(std::string(name) + " track 'by_flow' not supported yet");
+        }
         return invalid(name, "unknown track " + quoted(arg));
       }
     } else if (key == "count" || key == "seconds") {

@@ -163,30 +163,14 @@ class LineParser {
   std::optional<std::string> filter_spec(const Options& o, bool with_type, ThresholdSpec& spec) {
     if (with_type) {
       if (!o.type) return bad("missing 'type'");
-      const std::string t = to_lower(*o.type);
-      if (t == "limit") {
-        spec.type = ThresholdSpec::Type::kLimit;
-      } else if (t == "threshold") {
-        spec.type = ThresholdSpec::Type::kThreshold;
-      } else if (t == "both") {
-        spec.type = ThresholdSpec::Type::kBoth;
-      } else {
+      if (!ThresholdSpec::parse_type(*o.type, spec.type)) {
         return bad("unknown type " + quoted(*o.type) + " (expected limit, threshold or both)");
       }
     }
     if (!o.track) return bad("missing 'track'");
     if (!o.count) return bad("missing 'count'");
     if (!o.seconds) return bad("missing 'seconds'");
-    const std::string t = to_lower(*o.track);
-    if (t == "by_src") {
-      spec.track = ThresholdSpec::Track::kBySrc;
-    } else if (t == "by_dst") {
-      spec.track = ThresholdSpec::Track::kByDst;
-    } else if (t == "by_rule") {
-      spec.track = ThresholdSpec::Track::kByRule;
-    } else if (t == "by_both") {
-      spec.track = ThresholdSpec::Track::kByBoth;
-    } else {
+    if (!ThresholdSpec::parse_track(*o.track, spec.track)) {
       return bad("unknown track " + quoted(*o.track) +
                  " (expected by_src, by_dst, by_rule or by_both)");
     }
