@@ -135,6 +135,10 @@ struct StreamEngine::Dir {
   std::uint64_t fin_off = 0;   // stream offset of the FIN
   std::uint64_t anchor = 0;    // stream offset where the current message started
   std::uint64_t peer_acked = 0;  // furthest stream offset the receiver acknowledged
+  std::uint64_t window_end = 0;  // the receiver accepts nothing at or beyond this offset
+  bool window_known = false;
+  bool wscale_offered = false;   // this direction's sender offered window scaling (SYN)
+  std::uint8_t wscale = 0;
   std::uint8_t* buf = nullptr; // stream bytes [base, base + len)
   std::uint32_t cap = 0;
   std::uint32_t len = 0;
@@ -149,6 +153,7 @@ struct StreamEngine::Session {
   Dir dir[2];  // [0]: to_server, [1]: to_client
   std::int8_t last_data_dir = -1;  // direction of the last data delivered
   bool was_established = false;
+  bool handshake_seen = false;  // SYN and SYN/ACK both seen (window scaling is known)
   bool closed = false;  // RST or FIN both ways: buffers returned, nothing more to inspect
   bool in_use = false;
   Session* next_free = nullptr;
@@ -179,6 +184,7 @@ StreamEngine::StreamEngine(const StreamConfig& config, Counters& counters)
   c_after_fin_ = counters_.add("stream.data_after_fin", CounterKind::kAnomaly);
   c_bad_seq_ = counters_.add("stream.bad_sequence", CounterKind::kAnomaly);
   c_closed_ = counters_.add("stream.closed");
+  c_out_of_window_ = counters_.add("stream.out_of_window", CounterKind::kAnomaly);
 }
 
 StreamEngine::~StreamEngine() {
@@ -418,7 +424,10 @@ StreamVerdict StreamEngine::track(const decode::Packet& pkt, const flow::FlowRef
       d.next_seq = pkt.tcp_seq + 1;
       d.next_off = 0;
     }
+    d.wscale_offered = pkt.tcp_has_wscale;
+    d.wscale = std::min<std::uint8_t>(pkt.tcp_wscale, 14);
   }
+  if (syn && (fl & decode::kTcpAck) && s->dir[1 - di].active) s->handshake_seen = true;
   if (established) s->was_established = true;
   return s->was_established ? StreamVerdict::kTracked : StreamVerdict::kUntracked;
 }
@@ -444,8 +453,21 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
   Dir& other = s->dir[1 - di];
   if ((fl & decode::kTcpAck) && other.active) {
     const std::int32_t ahead = static_cast<std::int32_t>(pkt.tcp_ack - other.next_seq);
+    const std::uint64_t acked = ahead > 0 ? other.next_off + static_cast<std::uint64_t>(ahead)
+                                : static_cast<std::uint64_t>(-ahead) <= other.next_off
+                                    ? other.next_off - static_cast<std::uint64_t>(-ahead)
+                                    : 0;
+    // The window this packet advertises bounds what the other direction's receiver (this
+    // packet's sender) accepts; scaled only when both SYNs offered scaling, and only known
+    // when both SYNs were seen.
+    if (!syn && s->handshake_seen) {
+      const bool scaled = s->dir[0].wscale_offered && s->dir[1].wscale_offered;
+      const std::uint64_t window = std::uint64_t{pkt.tcp_window} << (scaled ? d.wscale : 0);
+      other.window_end = std::max(other.window_end, acked + window);
+      other.window_known = true;
+    }
     if (ahead > 0) {
-      other.peer_acked = std::max(other.peer_acked, other.next_off + static_cast<std::uint64_t>(ahead));
+      other.peer_acked = std::max(other.peer_acked, acked);
       skip_acknowledged_gaps(*s, 1 - di, fn, ctx);
     }
   }
@@ -500,7 +522,16 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
     close_if_finished(*s);
     return;
   }
-  if (off > d.next_off) counters_.inc(c_ooo_);
+  if (off > d.next_off) {
+    counters_.inc(c_ooo_);
+    // Data beyond the receiver's window is dropped by the receiver: buffering it would let
+    // an attacker plant bytes the host never sees (and that could win an overlap later).
+    if (d.window_known && off + data.size() > d.window_end) {
+      counters_.inc(c_out_of_window_);
+      if (off >= d.window_end) return;
+      data = data.first(static_cast<std::size_t>(d.window_end - off));
+    }
+  }
   insert(d, off, data, d.policy);
   deliver_ready(*s, di, fn, ctx);
   skip_acknowledged_gaps(*s, di, fn, ctx);

@@ -160,7 +160,7 @@ class StreamEngine {
   Counters& counters_;
   CounterId c_sessions_, c_midstream_, c_memcap_, c_reasm_memcap_, c_depth_, c_gap_, c_overlap_,
       c_overlap_diff_, c_retransmit_, c_ooo_, c_bytes_, c_chunks_, c_after_fin_, c_bad_seq_,
-      c_closed_;
+      c_closed_, c_out_of_window_;
 };
 
 }  // namespace wp::stream

@@ -390,6 +390,28 @@ TEST(StreamDetection, AcknowledgementFarAheadDoesNotSkipDataStillToCome) {
   EXPECT_EQ(s.counter("stream.reassembly_gap"), 0u);
 }
 
+TEST(StreamDetection, SegmentBeyondTheReceiversWindowIsNotBuffered) {
+  // The server advertises a 100-byte window: a segment planted beyond it is dropped by the
+  // host, so it must not be buffered (and later win an overlap) in the sensor either.
+  Sensor s({kEvil});
+  Conn c;
+  c.handshake(s);
+  s.send(testing::tcp_packet(c.server, c.client, {c.sport, c.cport, c.sisn + 1, c.cisn + 1, kAck, 100}, ""));
+  s.send(c.from_client(150, "EVILPATTERN"));  // out of window
+  s.send(c.from_client(0, std::string(150, 'x')));
+  s.send(c.from_client(150, "HARMLESSXYZ"));  // the real bytes, now in order
+  EXPECT_TRUE(s.sink.seen.empty());
+  EXPECT_EQ(s.counter("stream.out_of_window"), 1u);
+  // Within the window, out-of-order data is buffered as usual.
+  Conn d;
+  d.cport = 41010;
+  d.handshake(s);
+  s.send(testing::tcp_packet(d.server, d.client, {d.sport, d.cport, d.sisn + 1, d.cisn + 1, kAck, 100}, ""));
+  s.send(d.from_client(50, "EVILPATTERN"));
+  const auto fill = s.send(d.from_client(0, std::string(50, 'x')));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, fill, true}}));
+}
+
 TEST(StreamDetection, MidstreamOffInspectsPacketsOnTheirOwn) {
   const std::vector<std::string> rules = {
       R"(alert tcp any any -> any any (msg:"any"; content:"EVILPATTERN"; sid:1;))",
