@@ -655,6 +655,7 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   c_pass_ = counters_.add("detect.pass");
   c_alert_overflow_ = counters_.add("detect.alert_queue_overflow");
   c_recursion_ = counters_.add("detect.recursion_limit");
+  c_hitring_full_ = counters_.add("detect.stream_hits_replaced");
   c_thresholded_ = counters_.add("detect.thresholded");
   c_flowbits_full_ = counters_.add("detect.flowbits_full");
   c_flowint_full_ = counters_.add("detect.flowint_full");
@@ -973,6 +974,7 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
         ++ring.count;
       } else {
         slot = ring.next;  // full: replace the oldest
+        counters_.inc(c_hitring_full_);
         ring.next = static_cast<std::uint8_t>((ring.next + 1) % stream::HitRing::kSize);
       }
     }

@@ -79,7 +79,7 @@ struct StreamConfig {
 // Fast-pattern hits remembered per direction, so a rule whose fast pattern was in earlier
 // data is checked again when later data arrives (its other contents may complete it).
 struct HitRing {
-  static constexpr int kSize = 8;
+  static constexpr int kSize = 16;
   std::uint32_t pattern[kSize];
   std::uint32_t end[kSize];  // low 32 bits of the stream offset just past the hit
   std::uint8_t count = 0;
