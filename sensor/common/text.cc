@@ -90,7 +90,7 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
     t.pop_back();
   }
   auto v = parse_uint(t);
-  if (!v) return std::nullopt;
+  if (!v || *v > std::numeric_limits<std::uint64_t>::max() / mult) return std::nullopt;
   return *v * mult;
 }
 

@@ -133,3 +133,15 @@ TEST(LogicalLines, SkipCommentsAndJoinContinuationsKeepingTheFirstLineNumber) {
 
 }  // namespace
 }  // namespace wp
+
+namespace wp {
+namespace {
+
+TEST(ParseSize, RejectsValuesThatOverflow) {
+  EXPECT_EQ(parse_size("16777215gb"), std::optional<std::uint64_t>(16777215ull << 30));
+  EXPECT_EQ(parse_size("17179869184gb"), std::nullopt);  // 2^34 GiB = 2^64 bytes
+  EXPECT_EQ(parse_size("18446744073709551616"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace wp
