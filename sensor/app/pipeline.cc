@@ -105,6 +105,17 @@ void write_stats(const std::string& path, const Counters& counters, const detect
 
 }  // namespace
 
+Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const Config& config) {
+  std::optional<detect::ThresholdConfigResult> out;
+  if (config.threshold_file.empty()) return out;
+  std::error_code exists_ec;
+  if (!config.threshold_file_explicit && !fs::exists(config.threshold_file, exists_ec)) return out;
+  auto t = detect::load_threshold_config(config.threshold_file, config.vars);
+  if (!t) return t.error();
+  out = std::move(t.value());
+  return out;
+}
+
 int run_offline(const Config& config) {
   // Classification and reference tables.
   detect::ClassificationTable classes = detect::ClassificationTable::defaults();
@@ -128,19 +139,12 @@ int run_offline(const Config& config) {
     std::fprintf(stderr, "watchpost: no rule files (use --rules FILE, -S FILE or rule-files)\n");
     return 2;
   }
-  // threshold.config: a configured file must be readable; the default only counts if present.
-  std::optional<detect::ThresholdConfigResult> thresholds;
-  if (!config.threshold_file.empty()) {
-    std::error_code exists_ec;
-    if (config.threshold_file_explicit || fs::exists(config.threshold_file, exists_ec)) {
-      auto t = detect::load_threshold_config(config.threshold_file, config.vars);
-      if (!t) {
-        std::fprintf(stderr, "watchpost: threshold-file %s\n", t.error().describe().c_str());
-        return 2;
-      }
-      thresholds = std::move(t.value());
-    }
+  auto threshold_file = load_threshold_file(config);
+  if (!threshold_file) {
+    std::fprintf(stderr, "watchpost: threshold-file %s\n", threshold_file.error().describe().c_str());
+    return 2;
   }
+  std::optional<detect::ThresholdConfigResult> thresholds = std::move(threshold_file.value());
   std::vector<std::string> files;
   for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
   detect::LoadedRules loaded =

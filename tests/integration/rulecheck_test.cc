@@ -261,6 +261,30 @@ TEST(Rulecheck, PcapListsFiredRulesAndTheirCost) {
   EXPECT_NE(text.out.find("rules by verification time (3 of 3):"), std::string::npos) << text.out;
 }
 
+TEST(Rulecheck, ThresholdFileLinesAreCheckedAndABadOneFailsTheCheck) {
+  Fixture fx;
+  const std::string rules = fx.write("good.rules", kGood);
+  const std::string good = fx.write("ok.config", "suppress gen_id 1, sig_id 1000001\n");
+  auto ok = fx.run({"--set", "threshold-file=" + good, rules});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_TRUE(fx.has_line(ok.out, "threshold-file " + good + ": 1 entries loaded, 0 lines skipped"))
+      << ok.out;
+
+  const std::string bad = fx.write(
+      "bad.config", "suppress gen_id 1, sig_id 1000001\nevent_filter gen_id 1, sig_id 1\n");
+  auto r = fx.run({"--set", "threshold-file=" + bad, rules});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find(bad + ":2: "), std::string::npos) << r.out;
+  auto j = fx.run({"--json", "--set", "threshold-file=" + bad, rules});
+  const json doc = json::parse(j.out);
+  EXPECT_EQ(doc["exit_status"], 1);
+  EXPECT_EQ(doc["threshold_file"]["entries"], 1);
+  ASSERT_EQ(doc["threshold_file"]["errors"].size(), 1u);
+
+  auto missing = fx.run({"--set", "threshold-file=" + fx.dir.file("nope.config"), rules});
+  EXPECT_EQ(missing.exit_code, 2) << missing.out << missing.err;
+}
+
 TEST(Rulecheck, UsageErrorsExitTwo) {
   Fixture fx;
   const std::string rules = fx.write("good.rules", kGood);

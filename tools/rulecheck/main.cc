@@ -29,7 +29,8 @@ constexpr const char* kUsage =
     "locations), and warnings for rules likely to be costly: no content at all, a pcre\n"
     "without content that is not anchored, a fast pattern shorter than 4 bytes, or one that\n"
     "occurs in common traffic. A DIR stands for its *.rules files in name order; without FILE,\n"
-    "the configuration's rule-files are checked.\n"
+    "the configuration's rule-files are checked. The configuration's threshold-file (as the\n"
+    "sensor loads it; --set threshold-file=FILE) is checked too: each bad line by FILE:LINE.\n"
     "\n"
     "With --pcap, the loaded rules also run over the capture through the sensor's pipeline\n"
     "(decode, flow, detect) and the rules that were candidates are listed by cost: candidate\n"
@@ -49,9 +50,9 @@ constexpr const char* kUsage =
     "  -h, --help            this help\n"
     "\n"
     "exit status: 0 every rule loads (also: only not-supported-yet rules with\n"
-    "             --allow-unsupported), 1 a rule is rejected (or the rule set cannot be\n"
-    "             compiled), 2 bad usage or configuration, or a FILE or capture that cannot be\n"
-    "             read.\n";
+    "             --allow-unsupported), 1 a rule or a threshold-file line is rejected (or the\n"
+    "             rule set cannot be compiled), 2 bad usage or configuration, or a FILE,\n"
+    "             threshold-file or capture that cannot be read.\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "watchpost-rulecheck: %s\n(see watchpost-rulecheck --help)\n", msg.c_str());
@@ -188,8 +189,12 @@ int main(int argc, char** argv) {
     rejected += e.status == Status::kRejected;
     unsupported += e.status == Status::kUnsupported;
   }
+  const std::size_t threshold_errors = res.thresholds ? res.thresholds->errors.size() : 0;
   int status = 0;
-  if (rejected > 0 || (unsupported > 0 && !allow_unsupported) || !res.loaded.rules) status = 1;
+  if (rejected > 0 || (unsupported > 0 && !allow_unsupported) || !res.loaded.rules ||
+      threshold_errors > 0) {
+    status = 1;
+  }
   if (!res.file_errors.empty()) status = 2;
 
   std::optional<wp::rulecheck::PcapRun> run;
@@ -249,6 +254,13 @@ int main(int argc, char** argv) {
     }
     doc["costly"] = std::move(costly);
     doc["warnings"] = rep.warnings;
+    if (res.thresholds) {
+      doc["threshold_file"] = {{"file", res.thresholds->config.file},
+                               {"entries", res.thresholds->config.entries()},
+                               {"errors", res.thresholds->errors}};
+    } else {
+      doc["threshold_file"] = nullptr;
+    }
     json errors = json::array();
     for (const auto& e : res.file_errors) errors.push_back(e.message);
     if (!res.loaded.rules) errors.push_back(res.loaded.fatal);
@@ -298,8 +310,16 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : res.costly) std::printf("warning: costly: %s\n", w.message.c_str());
   for (const auto& w : rep.warnings) std::printf("warning: %s\n", w.c_str());
+  if (res.thresholds) {
+    for (const auto& e : res.thresholds->errors) std::printf("%s\n", e.c_str());
+  }
   if (!res.loaded.rules) std::printf("error: %s\n", res.loaded.fatal.c_str());
   std::printf("%s\n", rep.summary().c_str());
+  if (res.thresholds) {
+    std::printf("threshold-file %s: %zu entries loaded, %zu lines skipped\n",
+                res.thresholds->config.file.c_str(), res.thresholds->config.entries(),
+                threshold_errors);
+  }
   std::printf(
       "rulecheck: %zu rule%s in %zu file%s: %zu loaded, %zu rejected, %zu not supported yet%s; "
       "%zu costly\n",

@@ -10,6 +10,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "app/pipeline.h"
 #include "app/worker.h"
 #include "capture/pcap_file.h"
 #include "common/text.h"
@@ -211,7 +212,11 @@ Result<CheckResult> check_rules(const std::vector<std::string>& files, const app
   std::vector<std::string> paths;
   for (const std::string& f : files) paths.push_back(rule_path(config, f));
   CheckResult out;
-  out.loaded = detect::load_rules(paths, config.vars, classes, nullptr,
+  auto thresholds = app::load_threshold_file(config);
+  if (!thresholds) return make_error("threshold-file " + thresholds.error().describe());
+  out.thresholds = std::move(thresholds.value());
+  out.loaded = detect::load_rules(paths, config.vars, classes,
+                                  out.thresholds ? &out.thresholds->config : nullptr,
                                   detect::LoadOptions{config.hs_cache});
 
   std::map<std::string, std::size_t> file_order;

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/config.h"
 #include "detect/rule_loader.h"
+#include "detect/threshold_config.h"
 
 namespace wp::rulecheck {
 
@@ -49,6 +51,8 @@ struct CheckResult {
   std::vector<RuleEntry> rules;                // in file order (as given), then line order
   std::vector<detect::RuleError> file_errors;  // files that could not be read
   std::vector<CostWarning> costly;
+  // The configuration's threshold-file (as the sensor loads it), applied to the rules.
+  std::optional<detect::ThresholdConfigResult> thresholds;
 };
 
 // Fast patterns shorter than this many bytes are reported as short.
@@ -58,8 +62,9 @@ inline constexpr std::size_t kShortFastPattern = 4;
 // them makes its rule a candidate for (at least) every packet carrying that string.
 const std::vector<std::string>& common_strings();
 
-// Loads `files` as the sensor would with `config` (variables, classification file, Hyperscan
-// cache) and analyses them. Returns an error only when the classification file is unusable.
+// Loads `files` as the sensor would with `config` (variables, classification file,
+// threshold-file, Hyperscan cache) and analyses them. Returns an error only when the
+// classification file or a configured threshold-file is unusable.
 Result<CheckResult> check_rules(const std::vector<std::string>& files, const app::Config& config);
 
 // The costly-rule warnings for one compiled rule (empty when none applies).
