@@ -217,6 +217,7 @@ enum class Kw : std::uint8_t {
   kBase64Decode,
   kBase64Data,
   kBsize,
+  kStreamSize,
   kUrilen,      // needs http.uri: recognised, the rule is rejected naming that buffer
   kBuffer,      // an app-layer (or header) buffer: recognised, not supported yet
   kUnsupported  // recognised, not supported yet
@@ -277,6 +278,7 @@ constexpr std::pair<std::string_view, Kw> kSupportedKeywords[] = {
     {"base64_decode", Kw::kBase64Decode},
     {"base64_data", Kw::kBase64Data},
     {"bsize", Kw::kBsize},
+    {"stream_size", Kw::kStreamSize},
     {"urilen", Kw::kUrilen}};
 
 // Sticky buffers and content modifiers of app-layer (and packet-header) buffers, in
@@ -333,7 +335,6 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "app-layer-event",
     "app-layer-protocol",
     "app-layer-state",
-    "stream_size",
     "stream-event",
     "decode-event",
     "engine-event",
@@ -979,6 +980,7 @@ class OptionBuilder {
                                             ByteExtract* extract, bool& dce);
   std::optional<Failure> parse_base64_decode(std::string_view value, bool has_value);
   std::optional<Failure> parse_bsize(std::string_view value);
+  std::optional<Failure> parse_stream_size(std::string_view value);
   std::optional<Failure> content_modifier(Kw kw, std::string_view name, const Option& opt);
   std::optional<Failure> parse_pcre(std::string_view value);
   std::optional<Failure> parse_isdataat(std::string_view value);
@@ -1143,6 +1145,8 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
       return parse_byte_math(v);
     case Kw::kBsize:
       return parse_bsize(v);
+    case Kw::kStreamSize:
+      return parse_stream_size(v);
     case Kw::kUrilen:
       return not_supported("buffer 'http.uri' not supported yet",
                            "buffer 'http.uri' not supported yet (urilen)");
@@ -1787,6 +1791,47 @@ std::optional<Failure> OptionBuilder::parse_bsize(std::string_view value) {
   auto c = parse_numcmp(value, std::numeric_limits<std::uint32_t>::max(), kAllowAll);
   if (!c) return invalid("bsize", quoted(value) + " is not a valid value");
   add_item(Bsize{*c});
+  return std::nullopt;
+}
+
+// stream_size:<server|client|both|either>,<op>,<number>, op one of < <= > >= = !=.
+std::optional<Failure> OptionBuilder::parse_stream_size(std::string_view value) {
+  if (rule_.stream_size) return invalid("stream_size", "given twice");
+  const std::vector<std::string_view> parts = split(value, ',');
+  if (parts.size() != 3) {
+    return invalid("stream_size", "expected <server|client|both|either>,<op>,<number>");
+  }
+  Rule::StreamSize ss;
+  const std::string side = to_lower(parts[0]);
+  if (side == "client") {
+    ss.side = Rule::StreamSize::Side::kClient;
+  } else if (side == "server") {
+    ss.side = Rule::StreamSize::Side::kServer;
+  } else if (side == "both") {
+    ss.side = Rule::StreamSize::Side::kBoth;
+  } else if (side == "either") {
+    ss.side = Rule::StreamSize::Side::kEither;
+  } else {
+    return invalid("stream_size", "unknown side " + quoted(parts[0]) +
+                                      " (expected server, client, both or either)");
+  }
+  static constexpr std::pair<std::string_view, NumCmp::Op> kOps[] = {
+      {"<", NumCmp::Op::kLt}, {"<=", NumCmp::Op::kLe}, {">", NumCmp::Op::kGt},
+      {">=", NumCmp::Op::kGe}, {"=", NumCmp::Op::kEq}, {"!=", NumCmp::Op::kNe}};
+  bool op_ok = false;
+  for (const auto& [text, op] : kOps) {
+    if (parts[1] == text) {
+      ss.cmp.op = op;
+      op_ok = true;
+    }
+  }
+  if (!op_ok) return invalid("stream_size", "unknown operator " + quoted(parts[1]));
+  auto n = parse_uint(parts[2]);
+  if (!n || *n > std::numeric_limits<std::uint32_t>::max()) {
+    return invalid("stream_size", quoted(parts[2]) + " is not a valid size");
+  }
+  ss.cmp.a = static_cast<std::int64_t>(*n);
+  rule_.stream_size = ss;
   return std::nullopt;
 }
 

@@ -161,6 +161,14 @@ struct StreamEngine::Session {
 
 std::size_t StreamEngine::session_bytes() { return sizeof(Session); }
 
+bool StreamEngine::sizes(const flow::Flow& f, std::uint64_t& client, std::uint64_t& server) {
+  const auto* s = static_cast<const Session*>(f.stream_state);
+  if (s == nullptr || !s->was_established) return false;
+  client = s->dir[0].next_off + 1;
+  server = s->dir[1].next_off + 1;
+  return true;
+}
+
 StreamEngine::StreamEngine(const StreamConfig& config, Counters& counters)
     : config_(config), pool_(config.reassembly_memcap), counters_(counters) {
   max_sessions_ = std::max<std::uint64_t>(config_.memcap / sizeof(Session), 1);

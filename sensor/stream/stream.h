@@ -130,6 +130,10 @@ class StreamEngine {
   // Frees the session of a flow leaving the table (FlowTable's release hook).
   void release(flow::Flow& f);
 
+  // Bytes the client and the server have sent in order so far, each counting its SYN as one
+  // (Suricata's stream_size); false when the flow has no tracked session.
+  static bool sizes(const flow::Flow& f, std::uint64_t& client, std::uint64_t& server);
+
   std::size_t sessions() const { return sessions_in_use_; }
   const BlockPool& pool() const { return pool_; }
   static std::size_t session_bytes();

@@ -602,6 +602,24 @@ TEST(StreamDetection, EstablishedNeedsTheHandshake) {
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{2, early, false}}));
 }
 
+TEST(StreamDetection, StreamSizeComparesTheBytesEachSideSent) {
+  // Suricata counts the SYN as one byte: after a 10-byte request the client's size is 11.
+  Sensor s({R"(alert tcp any any -> any any (msg:"before any answer"; flow:established,to_server; stream_size:server,<,5; content:"EVILPATTERN"; sid:1;))",
+            R"(alert tcp any any -> any any (msg:"client sent much"; flow:established,to_server; stream_size:client,>=,30; content:"EVILPATTERN"; sid:2;))",
+            R"(alert tcp any any -> any any (msg:"either"; stream_size:either,=,1; content:"EVILPATTERN"; sid:3;))"});
+  Conn c;
+  c.handshake(s);
+  const auto early = s.send(c.from_client(0, "EVILPATTERN"));  // client 12, server 1
+  s.send(c.from_server(0, "a longer answer", 11));
+  const auto later = s.send(c.from_client(11, "..........EVILPATTERN"));  // client 33, server 16
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, early, true}, {3, early, true}, {2, later, true}}));
+  // Outside a tracked session stream_size never matches.
+  Sensor t({R"(alert tcp any any -> any any (msg:"x"; stream_size:server,<,5; content:"EVILPATTERN"; sid:1;))"});
+  Conn d;
+  t.send(d.from_client(0, "EVILPATTERN"));
+  EXPECT_TRUE(t.sink.seen.empty());
+}
+
 TEST(StreamDetection, PassRulePassesTheWholeSession) {
   Sensor s({R"(pass tcp 203.0.113.7 any -> any any (msg:"trusted"; flow:to_server; sid:90;))", kEvil});
   Conn c;
