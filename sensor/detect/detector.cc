@@ -693,17 +693,18 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (fm.established && (f == nullptr || !f->established())) return false;
   if (fm.not_established && f != nullptr && f->established()) return false;
   if (r.dsize && !r.dsize->matches(static_cast<std::int64_t>(pkt.payload.size()))) return false;
-  if (r.stream_size) {
+  if (!r.stream_sizes.empty()) {
     std::uint64_t client = 0, server = 0;
     if (f == nullptr || !stream::StreamEngine::sizes(*f, client, server)) return false;
-    const NumCmp& c = r.stream_size->cmp;
-    const bool cm = c.matches(static_cast<std::int64_t>(client));
-    const bool sm = c.matches(static_cast<std::int64_t>(server));
-    switch (r.stream_size->side) {
-      case Rule::StreamSize::Side::kClient: if (!cm) return false; break;
-      case Rule::StreamSize::Side::kServer: if (!sm) return false; break;
-      case Rule::StreamSize::Side::kBoth: if (!(cm && sm)) return false; break;
-      case Rule::StreamSize::Side::kEither: if (!(cm || sm)) return false; break;
+    for (const Rule::StreamSize& ss : r.stream_sizes) {
+      const bool cm = ss.cmp.matches(static_cast<std::int64_t>(client));
+      const bool sm = ss.cmp.matches(static_cast<std::int64_t>(server));
+      switch (ss.side) {
+        case Rule::StreamSize::Side::kClient: if (!cm) return false; break;
+        case Rule::StreamSize::Side::kServer: if (!sm) return false; break;
+        case Rule::StreamSize::Side::kBoth: if (!(cm && sm)) return false; break;
+        case Rule::StreamSize::Side::kEither: if (!(cm || sm)) return false; break;
+      }
     }
   }
   if (r.ttl && !r.ttl->matches(pkt.ttl)) return false;

@@ -292,13 +292,14 @@ struct Rule {
   std::vector<PayloadItem> payload;  // in rule order
   std::optional<NumCmp> dsize;
   // stream_size: bytes a TCP session's client and/or server sent (Suricata counts the SYN as
-  // one), compared with `cmp`; never matches outside a tracked session.
+  // one), compared with `cmp`; never matches outside a tracked session. Repeatable: all must
+  // hold.
   struct StreamSize {
     enum class Side : std::uint8_t { kClient, kServer, kBoth, kEither };
     Side side = Side::kClient;
     NumCmp cmp;
   };
-  std::optional<StreamSize> stream_size;
+  std::vector<StreamSize> stream_sizes;
   std::optional<NumCmp> ttl;
   std::optional<NumCmp> tos;
   std::optional<NumCmp> ip_id;

@@ -1796,7 +1796,6 @@ std::optional<Failure> OptionBuilder::parse_bsize(std::string_view value) {
 
 // stream_size:<server|client|both|either>,<op>,<number>, op one of < <= > >= = !=.
 std::optional<Failure> OptionBuilder::parse_stream_size(std::string_view value) {
-  if (rule_.stream_size) return invalid("stream_size", "given twice");
   const std::vector<std::string_view> parts = split(value, ',');
   if (parts.size() != 3) {
     return invalid("stream_size", "expected <server|client|both|either>,<op>,<number>");
@@ -1831,7 +1830,7 @@ std::optional<Failure> OptionBuilder::parse_stream_size(std::string_view value) 
     return invalid("stream_size", quoted(parts[2]) + " is not a valid size");
   }
   ss.cmp.a = static_cast<std::int64_t>(*n);
-  rule_.stream_size = ss;
+  rule_.stream_sizes.push_back(ss);
   return std::nullopt;
 }
 

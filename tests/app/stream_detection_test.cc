@@ -606,13 +606,15 @@ TEST(StreamDetection, StreamSizeComparesTheBytesEachSideSent) {
   // Suricata counts the SYN as one byte: after a 10-byte request the client's size is 11.
   Sensor s({R"(alert tcp any any -> any any (msg:"before any answer"; flow:established,to_server; stream_size:server,<,5; content:"EVILPATTERN"; sid:1;))",
             R"(alert tcp any any -> any any (msg:"client sent much"; flow:established,to_server; stream_size:client,>=,30; content:"EVILPATTERN"; sid:2;))",
-            R"(alert tcp any any -> any any (msg:"either"; stream_size:either,=,1; content:"EVILPATTERN"; sid:3;))"});
+            R"(alert tcp any any -> any any (msg:"either"; stream_size:either,=,1; content:"EVILPATTERN"; sid:3;))",
+            R"(alert tcp any any -> any any (msg:"all of them"; stream_size:client,>,1; stream_size:server,=,1; content:"EVILPATTERN"; sid:4;))"});
   Conn c;
   c.handshake(s);
   const auto early = s.send(c.from_client(0, "EVILPATTERN"));  // client 12, server 1
   s.send(c.from_server(0, "a longer answer", 11));
   const auto later = s.send(c.from_client(11, "..........EVILPATTERN"));  // client 33, server 16
-  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, early, true}, {3, early, true}, {2, later, true}}));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, early, true}, {3, early, true}, {4, early, true},
+                                             {2, later, true}}));
   // Outside a tracked session stream_size never matches.
   Sensor t({R"(alert tcp any any -> any any (msg:"x"; stream_size:server,<,5; content:"EVILPATTERN"; sid:1;))"});
   Conn d;
