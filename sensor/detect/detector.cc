@@ -695,7 +695,10 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (r.dsize && !r.dsize->matches(static_cast<std::int64_t>(pkt.payload.size()))) return false;
   if (!r.stream_sizes.empty()) {
     std::uint64_t client = 0, server = 0;
-    if (f == nullptr || !stream::StreamEngine::sizes(*f, client, server)) return false;
+    if (f == nullptr ||
+        !stream::StreamEngine::sizes(*f, buf.stream ? nullptr : &pkt, fr.to_server, client, server)) {
+      return false;
+    }
     for (const Rule::StreamSize& ss : r.stream_sizes) {
       const bool cm = ss.cmp.matches(static_cast<std::int64_t>(client));
       const bool sm = ss.cmp.matches(static_cast<std::int64_t>(server));

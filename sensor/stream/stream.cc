@@ -161,11 +161,19 @@ struct StreamEngine::Session {
 
 std::size_t StreamEngine::session_bytes() { return sizeof(Session); }
 
-bool StreamEngine::sizes(const flow::Flow& f, std::uint64_t& client, std::uint64_t& server) {
+bool StreamEngine::sizes(const flow::Flow& f, const decode::Packet* pending,
+                         bool pending_to_server, std::uint64_t& client, std::uint64_t& server) {
   const auto* s = static_cast<const Session*>(f.stream_state);
   if (s == nullptr || !s->was_established) return false;
   client = s->dir[0].next_off + 1;
   server = s->dir[1].next_off + 1;
+  if (pending != nullptr && !pending->payload.empty()) {
+    const Dir& d = s->dir[pending_to_server ? 0 : 1];
+    const bool syn = pending->tcp_flags & decode::kTcpSyn;
+    if (d.active && !d.depth_reached && pending->tcp_seq + (syn ? 1u : 0u) == d.next_seq) {
+      (pending_to_server ? client : server) += pending->payload.size();
+    }
+  }
   return true;
 }
 

@@ -131,8 +131,11 @@ class StreamEngine {
   void release(flow::Flow& f);
 
   // Bytes the client and the server have sent in order so far, each counting its SYN as one
-  // (Suricata's stream_size); false when the flow has no tracked session.
-  static bool sizes(const flow::Flow& f, std::uint64_t& client, std::uint64_t& server);
+  // (Suricata's stream_size); false when the flow has no tracked session. `pending`: a
+  // packet not reassembled yet (packet rules run first) whose data, if it is the next in
+  // order, is counted as Suricata counts it (its stream engine runs before detection).
+  static bool sizes(const flow::Flow& f, const decode::Packet* pending, bool pending_to_server,
+                    std::uint64_t& client, std::uint64_t& server);
 
   std::size_t sessions() const { return sessions_in_use_; }
   const BlockPool& pool() const { return pool_; }

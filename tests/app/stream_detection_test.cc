@@ -615,7 +615,13 @@ TEST(StreamDetection, StreamSizeComparesTheBytesEachSideSent) {
   const auto later = s.send(c.from_client(11, "..........EVILPATTERN"));  // client 33, server 16
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, early, true}, {3, early, true}, {4, early, true},
                                              {2, later, true}}));
-  // Outside a tracked session stream_size never matches.
+  // A packet rule counts the packet's own in-order data too, as Suricata does.
+  Sensor p({R"(alert tcp-pkt any any -> any any (msg:"pkt"; stream_size:client,=,12; content:"EVILPATTERN"; sid:9;))"});
+  Conn e;
+  e.handshake(p);
+  const auto n = p.send(e.from_client(0, "EVILPATTERN"));
+  EXPECT_EQ(p.sink.seen, (std::vector<Seen>{{9, n, false}}));
+    // Outside a tracked session stream_size never matches.
   Sensor t({R"(alert tcp any any -> any any (msg:"x"; stream_size:server,<,5; content:"EVILPATTERN"; sid:1;))"});
   Conn d;
   t.send(d.from_client(0, "EVILPATTERN"));
