@@ -1,7 +1,5 @@
 #include "detect/threshold.h"
 
-#include <bit>
-#include <cstring>
 
 #include "common/text.h"
 
@@ -46,11 +44,7 @@ bool ThresholdSpec::parse_track(std::string_view name, Track& out) {
   return true;
 }
 
-ThresholdTable::ThresholdTable(std::size_t capacity) {
-  capacity = std::bit_ceil(std::max<std::size_t>(capacity, 64));
-  entries_.resize(capacity);
-  mask_ = capacity - 1;
-}
+ThresholdTable::ThresholdTable(std::size_t capacity) : table_(capacity) {}
 
 bool ThresholdTable::allow(const ThresholdSpec& spec, std::uint32_t rule, const IpAddress& src,
                            const IpAddress& dst, std::int64_t now) {
@@ -61,21 +55,11 @@ bool ThresholdTable::allow(const ThresholdSpec& spec, std::uint32_t rule, const 
     case ThresholdSpec::Track::kByRule: break;
     case ThresholdSpec::Track::kByBoth: a = src; b = dst; break;
   }
-  const std::size_t start = hash_entry(rule, a, b) & mask_;
-  Entry* found = nullptr;
-  Entry* reusable = nullptr;
-  for (int i = 0; i < kMaxProbe; ++i) {
-    Entry& e = entries_[(start + i) & mask_];
-    if (!e.used) {
-      if (reusable == nullptr) reusable = &e;
-      break;
-    }
-    if (e.rule == rule && e.a == a && e.b == b) {
-      found = &e;
-      break;
-    }
-    if (reusable == nullptr && e.expires < now) reusable = &e;
-  }
+  Entry* reusable;
+  Entry* found = table_.probe(
+      hash_entry(rule, a, b), kMaxProbe,
+      [&](const Entry& e) { return e.rule == rule && e.a == a && e.b == b; },
+      [&](const Entry& e) { return e.expires < now; }, reusable);
   if (found == nullptr) {
     if (reusable == nullptr) {
       ++full_;

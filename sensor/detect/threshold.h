@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
+#include "detect/probe_table.h"
 #include "detect/rule.h"
 
 namespace wp::detect {
@@ -35,8 +36,7 @@ class ThresholdTable {
     std::uint32_t count = 0;
     bool used = false;
   };
-  std::vector<Entry> entries_;
-  std::size_t mask_;
+  ProbeTable<Entry> table_;
   std::uint64_t full_ = 0;
 };
 

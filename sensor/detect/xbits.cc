@@ -1,7 +1,5 @@
 #include "detect/xbits.h"
 
-#include <algorithm>
-#include <bit>
 #include <limits>
 
 namespace wp::detect {
@@ -17,26 +15,17 @@ std::uint64_t hash_key(const XbitKey& k) {
   return hash_addresses(std::uint64_t{k.id} << 1 | (k.pair ? 1u : 0u), k.a, k.b);
 }
 
+// The probe predicate for the entry of `k`.
+auto holds(const XbitKey& k) {
+  return [&k](const auto& e) { return same(e.key, k); };
+}
+
 }  // namespace
 
-XbitsTable::XbitsTable(std::size_t capacity) {
-  capacity = std::bit_ceil(std::max<std::size_t>(capacity, 64));
-  entries_.resize(capacity);
-  mask_ = capacity - 1;
-}
+XbitsTable::XbitsTable(std::size_t capacity) : table_(capacity) {}
 
 const XbitsTable::Entry* XbitsTable::find(const XbitKey& k) const {
-  const std::size_t start = hash_key(k) & mask_;
-  for (int i = 0; i < kMaxProbe; ++i) {
-    const Entry& e = entries_[(start + i) & mask_];
-    if (!e.used) return nullptr;  // slots are never emptied: the chain ends here
-    if (same(e.key, k)) return &e;
-  }
-  return nullptr;
-}
-
-XbitsTable::Entry* XbitsTable::find(const XbitKey& k) {
-  return const_cast<Entry*>(static_cast<const XbitsTable*>(this)->find(k));
+  return table_.find(hash_key(k), kMaxProbe, holds(k));
 }
 
 bool XbitsTable::is_set(const XbitKey& k, std::int64_t now_us) const {
@@ -46,19 +35,12 @@ bool XbitsTable::is_set(const XbitKey& k, std::int64_t now_us) const {
 
 bool XbitsTable::set(const XbitKey& k, std::int64_t now_us, std::uint32_t expire_sec) {
   const std::int64_t expires = now_us + std::int64_t{expire_sec} * 1000000;
-  const std::size_t start = hash_key(k) & mask_;
-  Entry* reusable = nullptr;
-  for (int i = 0; i < kMaxProbe; ++i) {
-    Entry& e = entries_[(start + i) & mask_];
-    if (!e.used) {
-      if (reusable == nullptr) reusable = &e;
-      break;
-    }
-    if (same(e.key, k)) {
-      e.expires_us = expires;
-      return true;
-    }
-    if (reusable == nullptr && e.expires_us <= now_us) reusable = &e;
+  Entry* reusable;
+  Entry* e = table_.probe(hash_key(k), kMaxProbe, holds(k),
+                          [&](const Entry& x) { return x.expires_us <= now_us; }, reusable);
+  if (e != nullptr) {
+    e->expires_us = expires;
+    return true;
   }
   if (reusable == nullptr) {
     ++full_;
@@ -70,7 +52,9 @@ bool XbitsTable::set(const XbitKey& k, std::int64_t now_us, std::uint32_t expire
 }
 
 void XbitsTable::unset(const XbitKey& k) {
-  if (Entry* e = find(k)) e->expires_us = std::numeric_limits<std::int64_t>::min();  // reusable
+  if (Entry* e = table_.find(hash_key(k), kMaxProbe, holds(k))) {
+    e->expires_us = std::numeric_limits<std::int64_t>::min();  // reusable
+  }
 }
 
 bool XbitsTable::toggle(const XbitKey& k, std::int64_t now_us, std::uint32_t expire_sec) {

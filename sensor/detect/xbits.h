@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
+#include "detect/probe_table.h"
 
 namespace wp::detect {
 
@@ -41,7 +42,7 @@ class XbitsTable {
   bool toggle(const XbitKey& k, std::int64_t now_us, std::uint32_t expire_sec);
 
   std::uint64_t full() const { return full_; }
-  std::size_t capacity() const { return entries_.size(); }
+  std::size_t capacity() const { return table_.capacity(); }
 
  private:
   struct Entry {                  // 48 bytes
@@ -49,11 +50,9 @@ class XbitsTable {
     XbitKey key;
     bool used = false;  // ever written: probe chains continue past it
   };
-  Entry* find(const XbitKey& k);
   const Entry* find(const XbitKey& k) const;
 
-  std::vector<Entry> entries_;
-  std::size_t mask_;
+  ProbeTable<Entry> table_;
   std::uint64_t full_ = 0;
 };
 
