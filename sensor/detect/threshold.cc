@@ -1,6 +1,5 @@
 #include "detect/threshold.h"
 
-
 #include "common/text.h"
 
 namespace wp::detect {
