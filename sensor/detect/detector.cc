@@ -891,9 +891,15 @@ bool Detector::content_reaches_new_data(const CompiledRule& cr, const Input& buf
 }
 
 void Detector::consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
-                                const flow::FlowRef& fr, const Input& buf) {
+                                const flow::FlowRef& fr, const Input& buf, bool remembered) {
   for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
-    consider(g.pattern_rules[k], pkt, fr, buf);
+    const std::uint32_t idx = g.pattern_rules[k];
+    // A remembered hit's content-only rules matter only if the new bytes can complete them.
+    if (remembered && rules_->rules()[idx].contents_only &&
+        !content_reaches_new_data(rules_->rules()[idx], buf)) {
+      continue;
+    }
+    consider(idx, pkt, fr, buf);
   }
 }
 
@@ -963,15 +969,7 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
     if (rel_end == 0 || rel_end > new_from) continue;  // slid out or an earlier message
     ring.pattern[kept] = ring.pattern[i];
     ring.end[kept++] = ring.end[i];
-    // A remembered hit's rules only matter if the new bytes can complete them.
-    const std::uint32_t pid = ring.pattern[i];
-    for (std::uint32_t k = g.pattern_offsets[pid]; k < g.pattern_offsets[pid + 1]; ++k) {
-      const std::uint32_t idx = g.pattern_rules[k];
-      if (rules_->rules()[idx].contents_only && !content_reaches_new_data(rules_->rules()[idx], buf)) {
-        continue;
-      }
-      consider(idx, pkt, fr, buf);
-    }
+    consider_pattern(g, ring.pattern[i], pkt, fr, buf, /*remembered=*/true);
   }
   ring.count = kept;
   ring.next = kept % stream::HitRing::kSize;

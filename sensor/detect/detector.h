@@ -97,8 +97,9 @@ class Detector {
                        const flow::FlowRef& flow, const Input& buf);
   void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow,
                 const Input& buf);
+  // Considers the rules of pattern `pid`; `remembered`: a hit from an earlier stream chunk.
   void consider_pattern(const RuleGroup& g, std::uint32_t pid, const decode::Packet& pkt,
-                        const flow::FlowRef& flow, const Input& buf);
+                        const flow::FlowRef& flow, const Input& buf, bool remembered = false);
   static bool content_reaches_new_data(const CompiledRule& cr, const Input& buf);
   void begin();
   std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow,

@@ -34,13 +34,7 @@ std::vector<Pattern> stream_patterns(const detect::RuleSet& rules, bool to_serve
     if (to_server && cr.rule.flow.to_client) continue;
     if (!to_server && cr.rule.flow.to_server) continue;
     const auto& c = std::get<detect::ContentMatch>(cr.rule.payload[cr.fast_pattern].match);
-    Pattern p{c.bytes, c.nocase};
-    if (c.fp_offset >= 0 && c.fp_length > 0 &&
-        static_cast<std::size_t>(c.fp_offset) + static_cast<std::size_t>(c.fp_length) <=
-            c.bytes.size()) {
-      p.bytes = c.bytes.substr(static_cast<std::size_t>(c.fp_offset),
-                               static_cast<std::size_t>(c.fp_length));
-    }
+    Pattern p{detect::RuleSet::fast_pattern_bytes(cr), c.nocase};
     if (ids.emplace(p, static_cast<std::uint32_t>(out.size())).second) out.push_back(std::move(p));
   }
   return out;
