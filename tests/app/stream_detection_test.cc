@@ -13,6 +13,7 @@
 #include "detect/rule_parser.h"
 #include "detect/rule_set.h"
 #include "support/packet_builder.h"
+#include "support/rule_texts.h"
 
 namespace wp::app {
 namespace {
@@ -52,14 +53,8 @@ struct Sensor {
       EXPECT_TRUE(r.ok()) << s << ": " << (r.ok() ? "" : r.error().describe());
     }
     detect::RuleParser parser(config.vars);
-    std::vector<detect::Rule> rules;
-    int line = 1;
-    for (const std::string& t : rule_texts) {
-      auto r = parser.parse(t, "test.rules", line++);
-      EXPECT_TRUE(r.ok()) << t << ": " << (r.ok() ? "" : r.error().describe());
-      if (r.ok()) rules.push_back(std::move(r.value()));
-    }
-    auto set = detect::RuleSet::build(std::move(rules), detect::ClassificationTable::defaults(), nullptr);
+    auto set = detect::RuleSet::build(testing::parse_rule_texts(parser, rule_texts),
+                                      detect::ClassificationTable::defaults(), nullptr);
     EXPECT_TRUE(set.ok());
     worker = std::make_unique<Worker>(config, set.value(), counters,
                                       std::vector<output::AlertSink*>{&sink});

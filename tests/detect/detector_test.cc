@@ -7,6 +7,7 @@
 
 #include "detect/rule_parser.h"
 #include "detect/rule_set.h"
+#include "support/rule_texts.h"
 #include "detect/threshold_config.h"
 
 namespace wp::detect {
@@ -15,14 +16,8 @@ namespace {
 struct Harness {
   explicit Harness(const std::vector<std::string>& texts) {
     RuleParser parser(RuleVars::suricata_defaults());
-    std::vector<Rule> rules;
-    int line = 1;
-    for (const std::string& t : texts) {
-      auto r = parser.parse(t, "test.rules", line++);
-      EXPECT_TRUE(r.ok()) << t << ": " << (r.ok() ? "" : r.error().describe());
-      if (r.ok()) rules.push_back(std::move(r.value()));
-    }
-    auto built = RuleSet::build(std::move(rules), ClassificationTable::defaults(), nullptr);
+    auto built = RuleSet::build(wp::testing::parse_rule_texts(parser, texts),
+                                ClassificationTable::defaults(), nullptr);
     EXPECT_TRUE(built.ok());
     set = built.value();
     detector = std::make_unique<Detector>(set, DetectorConfig{}, counters);
@@ -282,12 +277,7 @@ namespace {
 struct StateHarness {
   explicit StateHarness(const std::vector<std::string>& texts, const std::string& thresholds = "") {
     RuleParser parser(RuleVars::suricata_defaults());
-    std::vector<Rule> rules;
-    for (const std::string& t : texts) {
-      auto r = parser.parse(t, "test.rules", 1);
-      EXPECT_TRUE(r.ok()) << t << ": " << (r.ok() ? "" : r.error().describe());
-      if (r.ok()) rules.push_back(std::move(r.value()));
-    }
+    std::vector<Rule> rules = wp::testing::parse_rule_texts(parser, texts);
     ThresholdConfigResult tc = parse_threshold_config(thresholds, "threshold.config", parser);
     EXPECT_TRUE(tc.errors.empty()) << tc.errors[0];
     auto built = RuleSet::build(std::move(rules), ClassificationTable::defaults(), nullptr,

@@ -7,6 +7,7 @@
 
 #include "detect/rule_parser.h"
 #include "detect/threshold_config.h"
+#include "support/rule_texts.h"
 
 namespace wp::detect {
 namespace {
@@ -28,12 +29,7 @@ struct Built {
 
 Built build(const std::vector<std::string>& texts, const std::string& threshold_config = "") {
   RuleParser parser(RuleVars::suricata_defaults());
-  std::vector<Rule> rules;
-  for (const std::string& t : texts) {
-    auto r = parser.parse(t, "test.rules", 1);
-    EXPECT_TRUE(r.ok()) << t << ": " << (r.ok() ? "" : r.error().describe());
-    if (r.ok()) rules.push_back(std::move(r.value()));
-  }
+  std::vector<Rule> rules = wp::testing::parse_rule_texts(parser, texts);
   ThresholdConfigResult tc = parse_threshold_config(threshold_config, "threshold.config", parser);
   EXPECT_TRUE(tc.errors.empty()) << tc.errors[0];
   Built b;
