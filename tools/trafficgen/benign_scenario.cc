@@ -115,13 +115,7 @@ void services(Generator& gen) {
   // OpenSSH clients (9000042).
   for (std::string_view banner : {std::string_view("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.4\r\n"),
                                   std::string_view("SSH-2.0-PuTTY_Release_0.81\r\n")}) {
-    TcpSession s(gen, {hosts::office(), gen.ephemeral_port()}, {hosts::ssh(), 22});
-    s.handshake();
-    s.server_send("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
-    s.client_send(banner);
-    s.server_send(ssh_kexinit(gen.rng()));
-    s.client_send(ssh_kexinit(gen.rng()));
-    s.close();
+    ssh_exchange(gen, hosts::office(), hosts::ssh(), banner);
   }
   // DNS, including names that contain attack words.
   dns_lookup(gen, {hosts::citizen1(), gen.ephemeral_port()}, {hosts::dns(), 53},

@@ -272,13 +272,7 @@ void brute_force(Generator& gen) {
   for (std::string_view banner :
        {std::string_view("SSH-2.0-libssh_0.10.6\r\n"),
         std::string_view("SSH-2.0-libssh_0.10.6\r\n"), std::string_view("SSH-2.0-Go\r\n")}) {
-    TcpSession s(gen, {attacker, gen.ephemeral_port()}, {hosts::ssh(), 22});
-    s.handshake();
-    s.server_send("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
-    s.client_send(banner);
-    s.server_send(ssh_kexinit(gen.rng()));
-    s.client_send(ssh_kexinit(gen.rng()));
-    s.close();
+    ssh_exchange(gen, attacker, hosts::ssh(), banner);
   }
 
   // Telnet to the switch's management address: two failed logins (9000043 x2).

@@ -78,4 +78,15 @@ std::string ssh_kexinit(Rng& rng) {
   return packet;
 }
 
+void ssh_exchange(Generator& gen, const IpAddress& client, const IpAddress& server,
+                  std::string_view client_banner) {
+  TcpSession s(gen, {client, gen.ephemeral_port()}, {server, 22});
+  s.handshake();
+  s.server_send("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+  s.client_send(client_banner);
+  s.server_send(ssh_kexinit(gen.rng()));
+  s.client_send(ssh_kexinit(gen.rng()));
+  s.close();
+}
+
 }  // namespace wp::trafficgen

@@ -32,4 +32,10 @@ std::string html_page(std::string_view title, std::string_view text);
 // random cookie and OpenSSH-like algorithm lists.
 std::string ssh_kexinit(Rng& rng);
 
+// An SSH connection from `client` to `server`:22 that exchanges banners (the server's an
+// OpenSSH one, the client's `client_banner`) and KEXINIT offers, then closes: scanners and
+// ordinary clients alike stop there in the generated captures.
+void ssh_exchange(Generator& gen, const IpAddress& client, const IpAddress& server,
+                  std::string_view client_banner);
+
 }  // namespace wp::trafficgen
