@@ -59,6 +59,36 @@ int choose_fast_pattern(const Rule& r) {
   return best;
 }
 
+// What stream inspection needs to know about a rule's payload items, in one pass:
+// has_absolute, contents_only, last_positive (see CompiledRule).
+void derive_payload_traits(CompiledRule& cr) {
+  const std::vector<PayloadItem>& items = cr.rule.payload;
+  cr.has_absolute = false;
+  cr.contents_only = true;
+  cr.last_positive = items.size();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::visit(
+        [&](const auto& m) {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, ContentMatch>) {
+            cr.has_absolute = cr.has_absolute || (!m.relative() && (m.offset || m.depth || m.startswith));
+            if (!m.negated) cr.last_positive = i;
+          } else if constexpr (std::is_same_v<T, IsDataAt>) {
+            cr.has_absolute = cr.has_absolute || !m.relative;
+          } else {
+            cr.contents_only = false;
+            if constexpr (std::is_same_v<T, PcreMatch>) {
+              cr.has_absolute = cr.has_absolute || (!m.relative && m.anchored_start);
+              if (!m.negated) cr.last_positive = i;
+            } else if constexpr (requires { m.read; }) {
+              cr.has_absolute = cr.has_absolute || !m.read.relative;
+            }
+          }
+        },
+        items[i].match);
+  }
+}
+
 // The bytes Hyperscan looks for: the content, or its fast_pattern:offset,length slice.
 std::string fast_pattern_bytes(const ContentMatch& c) {
   if (c.fp_offset >= 0 && c.fp_length > 0 &&
@@ -337,37 +367,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
                 !cr.rule.flow.no_stream && !cr.rule.dsize;
-    for (const PayloadItem& it : cr.rule.payload) {
-      cr.has_absolute = cr.has_absolute || std::visit(
-          [](const auto& m) -> bool {
-            using T = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<T, ContentMatch>) {
-              return !m.relative() && (m.offset || m.depth || m.startswith);
-            } else if constexpr (std::is_same_v<T, PcreMatch>) {
-              return !m.relative && m.anchored_start;
-            } else if constexpr (std::is_same_v<T, IsDataAt>) {
-              return !m.relative;
-            } else if constexpr (requires { m.read; }) {
-              return !m.read.relative;
-            } else {
-              return false;
-            }
-          },
-          it.match);
-    }
-    cr.contents_only = true;
-    for (const PayloadItem& it : cr.rule.payload) {
-      if (!std::holds_alternative<ContentMatch>(it.match) && !std::holds_alternative<IsDataAt>(it.match)) {
-        cr.contents_only = false;
-      }
-    }
-    cr.last_positive = cr.rule.payload.size();
-    for (std::size_t i = 0; i < cr.rule.payload.size(); ++i) {
-      const auto& m = cr.rule.payload[i].match;
-      const auto* c = std::get_if<ContentMatch>(&m);
-      const auto* p = std::get_if<PcreMatch>(&m);
-      if ((c != nullptr && !c->negated) || (p != nullptr && !p->negated)) cr.last_positive = i;
-    }
+    derive_payload_traits(cr);
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
       for (const std::string& name : op.names) {
