@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <span>
-#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -145,7 +145,6 @@ class StreamEngine {
 
  private:
   struct Dir;
-  Session* session_of(flow::Flow& f);
   Session* create_session(flow::Flow& f);
   void insert(Dir& d, std::uint64_t off, std::span<const std::uint8_t> data, OverlapPolicy policy);
   void deliver_ready(Session& s, int di, ChunkFn fn, void* ctx);
