@@ -138,6 +138,7 @@ const std::vector<KeyDef>& keys() {
                  [](const Config& c) { return std::string(stream::overlap_policy_name(c.stream.policies.default_policy())); }});
     k.push_back(uint_key<std::uint64_t>("flow.memcap", "memory for the flow table (bounds the number of flows)", [](Config& c) -> auto& { return c.flow.memcap; }, true));
     k.push_back(uint_key<std::uint32_t>("flow.hash-size", "flow hash buckets", [](Config& c) -> auto& { return c.flow.hash_size; }, false));
+    k.push_back(uint_key<std::uint32_t>("flow.prealloc", "flows allocated at start (rounded up to chunks of 4096); more are allocated as flows arrive, up to flow.memcap", [](Config& c) -> auto& { return c.flow.prealloc; }, false));
     struct TimeoutKey { const char* name; std::uint32_t flow::FlowTimeouts::*field; };
     static const TimeoutKey timeouts[] = {
         {"flow-timeouts.tcp.new", &flow::FlowTimeouts::tcp_new},

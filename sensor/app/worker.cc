@@ -16,13 +16,6 @@ decode::DecoderConfig decoder_config(const Config& c) {
   return d;
 }
 
-flow::FlowConfig flow_config(const Config& c) {
-  flow::FlowConfig f = c.flow;
-  f.midstream = c.stream.midstream;
-  f.async_oneside = c.stream.async_oneside;
-  return f;
-}
-
 constexpr std::uint32_t kChecksumSample = 1000;
 
 }  // namespace
@@ -31,7 +24,7 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
                Counters& counters, std::vector<output::AlertSink*> sinks)
     : decoder_(decoder_config(config), counters),
       stream_(config.stream, counters),
-      flows_(flow_config(config), counters),
+      flows_(config.flow, counters),
       detector_(rules, config.detect, counters),
       builder_(rules, output::SensorIdentity{config.site, config.sensor_id, {}},
                output::AlertOptions{config.eve.payload || config.eve.payload_printable,
@@ -68,8 +61,7 @@ void Worker::process(const capture::RawPacket& raw) {
       }
     }
   }
-  const flow::FlowRef fr = flows_.process(pkt_);
-  fr_ = fr;
+  flow::FlowRef fr = flows_.process(pkt_);
   std::uint64_t t2 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageFlow] += t2 - t1;
   if (pkt_.checksum_bad) {
@@ -77,10 +69,13 @@ void Worker::process(const capture::RawPacket& raw) {
     counters_.inc(c_skipped_checksum_);
     return;
   }
-  // Packet rules first (a pass rule there passes the session before its stream is
-  // inspected), then the stream rules on the data this packet put in order.
-  const bool tracked = pkt_.proto == decode::kProtoTcp &&
-                       stream_.track(pkt_, fr) == stream::StreamVerdict::kTracked;
+  // The stream stage owns the TCP session state: it decides (for this packet) whether the
+  // flow is established before the packet rules run. Packet rules first (a pass rule there
+  // passes the session before its stream is inspected), then the stream rules on the data
+  // this packet put in order.
+  const bool tcp = pkt_.proto == decode::kProtoTcp;
+  const bool tracked = tcp && stream_.track(pkt_, fr) == stream::StreamVerdict::kTracked;
+  fr_ = fr;
   const auto matches = detector_.inspect(pkt_, fr, tracked);
   std::uint64_t t3 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageDetect] += t3 - t2;
@@ -97,6 +92,7 @@ void Worker::process(const capture::RawPacket& raw) {
     stream_.reassemble(pkt_, fr, &Worker::on_chunk, this);
     if (timing_) stage_ns_[kStageStream] += now_ns() - t3 - chunk_ns_;
   }
+  if (tcp && fr.flow != nullptr) flows_.refile(*fr.flow);  // the stream may have changed its state
 }
 
 void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
@@ -105,7 +101,7 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   const auto matches = w->detector_.inspect_stream(w->pkt_, w->fr_, chunk);
   const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
   if (!matches.empty()) {
-    const flow::FlowRef fr{w->fr_.flow, chunk.to_server, w->fr_.created};
+    const flow::FlowRef fr{w->fr_.flow, chunk.to_server, w->fr_.created, true};
     w->emit(matches, fr, chunk.message(), chunk.to_server != w->fr_.to_server);
   }
   if (w->timing_) {

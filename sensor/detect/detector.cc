@@ -690,8 +690,8 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   const FlowMatch& fm = r.flow;
   if (fm.to_server && !fr.to_server) return false;
   if (fm.to_client && fr.to_server) return false;
-  if (fm.established && (f == nullptr || !f->established())) return false;
-  if (fm.not_established && f != nullptr && f->established()) return false;
+  if (fm.established && !fr.established) return false;
+  if (fm.not_established && fr.established) return false;
   if (r.dsize && !r.dsize->matches(static_cast<std::int64_t>(pkt.payload.size()))) return false;
   if (!r.stream_sizes.empty()) {
     std::uint64_t client = 0, server = 0;
@@ -950,7 +950,8 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
   begin();
   if (pkt_fr.flow != nullptr && pkt_fr.flow->passed) return {};
   const RuleGroup& g = rules_->stream_group(chunk.to_server);
-  const flow::FlowRef fr{pkt_fr.flow, chunk.to_server, pkt_fr.created};
+  // Stream data belongs to an established session.
+  const flow::FlowRef fr{pkt_fr.flow, chunk.to_server, pkt_fr.created, true};
   // The buffer is the current message (the data since the last turn of the conversation)
   // as far as the window holds it; absolute positions count from the message's start.
   const std::size_t skip = chunk.message_start();

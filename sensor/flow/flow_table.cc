@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 
 namespace wp::flow {
 namespace {
@@ -40,24 +41,18 @@ bool is_icmp(std::uint8_t proto) {
 
 }  // namespace
 
-bool Flow::established() const {
-  if (proto == decode::kProtoTcp) {
-    return tcp_state == TcpState::kEstablished || tcp_state == TcpState::kClosing;
-  }
-  return seen_to_server && seen_to_client;
-}
-
 FlowTable::FlowTable(const FlowConfig& config, Counters& counters)
     : config_(config), counters_(counters) {
-  std::size_t n = std::max<std::uint64_t>(config_.memcap / sizeof(Flow), 16);
-  flows_.resize(n);
-  std::uint32_t hs = std::bit_ceil(std::max<std::uint32_t>(config_.hash_size, 16));
+  // Indices are 32-bit with kNil reserved; configuration validation keeps memcap far below.
+  max_flows_ = static_cast<std::uint32_t>(
+      std::clamp<std::uint64_t>(config_.memcap / sizeof(Flow), 16, kNil - 1));
+  const std::uint32_t hs =
+      std::bit_ceil(std::clamp<std::uint32_t>(config_.hash_size, 16, 1u << 31));
   buckets_.assign(hs, kNil);
   bucket_mask_ = hs - 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    flows_[i].hash_next = i + 1 < n ? static_cast<std::uint32_t>(i + 1) : kNil;
+  while (allocated_ < std::min(config_.prealloc, max_flows_)) {
+    if (!grow()) throw std::bad_alloc();  // at start: the caller reports it (cold path)
   }
-  free_head_ = 0;
   std::fill(std::begin(lru_head_), std::end(lru_head_), kNil);
   std::fill(std::begin(lru_tail_), std::end(lru_tail_), kNil);
   c_total_ = counters_.add("flow.total");
@@ -72,31 +67,31 @@ FlowTable::FlowTable(const FlowConfig& config, Counters& counters)
 }
 
 std::uint32_t FlowTable::find(const FlowKey& key, std::uint32_t bucket) const {
-  for (std::uint32_t i = buckets_[bucket]; i != kNil; i = flows_[i].hash_next) {
-    if (flows_[i].key == key) return i;
+  for (std::uint32_t i = buckets_[bucket]; i != kNil; i = at(i).hash_next) {
+    if (at(i).key == key) return i;
   }
   return kNil;
 }
 
 void FlowTable::lru_unlink(std::uint32_t idx) {
-  Flow& f = flows_[idx];
-  if (f.lru_prev != kNil) flows_[f.lru_prev].lru_next = f.lru_next; else lru_head_[f.lru_class] = f.lru_next;
-  if (f.lru_next != kNil) flows_[f.lru_next].lru_prev = f.lru_prev; else lru_tail_[f.lru_class] = f.lru_prev;
+  Flow& f = at(idx);
+  (f.lru_prev != kNil ? at(f.lru_prev).lru_next : lru_head_[f.lru_class]) = f.lru_next;
+  (f.lru_next != kNil ? at(f.lru_next).lru_prev : lru_tail_[f.lru_class]) = f.lru_prev;
 }
 
 void FlowTable::lru_push_back(std::uint32_t idx, std::uint8_t cls) {
-  Flow& f = flows_[idx];
+  Flow& f = at(idx);
   f.lru_class = cls;
   f.lru_next = kNil;
   f.lru_prev = lru_tail_[cls];
-  if (lru_tail_[cls] != kNil) flows_[lru_tail_[cls]].lru_next = idx; else lru_head_[cls] = idx;
+  (lru_tail_[cls] != kNil ? at(lru_tail_[cls]).lru_next : lru_head_[cls]) = idx;
   lru_tail_[cls] = idx;
 }
 
 std::uint8_t FlowTable::timeout_class(const Flow& f) const {
   switch (f.proto) {
     case decode::kProtoTcp:
-      if (f.tcp_state == TcpState::kClosed) return kTcpClosed;
+      if (f.state == FlowState::kClosed) return kTcpClosed;
       return f.established() ? kTcpEstablished : kTcpNew;
     case decode::kProtoUdp:
       return f.established() ? kUdpEstablished : kUdpNew;
@@ -124,12 +119,12 @@ std::uint32_t FlowTable::timeout_of(std::uint8_t cls) const {
 }
 
 void FlowTable::release(std::uint32_t idx) {
-  Flow& f = flows_[idx];
+  Flow& f = at(idx);
   if (release_hook_ != nullptr) release_hook_(release_ctx_, f);
   lru_unlink(idx);
   std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(f.key)) & bucket_mask_;
   std::uint32_t* link = &buckets_[bucket];
-  while (*link != idx) link = &flows_[*link].hash_next;
+  while (*link != idx) link = &at(*link).hash_next;
   *link = f.hash_next;
   f.in_use = false;
   f.hash_next = free_head_;
@@ -146,68 +141,47 @@ void FlowTable::expire(const Timestamp& now) {
     const std::int64_t timeout = timeout_of(cls);
     while (lru_head_[cls] != kNil) {
       std::uint32_t idx = lru_head_[cls];
-      if (flows_[idx].last_seen.sec + timeout >= now.sec) break;
+      if (at(idx).last_seen.sec + timeout >= now.sec) break;
       release(idx);
       counters_.inc(c_timeout_);
     }
   }
 }
 
+bool FlowTable::grow() {
+  // A chunk is only as large as the memcap leaves room for; the free list takes its flows
+  // in index order.
+  if (allocated_ >= max_flows_) return false;
+  const std::uint32_t n = std::min(kChunk, max_flows_ - allocated_);
+  std::unique_ptr<Flow[]> chunk(new (std::nothrow) Flow[n]);
+  if (!chunk) return false;
+  const std::uint32_t first = allocated_;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    chunk[i].index = first + i;
+    chunk[i].hash_next = i + 1 < n ? first + i + 1 : free_head_;
+  }
+  chunks_.push_back(std::move(chunk));
+  free_head_ = first;
+  allocated_ += n;
+  return true;
+}
+
 std::uint32_t FlowTable::allocate() {
-  if (free_head_ == kNil) {
-    // Full: evict the least recently seen flow across all classes.
+  if (free_head_ == kNil && !grow()) {
+    // Full (or the system refused a new chunk): evict the least recently seen flow across
+    // all classes.
     std::uint32_t victim = kNil;
     for (std::uint8_t cls = 0; cls < kClasses; ++cls) {
       std::uint32_t h = lru_head_[cls];
-      if (h != kNil && (victim == kNil || flows_[h].last_seen < flows_[victim].last_seen)) victim = h;
+      if (h != kNil && (victim == kNil || at(h).last_seen < at(victim).last_seen)) victim = h;
     }
+    if (victim == kNil) return kNil;  // no flow at all and no memory for one
     release(victim);
     counters_.inc(c_evicted_);
   }
   std::uint32_t idx = free_head_;
-  free_head_ = flows_[idx].hash_next;
+  free_head_ = at(idx).hash_next;
   return idx;
-}
-
-void FlowTable::update_tcp_state(Flow& f, const decode::Packet& pkt, bool to_server) {
-  const std::uint8_t fl = pkt.tcp_flags;
-  if (fl & decode::kTcpRst) {
-    f.tcp_state = TcpState::kClosed;
-    return;
-  }
-  switch (f.tcp_state) {
-    case TcpState::kNone:
-      if ((fl & decode::kTcpSyn) && !(fl & decode::kTcpAck)) {
-        f.tcp_state = TcpState::kSynSent;
-      } else if (config_.midstream) {
-        f.tcp_state = (fl & decode::kTcpFin) ? TcpState::kClosing : TcpState::kEstablished;
-        f.tcp_midstream = true;
-      } else {
-        f.tcp_state = TcpState::kMidstream;
-      }
-      break;
-    case TcpState::kSynSent:
-      if (!to_server && (fl & decode::kTcpSyn) && (fl & decode::kTcpAck)) {
-        f.tcp_state = TcpState::kSynRecv;
-      } else if (to_server && config_.async_oneside && (fl & decode::kTcpAck) &&
-                 !(fl & decode::kTcpSyn)) {
-        // Only the client's side is visible: its ACK after the SYN completes the handshake.
-        f.tcp_state = (fl & decode::kTcpFin) ? TcpState::kClosing : TcpState::kEstablished;
-      }
-      break;
-    case TcpState::kSynRecv:
-      if (to_server && (fl & decode::kTcpAck) && !(fl & decode::kTcpSyn)) {
-        f.tcp_state = (fl & decode::kTcpFin) ? TcpState::kClosing : TcpState::kEstablished;
-      }
-      break;
-    case TcpState::kEstablished:
-      if (fl & decode::kTcpFin) f.tcp_state = TcpState::kClosing;
-      break;
-    case TcpState::kClosing:
-    case TcpState::kClosed:
-    case TcpState::kMidstream:
-      break;
-  }
 }
 
 FlowRef FlowTable::process(const decode::Packet& pkt) {
@@ -226,8 +200,7 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
   const std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(key)) & bucket_mask_;
   std::uint32_t idx = find(key, bucket);
   if (idx != kNil && pkt.proto == decode::kProtoTcp && (pkt.tcp_flags & decode::kTcpSyn) &&
-      !(pkt.tcp_flags & decode::kTcpAck) &&
-      (flows_[idx].tcp_state == TcpState::kClosed || flows_[idx].tcp_state == TcpState::kClosing)) {
+      !(pkt.tcp_flags & decode::kTcpAck) && at(idx).state == FlowState::kClosed) {
     // A new connection on the 5-tuple of a closed one (port reuse): a new flow.
     release(idx);
     counters_.inc(c_tcp_reuse_);
@@ -236,8 +209,10 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
   FlowRef ref;
   if (idx == kNil) {
     idx = allocate();
-    Flow& f = flows_[idx];
+    if (idx == kNil) return ref;  // no memory: the packet is inspected without a flow
+    Flow& f = at(idx);
     f = Flow{};
+    f.index = idx;
     f.key = key;
     f.flow_id = mix64(next_id_++) & kFlowIdMask;
     if (f.flow_id == 0) f.flow_id = 1;
@@ -269,7 +244,7 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
     }
     if (active_ > counters_.get(c_active_max_)) counters_.set(c_active_max_, active_);
   }
-  Flow& f = flows_[idx];
+  Flow& f = at(idx);
   ref.flow = &f;
   ref.to_server = pkt.src == f.client_addr && pkt.sport == f.client_port;
   if (pkt.src == pkt.dst && pkt.sport == pkt.dport) ref.to_server = true;
@@ -283,10 +258,24 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
     ++f.pkts_to_client;
     f.bytes_to_client += pkt.wirelen;
   }
-  if (pkt.proto == decode::kProtoTcp) update_tcp_state(f, pkt, ref.to_server);
+  // TCP state belongs to the stream stage; other protocols are established once both
+  // directions were seen.
+  if (pkt.proto != decode::kProtoTcp) {
+    if (f.seen_to_server && f.seen_to_client) f.state = FlowState::kEstablished;
+    ref.established = f.established();
+  }
   lru_unlink(idx);
   lru_push_back(idx, timeout_class(f));
   return ref;
+}
+
+void FlowTable::refile(Flow& f) {
+  // The flow was just moved to the back of its class list by process(): the back of the
+  // new class list keeps that list ordered by last packet time.
+  const std::uint8_t cls = timeout_class(f);
+  if (cls == f.lru_class) return;
+  lru_unlink(f.index);
+  lru_push_back(f.index, cls);
 }
 
 }  // namespace wp::flow

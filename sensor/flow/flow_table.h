@@ -1,13 +1,15 @@
 // FlowTable: the bidirectional flow table of one worker thread. Flows are keyed by the
 // normalised 5-tuple plus VLAN ids, so both directions of a conversation find the same Flow.
-// The table is sized up front (flow.memcap / flow.hash-size) and never allocates or rehashes
-// on the packet path: flows live in one preallocated array, buckets chain by index, and
-// per-timeout-class LRU lists (ordered by last packet time) make expiry O(1) per flow.
+// The table never rehashes: flow.hash-size buckets chain flows by index. Flows live in
+// chunks of 4096 allocated as flows arrive (flow.prealloc of them at start), up to
+// flow.memcap / sizeof(Flow); nothing is allocated per packet. Per-timeout-class LRU lists
+// (ordered by last packet time) make expiry O(1) per flow.
 // Timeouts are driven by packet time, so replaying a capture behaves like live traffic.
 // Not thread-safe: one table per worker, no locks.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -33,14 +35,12 @@ struct FlowKey {
 static_assert(std::has_unique_object_representations_v<FlowKey>,
               "FlowKey is hashed and compared as bytes: no padding allowed");
 
-enum class TcpState : std::uint8_t {
-  kNone,         // not TCP, or no packet seen yet
-  kSynSent,      // client SYN seen
-  kSynRecv,      // server SYN/ACK seen
-  kEstablished,  // 3-way handshake completed
-  kClosing,      // FIN seen
-  kClosed,       // RST, or FIN both ways
-  kMidstream,    // first packet was not a SYN: session not tracked (no handshake seen)
+// The generic state of a flow. For TCP it is set by the stream stage, which owns the one TCP
+// session state machine (handshake, RST, FIN); for other protocols by the flow table.
+enum class FlowState : std::uint8_t {
+  kNew,          // no session established yet (TCP: handshake not complete, or not tracked)
+  kEstablished,  // TCP: the stream stage established the session; others: packets both ways
+  kClosed,       // TCP: FIN both ways or a reset the receiver accepts
 };
 
 struct FlowTimeouts {  // seconds, Suricata's flow-timeouts defaults
@@ -53,11 +53,8 @@ struct FlowTimeouts {  // seconds, Suricata's flow-timeouts defaults
 struct FlowConfig {
   std::uint64_t memcap = 32ull * 1024 * 1024;  // flow.memcap: bounds the number of flows
   std::uint32_t hash_size = 65536;              // flow.hash-size (rounded up to a power of 2)
+  std::uint32_t prealloc = 10000;               // flow.prealloc: flows allocated at start
   FlowTimeouts timeouts;
-  bool midstream = false;      // stream.midstream: a session seen without its handshake is
-                               // picked up as established
-  bool async_oneside = false;  // stream.async-oneside: SYN then ACK from the client without a
-                               // SYN/ACK seen establishes the session
 };
 
 struct Flow {
@@ -66,8 +63,7 @@ struct Flow {
   IpAddress client_addr;      // the initiator: "to_server" means from this side
   std::uint16_t client_port = 0;
   std::uint8_t proto = 0;
-  TcpState tcp_state = TcpState::kNone;
-  bool tcp_midstream = false;  // established by midstream pick-up (no handshake seen)
+  FlowState state = FlowState::kNew;
   bool passed = false;         // a pass rule matched this TCP session: no more inspection
   bool seen_to_server = false;
   bool seen_to_client = false;
@@ -93,8 +89,9 @@ struct Flow {
   // TCP reassembly state, owned by the stream engine (freed through the release hook).
   void* stream_state = nullptr;
 
-  // A TCP session whose handshake was seen, or a UDP/ICMP/other flow with packets both ways.
-  bool established() const;
+  // The stream stage established this TCP session and it is not closed, or a UDP/ICMP/other
+  // flow has seen packets both ways.
+  bool established() const { return state == FlowState::kEstablished; }
 
   // Table bookkeeping.
   std::uint32_t hash_next = 0;  // next flow index in the bucket chain, kNil terminates
@@ -102,6 +99,7 @@ struct Flow {
   std::uint32_t lru_next = 0;
   std::uint8_t lru_class = 0;
   bool in_use = false;
+  std::uint32_t index = 0;  // this flow's slot in the table
 };
 
 // What the flow stage tells later stages about one packet.
@@ -109,6 +107,10 @@ struct FlowRef {
   Flow* flow = nullptr;    // valid until the next FlowTable::process() call
   bool to_server = true;   // packet travels from the flow's initiator
   bool created = false;    // this packet created the flow
+  // The packet belongs to an established flow, as `flow:established` sees it: the flow was
+  // established before this packet, or (TCP) this packet completed the handshake carrying
+  // data. Set by the flow table for UDP/ICMP/other, by the stream stage for TCP.
+  bool established = false;
 };
 
 class FlowTable {
@@ -117,10 +119,15 @@ class FlowTable {
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
-  // Finds or creates the flow of `pkt` (an IP packet), updates its state, counters and
-  // timers, and expires flows whose timeout passed at `pkt.ts`. When the table is full the
-  // least recently used flow is evicted (counted as flow.evicted). Never allocates.
+  // Finds or creates the flow of `pkt` (an IP packet), updates its counters and timers (and
+  // the state of a non-TCP flow), and expires flows whose timeout passed at `pkt.ts`. When
+  // the table is full the least recently used flow is evicted (counted as flow.evicted).
+  // Allocates only to grow the table by a chunk of flows, up to flow.memcap.
   FlowRef process(const decode::Packet& pkt);
+
+  // Files a flow under the timeout of its current state after a later stage (the stream
+  // stage, for TCP) changed `Flow::state` while handling the packet process() returned it for.
+  void refile(Flow& flow);
 
   // Called for every flow leaving the table (timeout, eviction), before its slot is reused.
   using ReleaseHook = void (*)(void* ctx, Flow& flow);
@@ -130,12 +137,19 @@ class FlowTable {
   }
 
   std::size_t active() const { return active_; }
-  std::size_t capacity() const { return flows_.size(); }
+  // Flows the table may hold (flow.memcap / sizeof(Flow)); allocated() of them exist now.
+  std::size_t capacity() const { return max_flows_; }
+  std::size_t allocated() const { return allocated_; }
 
  private:
   static constexpr std::uint32_t kNil = 0xffffffffu;
   static constexpr int kClasses = 9;
+  static constexpr int kChunkShift = 12;  // flows are allocated 4096 at a time
+  static constexpr std::uint32_t kChunk = 1u << kChunkShift;
 
+  Flow& at(std::uint32_t i) { return chunks_[i >> kChunkShift][i & (kChunk - 1)]; }
+  const Flow& at(std::uint32_t i) const { return chunks_[i >> kChunkShift][i & (kChunk - 1)]; }
+  bool grow();
   std::uint32_t find(const FlowKey& key, std::uint32_t bucket) const;
   std::uint32_t allocate();
   void release(std::uint32_t idx);
@@ -144,10 +158,11 @@ class FlowTable {
   std::uint8_t timeout_class(const Flow& f) const;
   std::uint32_t timeout_of(std::uint8_t cls) const;
   void expire(const Timestamp& now);
-  void update_tcp_state(Flow& f, const decode::Packet& pkt, bool to_server);
 
   FlowConfig config_;
-  std::vector<Flow> flows_;
+  std::vector<std::unique_ptr<Flow[]>> chunks_;
+  std::uint32_t max_flows_ = 0;
+  std::uint32_t allocated_ = 0;
   std::vector<std::uint32_t> buckets_;
   std::uint32_t bucket_mask_ = 0;
   std::uint32_t free_head_ = kNil;

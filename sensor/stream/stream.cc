@@ -129,7 +129,12 @@ OverlapPolicy PolicyMap::lookup(const IpAddress& a) const {
 struct StreamEngine::Dir {
   bool active = false;         // the sequence base is known: data is reassembled
   bool depth_reached = false;
-  bool fin = false;
+  bool fin = false;              // a FIN at fin_off was seen (reached once next_off == fin_off)
+  bool syn = false;              // this direction's SYN (or SYN/ACK) was seen: isn is known
+  bool rcv_known = false;        // the receiver has acknowledged something: rcv_* are set
+  std::uint32_t isn = 0;         // initial sequence number (the SYN's)
+  std::uint32_t rcv_ack = 0;     // the receiver's latest acknowledgement number
+  std::uint32_t rcv_window = 0;  // and the window it advertised with it (scaled)
   std::uint32_t next_seq = 0;  // sequence number of the next in-order byte
   std::uint64_t next_off = 0;  // its stream offset (bytes delivered so far)
   std::uint64_t fin_off = 0;   // stream offset of the FIN
@@ -151,13 +156,45 @@ struct StreamEngine::Dir {
 
 struct StreamEngine::Session {
   Dir dir[2];  // [0]: to_server, [1]: to_client
+  TcpState state = TcpState::kNone;
   std::int8_t last_data_dir = -1;  // direction of the last data delivered
-  bool was_established = false;
-  bool handshake_seen = false;  // SYN and SYN/ACK both seen (window scaling is known)
-  bool closed = false;  // RST or FIN both ways: buffers returned, nothing more to inspect
+  bool was_established = false;    // reached kEstablished (stays true once closed)
+  bool handshake_seen = false;     // both SYNs seen (window scaling is known)
+  bool split = false;              // split handshake: the server sent a SYN, the client a SYN/ACK
   bool in_use = false;
   Session* next_free = nullptr;
 };
+
+namespace {
+
+// Sequence number comparisons modulo 2^32 (RFC 793 section 3.3): the signed distance is
+// taken in 64 bits, so a distance of exactly 2^31 (no positive counterpart in 32 bits) is
+// "behind" and never negated in 32 bits.
+std::int64_t seq_diff(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b); }
+
+bool accepts_reset_in_window(OverlapPolicy p) {
+  // Suricata's model of the stacks: Linux and Solaris accept a RST anywhere in the window,
+  // the BSD family (and Windows) only at the next expected sequence number.
+  return p == OverlapPolicy::kLinux || p == OverlapPolicy::kSolaris;
+}
+
+flow::FlowState flow_state_of(TcpState t) {
+  switch (t) {
+    case TcpState::kEstablished:
+      return flow::FlowState::kEstablished;
+    case TcpState::kClosed:
+      return flow::FlowState::kClosed;
+    default:
+      return flow::FlowState::kNew;
+  }
+}
+
+}  // namespace
+
+TcpState StreamEngine::state(const flow::Flow& f) {
+  const auto* s = static_cast<const Session*>(f.stream_state);
+  return s == nullptr ? TcpState::kNone : s->state;
+}
 
 std::size_t StreamEngine::session_bytes() { return sizeof(Session); }
 
@@ -201,6 +238,12 @@ StreamEngine::StreamEngine(const StreamConfig& config, Counters& counters)
   c_bad_seq_ = counters_.add("stream.bad_sequence", CounterKind::kAnomaly);
   c_closed_ = counters_.add("stream.closed");
   c_out_of_window_ = counters_.add("stream.out_of_window", CounterKind::kAnomaly);
+  c_established_ = counters_.add("stream.sessions_established");
+  c_split_ = counters_.add("stream.split_handshake");
+  c_async_ = counters_.add("stream.async_oneside");
+  c_bad_ack_ = counters_.add("stream.handshake_invalid_ack", CounterKind::kAnomaly);
+  c_rst_invalid_ = counters_.add("stream.rst_invalid", CounterKind::kAnomaly);
+  c_fin_superseded_ = counters_.add("stream.fin_superseded", CounterKind::kAnomaly);
 }
 
 StreamEngine::~StreamEngine() {
@@ -334,7 +377,10 @@ void StreamEngine::deliver(Session& s, int di, std::span<const std::uint8_t> dat
     s.last_data_dir = static_cast<std::int8_t>(di);
   }
   if (config_.depth != 0 && d.next_off + data.size() >= config_.depth) {
-    data = data.first(static_cast<std::size_t>(config_.depth - d.next_off));
+    // next_off < depth here: a direction at or beyond the depth is marked depth_reached
+    // before it gets here (skip_gap), so the difference cannot wrap.
+    data =
+        data.first(static_cast<std::size_t>(config_.depth - std::min(d.next_off, config_.depth)));
     d.depth_reached = true;
     counters_.inc(c_depth_);
   }
@@ -415,64 +461,229 @@ void StreamEngine::skip_gap(Dir& d, std::uint64_t to) {
   d.base = to;
   d.anchor = to;
   d.hits.count = 0;
+  if (config_.depth != 0 && to >= config_.depth) {
+    // The gap ends at or beyond the depth: nothing of this direction is inspected any more,
+    // and what it holds goes back to the pool.
+    d.depth_reached = true;
+    counters_.inc(c_depth_);
+    free_dir(d);
+  }
 }
 
-StreamVerdict StreamEngine::track(const decode::Packet& pkt, const flow::FlowRef& fr) {
+void StreamEngine::note_receiver_window(Session& s, const decode::Packet& pkt, int di) {
+  // What this packet's sender (the receiver of the other direction) acknowledges and how
+  // much more it accepts. A SYN's window is never scaled (RFC 7323 section 2.2); others are
+  // scaled by the sender's shift when both SYNs offered scaling.
+  if (!(pkt.tcp_flags & decode::kTcpAck)) return;
+  Dir& other = s.dir[1 - di];
+  const bool syn = pkt.tcp_flags & decode::kTcpSyn;
+  const bool scaled =
+      !syn && s.handshake_seen && s.dir[0].wscale_offered && s.dir[1].wscale_offered;
+  other.rcv_ack = pkt.tcp_ack;
+  other.rcv_window = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+      std::uint64_t{pkt.tcp_window} << (scaled ? s.dir[di].wscale : 0), 0x7fffffffu));
+  other.rcv_known = true;
+}
+
+bool StreamEngine::reset_accepted(const Session& s, const decode::Packet& pkt, int di) const {
+  // A reset must carry a sequence number its receiver accepts (RFC 793 section 3.4; RFC 5961
+  // section 3.2); a forged one elsewhere must not end the session for the sensor while the
+  // host goes on.
+  const Dir& d = s.dir[di];
+  const Dir& other = s.dir[1 - di];
+  const std::uint32_t seq = pkt.tcp_seq;
+  if (!d.active) {
+    // Nothing known of this direction's sequence numbers (its SYN and data were not seen):
+    // a reset answering the other direction acknowledges exactly what that one sent.
+    return (pkt.tcp_flags & decode::kTcpAck) && other.active && pkt.tcp_ack == other.next_seq;
+  }
+  if (seq == d.next_seq || (d.rcv_known && seq == d.rcv_ack)) return true;
+  if (!accepts_reset_in_window(d.policy)) return false;
+  const std::uint32_t left = d.rcv_known ? d.rcv_ack : d.next_seq;
+  const std::int64_t into = seq_diff(seq, left);
+  return into >= 0 && into < static_cast<std::int64_t>(d.rcv_known ? d.rcv_window : 0);
+}
+
+void StreamEngine::on_none(Session& s, const decode::Packet& pkt, int di) {
+  // The packet that created the session: a SYN, or (stream.midstream) anything else.
+  const std::uint8_t fl = pkt.tcp_flags;
+  Dir& d = s.dir[di];
+  if ((fl & decode::kTcpSyn) && !(fl & decode::kTcpAck)) {
+    d.syn = d.active = true;
+    d.isn = pkt.tcp_seq;
+    d.next_seq = pkt.tcp_seq + 1;
+    d.wscale_offered = pkt.tcp_has_wscale;
+    d.wscale = std::min<std::uint8_t>(pkt.tcp_wscale, 14);
+    s.state = TcpState::kSynSent;
+    return;
+  }
+  counters_.inc(c_midstream_);
+  if ((fl & decode::kTcpSyn) && (fl & decode::kTcpAck)) {
+    // Picked up at the SYN/ACK (its SYN was missed; the flow made the receiver the client):
+    // both sequence bases are known, the client's ACK completes it.
+    Dir& client = s.dir[1 - di];
+    d.syn = d.active = true;
+    d.isn = pkt.tcp_seq;
+    d.next_seq = pkt.tcp_seq + 1;
+    client.syn = client.active = true;
+    client.isn = pkt.tcp_ack - 1;
+    client.next_seq = pkt.tcp_ack;
+    s.state = TcpState::kSynRecv;
+    note_receiver_window(s, pkt, di);
+    return;
+  }
+  s.state = TcpState::kEstablished;  // mid-session: sequence bases come with the data
+}
+
+void StreamEngine::on_syn_sent(Session& s, const decode::Packet& pkt, int di) {
+  const std::uint8_t fl = pkt.tcp_flags;
+  const bool syn = fl & decode::kTcpSyn, ack = fl & decode::kTcpAck;
+  Dir& client = s.dir[0];
+  Dir& server = s.dir[1];
+  if (di == 0) {
+    if (syn && !ack) {
+      // The SYN again; a new ISN (the client gave up on the first) restarts the session.
+      client.isn = pkt.tcp_seq;
+      client.next_seq = pkt.tcp_seq + 1;
+      client.wscale_offered = pkt.tcp_has_wscale;
+      client.wscale = std::min<std::uint8_t>(pkt.tcp_wscale, 14);
+    } else if (syn && ack && s.split && pkt.tcp_ack == server.isn + 1) {
+      // Split handshake: the client answers the server's SYN with a SYN/ACK.
+      client.wscale_offered = pkt.tcp_has_wscale;
+      client.wscale = std::min<std::uint8_t>(pkt.tcp_wscale, 14);
+      s.handshake_seen = true;
+      s.state = TcpState::kSynRecv;
+      counters_.inc(c_split_);
+    } else if (!syn && ack && config_.async_oneside && pkt.tcp_seq == client.next_seq) {
+      // stream.async-oneside: only the client's side is visible; its ACK after the SYN
+      // completes the handshake (the SYN/ACK took another path).
+      s.state = TcpState::kEstablished;
+      counters_.inc(c_async_);
+    } else if (syn && ack) {
+      counters_.inc(c_bad_ack_);
+    }
+    return;
+  }
+  if (syn && ack) {
+    if (pkt.tcp_ack != client.isn + 1) {
+      counters_.inc(c_bad_ack_);  // does not answer this SYN: not believed
+      return;
+    }
+    server.syn = server.active = true;
+    server.isn = pkt.tcp_seq;
+    server.next_seq = pkt.tcp_seq + 1;
+    server.wscale_offered = pkt.tcp_has_wscale;
+    server.wscale = std::min<std::uint8_t>(pkt.tcp_wscale, 14);
+    s.handshake_seen = true;
+    s.split = false;
+    s.state = TcpState::kSynRecv;
+  } else if (syn) {
+    // The server answers a SYN with its own SYN (split handshake, or simultaneous open);
+    // the client's SYN/ACK comes next. A bare ACK before it (the five-way variant) is
+    // ignored here.
+    server.syn = server.active = true;
+    server.isn = pkt.tcp_seq;
+    server.next_seq = pkt.tcp_seq + 1;
+    server.wscale_offered = pkt.tcp_has_wscale;
+    server.wscale = std::min<std::uint8_t>(pkt.tcp_wscale, 14);
+    s.split = true;
+  }
+}
+
+void StreamEngine::on_syn_recv(Session& s, const decode::Packet& pkt, int di) {
+  const std::uint8_t fl = pkt.tcp_flags;
+  if ((fl & decode::kTcpSyn) || !(fl & decode::kTcpAck)) return;
+  Dir& self = s.dir[di];
+  const Dir& peer = s.dir[1 - di];
+  const int completer = s.split ? 1 : 0;  // the side that did not send the SYN/ACK
+  if (di == completer) {
+    // Its ACK completes the handshake: it must come at its next sequence number and
+    // acknowledge the peer's SYN (or, when the bare ACK was not captured, data after it).
+    const std::int64_t acked = seq_diff(pkt.tcp_ack, peer.isn + 1);
+    if (pkt.tcp_seq != self.next_seq || acked < 0 || acked > static_cast<std::int64_t>(kMaxAhead)) {
+      counters_.inc(c_bad_ack_);
+      return;
+    }
+  } else if (pkt.payload.empty() || pkt.tcp_seq != self.next_seq || pkt.tcp_ack != peer.next_seq) {
+    // The SYN/ACK's sender already sends data that acknowledges exactly the other side's
+    // SYN: the completing ACK was not captured (Suricata picks the session up the same way).
+    return;
+  }
+  s.state = TcpState::kEstablished;
+}
+
+StreamVerdict StreamEngine::track(const decode::Packet& pkt, flow::FlowRef& fr) {
   if (fr.flow == nullptr) return StreamVerdict::kUntracked;
   flow::Flow& f = *fr.flow;
   auto* s = static_cast<Session*>(f.stream_state);
   const std::uint8_t fl = pkt.tcp_flags;
-  const bool syn = fl & decode::kTcpSyn;
-  const bool established = f.established();
+  const int di = fr.to_server ? 0 : 1;
   if (s == nullptr) {
-    const bool pickup = !syn && established;  // midstream / async pick-up made it established
-    if (!syn && !pickup) return StreamVerdict::kUntracked;
+    // A session starts at a SYN; with stream.midstream at any packet but a reset.
+    const bool syn_only = (fl & decode::kTcpSyn) && !(fl & decode::kTcpAck);
+    if (!syn_only && (!config_.midstream || (fl & decode::kTcpRst)))
+      return StreamVerdict::kUntracked;
     s = create_session(f);
     if (s == nullptr) return StreamVerdict::kUntracked;
-    if (pickup && f.tcp_midstream) counters_.inc(c_midstream_);
   }
-  const int di = fr.to_server ? 0 : 1;
-  Dir& d = s->dir[di];
-  if (syn) {
-    // The SYN (or SYN/ACK) fixes this direction's sequence base: data starts at seq + 1.
-    if (!d.active || (d.next_off == 0 && d.len == 0 && d.ooo == nullptr)) {
-      d.active = true;
-      d.next_seq = pkt.tcp_seq + 1;
-      d.next_off = 0;
+  // As Suricata: a packet is established when its session was before it; the packet that
+  // establishes the session only when it carries data (a bare handshake ACK is not).
+  const TcpState before = s->state;
+  fr.established = before == TcpState::kEstablished;
+  if (before != TcpState::kNone && before != TcpState::kClosed) note_receiver_window(*s, pkt, di);
+  if ((fl & decode::kTcpRst) && before != TcpState::kNone && before != TcpState::kClosed) {
+    if (reset_accepted(*s, pkt, di)) {
+      close(*s, f);
+    } else {
+      counters_.inc(c_rst_invalid_);
     }
-    d.wscale_offered = pkt.tcp_has_wscale;
-    d.wscale = std::min<std::uint8_t>(pkt.tcp_wscale, 14);
+  } else {
+    switch (before) {
+      case TcpState::kNone:
+        on_none(*s, pkt, di);
+        break;
+      case TcpState::kSynSent:
+        on_syn_sent(*s, pkt, di);
+        break;
+      case TcpState::kSynRecv:
+        on_syn_recv(*s, pkt, di);
+        break;
+      case TcpState::kEstablished:
+      case TcpState::kClosed:
+        break;
+    }
   }
-  if (syn && (fl & decode::kTcpAck) && s->dir[1 - di].active) s->handshake_seen = true;
-  if (established) s->was_established = true;
+  if (s->state != before) {
+    if (s->state == TcpState::kEstablished) {
+      s->was_established = true;
+      counters_.inc(c_established_);
+      fr.established = !pkt.payload.empty();
+    }
+    f.state = flow_state_of(s->state);
+  }
   return s->was_established ? StreamVerdict::kTracked : StreamVerdict::kUntracked;
 }
 
 void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr, ChunkFn fn,
                               void* ctx) {
-  auto* s = static_cast<Session*>(fr.flow->stream_state);
-  if (s == nullptr || !s->was_established || s->closed) return;
+  flow::Flow& f = *fr.flow;
+  auto* s = static_cast<Session*>(f.stream_state);
+  if (s == nullptr || s->state != TcpState::kEstablished) return;
   const std::uint8_t fl = pkt.tcp_flags;
+  if (fl & decode::kTcpRst) return;  // decided in track()
   const bool syn = fl & decode::kTcpSyn;
   const int di = fr.to_server ? 0 : 1;
   Dir& d = s->dir[di];
-  if (fl & decode::kTcpRst) {
-    // A reset at the expected sequence number ends the session for both hosts: its memory
-    // goes back now rather than when the flow expires. Other resets are not believed (an
-    // attacker could otherwise blind the sensor with a forged one).
-    if (d.active && pkt.tcp_seq == d.next_seq) close(*s);
-    return;
-  }
 
   // What this packet acknowledges of the other direction: a hole the receiver acknowledged
   // was lost to the sensor, not to the host.
   Dir& other = s->dir[1 - di];
   if ((fl & decode::kTcpAck) && other.active) {
-    const std::int32_t ahead = static_cast<std::int32_t>(pkt.tcp_ack - other.next_seq);
+    const std::int64_t ahead = seq_diff(pkt.tcp_ack, other.next_seq);
+    const std::uint64_t behind = static_cast<std::uint64_t>(-std::min<std::int64_t>(ahead, 0));
     const std::uint64_t acked = ahead > 0 ? other.next_off + static_cast<std::uint64_t>(ahead)
-                                : static_cast<std::uint64_t>(-ahead) <= other.next_off
-                                    ? other.next_off - static_cast<std::uint64_t>(-ahead)
-                                    : 0;
+                                : behind <= other.next_off ? other.next_off - behind
+                                                           : 0;
     // The window this packet advertises bounds what the other direction's receiver (this
     // packet's sender) accepts; scaled only when both SYNs offered scaling, and only known
     // when both SYNs were seen.
@@ -496,17 +707,19 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
     d.next_off = 0;
   }
   const std::uint32_t data_seq = pkt.tcp_seq + (syn ? 1u : 0u);
-  const std::int64_t rel = static_cast<std::int32_t>(data_seq - d.next_seq);
+  const std::int64_t rel = seq_diff(data_seq, d.next_seq);
   if (fl & decode::kTcpFin) {
+    // A FIN behind the data already delivered is stale (or forged): the host has taken
+    // those bytes. The first FIN at or beyond it is kept; it ends the stream once reached.
     const std::int64_t fin_at = static_cast<std::int64_t>(d.next_off) + rel +
                                 static_cast<std::int64_t>(payload.size());
-    if (!d.fin && fin_at >= 0) {
+    if (!d.fin && fin_at >= static_cast<std::int64_t>(d.next_off)) {
       d.fin = true;
       d.fin_off = static_cast<std::uint64_t>(fin_at);
     }
   }
   if (payload.empty() || d.depth_reached) {
-    close_if_finished(*s);
+    close_if_finished(*s, f);
     return;
   }
 
@@ -527,31 +740,36 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
     data = data.subspan(static_cast<std::size_t>(static_cast<std::int64_t>(d.next_off) - start));
     start = static_cast<std::int64_t>(d.next_off);
   }
-  if (d.fin && static_cast<std::uint64_t>(end) > d.fin_off) {
+  if (d.fin && d.next_off >= d.fin_off) {
+    // The FIN was reached: the host takes nothing after it. (A FIN still ahead of the
+    // stream does not cut data: in-order data over its position supersedes it, as a
+    // receiving stack drops such an out-of-order FIN.)
     counters_.inc(c_after_fin_);
-    if (static_cast<std::uint64_t>(start) >= d.fin_off) return;
-    data = data.first(static_cast<std::size_t>(d.fin_off - static_cast<std::uint64_t>(start)));
+    return;
   }
   const auto off = static_cast<std::uint64_t>(start);
   if (off == d.next_off && d.ooo == nullptr) {
     deliver(*s, di, data, fn, ctx);
-    close_if_finished(*s);
-    return;
-  }
-  if (off > d.next_off) {
-    counters_.inc(c_ooo_);
-    // Data beyond the receiver's window is dropped by the receiver: buffering it would let
-    // an attacker plant bytes the host never sees (and that could win an overlap later).
-    if (d.window_known && off + data.size() > d.window_end) {
-      counters_.inc(c_out_of_window_);
-      if (off >= d.window_end) return;
-      data = data.first(static_cast<std::size_t>(d.window_end - off));
+  } else {
+    if (off > d.next_off) {
+      counters_.inc(c_ooo_);
+      // Data beyond the receiver's window is dropped by the receiver: buffering it would let
+      // an attacker plant bytes the host never sees (and that could win an overlap later).
+      if (d.window_known && off + data.size() > d.window_end) {
+        counters_.inc(c_out_of_window_);
+        if (off >= d.window_end) return;
+        data = data.first(static_cast<std::size_t>(d.window_end - off));
+      }
     }
+    insert(d, off, data, d.policy);
+    deliver_ready(*s, di, fn, ctx);
+    skip_acknowledged_gaps(*s, di, fn, ctx);
   }
-  insert(d, off, data, d.policy);
-  deliver_ready(*s, di, fn, ctx);
-  skip_acknowledged_gaps(*s, di, fn, ctx);
-  close_if_finished(*s);
+  if (d.fin && d.next_off > d.fin_off) {
+    d.fin = false;  // data went past the FIN's position: that FIN was not the stream's end
+    counters_.inc(c_fin_superseded_);
+  }
+  close_if_finished(*s, f);
 }
 
 void StreamEngine::skip_acknowledged_gaps(Session& s, int di, ChunkFn fn, void* ctx) {
@@ -565,17 +783,19 @@ void StreamEngine::skip_acknowledged_gaps(Session& s, int di, ChunkFn fn, void* 
   }
 }
 
-void StreamEngine::close_if_finished(Session& s) {
+void StreamEngine::close_if_finished(Session& s, flow::Flow& f) {
+  // Both FINs reached (a direction past its depth: its FIN seen) ends the session.
   for (const Dir& d : s.dir) {
-    if (!d.fin || d.next_off < d.fin_off) return;
+    if (!d.fin || (!d.depth_reached && d.next_off < d.fin_off)) return;
   }
-  close(s);
+  close(s, f);
 }
 
-void StreamEngine::close(Session& s) {
+void StreamEngine::close(Session& s, flow::Flow& f) {
   free_dir(s.dir[0]);
   free_dir(s.dir[1]);
-  s.closed = true;
+  s.state = TcpState::kClosed;
+  f.state = flow::FlowState::kClosed;
   counters_.inc(c_closed_);
 }
 

@@ -113,6 +113,16 @@ enum class StreamVerdict : std::uint8_t {
   kTracked,    // tracked: payload inspection happens on the chunks delivered
 };
 
+// The TCP session state machine (README "Session state"). The flow's generic state mirrors
+// it: kNew before kEstablished, then kEstablished, kClosed.
+enum class TcpState : std::uint8_t {
+  kNone,         // session created, nothing decided yet
+  kSynSent,      // the client's SYN was seen
+  kSynRecv,      // the SYN was answered (SYN/ACK; or SYN then SYN/ACK in a split handshake)
+  kEstablished,  // the handshake completed (or midstream / async-oneside pick-up)
+  kClosed,       // FIN both ways reached, or a reset the receiver accepts
+};
+
 class StreamEngine {
  public:
   StreamEngine(const StreamConfig& config, Counters& counters);
@@ -120,12 +130,17 @@ class StreamEngine {
   StreamEngine(const StreamEngine&) = delete;
   StreamEngine& operator=(const StreamEngine&) = delete;
 
-  // Two steps per TCP packet (checksum already validated) of flow `fr`. track(): session
-  // bookkeeping (creation, SYN sequence bases) and whether the session is tracked, so the
-  // packet rules can run first. reassemble() (tracked sessions): sequence tracking, gap and
-  // overlap handling, and a call of `fn` for every piece of data that became in order.
-  StreamVerdict track(const decode::Packet& pkt, const flow::FlowRef& fr);
+  // Two steps per TCP packet (checksum already validated) of flow `fr`. track(): the session
+  // state machine (creation, handshake incl. split handshakes, resets validated against the
+  // receiver's window), the flow's generic state and `fr.established` for this packet, and
+  // whether the session is tracked, so the packet rules can run first. reassemble() (tracked
+  // sessions): sequence tracking, gap and overlap handling, FIN, and a call of `fn` for
+  // every piece of data that became in order.
+  StreamVerdict track(const decode::Packet& pkt, flow::FlowRef& fr);
   void reassemble(const decode::Packet& pkt, const flow::FlowRef& fr, ChunkFn fn, void* ctx);
+
+  // The session state of a flow (kNone when it has no session).
+  static TcpState state(const flow::Flow& f);
 
   // Frees the session of a flow leaving the table (FlowTable's release hook).
   void release(flow::Flow& f);
@@ -146,13 +161,18 @@ class StreamEngine {
  private:
   struct Dir;
   Session* create_session(flow::Flow& f);
+  void on_none(Session& s, const decode::Packet& pkt, int di);
+  void on_syn_sent(Session& s, const decode::Packet& pkt, int di);
+  void on_syn_recv(Session& s, const decode::Packet& pkt, int di);
+  bool reset_accepted(const Session& s, const decode::Packet& pkt, int di) const;
+  void note_receiver_window(Session& s, const decode::Packet& pkt, int di);
   void insert(Dir& d, std::uint64_t off, std::span<const std::uint8_t> data, OverlapPolicy policy);
   void deliver_ready(Session& s, int di, ChunkFn fn, void* ctx);
   void deliver(Session& s, int di, std::span<const std::uint8_t> data, ChunkFn fn, void* ctx);
   void skip_gap(Dir& d, std::uint64_t to);
   void skip_acknowledged_gaps(Session& s, int di, ChunkFn fn, void* ctx);
-  void close_if_finished(Session& s);
-  void close(Session& s);
+  void close_if_finished(Session& s, flow::Flow& f);
+  void close(Session& s, flow::Flow& f);
   void free_dir(Dir& d);
 
   StreamConfig config_;
@@ -166,7 +186,8 @@ class StreamEngine {
   Counters& counters_;
   CounterId c_sessions_, c_midstream_, c_memcap_, c_reasm_memcap_, c_depth_, c_gap_, c_overlap_,
       c_overlap_diff_, c_retransmit_, c_ooo_, c_bytes_, c_chunks_, c_after_fin_, c_bad_seq_,
-      c_closed_, c_out_of_window_;
+      c_closed_, c_out_of_window_, c_established_, c_split_, c_async_, c_bad_ack_, c_rst_invalid_,
+      c_fin_superseded_;
 };
 
 }  // namespace wp::stream

@@ -478,8 +478,9 @@ TEST(StreamDetection, StreamMemcapLeavesNewSessionsToPacketInspection) {
   s.send(a.from_client(0, "EVIL"));
   const auto tracked = s.send(a.from_client(4, "PATTERN"));
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, whole, false}, {1, tracked, true}}));
-  // Counted per packet of b that found no session: SYN, SYN/ACK, ACK and three data packets.
-  EXPECT_EQ(s.counter("stream.memcap_drop"), 6u);
+  // Counted per packet that would have started a session and found no memory: b's SYN
+  // (without stream.midstream nothing else starts one).
+  EXPECT_EQ(s.counter("stream.memcap_drop"), 1u);
 }
 
 TEST(StreamDetection, ReassemblyMemcapDropsOutOfOrderDataButInspectsInOrderData) {
@@ -621,6 +622,186 @@ TEST(StreamDetection, StreamSizeComparesTheBytesEachSideSent) {
   Conn d;
   t.send(d.from_client(0, "EVILPATTERN"));
   EXPECT_TRUE(t.sink.seen.empty());
+}
+
+// --- hostile streams: crashes, blinding, undefined behaviour ------------------------------
+
+TEST(StreamDetection, AcknowledgedGapBeyondTheDepthEndsInspectionWithoutReadingPastTheBuffer) {
+  // Five packets that once crashed the sensor in its default configuration: the server
+  // acknowledges 2 MiB of client data the sensor never saw (and opens its window there), the
+  // client sends a segment at 2 MiB. Skipping the gap lands beyond the 1 MiB depth: the
+  // direction's inspection ends, nothing is read past a buffer.
+  Sensor s({kEvil});
+  Conn c;
+  c.handshake(s);
+  constexpr std::uint32_t kFar = 2u << 20;
+  s.send(c.from_server(0, "", kFar + 100, kAck));
+  s.send(c.from_client(kFar, "EVILPATTERN"));
+  s.send(c.from_client(kFar + 11, "EVILPATTERN"));
+  EXPECT_TRUE(s.sink.seen.empty());
+  EXPECT_EQ(s.counter("stream.reassembly_gap"), 1u);
+  EXPECT_EQ(s.counter("stream.reassembly_depth_reached"), 1u);
+}
+
+TEST(StreamDetection, GapSkipLandingExactlyOnTheDepthStopsThere) {
+  for (const std::uint32_t gap_end : {31u, 32u, 33u, 40u}) {
+    Sensor s({kEvil}, {"stream.reassembly.depth=32"});
+    Conn c;
+    c.handshake(s);
+    s.send(c.from_client(0, "xxxx"));
+    s.send(c.from_server(0, "", gap_end + 11, kAck));
+    const auto n = s.send(c.from_client(gap_end, "EVILPATTERN"));
+    (void)n;
+    EXPECT_TRUE(s.sink.seen.empty()) << gap_end;  // the pattern never fits before byte 32
+    EXPECT_EQ(s.counter("stream.reassembly_depth_reached"), 1u) << gap_end;
+  }
+}
+
+TEST(StreamDetection, AcknowledgementExactlyHalfTheSequenceSpaceAheadIsHandled) {
+  // ack - next_seq == 2^31: the signed distance has no positive counterpart (once undefined
+  // behaviour). It is treated as behind (sequence comparison modulo 2^32), skips nothing.
+  Sensor s({kEvil});
+  Conn c;
+  c.handshake(s);
+  s.send(c.from_client(0, "EVIL"));
+  s.send(c.from_server(0, "", 4u + 0x80000000u, kAck));
+  s.send(c.from_server(0, "", 0x80000000u, kAck));
+  const auto n = s.send(c.from_client(4, "PATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, n, true}}));
+  EXPECT_EQ(s.counter("stream.reassembly_gap"), 0u);
+}
+
+TEST(StreamDetection, ForgedResetDoesNotBlindEstablishedRules) {
+  // A RST far outside the window is not believed by the receiving host: the session goes on,
+  // and so must flow:established rules, on the stream and on packets.
+  Sensor s(
+      {kEvil,
+       R"(alert tcp any any -> any any (msg:"pkt"; flow:established,to_server,no_stream; content:"EVILPATTERN"; sid:2;))"});
+  Conn c;
+  c.handshake(s);
+  s.send(testing::tcp_packet(c.client, c.server, {c.cport, c.sport, c.cisn + 0x40000000u, 0, 0x04},
+                             ""));
+  s.send(
+      testing::tcp_packet(c.server, c.client, {c.sport, c.cport, c.sisn + 12345678u, 0, 0x04}, ""));
+  const auto n = s.send(c.from_client(0, "EVILPATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{2, n, false}, {1, n, true}}));
+  EXPECT_EQ(s.counter("stream.rst_invalid"), 2u);
+  EXPECT_EQ(s.counter("stream.closed"), 0u);
+}
+
+TEST(StreamDetection, ResetAtTheNextSequenceEndsTheSession) {
+  Sensor s(
+      {kEvil,
+       R"(alert tcp any any -> any any (msg:"pkt"; flow:established,to_server,no_stream; content:"EVILPATTERN"; sid:2;))"});
+  Conn c;
+  c.handshake(s);
+  s.send(c.from_client(0, "hello"));
+  s.send(c.from_server(0, "", 5, 0x14));  // RST|ACK at the server's next sequence number
+  s.send(c.from_client(5, "EVILPATTERN"));
+  EXPECT_TRUE(s.sink.seen.empty());  // the flow is closed: not established any more
+  EXPECT_EQ(s.counter("stream.closed"), 1u);
+  EXPECT_EQ(s.counter("stream.rst_invalid"), 0u);
+}
+
+TEST(StreamDetection, ResetInTheWindowEndsALinuxReceiversSessionOnly) {
+  // Linux (like Solaris) accepts a RST anywhere in its window; a BSD stack only at the next
+  // sequence number. The receiver's host-os-policy decides, as for overlaps.
+  for (const char* policy : {"linux", "bsd"}) {
+    Sensor s({kEvil}, {std::string("host-os-policy.") + policy + "=[10.0.0.80]"});
+    Conn c;
+    c.handshake(s);
+    s.send(testing::tcp_packet(c.client, c.server, {c.cport, c.sport, c.cisn + 1 + 1000, 0, 0x04},
+                               ""));
+    s.send(c.from_client(0, "EVILPATTERN"));
+    if (std::string(policy) == "linux") {
+      EXPECT_TRUE(s.sink.seen.empty()) << policy;
+      EXPECT_EQ(s.counter("stream.closed"), 1u) << policy;
+    } else {
+      EXPECT_EQ(s.sink.seen.size(), 1u) << policy;
+      EXPECT_EQ(s.counter("stream.rst_invalid"), 1u) << policy;
+    }
+  }
+}
+
+TEST(StreamDetection, BareAckCompletingTheHandshakeIsNotEstablished) {
+  // As Suricata: the ACK that completes the handshake is established only if it carries
+  // data; every packet after it is.
+  const std::string rule =
+      R"(alert tcp any any -> any any (msg:"est"; flow:established,to_server; flags:A+; sid:7;))";
+  {
+    Sensor s({rule});
+    Conn c;
+    c.handshake(s);  // SYN, SYN/ACK, bare ACK
+    EXPECT_TRUE(s.sink.seen.empty());
+    const auto n = s.send(c.from_client(0, "", kAck));
+    EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{7, n, false}}));
+  }
+  {
+    Sensor s({rule, kEvil});
+    Conn c;
+    s.send(c.syn());
+    s.send(c.syn_ack());
+    const auto n = s.send(c.from_client(0, "EVILPATTERN", kPshAck));  // completes it, with data
+    EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{7, n, false}, {1, n, true}}));
+  }
+}
+
+TEST(StreamDetection, SynAckNotAcknowledgingTheSynDoesNotEstablish) {
+  Sensor s({kEvil});
+  Conn c;
+  s.send(c.syn());
+  s.send(testing::tcp_packet(c.server, c.client,
+                             {c.sport, c.cport, c.sisn, c.cisn + 77, kSyn | kAck}, ""));
+  s.send(c.ack());
+  s.send(c.from_client(0, "EVIL"));
+  s.send(c.from_client(4, "PATTERN"));
+  EXPECT_TRUE(s.sink.seen.empty());  // never established: the split is not reassembled
+  EXPECT_EQ(s.counter("stream.sessions_established"), 0u);
+}
+
+TEST(StreamDetection, FourWaySplitHandshakeIsTracked) {
+  // SYN ->, <- SYN, SYN/ACK ->, <- ACK (the "split handshake"): the initiator stays the
+  // client, the session is established and reassembled.
+  Sensor s({kEvil});
+  Conn c;
+  s.send(c.syn());
+  s.send(testing::tcp_packet(c.server, c.client, {c.sport, c.cport, c.sisn, 0, kSyn}, ""));
+  s.send(testing::tcp_packet(c.client, c.server,
+                             {c.cport, c.sport, c.cisn, c.sisn + 1, kSyn | kAck}, ""));
+  s.send(testing::tcp_packet(c.server, c.client, {c.sport, c.cport, c.sisn + 1, c.cisn + 1, kAck},
+                             ""));
+  s.send(c.from_client(0, "EVIL"));
+  const auto n = s.send(c.from_client(4, "PATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, n, true}}));
+  EXPECT_EQ(s.counter("stream.sessions_established"), 1u);
+}
+
+TEST(StreamDetection, FiveWaySplitHandshakeIsTracked) {
+  // SYN ->, <- ACK, <- SYN, SYN/ACK ->, <- ACK.
+  Sensor s({kEvil});
+  Conn c;
+  s.send(c.syn());
+  s.send(testing::tcp_packet(c.server, c.client, {c.sport, c.cport, c.sisn, c.cisn + 1, kAck}, ""));
+  s.send(testing::tcp_packet(c.server, c.client, {c.sport, c.cport, c.sisn, 0, kSyn}, ""));
+  s.send(testing::tcp_packet(c.client, c.server,
+                             {c.cport, c.sport, c.cisn, c.sisn + 1, kSyn | kAck}, ""));
+  s.send(testing::tcp_packet(c.server, c.client, {c.sport, c.cport, c.sisn + 1, c.cisn + 1, kAck},
+                             ""));
+  s.send(c.from_client(0, "EVIL"));
+  const auto n = s.send(c.from_client(4, "PATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, n, true}}));
+}
+
+TEST(StreamDetection, FinBothWaysClosesTheFlowForEstablishedRules) {
+  Sensor s(
+      {R"(alert tcp any any -> any any (msg:"pkt"; flow:established,to_server,no_stream; content:"EVILPATTERN"; sid:2;))"});
+  Conn c;
+  c.handshake(s);
+  s.send(c.from_client(0, "bye", kFinAck));
+  const auto half = s.send(c.from_client(4, "EVILPATTERN"));  // half closed: still established
+  s.send(c.from_server(0, "", 4, kFinAck));
+  s.send(c.from_client(4, "EVILPATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{2, half, false}}));
 }
 
 TEST(StreamDetection, PassRulePassesTheWholeSession) {

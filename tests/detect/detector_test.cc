@@ -25,8 +25,8 @@ struct Harness {
 
   // sids that alert for `pkt`, in alert order.
   std::vector<std::uint32_t> sids(const decode::Packet& pkt, bool to_server = true,
-                                  flow::Flow* f = nullptr) {
-    flow::FlowRef ref{f, to_server, false};
+                                  flow::Flow* f = nullptr, bool established = false) {
+    flow::FlowRef ref{f, to_server, false, established};
     std::vector<std::uint32_t> out;
     for (std::uint32_t idx : detector->inspect(pkt, ref)) out.push_back(set->rules()[idx].rule.sid);
     return out;
@@ -169,16 +169,18 @@ TEST(Detector, FlowDirectionFollowsTheFlowNotThePort) {
   EXPECT_EQ(h.sids(tcp_packet("x"), false), Sids{41});
 }
 
-TEST(Detector, EstablishedNeedsAnEstablishedFlow) {
+TEST(Detector, EstablishedFollowsThePacketsEstablishedFlag) {
+  // flow:established reads what the flow/stream stages decided for this packet (FlowRef),
+  // not the flow's state after it.
   Harness h(
-      {"alert tcp any any -> any any (msg:\"est\"; flow:established; content:\"x\"; sid:42;)"});
+      {"alert tcp any any -> any any (msg:\"est\"; flow:established; content:\"x\"; sid:42;)",
+       "alert tcp any any -> any any (msg:\"not\"; flow:not_established; content:\"x\"; sid:43;)"});
   flow::Flow f;
   f.proto = decode::kProtoTcp;
-  f.tcp_state = flow::TcpState::kMidstream;
-  EXPECT_EQ(h.sids(tcp_packet("x"), true, &f), Sids{});
-  f.tcp_state = flow::TcpState::kEstablished;
-  EXPECT_EQ(h.sids(tcp_packet("x"), true, &f), Sids{42});
-  EXPECT_EQ(h.sids(tcp_packet("x"), true, nullptr), Sids{});
+  f.state = flow::FlowState::kEstablished;
+  EXPECT_EQ(h.sids(tcp_packet("x"), true, &f, false), Sids{43});
+  EXPECT_EQ(h.sids(tcp_packet("x"), true, &f, true), Sids{42});
+  EXPECT_EQ(h.sids(tcp_packet("x"), true, nullptr), Sids{43});
 }
 
 TEST(Detector, PassRuleSuppressesThePacketsAlerts) {

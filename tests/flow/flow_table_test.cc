@@ -66,24 +66,32 @@ TEST(FlowTable, FlowIdIsNonZeroFiftyOneBitsAndStable) {
   EXPECT_NE(other.flow->flow_id, id);
 }
 
-TEST(FlowTable, ThreeWayHandshakeEstablishesTcpSession) {
+TEST(FlowTable, LeavesTcpStateToTheStreamStage) {
+  // The flow table never decides a TCP session's state (the stream stage does): packets
+  // both ways, even a full handshake or a reset, leave a TCP flow new.
   Counters counters;
   FlowTable t(small(100), counters);
   FlowRef r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kSyn));
-  EXPECT_FALSE(r.flow->established());
   r = t.process(tcp("10.0.0.2", 80, "10.0.0.1", 40000, kSynAck));
-  EXPECT_FALSE(r.flow->established());
   r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kAck));
-  EXPECT_TRUE(r.flow->established());
+  EXPECT_EQ(r.flow->state, FlowState::kNew);
+  EXPECT_FALSE(r.established);
+  r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, decode::kTcpRst));
+  EXPECT_EQ(r.flow->state, FlowState::kNew);
 }
 
-TEST(FlowTable, MidstreamTcpIsNeverEstablished) {
+TEST(FlowTable, SynOnAClosedTcpFlowStartsANewFlow) {
   Counters counters;
   FlowTable t(small(100), counters);
-  FlowRef r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kAck));
-  r = t.process(tcp("10.0.0.2", 80, "10.0.0.1", 40000, kAck));
-  EXPECT_FALSE(r.flow->established());
-  EXPECT_EQ(r.flow->tcp_state, TcpState::kMidstream);
+  FlowRef r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kSyn));
+  const std::uint64_t id = r.flow->flow_id;
+  r.flow->state = FlowState::kEstablished;  // as the stream stage sets it
+  EXPECT_FALSE(t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kSyn)).created);
+  r.flow->state = FlowState::kClosed;
+  FlowRef again = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kSyn));
+  EXPECT_TRUE(again.created);
+  EXPECT_NE(again.flow->flow_id, id);
+  EXPECT_EQ(counters.get("flow.tcp_reuse"), 1u);
 }
 
 TEST(FlowTable, SynAckFirstMakesTheReceiverTheClient) {
@@ -98,8 +106,10 @@ TEST(FlowTable, UdpIsEstablishedOncePacketsFlowBothWays) {
   FlowTable t(small(100), counters);
   FlowRef r = t.process(udp("10.0.0.1", 5353, "10.0.0.2", 53, 10));
   EXPECT_FALSE(r.flow->established());
+  EXPECT_FALSE(r.established);
   r = t.process(udp("10.0.0.2", 53, "10.0.0.1", 5353, 10));
   EXPECT_TRUE(r.flow->established());
+  EXPECT_TRUE(r.established);
 }
 
 TEST(FlowTable, VlanSeparatesOtherwiseIdenticalFlows) {
@@ -129,19 +139,45 @@ TEST(FlowTable, ExpiresFlowsAfterTheirTimeoutInPacketTime) {
   EXPECT_NE(again.flow->flow_id, id);
 }
 
-TEST(FlowTable, EstablishedTcpOutlivesTheNewFlowTimeout) {
+TEST(FlowTable, EstablishedTcpOutlivesTheNewFlowTimeoutOnceRefiled) {
   Counters counters;
   FlowConfig c = small(100);
   c.timeouts.tcp_new = 60;
   c.timeouts.tcp_established = 600;
+  c.timeouts.tcp_closed = 10;
   FlowTable t(c, counters);
   t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kSyn, 100));
   t.process(tcp("10.0.0.2", 80, "10.0.0.1", 40000, kSynAck, 100));
-  t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kAck, 100));
+  FlowRef r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kAck, 100));
+  r.flow->state = FlowState::kEstablished;  // the stream stage completed the handshake
+  t.refile(*r.flow);
+  FlowRef closing = t.process(tcp("10.0.0.3", 40000, "10.0.0.4", 80, kSyn, 100));
+  closing.flow->state = FlowState::kClosed;
+  t.refile(*closing.flow);
   t.process(tcp("10.0.0.7", 40000, "10.0.0.8", 80, kSyn, 300));
-  EXPECT_EQ(counters.get("flow.timeout"), 0u);
-  FlowRef r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kAck, 301));
+  EXPECT_EQ(counters.get("flow.timeout"), 1u);  // the closed one, after 10 s
+  r = t.process(tcp("10.0.0.1", 40000, "10.0.0.2", 80, kAck, 301));
   EXPECT_FALSE(r.created);
+}
+
+TEST(FlowTable, GrowsInChunksUpToTheMemcapInsteadOfPreallocatingIt) {
+  // flow.memcap is a ceiling: a table allowed a million flows holds only flow.prealloc at
+  // start and grows by chunks as flows arrive.
+  Counters counters;
+  FlowConfig c = small(1000000);
+  c.prealloc = 100;
+  FlowTable t(c, counters);
+  EXPECT_EQ(t.capacity(), 1000000u);
+  EXPECT_EQ(t.allocated(), 4096u);  // flow.prealloc, rounded up to whole chunks
+  for (int i = 0; i < 5000; ++i) {
+    decode::Packet p = udp("10.0.0.1", 1, "10.0.0.2", 2, 10);
+    p.sport = static_cast<std::uint16_t>(1000 + i);
+    ASSERT_TRUE(t.process(p).created);
+  }
+  EXPECT_EQ(t.active(), 5000u);
+  EXPECT_GE(t.allocated(), 5000u);
+  EXPECT_LT(t.allocated(), 5000u + 4096u);
+  EXPECT_EQ(counters.get("flow.evicted"), 0u);
 }
 
 TEST(FlowTable, EvictsLeastRecentlyUsedFlowWhenFull) {

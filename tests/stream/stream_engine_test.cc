@@ -14,7 +14,6 @@ namespace {
 struct Harness {
   explicit Harness(StreamConfig cfg = {}) : engine(cfg, counters) {
     flow.proto = decode::kProtoTcp;
-    flow.tcp_state = flow::TcpState::kEstablished;
     flow.client_addr = *IpAddress::parse("192.0.2.1");
     flow.key.lo_addr = flow.client_addr;
     flow.key.hi_addr = *IpAddress::parse("192.0.2.2");
@@ -28,18 +27,28 @@ struct Harness {
     bool to_server;
   };
 
-  void packet(bool to_server, std::uint32_t seq, const std::string& data, std::uint8_t flags = 0x18,
+  // One packet; returns whether it was established as flow:established sees it.
+  bool packet(bool to_server, std::uint32_t seq, const std::string& data, std::uint8_t flags = 0x18,
               std::uint32_t ack = 0) {
     decode::Packet p;
     p.proto = decode::kProtoTcp;
     p.tcp_seq = seq;
     p.tcp_ack = ack;
     p.tcp_flags = flags;
+    p.tcp_window = 65535;
     p.payload = {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()};
-    const flow::FlowRef fr{&flow, to_server, false};
+    flow::FlowRef fr{&flow, to_server, false};
     if (engine.track(p, fr) == StreamVerdict::kTracked) {
       engine.reassemble(p, fr, &Harness::on_chunk, this);
     }
+    return fr.established;
+  }
+  // SYN (client ISN `isn`), SYN/ACK (server ISN `server_isn`), ACK: data starts at isn + 1
+  // and server_isn + 1.
+  void handshake(std::uint32_t isn = 0, std::uint32_t server_isn = 500) {
+    packet(true, isn, "", 0x02);
+    packet(false, server_isn, "", 0x12, isn + 1);
+    packet(true, isn + 1, "", 0x10, server_isn + 1);
   }
   static void on_chunk(void* self, const StreamChunk& c) {
     static_cast<Harness*>(self)->chunks.push_back(
@@ -59,7 +68,7 @@ struct Harness {
 
 TEST(StreamEngine, DeliversEveryByteOnceInOrder) {
   Harness h;
-  h.packet(true, 100, "", 0x02);  // SYN: data starts at 101
+  h.handshake(100);  // data starts at 101
   h.packet(true, 101, "hello ");
   h.packet(true, 113, "again");   // out of order
   h.packet(true, 107, "world ");  // fills the hole: both delivered
@@ -75,7 +84,7 @@ TEST(StreamEngine, SlidesTheWindowAndKeepsStreamOffsets) {
   StreamConfig cfg;
   cfg.inspect_window = 64;
   Harness h(cfg);
-  h.packet(true, 0, "", 0x02);
+  h.handshake();
   std::string all;
   for (int i = 0; i < 20; ++i) {
     std::string seg(50, static_cast<char>('a' + i));
@@ -97,7 +106,7 @@ TEST(StreamEngine, SplitsASegmentLargerThanTheBufferIntoChunks) {
   StreamConfig cfg;
   cfg.inspect_window = 256;
   Harness h(cfg);
-  h.packet(true, 0, "", 0x02);
+  h.handshake();
   std::string big;
   for (int i = 0; i < 5000; ++i) big += static_cast<char>('A' + i % 26);
   h.packet(true, 1, big);
@@ -108,17 +117,58 @@ TEST(StreamEngine, SplitsASegmentLargerThanTheBufferIntoChunks) {
 
 TEST(StreamEngine, UntrackedWithoutHandshakeUnlessMidstream) {
   Harness h;
-  h.flow.tcp_state = flow::TcpState::kMidstream;
-  decode::Packet p;
-  p.proto = decode::kProtoTcp;
-  p.tcp_flags = 0x18;
-  EXPECT_EQ(h.engine.track(p, {&h.flow, true, false}), StreamVerdict::kUntracked);
+  EXPECT_FALSE(h.packet(true, 1, "data"));
   EXPECT_EQ(h.engine.sessions(), 0u);
+  EXPECT_EQ(h.flow.state, flow::FlowState::kNew);
+  EXPECT_TRUE(h.chunks.empty());
+  StreamConfig mid;
+  mid.midstream = true;
+  Harness m(mid);
+  EXPECT_TRUE(m.packet(true, 1, "data"));  // picked up: established, reassembled
+  EXPECT_EQ(m.flow.state, flow::FlowState::kEstablished);
+  EXPECT_EQ(m.new_bytes(), "data");
+  EXPECT_EQ(m.counters.get("stream.midstream_pickups"), 1u);
+}
+
+TEST(StreamEngine, HandshakeSetsTheFlowStateAndTheBareAckIsNotEstablished) {
+  Harness h;
+  EXPECT_FALSE(h.packet(true, 0, "", 0x02));
+  EXPECT_EQ(StreamEngine::state(h.flow), TcpState::kSynSent);
+  EXPECT_FALSE(h.packet(false, 500, "", 0x12, 1));
+  EXPECT_EQ(StreamEngine::state(h.flow), TcpState::kSynRecv);
+  EXPECT_EQ(h.flow.state, flow::FlowState::kNew);
+  EXPECT_FALSE(h.packet(true, 1, "", 0x10, 501));  // completes it, without data
+  EXPECT_EQ(StreamEngine::state(h.flow), TcpState::kEstablished);
+  EXPECT_EQ(h.flow.state, flow::FlowState::kEstablished);
+  EXPECT_TRUE(h.packet(true, 1, "", 0x10, 501));  // the next one is established
+}
+
+TEST(StreamEngine, ResetAnsweringTheSynClosesBeforeEstablishment) {
+  Harness h;
+  h.packet(true, 0, "", 0x02);
+  h.packet(false, 0, "", 0x14, 7);  // RST|ACK acknowledging something else: not believed
+  EXPECT_EQ(StreamEngine::state(h.flow), TcpState::kSynSent);
+  h.packet(false, 0, "", 0x14, 1);  // connection refused
+  EXPECT_EQ(StreamEngine::state(h.flow), TcpState::kClosed);
+  EXPECT_EQ(h.flow.state, flow::FlowState::kClosed);
+  EXPECT_EQ(h.counters.get("stream.rst_invalid"), 1u);
+}
+
+TEST(StreamEngine, ForgedFinBehindOrAheadOfTheStreamDoesNotCutIt) {
+  Harness h;
+  h.handshake();
+  h.packet(true, 1, "0123456789");
+  h.packet(true, 3, "", 0x11);                 // FIN behind the delivered data: stale, ignored
+  h.packet(true, 21, "", 0x11);                // FIN ahead of the stream (a hole before it)
+  h.packet(true, 11, "abcdefghijklmnopqrst");  // in-order data over its position wins
+  EXPECT_EQ(h.new_bytes(), "0123456789abcdefghijklmnopqrst");
+  EXPECT_EQ(h.counters.get("stream.fin_superseded"), 1u);
+  EXPECT_EQ(h.counters.get("stream.data_after_fin"), 0u);
 }
 
 TEST(StreamEngine, ReleasingAFlowReturnsItsMemory) {
   Harness h;
-  h.packet(true, 0, "", 0x02);
+  h.handshake();
   h.packet(true, 1, std::string(1000, 'x'));
   h.packet(true, 5000, std::string(1000, 'y'));  // out of order, buffered
   EXPECT_EQ(h.engine.sessions(), 1u);
@@ -131,8 +181,7 @@ TEST(StreamEngine, ReleasingAFlowReturnsItsMemory) {
 
 TEST(StreamEngine, FinBothWaysReturnsTheBuffersAtOnce) {
   Harness h;
-  h.packet(true, 0, "", 0x02);
-  h.packet(false, 500, "", 0x12);
+  h.handshake();
   h.packet(true, 1, "request", 0x19);  // data + FIN
   EXPECT_GT(h.engine.pool().in_use(), 0u);
   h.packet(false, 501, "response", 0x19);
@@ -143,7 +192,7 @@ TEST(StreamEngine, FinBothWaysReturnsTheBuffersAtOnce) {
 
 TEST(StreamEngine, ResetAtTheExpectedSequenceClosesAForgedOneDoesNot) {
   Harness h;
-  h.packet(true, 0, "", 0x02);
+  h.handshake();
   h.packet(true, 1, "EVIL");
   h.packet(true, 999, "", 0x04);  // RST far from the stream's position: not believed
   h.packet(true, 5, "PATTERN");
@@ -159,7 +208,7 @@ TEST(StreamEngine, OutOfOrderLimitDropsAndCountsWhatDoesNotFit) {
   StreamConfig cfg;
   cfg.max_ooo_bytes = 100;
   Harness h(cfg);
-  h.packet(true, 0, "", 0x02);
+  h.handshake();
   h.packet(true, 51, std::string(80, 'a'));  // buffered
   h.packet(true, 200, std::string(80, 'b')); // over the limit: dropped
   EXPECT_EQ(h.counters.get("stream.reassembly_memcap_drop"), 1u);
@@ -195,7 +244,7 @@ TEST(StreamEngine, RandomSegmentationReorderingAndDuplicatesDeliverTheExactStrea
       segs.push_back({off, std::min<std::uint32_t>(1 + rng() % 900, static_cast<std::uint32_t>(stream.size()) - off)});
     }
     std::shuffle(segs.begin(), segs.end(), rng);
-    h.packet(true, isn, "", 0x02);
+    h.handshake(isn);
     for (const Seg& sg : segs) h.packet(true, isn + 1 + sg.off, stream.substr(sg.off, sg.len));
     ASSERT_EQ(h.new_bytes(), stream) << "seed " << seed;
     for (const auto& c : h.chunks) {

@@ -88,12 +88,9 @@ StreamTrace trace_streams(const std::vector<capture::RawPacket>& packets, const 
   decode::DecoderConfig dc = config.decoder;
   dc.validate_checksums =
       config.checksum_validation && config.pcap_checksum_checks != app::ChecksumChecks::kNo;
-  flow::FlowConfig fc = config.flow;
-  fc.midstream = config.stream.midstream;
-  fc.async_oneside = config.stream.async_oneside;
   decode::Decoder decoder(dc, counters);
   stream::StreamEngine engine(config.stream, counters);
-  flow::FlowTable flows(fc, counters);
+  flow::FlowTable flows(config.flow, counters);
 
   Tracer t;
   t.trace = &trace;
@@ -107,7 +104,7 @@ StreamTrace trace_streams(const std::vector<capture::RawPacket>& packets, const 
   decode::Packet pkt;
   for (const capture::RawPacket& raw : packets) {
     if (decoder.decode(raw, pkt) != decode::DecodeStatus::kOk || pkt.ip_version == 0) continue;
-    const flow::FlowRef fr = flows.process(pkt);
+    flow::FlowRef fr = flows.process(pkt);
     if (pkt.checksum_bad) continue;
     trace.payload_bytes += pkt.payload.size();
     if (pkt.proto != decode::kProtoTcp) continue;
@@ -118,6 +115,7 @@ StreamTrace trace_streams(const std::vector<capture::RawPacket>& packets, const 
     }
     t.flow_id = fr.flow->flow_id;
     engine.reassemble(pkt, fr, &Tracer::on_chunk, &t);
+    flows.refile(*fr.flow);
     trace.peak_sessions = std::max(trace.peak_sessions, engine.sessions());
   }
   // The end of the capture ends every session still open.
