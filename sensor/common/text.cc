@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
 namespace wp {
@@ -92,6 +93,23 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
   auto v = parse_uint(t);
   if (!v || *v > std::numeric_limits<std::uint64_t>::max() / mult) return std::nullopt;
   return *v * mult;
+}
+
+std::string size_text(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int unit = 0;
+  while (unit < 6 && bytes >= (std::uint64_t{1} << (10 * (unit + 1)))) ++unit;
+  const std::uint64_t scale = std::uint64_t{1} << (10 * unit);
+  const auto whole = static_cast<unsigned long long>(bytes / scale);
+  const auto tenths = static_cast<unsigned long long>((bytes % scale) * 10 / scale);
+  char buf[32];
+  if (bytes % scale == 0) {
+    std::snprintf(buf, sizeof buf, "%llu %s", whole, kUnits[unit]);
+  } else {
+    // Rounded down, so a value just below a limit never reads as the limit itself.
+    std::snprintf(buf, sizeof buf, "%llu.%llu %s", whole, tenths, kUnits[unit]);
+  }
+  return buf;
 }
 
 std::optional<bool> parse_bool(std::string_view s) {

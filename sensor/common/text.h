@@ -19,6 +19,9 @@ std::optional<std::uint64_t> parse_uint(std::string_view s);
 std::optional<std::int64_t> parse_int(std::string_view s);
 // Sizes as suricata.yaml writes them: "1mb", "64kb", "2gb", "1024" (bytes).
 std::optional<std::uint64_t> parse_size(std::string_view s);
+// A byte count for people, in the largest binary unit it reaches: "224 B", "64 KiB",
+// "23.5 GiB" (one decimal, rounded down, unless exact).
+std::string size_text(std::uint64_t bytes);
 // Suricata booleans: yes/no, true/false, on/off, 1/0.
 std::optional<bool> parse_bool(std::string_view s);
 

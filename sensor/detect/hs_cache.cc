@@ -13,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/file_io.h"
+
 namespace wp::detect {
 namespace {
 
@@ -90,20 +92,6 @@ std::string hs_error_text(hs_error_t e) {
     default:
       return "error " + std::to_string(e);
   }
-}
-
-bool write_all(int fd, const void* data, std::size_t n) {
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
 }
 
 // A unique temporary name next to `final_path` (pid + a per-process counter).
@@ -291,9 +279,15 @@ Result<void> HsCache::store(const HsCacheKey& key, const hs_database* db) {
   const std::string tmp = temp_name(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(std::string("cannot create: ") + std::strerror(errno), tmp);
-  bool ok = write_all(fd, header, sizeof header) && write_all(fd, bytes, length);
-  const int write_errno = errno;
-  if (::close(fd) != 0) ok = false;
+  int write_errno = 0;
+  const std::string_view head(reinterpret_cast<const char*>(header), sizeof header);
+  const std::string_view body(reinterpret_cast<const char*>(bytes), length);
+  bool ok = write_all(fd, head, write_errno) == head.size() &&
+            write_all(fd, body, write_errno) == body.size();
+  if (::close(fd) != 0) {
+    if (ok) write_errno = errno;
+    ok = false;
+  }
   if (!ok) {
     ::unlink(tmp.c_str());
     return make_error(std::string("cannot write: ") + std::strerror(write_errno), tmp);

@@ -143,5 +143,18 @@ TEST(ParseSize, RejectsValuesThatOverflow) {
   EXPECT_EQ(parse_size("18446744073709551616"), std::nullopt);
 }
 
+TEST(SizeText, UsesTheLargestBinaryUnitWithOneDecimalRoundedDownUnlessExact) {
+  EXPECT_EQ(size_text(0), "0 B");
+  EXPECT_EQ(size_text(224), "224 B");
+  EXPECT_EQ(size_text(1023), "1023 B");
+  EXPECT_EQ(size_text(64 * 1024), "64 KiB");
+  EXPECT_EQ(size_text(1536 * 1024), "1.5 MiB");
+  EXPECT_EQ(size_text(8ull << 30), "8 GiB");
+  EXPECT_EQ(size_text(25276166144ull), "23.5 GiB");
+  EXPECT_EQ(size_text(65535), "63.9 KiB");
+  EXPECT_EQ(size_text(1000000ull << 30), "976.5 TiB");
+  EXPECT_EQ(size_text(~0ull), "15.9 EiB");
+}
+
 }  // namespace
 }  // namespace wp

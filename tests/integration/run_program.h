@@ -1,6 +1,7 @@
 // run_program: starts a real executable (the sensor, the traffic generator) for an
-// integration test, waits for it and returns its exit status and output. Header-only; tests
-// only. Blocking; call from the test's thread.
+// integration test, waits for it and returns its exit status and output; start_program and
+// wait_program apart when the test acts on the running process (signals, FIFO input).
+// Header-only; tests only. Blocking; call from the test's thread.
 #pragma once
 
 #include <fcntl.h>
@@ -8,10 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "support/temp_dir.h"
 
 namespace wp::testing {
 
@@ -21,18 +22,23 @@ struct ProgramResult {
   std::string err;     // standard error
 };
 
-// Runs `argv[0]` with `argv`, standard input from /dev/null, standard output and error
-// captured through files in `scratch_dir` (which must exist).
-inline ProgramResult run_program(const std::vector<std::string>& argv,
-                                 const std::string& scratch_dir) {
-  const std::string out_path = scratch_dir + "/program.stdout";
-  const std::string err_path = scratch_dir + "/program.stderr";
-  ProgramResult result;
-  const pid_t pid = fork();
-  if (pid == 0) {
+// A program started by start_program() and not waited for yet.
+struct RunningProgram {
+  pid_t pid = -1;
+  std::string out_path;
+  std::string err_path;
+};
+
+// Starts `argv[0]` with `argv`, standard input from /dev/null, standard output and error
+// going to files in `scratch_dir` (which must exist). pid is -1 when fork failed.
+inline RunningProgram start_program(const std::vector<std::string>& argv,
+                                    const std::string& scratch_dir) {
+  RunningProgram p{-1, scratch_dir + "/program.stdout", scratch_dir + "/program.stderr"};
+  p.pid = fork();
+  if (p.pid == 0) {
     const int in = open("/dev/null", O_RDONLY);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int out = open(p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in < 0 || out < 0 || err < 0) _exit(127);
     dup2(in, 0);
     dup2(out, 1);
@@ -43,29 +49,27 @@ inline ProgramResult run_program(const std::vector<std::string>& argv,
     execv(args[0], args.data());
     _exit(127);
   }
-  if (pid < 0) return result;
+  return p;
+}
+
+// Waits for a program from start_program() and returns its exit status and output.
+inline ProgramResult wait_program(const RunningProgram& p) {
+  ProgramResult result;
+  if (p.pid < 0) return result;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
+  while (waitpid(p.pid, &status, 0) < 0) {
     if (errno != EINTR) return result;
   }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  auto slurp = [](const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-  };
-  result.out = slurp(out_path);
-  result.err = slurp(err_path);
+  result.out = read_file(p.out_path);
+  result.err = read_file(p.err_path);
   return result;
 }
 
-// The whole file as bytes; empty when it cannot be read.
-inline std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+// Runs `argv[0]` with `argv` to its end (start_program, then wait_program).
+inline ProgramResult run_program(const std::vector<std::string>& argv,
+                                 const std::string& scratch_dir) {
+  return wait_program(start_program(argv, scratch_dir));
 }
 
 }  // namespace wp::testing

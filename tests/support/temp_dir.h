@@ -1,10 +1,13 @@
 // TempDir: a fresh directory under $TMPDIR (or /tmp) for one test, removed with everything in
-// it when the object goes out of scope. Header-only; tests and tools only.
+// it when the object goes out of scope; read_file() to look at what a test wrote there.
+// Header-only; tests and tools only.
 #pragma once
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace wp::testing {
@@ -35,5 +38,13 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The whole file as bytes; empty when it cannot be read.
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
 
 }  // namespace wp::testing
