@@ -38,7 +38,7 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
     ++rep.files;
     RuleFileResult r = parser.parse_file(path);
     for (RuleError& e : r.errors) {
-      if (e.line > 0) {
+      if (!e.unreadable_file()) {
         ++rep.skipped;
         ++rep.skipped_by_reason[e.reason];
       }

@@ -34,6 +34,9 @@ struct RuleError {
   // app-layer protocol or buffer, or a keyword such as stream_size): what
   // `watchpost-rulecheck --allow-unsupported` turns into a warning.
   bool not_supported = false;
+
+  // The file itself could not be opened or read (line 0): nothing in it was loaded.
+  bool unreadable_file() const { return line <= 0; }
 };
 
 struct RuleFileResult {

@@ -222,7 +222,7 @@ Result<CheckResult> check_rules(const std::vector<std::string>& files, const app
   std::map<std::string, std::size_t> file_order;
   for (const std::string& p : paths) file_order.emplace(p, file_order.size());
   for (const detect::RuleError& e : out.loaded.report.errors) {
-    if (e.line <= 0) {
+    if (e.unreadable_file()) {
       out.file_errors.push_back(e);
       continue;
     }
