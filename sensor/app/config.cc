@@ -1,9 +1,13 @@
 #include "app/config.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "common/text.h"
@@ -222,56 +226,111 @@ Result<void> apply_host_os_policy(Config& c, const std::string& policy, const st
 }
 
 // Keys whose last part is user-chosen: vars.address-groups.NAME, vars.port-groups.NAME.
+constexpr std::string_view kAddressGroups = "vars.address-groups.";
+constexpr std::string_view kPortGroups = "vars.port-groups.";
+
+bool is_dynamic(std::string_view key) {
+  return (key.starts_with(kAddressGroups) && key.size() > kAddressGroups.size()) ||
+         (key.starts_with(kPortGroups) && key.size() > kPortGroups.size());
+}
+
 bool apply_dynamic(Config& c, const std::string& key, const std::string& value) {
-  static const std::string kAddr = "vars.address-groups.";
-  static const std::string kPort = "vars.port-groups.";
-  if (key.rfind(kAddr, 0) == 0 && key.size() > kAddr.size()) {
-    c.vars.address_groups[key.substr(kAddr.size())] = value;
-    return true;
+  if (!is_dynamic(key)) return false;
+  if (key.starts_with(kAddressGroups)) {
+    c.vars.address_groups[key.substr(kAddressGroups.size())] = value;
+  } else {
+    c.vars.port_groups[key.substr(kPortGroups.size())] = value;
   }
-  if (key.rfind(kPort, 0) == 0 && key.size() > kPort.size()) {
-    c.vars.port_groups[key.substr(kPort.size())] = value;
-    return true;
-  }
-  return false;
+  return true;
 }
 
 std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string(); }
+
+// What a configuration file may expand to. yaml-cpp gives all aliases of an anchor the one
+// node, so a 1 KiB file can describe a tree of 10^9 nodes ("billion laughs"); the walker
+// visits the expanded tree, so it counts what it visits and stops early. A full
+// suricata.yaml has a few thousand nodes, nested 5 levels deep.
+constexpr std::size_t kMaxConfigNodes = 100'000;
+constexpr int kMaxConfigDepth = 64;
+constexpr std::uintmax_t kMaxConfigFileBytes = 16u << 20;
+
+std::string node_kind(const YAML::Node& n) {
+  if (n.IsMap()) return "a mapping";
+  if (n.IsSequence()) return "a list";
+  if (n.IsNull()) return "empty";
+  return "a single value";
+}
+
+// What a key of the table expects, for type errors.
+std::string expected_value(const std::string& type) {
+  if (type == "bool") return "yes or no";
+  if (type == "size") return "a size like 32mb";
+  if (type == "uint") return "a non-negative integer";
+  if (type == "days") return "days like 7d";
+  if (type == "string") return "a string";
+  return "a single value";
+}
 
 struct YamlWalker {
   Config& config;
   const std::string& path;
   std::vector<std::string>& warnings;
-  bool rule_files_seen = false;
+  std::size_t nodes = 0;
+  int depth = 0;
+  bool too_large = false;  // the walk stopped at kMaxConfigNodes or kMaxConfigDepth
 
   std::string where(const YAML::Node& n) const {
     return path + ":" + std::to_string(n.Mark().line + 1);
   }
 
-  Result<void> apply(const std::string& key, const YAML::Node& value) {
+  Result<void> visit(std::size_t n) {
+    nodes += n;
+    if (nodes <= kMaxConfigNodes) return {};
+    too_large = true;
+    return make_error("configuration too large or too deeply nested (aliases expand to more than " +
+                          std::to_string(kMaxConfigNodes) + " nodes); refused",
+                      path);
+  }
+
+  // "'flow.memcap' must be a size like 32mb, not a list"; `what` names the key or its item.
+  Error wrong_type(const std::string& what, const YAML::Node& key_node, const YAML::Node& value,
+                   const std::string& expected) const {
+    return make_error(what + " must be " + expected + ", not " + node_kind(value), where(key_node));
+  }
+
+  Result<void> apply(const std::string& key, const YAML::Node& key_node, const YAML::Node& value) {
     if (key == "rule-files") {
-      if (!value.IsSequence()) return make_error("'rule-files' must be a list", where(value));
+      if (!value.IsSequence())
+        return wrong_type("'rule-files'", key_node, value, "a list of file names");
       config.rule_files.clear();
-      for (const auto& item : value) config.rule_files.push_back(scalar_text(item));
-      return {};
-    }
-    if (key == "outputs") {
-      if (!value.IsSequence()) return make_error("'outputs' must be a list", where(value));
       for (const auto& item : value) {
-        if (!item.IsMap()) continue;
-        for (const auto& kv : item) {
-          auto r = walk(kv.first.Scalar(), kv.second);
-          if (!r) return r;
-        }
+        if (auto r = visit(1); !r) return r;
+        if (!item.IsScalar())
+          return wrong_type("each of 'rule-files'", key_node, item, "a file name");
+        config.rule_files.push_back(item.Scalar());
       }
       return {};
     }
-    if (value.IsMap()) return walk(key, value);
+    if (key == "outputs") {
+      if (!value.IsSequence()) return wrong_type("'outputs'", key_node, value, "a list");
+      for (const auto& item : value) {
+        if (auto r = visit(1); !r) return r;
+        if (!item.IsMap()) continue;
+        if (auto r = walk("", item); !r) return r;
+      }
+      return {};
+    }
     static const std::string kPolicy = "host-os-policy.";
     if (key.rfind(kPolicy, 0) == 0 && key != "host-os-policy.default") {
       std::string list;
+      if (value.IsMap()) return wrong_type("'" + key + "'", key_node, value, "a list of addresses");
       if (value.IsSequence()) {
-        for (const auto& item : value) list += scalar_text(item) + ",";
+        for (const auto& item : value) {
+          if (auto r = visit(1); !r) return r;
+          if (!item.IsScalar())
+            return wrong_type("each of '" + key + "'", key_node, item, "an address");
+          list += item.Scalar() + ",";
+        }
       } else {
         list = scalar_text(value);
       }
@@ -279,15 +338,26 @@ struct YamlWalker {
       if (!r) return make_error(r.error().message, where(value));
       return {};
     }
-    if (value.IsSequence()) {
-      warnings.push_back(where(value) + ": key '" + key + "' is not used by watchpost; ignored");
-      return {};
-    }
-    const std::string text = scalar_text(value);
-    if (apply_dynamic(config, key, text)) return {};
-    if (const KeyDef* k = find_key(key)) {
+    const KeyDef* k = find_key(key);
+    const bool dynamic = k == nullptr && is_dynamic(key);
+    if (k != nullptr || dynamic) {
+      // A known key takes one value: a list or a mapping is a mistake, not an unknown key.
+      if (value.IsMap() || value.IsSequence()) {
+        return wrong_type("'" + key + "'", key_node, value,
+                          dynamic ? "a string" : expected_value(k->type));
+      }
+      const std::string text = scalar_text(value);
+      if (dynamic) {
+        apply_dynamic(config, key, text);
+        return {};
+      }
       auto r = k->set(config, text);
       if (!r) return make_error(r.error().message, where(value));
+      return {};
+    }
+    if (value.IsMap()) return walk(key, value);
+    if (value.IsSequence()) {
+      warnings.push_back(where(value) + ": key '" + key + "' is not used by watchpost; ignored");
       return {};
     }
     warnings.push_back(where(value) + ": unknown key '" + key + "'; ignored");
@@ -295,11 +365,27 @@ struct YamlWalker {
   }
 
   Result<void> walk(const std::string& prefix, const YAML::Node& map) {
-    for (const auto& kv : map) {
-      const std::string name = kv.first.Scalar();
-      auto r = apply(prefix.empty() ? name : prefix + "." + name, kv.second);
-      if (!r) return r;
+    if (++depth > kMaxConfigDepth) {
+      too_large = true;
+      return make_error("configuration too large or too deeply nested (more than " +
+                            std::to_string(kMaxConfigDepth) + " levels); refused",
+                        where(map));
     }
+    // yaml-cpp keeps both entries of a key given twice in one mapping, in file order.
+    std::map<std::string, int> first_line;
+    for (const auto& kv : map) {
+      if (auto r = visit(2); !r) return r;
+      const std::string name = kv.first.Scalar();
+      const std::string key = prefix.empty() ? name : prefix + "." + name;
+      const auto [it, first] = first_line.emplace(name, kv.first.Mark().line + 1);
+      if (!first) {
+        warnings.push_back(where(kv.first) + ": duplicate key '" + key + "' (first at line " +
+                           std::to_string(it->second) +
+                           "); both are applied in order, the later value wins");
+      }
+      if (auto r = apply(key, kv.first, kv.second); !r) return r;
+    }
+    --depth;
     return {};
   }
 };
@@ -308,6 +394,16 @@ struct YamlWalker {
 
 Result<void> apply_config_file(Config& config, const std::string& path,
                                std::vector<std::string>& warnings) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return make_error("cannot read configuration file: is a directory", path);
+    if (static_cast<std::uintmax_t>(st.st_size) > kMaxConfigFileBytes) {
+      return make_error("configuration file larger than 16 MiB (" + std::to_string(st.st_size) +
+                            " bytes); refused",
+                        path);
+    }
+  }
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -318,12 +414,64 @@ Result<void> apply_config_file(Config& config, const std::string& path,
   }
   if (root.IsNull()) return {};
   if (!root.IsMap()) return make_error("configuration must be a YAML mapping", path);
-  YamlWalker w{config, path, warnings};
+  std::vector<std::string> found;
+  YamlWalker w{config, path, found};
+  Result<void> r;
   try {
-    return w.walk("", root);
+    r = w.walk("", root);
   } catch (const YAML::Exception& e) {
-    return make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
+    r = make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
   }
+  // A refused oversized file would repeat its warnings once per expanded node: only the error.
+  if (!w.too_large) warnings.insert(warnings.end(), found.begin(), found.end());
+  return r;
+}
+
+MemoryLimits MemoryLimits::of_this_process() {
+  MemoryLimits m;
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page_size > 0) {
+    m.physical = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+  }
+  rlimit as{};
+  if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+    m.address_space = as.rlim_cur;
+  return m;
+}
+
+Result<void> Config::validate(const MemoryLimits& limits) const {
+  struct Memcap {
+    const char* key;
+    std::uint64_t value;
+    std::uint64_t minimum;
+  };
+  const Memcap memcaps[] = {
+      {"flow.memcap", flow.memcap, std::max<std::uint64_t>(kMinMemcap, sizeof(flow::Flow))},
+      {"stream.memcap", stream.memcap,
+       std::max<std::uint64_t>(kMinMemcap, stream::StreamEngine::session_bytes())},
+      {"stream.reassembly.memcap", stream.reassembly_memcap, kMinMemcap},
+      {"defrag.memcap", decoder.defrag_memcap, kMinMemcap},
+  };
+  for (const Memcap& m : memcaps) {
+    const std::string head = std::string(m.key) + " " + size_text(m.value);
+    if (m.value < m.minimum) {
+      return make_error(head + " is below the minimum of " + size_text(m.minimum));
+    }
+    if (limits.physical != 0 && m.value > limits.physical) {
+      return make_error(head + " is larger than physical memory (" + size_text(limits.physical) +
+                        ")");
+    }
+    if (limits.address_space != 0 && m.value > limits.address_space) {
+      return make_error(head + " is larger than the address space limit (RLIMIT_AS, " +
+                        size_text(limits.address_space) + ")");
+    }
+  }
+  if (flow.hash_size < 1 || flow.hash_size > kMaxFlowHashSize) {
+    return make_error("flow.hash-size " + std::to_string(flow.hash_size) +
+                      " is out of range (1 to " + std::to_string(kMaxFlowHashSize) + ")");
+  }
+  return {};
 }
 
 Result<void> apply_set(Config& config, std::string_view assignment) {
@@ -355,7 +503,12 @@ std::string config_help() {
         "  host-os-policy.POLICY (list of addresses)\n"
         "      receiving hosts whose TCP overlap handling is POLICY (bsd, bsd-right, linux,\n"
         "      old-linux, solaris, windows, windows2k3, vista, macos, hpux10, hpux11, irix,\n"
-        "      first, last)\n";
+        "      first, last)\n"
+        "\n"
+        "ranges (exit 2 beyond them): every memcap from 64kb up to physical memory and the\n"
+        "address-space limit (RLIMIT_AS); flow.hash-size from 1 to 2147483648;\n"
+        "stream.reassembly.depth and inspect-window any size from 0. A configuration file is\n"
+        "refused beyond 16 MiB, 64 levels of nesting or 100000 nodes with aliases expanded.\n";
   return os.str();
 }
 

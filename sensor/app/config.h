@@ -26,6 +26,20 @@ enum class ChecksumChecks { kYes, kNo, kAuto };
 // /etc/suricata/threshold.config; set threshold-file to reuse it).
 inline constexpr const char* kDefaultThresholdFile = "/etc/watchpost/threshold.config";
 
+// The memory a memcap must fit in: a memcap larger than either is a configuration error.
+struct MemoryLimits {
+  std::uint64_t physical = 0;       // bytes of RAM (sysconf); 0: unknown, not checked
+  std::uint64_t address_space = 0;  // RLIMIT_AS soft limit; 0: unlimited
+
+  static MemoryLimits of_this_process();
+};
+
+// Smallest accepted memcap (flow, stream, stream.reassembly, defrag): below it a memcap is a
+// typo or a unit forgotten ("memcap: 1" is one byte), not a sizing decision.
+inline constexpr std::uint64_t kMinMemcap = 64 * 1024;
+// Largest flow.hash-size: std::bit_ceil of more overflows the 32-bit bucket count.
+inline constexpr std::uint64_t kMaxFlowHashSize = 1ull << 31;
+
 struct Config {
   // Inputs and outputs
   std::vector<std::string> pcap_files;
@@ -54,6 +68,13 @@ struct Config {
   detect::DetectorConfig detect;
   detect::HsCacheConfig hs_cache;  // detect.sgh-mpm-caching*
   output::EveOptions eve;
+
+  // The ranges the key table alone cannot check, once the file, --set and the command line
+  // are applied: every memcap from kMinMemcap (and at least one flow or TCP session) up to
+  // physical memory and RLIMIT_AS; flow.hash-size from 1 to kMaxFlowHashSize.
+  // stream.reassembly.depth and inspect-window accept any size from 0. The error names the
+  // key, its value and the limit.
+  Result<void> validate(const MemoryLimits& limits = MemoryLimits::of_this_process()) const;
 };
 
 // Applies a YAML file. Unknown keys produce one warning each (so an existing suricata.yaml

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include "support/temp_dir.h"
@@ -206,6 +208,217 @@ TEST(Config, HyperscanCacheKeysFromYamlSetAndDump) {
   EXPECT_NE(dump.find("detect.sgh-mpm-caching-path: /srv/hs\n"), std::string::npos) << dump;
   EXPECT_NE(dump.find("detect.sgh-mpm-caching-max-age: 0d\n"), std::string::npos) << dump;
 }
+
+// Loads `yaml` from a file of the test's own; the file's path is in `path`.
+Result<void> load_yaml(const wp::testing::TempDir& dir, const std::string& yaml, Config& c,
+                       std::vector<std::string>& warnings, std::string& path) {
+  path = dir.file("watchpost.yaml");
+  std::ofstream(path) << yaml;
+  return apply_config_file(c, path, warnings);
+}
+
+// "Billion laughs": nine levels of ten aliases of the level below, 10^9 leaves in 1 KiB.
+std::string alias_bomb() {
+  auto level = [](char name, const std::string& item) {
+    std::string line = std::string(1, name) + ": &" + name + " {";
+    for (int i = 0; i < 10; ++i) line += (i ? ", k" : "k") + std::to_string(i) + ": " + item;
+    return line + "}\n";
+  };
+  std::string yaml = level('a', "x");
+  for (char c = 'b'; c <= 'i'; ++c) yaml += level(c, std::string("*") + static_cast<char>(c - 1));
+  return yaml;
+}
+
+TEST(Config, AliasBombIsRefusedWithoutExpandingIt) {
+  wp::testing::TempDir dir;
+  const std::string yaml = alias_bomb();
+  ASSERT_LT(yaml.size(), 1024u);
+  Config c;
+  std::vector<std::string> warnings;
+  std::string path;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = load_yaml(dir, yaml, c, warnings, path);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(),
+            path +
+                ": configuration too large or too deeply nested (aliases expand to more than "
+                "100000 nodes); refused");
+  EXPECT_TRUE(warnings.empty()) << warnings.size() << " warnings, first: " << warnings[0];
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+}
+
+TEST(Config, NestingDeeperThan64LevelsIsRefused) {
+  wp::testing::TempDir dir;
+  std::string yaml;
+  for (int i = 0; i < 70; ++i) yaml += std::string(2 * i, ' ') + "k" + std::to_string(i) + ":\n";
+  yaml += std::string(140, ' ') + "x: 1\n";
+  Config c;
+  std::vector<std::string> warnings;
+  std::string path;
+  auto r = load_yaml(dir, yaml, c, warnings, path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(), path +
+                                      ":65: configuration too large or too deeply nested "
+                                      "(more than 64 levels); refused");
+}
+
+TEST(Config, AliasOfItsOwnMappingIsRefused) {
+  wp::testing::TempDir dir;
+  Config c;
+  std::vector<std::string> warnings;
+  std::string path;
+  auto r = load_yaml(dir, "a: &a\n  b: *a\n", c, warnings, path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("(more than 64 levels); refused"), std::string::npos)
+      << r.error().describe();
+}
+
+TEST(Config, FileLargerThan16MiBIsRefusedBeforeParsing) {
+  wp::testing::TempDir dir;
+  const std::string path = dir.file("huge.yaml");
+  std::ofstream(path) << "flow:\n  memcap: 64mb\n";
+  std::filesystem::resize_file(path, (16u << 20) + 1);  // sparse: no 16 MiB written
+  Config c;
+  std::vector<std::string> warnings;
+  auto r = apply_config_file(c, path, warnings);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(),
+            path + ": configuration file larger than 16 MiB (16777217 bytes); refused");
+}
+
+struct WrongType {
+  const char* yaml;
+  const char* message;  // after "FILE:"
+};
+
+class ConfigTypeErrors : public ::testing::TestWithParam<WrongType> {};
+
+TEST_P(ConfigTypeErrors, NameFileLineKeyAndExpectedType) {
+  wp::testing::TempDir dir;
+  Config c;
+  std::vector<std::string> warnings;
+  std::string path;
+  auto r = load_yaml(dir, GetParam().yaml, c, warnings, path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(), path + ":" + GetParam().message);
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, ConfigTypeErrors,
+    ::testing::Values(WrongType{"flow:\n  memcap:\n    - 32mb\n",
+                                "2: 'flow.memcap' must be a size like 32mb, not a list"},
+                      WrongType{"flow:\n  memcap: {value: 32mb}\n",
+                                "2: 'flow.memcap' must be a size like 32mb, not a mapping"},
+                      WrongType{"stream:\n  checksum-validation: [yes]\n",
+                                "2: 'stream.checksum-validation' must be yes or no, not a list"},
+                      WrongType{"flow:\n  hash-size: [1, 2]\n",
+                                "2: 'flow.hash-size' must be a non-negative integer, not a list"},
+                      WrongType{"eve-log:\n  filename:\n    name: eve.json\n",
+                                "2: 'eve-log.filename' must be a string, not a mapping"},
+                      WrongType{"vars:\n  address-groups:\n    HOME_NET: [10.0.0.0/8]\n",
+                                "3: 'vars.address-groups.HOME_NET' must be a string, not a list"},
+                      WrongType{"rule-files:\n  - a.rules\n  - [b.rules]\n",
+                                "1: each of 'rule-files' must be a file name, not a list"},
+                      WrongType{"rule-files: a.rules\n",
+                                "1: 'rule-files' must be a list of file names, not a single value"},
+                      WrongType{
+                          "host-os-policy:\n  linux: {a: 10.0.0.0/8}\n",
+                          "2: 'host-os-policy.linux' must be a list of addresses, not a mapping"}));
+
+TEST(Config, DuplicateKeyIsAWarningNamingBothLinesAndTheLaterValueWins) {
+  wp::testing::TempDir dir;
+  Config c;
+  std::vector<std::string> warnings;
+  std::string path;
+  auto r = load_yaml(dir,
+                     "flow:\n"
+                     "  memcap: 64mb\n"
+                     "  hash-size: 1024\n"
+                     "  memcap: 128mb\n",
+                     c, warnings, path);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], path +
+                             ":4: duplicate key 'flow.memcap' (first at line 2); both are "
+                             "applied in order, the later value wins");
+  EXPECT_EQ(c.flow.memcap, 128ull << 20);
+}
+
+TEST(Config, SameKeyInDifferentMappingsIsNoDuplicate) {
+  wp::testing::TempDir dir;
+  Config c;
+  std::vector<std::string> warnings;
+  std::string path;
+  auto r = load_yaml(dir, "flow:\n  memcap: 64mb\nstream:\n  memcap: 64mb\n", c, warnings, path);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+}
+
+constexpr MemoryLimits kEightGiB{8ull << 30, 0};
+
+TEST(ConfigValidate, DefaultsAreValid) {
+  EXPECT_TRUE(Config{}.validate(kEightGiB).ok());
+  EXPECT_TRUE(Config{}.validate().ok());  // this machine's limits
+}
+
+TEST(ConfigValidate, DepthAndInspectWindowAcceptZeroAndHashSizeItsBounds) {
+  Config c;
+  ASSERT_TRUE(apply_set(c, "stream.reassembly.depth=0").ok());
+  ASSERT_TRUE(apply_set(c, "stream.reassembly.inspect-window=0").ok());
+  ASSERT_TRUE(apply_set(c, "flow.hash-size=1").ok());
+  EXPECT_TRUE(c.validate(kEightGiB).ok());
+  ASSERT_TRUE(apply_set(c, "flow.hash-size=2147483648").ok());
+  EXPECT_TRUE(c.validate(kEightGiB).ok());
+  ASSERT_TRUE(apply_set(c, "flow.memcap=64kb").ok());
+  ASSERT_TRUE(apply_set(c, "stream.memcap=8gb").ok());
+  EXPECT_TRUE(c.validate(kEightGiB).ok());
+}
+
+struct OutOfRange {
+  std::vector<const char*> sets;
+  MemoryLimits limits;
+  const char* message;
+};
+
+class ConfigValidateErrors : public ::testing::TestWithParam<OutOfRange> {};
+
+TEST_P(ConfigValidateErrors, NameTheKeyTheValueAndTheLimit) {
+  Config c;
+  for (const char* s : GetParam().sets) ASSERT_TRUE(apply_set(c, s).ok()) << s;
+  auto r = c.validate(GetParam().limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ConfigValidate, ConfigValidateErrors,
+    ::testing::Values(
+        OutOfRange{{"flow.memcap=0"}, kEightGiB, "flow.memcap 0 B is below the minimum of 64 KiB"},
+        OutOfRange{{"flow.memcap=1b"}, kEightGiB, "flow.memcap 1 B is below the minimum of 64 KiB"},
+        OutOfRange{
+            {"stream.memcap=1kb"}, kEightGiB, "stream.memcap 1 KiB is below the minimum of 64 KiB"},
+        OutOfRange{{"stream.reassembly.memcap=65535"},
+                   kEightGiB,
+                   "stream.reassembly.memcap 63.9 KiB is below the minimum of 64 KiB"},
+        OutOfRange{
+            {"defrag.memcap=0"}, kEightGiB, "defrag.memcap 0 B is below the minimum of 64 KiB"},
+        OutOfRange{{"flow.memcap=9gb"},
+                   kEightGiB,
+                   "flow.memcap 9 GiB is larger than physical memory (8 GiB)"},
+        OutOfRange{{"stream.reassembly.memcap=1000000gb"},
+                   kEightGiB,
+                   "stream.reassembly.memcap 976.5 TiB is larger than physical memory (8 GiB)"},
+        OutOfRange{{"defrag.memcap=3gb"},
+                   MemoryLimits{8ull << 30, 2ull << 30},
+                   "defrag.memcap 3 GiB is larger than the address space limit (RLIMIT_AS, 2 "
+                   "GiB)"},
+        OutOfRange{
+            {"flow.hash-size=0"}, kEightGiB, "flow.hash-size 0 is out of range (1 to 2147483648)"},
+        OutOfRange{{"flow.hash-size=2147483649"},
+                   kEightGiB,
+                   "flow.hash-size 2147483649 is out of range (1 to 2147483648)"}));
 
 }  // namespace
 }  // namespace wp::app
