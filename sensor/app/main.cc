@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "app/config.h"
 #include "app/pipeline.h"
+#include "app/shutdown.h"
 
 namespace {
 
@@ -32,9 +34,16 @@ constexpr const char* kUsage =
     "  --dump-config       print the effective configuration and exit\n"
     "  -h, --help          this help, with every configuration key\n"
     "\n"
-    "exit status: 0 success (also a truncated pcap, and rules skipped as unsupported),\n"
-    "             1 runtime error (a capture file that cannot be opened), 2 bad usage or\n"
-    "             configuration.\n";
+    "SIGINT or SIGTERM stops the replay: what was read is flushed as whole lines, stats.json\n"
+    "and the summary are written, exit status 0; a second signal ends the process at once.\n"
+    "\n"
+    "exit status: 0 success (also a truncated pcap, a replay stopped by SIGINT/SIGTERM, and\n"
+    "             rules skipped as unsupported),\n"
+    "             1 runtime error (a capture file that cannot be opened; an alert or stats\n"
+    "             file that cannot be written, e.g. a full disk: stderr names the file and\n"
+    "             why, the summary counts the alerts not written),\n"
+    "             2 bad usage or configuration (also a rule file that cannot be read, a\n"
+    "             value out of range such as a memcap larger than memory).\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "watchpost-sensor: %s\n(see watchpost-sensor --help)\n", msg.c_str());
@@ -119,5 +128,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (config.pcap_files.empty()) return usage_error("no input: give -r FILE");
+  if (auto valid = config.validate(); !valid) {
+    std::fprintf(stderr, "watchpost-sensor: %s\n", valid.error().describe().c_str());
+    return 2;
+  }
+  // Beyond a file size limit (ulimit -f) a write then fails with EFBIG, which the outputs
+  // report and count, instead of SIGXFSZ ending the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  wp::app::install_stop_handlers();
   return wp::app::run_offline(config);
 }

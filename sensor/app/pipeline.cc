@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <new>
 #include <optional>
 
+#include "app/shutdown.h"
 #include "app/worker.h"
 #include "capture/pcap_file.h"
+#include "common/file_io.h"
+#include "common/text.h"
 #include "detect/rule_loader.h"
 #include "detect/threshold_config.h"
 #include "output/json.h"
@@ -49,9 +52,9 @@ std::string human_count(double v) {
   return buf;
 }
 
-void write_stats(const std::string& path, const Counters& counters, const detect::Detector& det,
-                 const detect::LoadReport& load, std::uint64_t packets, std::uint64_t bytes,
-                 double seconds) {
+Result<void> write_stats(const std::string& path, const Counters& counters,
+                         const detect::Detector& det, const detect::LoadReport& load,
+                         std::uint64_t packets, std::uint64_t bytes, double seconds) {
   std::string out = "{\"packets\":" + std::to_string(packets) + ",\"bytes\":" +
                     std::to_string(bytes) + ",\"seconds\":" + std::to_string(seconds);
   out += ",\"rules\":{\"loaded\":" + std::to_string(load.loaded) +
@@ -99,9 +102,40 @@ void write_stats(const std::string& path, const Counters& counters, const detect
     out += ",\"hits\":" + std::to_string(det.hits()[i]) + "}";
   }
   out += "]}\n";
-  std::ofstream f(path, std::ios::trunc);
-  f << out;
+  return write_file(path, out);
 }
+
+// Flows, sessions, stream data and fragments given up because a memcap was reached, as the
+// run summary names them ("3 flows evicted (flow.memcap), ..."); empty when there were none.
+std::string memcap_pressure(const Counters& counters) {
+  struct Pressure {
+    const char* counter;
+    const char* what;
+    const char* key;
+  };
+  static constexpr Pressure kPressure[] = {
+      {"flow.evicted", "flows evicted", "flow.memcap"},
+      {"stream.memcap_drop", "TCP sessions not tracked", "stream.memcap"},
+      {"stream.reassembly_memcap_drop", "TCP segments not reassembled", "stream.reassembly.memcap"},
+      {"defrag.memcap_reached", "fragments dropped", "defrag.memcap"},
+      {"defrag.max_trackers_reached", "fragments dropped", "defrag.trackers"},
+  };
+  std::string out;
+  for (const Pressure& p : kPressure) {
+    const std::uint64_t n = counters.get(p.counter);
+    if (n == 0) continue;
+    out += out.empty() ? "" : ", ";
+    out += std::to_string(n) + " " + p.what + " (" + p.key + ")";
+  }
+  return out;
+}
+
+// An alert file (EVE or fast.log) and the counters of its write errors.
+struct AlertFile {
+  output::LineFile* file;
+  const char* what;  // "EVE", "fast.log"
+  CounterId write_errors, not_written;
+};
 
 }  // namespace
 
@@ -151,7 +185,12 @@ int run_offline(const Config& config) {
       detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr,
                          detect::LoadOptions{config.hs_cache});
   const detect::LoadReport& rep = loaded.report;
-  for (const detect::RuleError& e : rep.errors) std::fprintf(stderr, "%s\n", e.message.c_str());
+  bool unreadable = false;
+  for (const detect::RuleError& e : rep.errors) {
+    unreadable = unreadable || e.unreadable_file();
+    std::fprintf(stderr, "%s%s\n", e.unreadable_file() ? "watchpost: " : "", e.message.c_str());
+  }
+  if (unreadable) return 2;  // a rule file named in the configuration must load
   if (thresholds) {
     for (const std::string& e : thresholds->errors) std::fprintf(stderr, "%s\n", e.c_str());
   }
@@ -179,39 +218,57 @@ int run_offline(const Config& config) {
 
   std::error_code ec;
   fs::create_directories(config.log_dir, ec);
+  Counters counters;
   std::vector<std::unique_ptr<output::AlertSink>> sinks;
-  if (config.eve_enabled) {
-    auto f = output::LineFile::open(in_log_dir(config, config.eve_file));
+  std::vector<AlertFile> alert_files;
+  auto open_alert_file = [&](const std::string& name, const char* what,
+                             const char* prefix) -> std::unique_ptr<output::LineFile> {
+    auto f = output::LineFile::open(in_log_dir(config, name));
     if (!f) {
       std::fprintf(stderr, "watchpost: %s\n", f.error().describe().c_str());
-      return 1;
+      return nullptr;
     }
-    sinks.push_back(std::make_unique<output::EveAlertSink>(std::move(f.value()), config.eve));
+    alert_files.push_back({f.value().get(), what,
+                           counters.add(std::string(prefix) + ".write_errors"),
+                           counters.add(std::string(prefix) + ".alerts_not_written")});
+    return std::move(f.value());
+  };
+  if (config.eve_enabled) {
+    auto f = open_alert_file(config.eve_file, "EVE", "output.eve");
+    if (!f) return 1;
+    sinks.push_back(std::make_unique<output::EveAlertSink>(std::move(f), config.eve));
   }
   if (!config.fast_file.empty()) {
-    auto f = output::LineFile::open(in_log_dir(config, config.fast_file));
-    if (!f) {
-      std::fprintf(stderr, "watchpost: %s\n", f.error().describe().c_str());
-      return 1;
-    }
-    sinks.push_back(std::make_unique<output::FastAlertSink>(std::move(f.value())));
+    auto f = open_alert_file(config.fast_file, "fast.log", "output.fast");
+    if (!f) return 1;
+    sinks.push_back(std::make_unique<output::FastAlertSink>(std::move(f)));
   }
   std::vector<output::AlertSink*> sink_ptrs;
   for (auto& s : sinks) sink_ptrs.push_back(s.get());
 
-  Counters counters;
-  Worker worker(config, loaded.rules, counters, sink_ptrs);
+  std::unique_ptr<Worker> worker;
+  try {
+    worker = std::make_unique<Worker>(config, loaded.rules, counters, sink_ptrs);
+  } catch (const std::bad_alloc&) {
+    // The flow table (flow.memcap, flow.hash-size) is what is allocated up front.
+    std::fprintf(stderr,
+                 "watchpost: not enough memory to set up the flow table (flow.memcap %s, "
+                 "flow.hash-size %u); lower flow.memcap or flow.hash-size\n",
+                 size_text(config.flow.memcap).c_str(), config.flow.hash_size);
+    return 2;
+  }
   const CounterId c_truncated = counters.add("capture.truncated_files");
 
   const auto started = std::chrono::steady_clock::now();
   capture::RawPacket raw;
-  bool done = false;
+  bool done = stop_requested();  // a signal during rule loading: read nothing
   while (!done) {
     switch ((*source)->next(raw)) {
       case capture::ReadStatus::kPacket:
-        worker.process(raw);
+        worker->process(raw);
         break;
       case capture::ReadStatus::kTruncated:
+        if (stop_requested()) break;  // the signal interrupted the read: not a damaged file
         counters.inc(c_truncated);
         std::fprintf(stderr, "warning: %s; the packets before it were processed\n",
                      (*source)->warning().c_str());
@@ -220,11 +277,30 @@ int run_offline(const Config& config) {
         done = true;
         break;
     }
+    done = done || stop_requested();
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (stop_requested()) {
+    std::fprintf(stderr, "watchpost: %s: stopped reading after %llu packets\n", stop_signal_name(),
+                 static_cast<unsigned long long>((*source)->packets_read()));
+  }
   for (auto& s : sinks) s->flush();
-  if (worker.checksum_auto_disabled()) {
+  bool write_failed = false;
+  std::string not_written;  // for the summary
+  for (const AlertFile& af : alert_files) {
+    af.file->close();
+    counters.set(af.write_errors, af.file->write_errors());
+    counters.set(af.not_written, af.file->lines_not_written());
+    if (af.file->write_errors() == 0) continue;
+    write_failed = true;
+    std::fprintf(stderr, "watchpost: cannot write %s file %s: %s; %llu alerts not written\n",
+                 af.what, af.file->path().c_str(), af.file->first_error().c_str(),
+                 static_cast<unsigned long long>(af.file->lines_not_written()));
+    not_written += "; " + std::to_string(af.file->lines_not_written()) + " alerts not written to " +
+                   af.file->path();
+  }
+  if (worker->checksum_auto_disabled()) {
     std::fprintf(stderr, "notice: more than 10%% of the first 1000 packets had invalid checksums "
                          "(offloading?): checksum validation turned off (pcap-file.checksum-checks: auto)\n");
   }
@@ -232,26 +308,35 @@ int run_offline(const Config& config) {
   const std::uint64_t packets = (*source)->packets_read();
   const std::uint64_t bytes = (*source)->bytes_read();
   if (!config.stats_file.empty()) {
-    write_stats(in_log_dir(config, config.stats_file), counters, worker.detector(), rep, packets,
-                bytes, seconds);
+    auto written = write_stats(in_log_dir(config, config.stats_file), counters, worker->detector(),
+                               rep, packets, bytes, seconds);
+    if (!written) {
+      write_failed = true;
+      std::fprintf(stderr, "watchpost: cannot write stats file %s\n",
+                   written.error().describe().c_str());
+      not_written += "; stats not written to " + written.error().location;
+    }
   }
   std::size_t rules_hit = 0;
-  for (std::uint64_t h : worker.detector().hits()) rules_hit += h != 0;
+  for (std::uint64_t h : worker->detector().hits()) rules_hit += h != 0;
   std::uint64_t anomalies = 0;
   for (CounterId i = 0; i < counters.size(); ++i) {
     if (counters.is_anomaly(i)) anomalies += counters.get(i);
   }
+  std::string pressure = memcap_pressure(counters);
+  if (!pressure.empty()) pressure = "; " + pressure;
   std::fprintf(stderr,
                "watchpost: %llu packets (%.1f MB) in %.2f s: %s pkt/s, %.1f Mbit/s; %llu flows; "
-               "%llu anomalies; %llu alerts from %zu rules; %zu rules loaded; peak memory %.0f MiB\n",
+               "%llu anomalies%s; %llu alerts from %zu rules%s; %zu rules loaded; peak memory "
+               "%.0f MiB\n",
                static_cast<unsigned long long>(packets), static_cast<double>(bytes) / 1e6, seconds,
                human_count(seconds > 0 ? static_cast<double>(packets) / seconds : 0).c_str(),
                seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e6 : 0.0,
                static_cast<unsigned long long>(counters.get("flow.total")),
-               static_cast<unsigned long long>(anomalies),
+               static_cast<unsigned long long>(anomalies), pressure.c_str(),
                static_cast<unsigned long long>(counters.get("detect.alert")), rules_hit,
-               rep.loaded, peak_rss_mib());
-  return 0;
+               not_written.c_str(), rep.loaded, peak_rss_mib());
+  return write_failed ? 1 : 0;
 }
 
 }  // namespace wp::app

@@ -1,7 +1,10 @@
 // The offline pipeline: pcap files -> decode -> flow -> detect -> output, on the calling
-// thread. Loads rules first (errors and a load summary on stderr), then replays the capture,
-// then writes the stats file and a human summary. Returns the process exit status
-// (0 success, 1 runtime error, 2 configuration error) as ARCHITECTURE.md defines it.
+// thread. Loads rules first (errors and a load summary on stderr), then replays the capture
+// until its end or a stop signal (app/shutdown.h; install the handlers first), then writes
+// the stats file and a human summary. Returns the process exit status as ARCHITECTURE.md
+// defines it: 0 success (also when stopped by SIGINT/SIGTERM), 1 runtime error (a capture
+// that cannot be opened, an output or stats file that could not be written), 2 configuration
+// error (also a rule file that cannot be read, a flow table that cannot be allocated).
 #pragma once
 
 #include <optional>

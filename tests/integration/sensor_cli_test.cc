@@ -1,12 +1,24 @@
 // The sensor as a user runs it: exit status, error messages and outputs of the real binary
 // on captures written by the test.
+#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "common/file_io.h"
+#include "common/text.h"
 #include "integration/run_program.h"
 #include "support/packet_builder.h"
 #include "support/pcap_writer.h"
@@ -54,11 +66,41 @@ struct Fixture {
 
   void write_rules(const std::string& text) { std::ofstream(rules) << text; }
 
-  testing::ProgramResult run(std::vector<std::string> extra) {
+  std::vector<std::string> argv(const std::vector<std::string>& extra) {
     std::vector<std::string> argv = {kSensor, "-r", pcap, "--rules", rules, "-l", dir.path().string(),
                                      "--set", "detect.sgh-mpm-caching-path=" + dir.file("hs")};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return testing::run_program(argv, dir.path().string());
+    return argv;
+  }
+
+  testing::ProgramResult run(std::vector<std::string> extra) {
+    return testing::run_program(argv(extra), dir.path().string());
+  }
+
+  // The sensor with its address space limited to `kib` KiB (RLIMIT_AS, through the shell).
+  testing::ProgramResult run_with_address_space(std::uint64_t kib, std::vector<std::string> extra) {
+    std::vector<std::string> sh = {"/bin/sh", "-c",
+                                   "ulimit -v " + std::to_string(kib) + " && exec \"$0\" \"$@\""};
+    const std::vector<std::string> sensor = argv(extra);
+    sh.insert(sh.end(), sensor.begin(), sensor.end());
+    return testing::run_program(sh, dir.path().string());
+  }
+
+  // Replaces the capture with `n` UDP packets carrying "evil", each from its own source port
+  // (its own flow), 1 ms apart.
+  void write_udp_capture(int n) {
+    testing::PcapWriter w(pcap);
+    const std::string payload = "evil " + std::string(200, 'x');
+    for (int i = 0; i < n; ++i) {
+      w.write({1751339045 + i / 1000, static_cast<std::uint32_t>(i % 1000) * 1000},
+              testing::udp_packet(ip("203.0.113.5"), ip("10.0.0.2"),
+                                  static_cast<std::uint16_t>(1024 + i), 53, payload));
+    }
+  }
+
+  nlohmann::json stats() {
+    std::ifstream f(dir.file("stats.json"));
+    return nlohmann::json::parse(f);
   }
 
   std::vector<nlohmann::json> eve() {
@@ -68,6 +110,9 @@ struct Fixture {
     return out;
   }
 };
+
+constexpr const char* kUdpRule =
+    "alert udp any any -> any any (msg:\"evil udp\"; content:\"evil\"; sid:7;)\n";
 
 constexpr const char* kGoodRule =
     "alert tcp $EXTERNAL_NET any -> $HOME_NET 80 (msg:\"evil get\"; flow:established,to_server; "
@@ -176,6 +221,287 @@ TEST(SensorCli, TruncatedCaptureIsReportedAndWhatCameBeforeIsProcessed) {
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
   EXPECT_EQ(fx.eve().size(), 1u);
 }
+
+TEST(SensorCli, ExitsTwoNamingAMissingRuleFile) {
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  const std::string missing = fx.dir.file("missing.rules");
+  auto r = fx.run({"--rules", missing});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("watchpost: " + missing + ": cannot open: No such file or directory\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("watchpost: 5 packets"), std::string::npos) << r.err;
+}
+
+TEST(SensorCli, ExitsTwoNamingARuleFileThatIsADirectory) {
+  Fixture fx;
+  const std::string directory = fx.dir.file("rules.d");
+  std::filesystem::create_directory(directory);
+  auto r =
+      testing::run_program({kSensor, "-r", fx.pcap, "-S", directory, "-l", fx.dir.path().string()},
+                           fx.dir.path().string());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("watchpost: " + directory + ": cannot read: Is a directory\n"),
+            std::string::npos)
+      << r.err;
+}
+
+std::uint64_t physical_memory() {
+  return static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+         static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+TEST(SensorCli, ExitsTwoWhenAMemcapIsLargerThanPhysicalMemory) {
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  auto r = fx.run({"--set", "flow.memcap=1000000gb"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "watchpost-sensor: flow.memcap 976.5 TiB is larger than physical memory (" +
+                       size_text(physical_memory()) + ")\n");
+}
+
+TEST(SensorCli, ExitsTwoWhenAMemcapIsLargerThanTheAddressSpaceLimit) {
+  if (physical_memory() < (2ull << 30)) GTEST_SKIP() << "needs 2 GiB of memory";
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  auto r = fx.run_with_address_space(1 << 20, {"--set", "stream.memcap=1500mb"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "watchpost-sensor: stream.memcap 1.4 GiB is larger than the address space limit "
+            "(RLIMIT_AS, 1 GiB)\n");
+}
+
+struct BadRange {
+  const char* set;
+  const char* message;
+};
+
+class SensorCliRanges : public ::testing::TestWithParam<BadRange> {};
+
+TEST_P(SensorCliRanges, ExitTwoNamingTheKeyAndTheRange) {
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  auto r = fx.run({"--set", GetParam().set});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, std::string("watchpost-sensor: ") + GetParam().message + "\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SensorCli, SensorCliRanges,
+    ::testing::Values(
+        BadRange{"flow.hash-size=2147483649",
+                 "flow.hash-size 2147483649 is out of range (1 to 2147483648)"},
+        BadRange{"flow.hash-size=0", "flow.hash-size 0 is out of range (1 to 2147483648)"},
+        BadRange{"flow.memcap=1b", "flow.memcap 1 B is below the minimum of 64 KiB"},
+        BadRange{"stream.memcap=0", "stream.memcap 0 B is below the minimum of 64 KiB"}));
+
+// 2^28 hash buckets are 1 GiB: within the range of flow.hash-size, but not allocatable in a
+// 1 GiB address space.
+TEST(SensorCli, ExitsTwoNamingTheFlowKeysWhenTheFlowTableCannotBeAllocated) {
+  if (physical_memory() < (2ull << 30)) GTEST_SKIP() << "needs 2 GiB of memory";
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  auto r = fx.run_with_address_space(1 << 20, {"--set", "flow.hash-size=268435456"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("watchpost: not enough memory to set up the flow table (flow.memcap 32 "
+                       "MiB, flow.hash-size 268435456); lower flow.memcap or flow.hash-size\n"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(SensorCli, SummaryNamesFlowsEvictedForTheFlowMemcap) {
+  Fixture fx;
+  fx.write_rules(kUdpRule);
+  fx.write_udp_capture(2000);
+  auto r = fx.run({"--set", "flow.memcap=64kb"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::uint64_t evicted = fx.stats()["counters"]["flow.evicted"];
+  EXPECT_GT(evicted, 1000u);
+  EXPECT_NE(r.err.find("\nwatchpost: 2000 packets ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" 0 anomalies; " + std::to_string(evicted) +
+                       " flows evicted (flow.memcap); 2000 alerts from 1 rules; "),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(SensorCli, SummaryNamesNoMemcapWhenNothingWasGivenUp) {
+  Fixture fx;
+  fx.write_rules(kUdpRule);
+  fx.write_udp_capture(100);
+  auto r = fx.run({});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(" 0 anomalies; 100 alerts from 1 rules; "), std::string::npos) << r.err;
+}
+
+TEST(SensorOutput, FullDiskForEveExitsOneNamingTheFileAndCountingAlertsNotWritten) {
+  Fixture fx;
+  fx.write_rules(kUdpRule);
+  fx.write_udp_capture(2000);
+  auto r = fx.run({"--eve", "/dev/full"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("watchpost: cannot write EVE file /dev/full: No space left on device; "
+                       "2000 alerts not written\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("; 2000 alerts from 1 rules; 2000 alerts not written to /dev/full; "),
+            std::string::npos)
+      << r.err;
+  const auto stats = fx.stats();
+  EXPECT_EQ(stats["counters"]["output.eve.alerts_not_written"], 2000);
+  EXPECT_GT(stats["counters"]["output.eve.write_errors"].get<int>(), 0);
+}
+
+TEST(SensorOutput, FullDiskForFastLogExitsOneAndTheEveFileKeepsEveryAlert) {
+  Fixture fx;
+  fx.write_rules(kUdpRule);
+  fx.write_udp_capture(2000);
+  auto r = fx.run({"--fast", "/dev/full"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("watchpost: cannot write fast.log file /dev/full: No space left on "
+                       "device; 2000 alerts not written\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(fx.eve().size(), 2000u);
+  EXPECT_EQ(fx.stats()["counters"]["output.fast.alerts_not_written"], 2000);
+  EXPECT_EQ(fx.stats()["counters"]["output.eve.alerts_not_written"], 0);
+}
+
+struct StatsFailure {
+  const char* filename;  // stats.filename, relative to the log directory
+  const char* reason;
+};
+
+class SensorOutputStats : public ::testing::TestWithParam<StatsFailure> {};
+
+// Both fail for root too: a full device, and a directory that is a regular file.
+TEST_P(SensorOutputStats, UnwritableStatsFileExitsOneNamingItAndWhy) {
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  std::ofstream(fx.dir.file("somefile")) << "x";
+  const std::string filename = GetParam().filename;
+  const std::string path = filename.starts_with("/") ? filename : fx.dir.file(filename);
+  auto r = fx.run({"--set", "stats.filename=" + filename});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(
+      r.err.find("watchpost: cannot write stats file " + path + ": " + GetParam().reason + "\n"),
+      std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("; stats not written to " + path + "; "), std::string::npos) << r.err;
+  EXPECT_EQ(fx.eve().size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(SensorOutput, SensorOutputStats,
+                         ::testing::Values(StatsFailure{"/dev/full", "No space left on device"},
+                                           StatsFailure{"somefile/stats.json", "Not a directory"}));
+
+TEST(SensorOutput, AppendingToAnEveFileEndingInAPartialLineStartsOnANewLine) {
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  std::ofstream(fx.dir.file("eve.json")) << "{\"event_type\":\"alert\",\"cut short";
+  auto r = fx.run({});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream f(fx.dir.file("eve.json"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "{\"event_type\":\"alert\",\"cut short");
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["alert"]["signature_id"], 1000001);
+}
+
+// Kills a started program that the test did not wait for (a failed assertion).
+struct ReapOnExit {
+  pid_t pid;
+  ~ReapOnExit() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// True once `pid` sits in read(2) with nothing left in the pipe behind `fifo_fd`: it has
+// taken every packet written so far and is waiting for more.
+bool waits_for_input(pid_t pid, int fifo_fd) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const std::string syscall_file = "/proc/" + std::to_string(pid) + "/syscall";
+  while (std::chrono::steady_clock::now() < deadline) {
+    int pending = -1;
+    if (ioctl(fifo_fd, FIONREAD, &pending) == 0 && pending == 0) {
+      std::istringstream in(testing::read_file(syscall_file));
+      std::string nr;
+      in >> nr;
+      if (nr == std::to_string(SYS_read)) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+class SensorSignal : public ::testing::TestWithParam<int> {};
+
+// A FIFO as the capture: the sensor has replayed the 300 packets written to it and blocks
+// waiting for more, with alerts both written and still buffered, when the signal arrives.
+TEST_P(SensorSignal, StopsTheReplayFlushingWholeLinesWritingStatsAndExitsZero) {
+  const int sig = GetParam();
+  Fixture fx;
+  fx.write_rules(kUdpRule);
+  fx.write_udp_capture(300);
+  const std::string capture = testing::read_file(fx.pcap);
+  const std::string fifo = fx.dir.file("live.pcap");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::vector<std::string> argv = fx.argv({});
+  argv[2] = fifo;
+  const testing::RunningProgram p = testing::start_program(argv, fx.dir.path().string());
+  ASSERT_GT(p.pid, 0);
+  ReapOnExit reap{p.pid};
+
+  // The sensor opens the FIFO after loading its rules; until then there is no reader.
+  int fd = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (fd < 0 && std::chrono::steady_clock::now() < deadline) {
+    fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) break;
+    ASSERT_EQ(errno, ENXIO);
+    ASSERT_EQ(waitpid(p.pid, nullptr, WNOHANG), 0) << "the sensor ended before reading";
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fcntl(fd, F_SETFL, 0), 0);  // blocking writes from here
+  int error = 0;
+  ASSERT_EQ(write_all(fd, capture, error), capture.size()) << std::strerror(error);
+  ASSERT_TRUE(waits_for_input(p.pid, fd));
+
+  ASSERT_EQ(kill(p.pid, sig), 0);
+  const testing::ProgramResult r = testing::wait_program(p);
+  reap.pid = -1;
+  close(fd);
+
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string eve = testing::read_file(fx.dir.file("eve.json"));
+  ASSERT_FALSE(eve.empty());
+  EXPECT_EQ(eve.back(), '\n');
+  std::istringstream lines(eve);
+  std::size_t alerts = 0;
+  for (std::string line; std::getline(lines, line); ++alerts) {
+    EXPECT_TRUE(nlohmann::json::accept(line)) << "line " << alerts + 1 << ": " << line;
+  }
+  EXPECT_EQ(alerts, 300u);
+  const auto stats = fx.stats();
+  EXPECT_EQ(stats["packets"], 300);
+  EXPECT_EQ(stats["alerts"], 300);
+  const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  EXPECT_NE(r.err.find("watchpost: " + name + ": stopped reading after 300 packets\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("\nwatchpost: 300 packets ("), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("truncated"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(SensorSignal, SensorSignal, ::testing::Values(SIGTERM, SIGINT),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(info.param == SIGINT ? "Sigint" : "Sigterm");
+                         });
 
 }  // namespace
 }  // namespace wp
