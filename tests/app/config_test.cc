@@ -209,13 +209,18 @@ TEST(Config, HyperscanCacheKeysFromYamlSetAndDump) {
   EXPECT_NE(dump.find("detect.sgh-mpm-caching-max-age: 0d\n"), std::string::npos) << dump;
 }
 
-// Loads `yaml` from a file of the test's own; the file's path is in `path`.
-Result<void> load_yaml(const wp::testing::TempDir& dir, const std::string& yaml, Config& c,
-                       std::vector<std::string>& warnings, std::string& path) {
-  path = dir.file("watchpost.yaml");
-  std::ofstream(path) << yaml;
-  return apply_config_file(c, path, warnings);
-}
+// A configuration file written by the test, and what loading it gave.
+struct YamlFile {
+  wp::testing::TempDir dir;
+  std::string path = dir.file("watchpost.yaml");
+  Config config;
+  std::vector<std::string> warnings;
+
+  Result<void> load(const std::string& yaml) {
+    std::ofstream(path) << yaml;
+    return apply_config_file(config, path, warnings);
+  }
+};
 
 // "Billion laughs": nine levels of ten aliases of the level below, 10^9 leaves in 1 KiB.
 std::string alias_bomb() {
@@ -230,61 +235,50 @@ std::string alias_bomb() {
 }
 
 TEST(Config, AliasBombIsRefusedWithoutExpandingIt) {
-  wp::testing::TempDir dir;
+  YamlFile f;
   const std::string yaml = alias_bomb();
   ASSERT_LT(yaml.size(), 1024u);
-  Config c;
-  std::vector<std::string> warnings;
-  std::string path;
   const auto started = std::chrono::steady_clock::now();
-  auto r = load_yaml(dir, yaml, c, warnings, path);
+  auto r = f.load(yaml);
   const auto elapsed = std::chrono::steady_clock::now() - started;
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().describe(),
-            path +
+            f.path +
                 ": configuration too large or too deeply nested (aliases expand to more than "
                 "100000 nodes); refused");
-  EXPECT_TRUE(warnings.empty()) << warnings.size() << " warnings, first: " << warnings[0];
+  EXPECT_TRUE(f.warnings.empty()) << f.warnings.size() << " warnings, first: " << f.warnings[0];
   EXPECT_LT(elapsed, std::chrono::seconds(10));
 }
 
 TEST(Config, NestingDeeperThan64LevelsIsRefused) {
-  wp::testing::TempDir dir;
+  YamlFile f;
   std::string yaml;
   for (int i = 0; i < 70; ++i) yaml += std::string(2 * i, ' ') + "k" + std::to_string(i) + ":\n";
   yaml += std::string(140, ' ') + "x: 1\n";
-  Config c;
-  std::vector<std::string> warnings;
-  std::string path;
-  auto r = load_yaml(dir, yaml, c, warnings, path);
+  auto r = f.load(yaml);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().describe(), path +
-                                      ":65: configuration too large or too deeply nested "
-                                      "(more than 64 levels); refused");
+  EXPECT_EQ(r.error().describe(),
+            f.path +
+                ":65: configuration too large or too deeply nested (more than 64 levels); "
+                "refused");
 }
 
 TEST(Config, AliasOfItsOwnMappingIsRefused) {
-  wp::testing::TempDir dir;
-  Config c;
-  std::vector<std::string> warnings;
-  std::string path;
-  auto r = load_yaml(dir, "a: &a\n  b: *a\n", c, warnings, path);
+  YamlFile f;
+  auto r = f.load("a: &a\n  b: *a\n");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("(more than 64 levels); refused"), std::string::npos)
       << r.error().describe();
 }
 
 TEST(Config, FileLargerThan16MiBIsRefusedBeforeParsing) {
-  wp::testing::TempDir dir;
-  const std::string path = dir.file("huge.yaml");
-  std::ofstream(path) << "flow:\n  memcap: 64mb\n";
-  std::filesystem::resize_file(path, (16u << 20) + 1);  // sparse: no 16 MiB written
-  Config c;
-  std::vector<std::string> warnings;
-  auto r = apply_config_file(c, path, warnings);
+  YamlFile f;
+  std::ofstream(f.path) << "flow:\n  memcap: 64mb\n";
+  std::filesystem::resize_file(f.path, (16u << 20) + 1);  // sparse: no 16 MiB written
+  auto r = apply_config_file(f.config, f.path, f.warnings);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().describe(),
-            path + ": configuration file larger than 16 MiB (16777217 bytes); refused");
+            f.path + ": configuration file larger than 16 MiB (16777217 bytes); refused");
 }
 
 struct WrongType {
@@ -295,14 +289,11 @@ struct WrongType {
 class ConfigTypeErrors : public ::testing::TestWithParam<WrongType> {};
 
 TEST_P(ConfigTypeErrors, NameFileLineKeyAndExpectedType) {
-  wp::testing::TempDir dir;
-  Config c;
-  std::vector<std::string> warnings;
-  std::string path;
-  auto r = load_yaml(dir, GetParam().yaml, c, warnings, path);
+  YamlFile f;
+  auto r = f.load(GetParam().yaml);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().describe(), path + ":" + GetParam().message);
-  EXPECT_TRUE(warnings.empty()) << warnings[0];
+  EXPECT_EQ(r.error().describe(), f.path + ":" + GetParam().message);
+  EXPECT_TRUE(f.warnings.empty()) << f.warnings[0];
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -328,32 +319,25 @@ INSTANTIATE_TEST_SUITE_P(
                           "2: 'host-os-policy.linux' must be a list of addresses, not a mapping"}));
 
 TEST(Config, DuplicateKeyIsAWarningNamingBothLinesAndTheLaterValueWins) {
-  wp::testing::TempDir dir;
-  Config c;
-  std::vector<std::string> warnings;
-  std::string path;
-  auto r = load_yaml(dir,
-                     "flow:\n"
-                     "  memcap: 64mb\n"
-                     "  hash-size: 1024\n"
-                     "  memcap: 128mb\n",
-                     c, warnings, path);
+  YamlFile f;
+  auto r = f.load(
+      "flow:\n"
+      "  memcap: 64mb\n"
+      "  hash-size: 1024\n"
+      "  memcap: 128mb\n");
   ASSERT_TRUE(r.ok()) << r.error().describe();
-  ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0], path +
-                             ":4: duplicate key 'flow.memcap' (first at line 2); both are "
-                             "applied in order, the later value wins");
-  EXPECT_EQ(c.flow.memcap, 128ull << 20);
+  ASSERT_EQ(f.warnings.size(), 1u);
+  EXPECT_EQ(f.warnings[0], f.path +
+                               ":4: duplicate key 'flow.memcap' (first at line 2); both are "
+                               "applied in order, the later value wins");
+  EXPECT_EQ(f.config.flow.memcap, 128ull << 20);
 }
 
 TEST(Config, SameKeyInDifferentMappingsIsNoDuplicate) {
-  wp::testing::TempDir dir;
-  Config c;
-  std::vector<std::string> warnings;
-  std::string path;
-  auto r = load_yaml(dir, "flow:\n  memcap: 64mb\nstream:\n  memcap: 64mb\n", c, warnings, path);
+  YamlFile f;
+  auto r = f.load("flow:\n  memcap: 64mb\nstream:\n  memcap: 64mb\n");
   ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_TRUE(warnings.empty()) << warnings[0];
+  EXPECT_TRUE(f.warnings.empty()) << f.warnings[0];
 }
 
 constexpr MemoryLimits kEightGiB{8ull << 30, 0};

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -334,38 +335,46 @@ TEST(SensorCli, SummaryNamesNoMemcapWhenNothingWasGivenUp) {
   EXPECT_NE(r.err.find(" 0 anomalies; 100 alerts from 1 rules; "), std::string::npos) << r.err;
 }
 
-TEST(SensorOutput, FullDiskForEveExitsOneNamingTheFileAndCountingAlertsNotWritten) {
+struct FullAlertFile {
+  const char* option;   // --eve, --fast
+  const char* what;     // as stderr names the file
+  const char* counter;  // output.eve, output.fast
+  const char* other;    // the other alert file's counters
+  const char* other_file;
+};
+
+class SensorOutputFullDisk : public ::testing::TestWithParam<FullAlertFile> {};
+
+TEST_P(SensorOutputFullDisk, AlertFileExitsOneNamingItAndCountingAlertsNotWritten) {
+  const FullAlertFile& p = GetParam();
   Fixture fx;
   fx.write_rules(kUdpRule);
   fx.write_udp_capture(2000);
-  auto r = fx.run({"--eve", "/dev/full"});
+  auto r = fx.run({"--fast", fx.dir.file("fast.log"), p.option, "/dev/full"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("watchpost: cannot write EVE file /dev/full: No space left on device; "
-                       "2000 alerts not written\n"),
+  EXPECT_NE(r.err.find(std::string("watchpost: cannot write ") + p.what +
+                       " file /dev/full: No space left on device; 2000 alerts not written\n"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("; 2000 alerts from 1 rules; 2000 alerts not written to /dev/full; "),
             std::string::npos)
       << r.err;
-  const auto stats = fx.stats();
-  EXPECT_EQ(stats["counters"]["output.eve.alerts_not_written"], 2000);
-  EXPECT_GT(stats["counters"]["output.eve.write_errors"].get<int>(), 0);
+  const auto counters = fx.stats()["counters"];
+  EXPECT_EQ(counters[std::string(p.counter) + ".alerts_not_written"], 2000);
+  EXPECT_GT(counters[std::string(p.counter) + ".write_errors"].get<int>(), 0);
+  EXPECT_EQ(counters[std::string(p.other) + ".alerts_not_written"], 0);
+  EXPECT_EQ(counters[std::string(p.other) + ".write_errors"], 0);
+  const std::string other = testing::read_file(fx.dir.file(p.other_file));
+  EXPECT_EQ(std::count(other.begin(), other.end(), '\n'), 2000);
 }
 
-TEST(SensorOutput, FullDiskForFastLogExitsOneAndTheEveFileKeepsEveryAlert) {
-  Fixture fx;
-  fx.write_rules(kUdpRule);
-  fx.write_udp_capture(2000);
-  auto r = fx.run({"--fast", "/dev/full"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("watchpost: cannot write fast.log file /dev/full: No space left on "
-                       "device; 2000 alerts not written\n"),
-            std::string::npos)
-      << r.err;
-  EXPECT_EQ(fx.eve().size(), 2000u);
-  EXPECT_EQ(fx.stats()["counters"]["output.fast.alerts_not_written"], 2000);
-  EXPECT_EQ(fx.stats()["counters"]["output.eve.alerts_not_written"], 0);
-}
+INSTANTIATE_TEST_SUITE_P(
+    SensorOutput, SensorOutputFullDisk,
+    ::testing::Values(FullAlertFile{"--eve", "EVE", "output.eve", "output.fast", "fast.log"},
+                      FullAlertFile{"--fast", "fast.log", "output.fast", "output.eve", "eve.json"}),
+    [](const ::testing::TestParamInfo<FullAlertFile>& info) {
+      return std::string(info.param.option + 2);
+    });
 
 struct StatsFailure {
   const char* filename;  // stats.filename, relative to the log directory
