@@ -250,11 +250,13 @@ int run_offline(const Config& config) {
   try {
     worker = std::make_unique<Worker>(config, loaded.rules, counters, sink_ptrs);
   } catch (const std::bad_alloc&) {
-    // The flow table (flow.memcap, flow.hash-size) is what is allocated up front.
+    // What is allocated up front is the flow table: its hash buckets and flow.prealloc flows
+    // (flow.memcap is a ceiling reached as flows arrive).
     std::fprintf(stderr,
-                 "watchpost: not enough memory to set up the flow table (flow.memcap %s, "
-                 "flow.hash-size %u); lower flow.memcap or flow.hash-size\n",
-                 size_text(config.flow.memcap).c_str(), config.flow.hash_size);
+                 "watchpost: not enough memory to set up the flow table (flow.hash-size %u, "
+                 "flow.prealloc %u, flow.memcap %s); lower flow.hash-size or flow.prealloc\n",
+                 config.flow.hash_size, config.flow.prealloc,
+                 size_text(config.flow.memcap).c_str());
     return 2;
   }
   const CounterId c_truncated = counters.add("capture.truncated_files");

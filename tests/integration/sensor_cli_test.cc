@@ -305,8 +305,9 @@ TEST(SensorCli, ExitsTwoNamingTheFlowKeysWhenTheFlowTableCannotBeAllocated) {
   fx.write_rules(kGoodRule);
   auto r = fx.run_with_address_space(1 << 20, {"--set", "flow.hash-size=268435456"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("watchpost: not enough memory to set up the flow table (flow.memcap 32 "
-                       "MiB, flow.hash-size 268435456); lower flow.memcap or flow.hash-size\n"),
+  EXPECT_NE(r.err.find("watchpost: not enough memory to set up the flow table (flow.hash-size "
+                       "268435456, flow.prealloc 10000, flow.memcap 32 MiB); lower "
+                       "flow.hash-size or flow.prealloc\n"),
             std::string::npos)
       << r.err;
 }
