@@ -287,11 +287,10 @@ int run_offline(const Config& config) {
     std::fprintf(stderr, "watchpost: %s: stopped reading after %llu packets\n", stop_signal_name(),
                  static_cast<unsigned long long>((*source)->packets_read()));
   }
-  for (auto& s : sinks) s->flush();
   bool write_failed = false;
   std::string not_written;  // for the summary
   for (const AlertFile& af : alert_files) {
-    af.file->close();
+    af.file->close();  // writes what is buffered
     counters.set(af.write_errors, af.file->write_errors());
     counters.set(af.not_written, af.file->lines_not_written());
     if (af.file->write_errors() == 0) continue;

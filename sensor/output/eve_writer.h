@@ -1,7 +1,8 @@
 // EVE JSON and fast.log rendering of watchpost.v1 alerts, and the file sinks that write them.
 // Sinks are owned by the output thread (today: the pipeline thread); each keeps one reused
 // line buffer and a LineFile (64 KiB of whole lines); flush() at exit, and by the caller when
-// it wants the file current. Write errors are counted by the LineFile (file()).
+// it wants the file current. Write errors are counted by the LineFile, which the caller that
+// opened it may keep a pointer to.
 #pragma once
 
 #include <cstdint>
@@ -101,7 +102,6 @@ class EveAlertSink final : public AlertSink {
     file_->write_line(line_);
   }
   void flush() override { file_->flush(); }
-  LineFile& file() { return *file_; }
 
  private:
   std::unique_ptr<LineFile> file_;
@@ -118,7 +118,6 @@ class FastAlertSink final : public AlertSink {
     file_->write_line(line_);
   }
   void flush() override { file_->flush(); }
-  LineFile& file() { return *file_; }
 
  private:
   std::unique_ptr<LineFile> file_;

@@ -281,6 +281,14 @@ TEST(Config, FileLargerThan16MiBIsRefusedBeforeParsing) {
             f.path + ": configuration file larger than 16 MiB (16777217 bytes); refused");
 }
 
+TEST(Config, DirectoryIsNotAConfigurationFile) {
+  YamlFile f;
+  auto r = apply_config_file(f.config, f.dir.path().string(), f.warnings);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(),
+            f.dir.path().string() + ": cannot read configuration file: is a directory");
+}
+
 struct WrongType {
   const char* yaml;
   const char* message;  // after "FILE:"
