@@ -16,7 +16,7 @@
 //   windows, hpux11), bit 7 small memcaps and a 64-byte inspect window.
 // mode byte: bit 0 starts with a regular three-way handshake; bits 1-2 choose the client
 //   port among four (several inputs' sessions then meet on one 5-tuple: port reuse).
-#include <array>
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -118,11 +118,22 @@ constexpr std::size_t kRecordHeader = 14;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static std::array<std::unique_ptr<Harness>, 256> harnesses;
+  // A worker per configuration costs megabytes (flow chunk, detector scratch): keep the 16
+  // most recently used, rebuilding others on demand (a worker starts with empty tables
+  // anyway, as after a restart).
+  static std::vector<std::pair<std::uint8_t, std::unique_ptr<Harness>>> harnesses;
   if (size < 10) return 0;
-  auto& slot = harnesses[data[0]];
-  if (!slot) slot = std::make_unique<Harness>(data[0]);
-  Harness& h = *slot;
+  auto it = std::find_if(harnesses.begin(), harnesses.end(),
+                         [&](const auto& e) { return e.first == data[0]; });
+  if (it == harnesses.end()) {
+    if (harnesses.size() == 16) harnesses.erase(harnesses.begin());
+    harnesses.emplace_back(data[0], std::make_unique<Harness>(data[0]));
+    it = harnesses.end() - 1;
+  } else {
+    std::rotate(it, it + 1, harnesses.end());
+    it = harnesses.end() - 1;
+  }
+  Harness& h = *it->second;
   const std::uint8_t mode = data[1];
   const IpAddress client = testing::ip("203.0.113.7");
   const IpAddress server = testing::ip("10.0.0.80");
