@@ -15,7 +15,7 @@
 #include "detect/hs_cache.h"
 #include "detect/rule_parser.h"
 #include "flow/flow_table.h"
-#include "output/eve_writer.h"
+#include "output/eve.h"
 #include "stream/stream.h"
 
 namespace wp::app {

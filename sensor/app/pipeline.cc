@@ -15,7 +15,9 @@
 #include "common/text.h"
 #include "detect/rule_loader.h"
 #include "detect/threshold_config.h"
+#include "output/event_ring.h"
 #include "output/json.h"
+#include "output/output_thread.h"
 
 namespace wp::app {
 namespace {
@@ -219,7 +221,8 @@ int run_offline(const Config& config) {
   std::error_code ec;
   fs::create_directories(config.log_dir, ec);
   Counters counters;
-  std::vector<std::unique_ptr<output::AlertSink>> sinks;
+  // Alerts leave the worker through a ring; the output thread writes them to the files.
+  std::vector<std::unique_ptr<output::EventSink>> sinks;
   std::vector<AlertFile> alert_files;
   auto open_alert_file = [&](const std::string& name, const char* what,
                              const char* prefix) -> std::unique_ptr<output::LineFile> {
@@ -236,19 +239,22 @@ int run_offline(const Config& config) {
   if (config.eve_enabled) {
     auto f = open_alert_file(config.eve_file, "EVE", "output.eve");
     if (!f) return 1;
-    sinks.push_back(std::make_unique<output::EveAlertSink>(std::move(f), config.eve));
+    sinks.push_back(std::make_unique<output::EveSink>(std::move(f), config.eve));
   }
   if (!config.fast_file.empty()) {
     auto f = open_alert_file(config.fast_file, "fast.log", "output.fast");
     if (!f) return 1;
-    sinks.push_back(std::make_unique<output::FastAlertSink>(std::move(f)));
+    sinks.push_back(std::make_unique<output::FastSink>(std::move(f)));
   }
-  std::vector<output::AlertSink*> sink_ptrs;
+  std::vector<output::EventSink*> sink_ptrs;
   for (auto& s : sinks) sink_ptrs.push_back(s.get());
+  output::EventRing ring;
+  output::RingAlertSink to_output(ring, counters);
+  output::OutputThread output_thread({&ring}, sink_ptrs);
 
   std::unique_ptr<Worker> worker;
   try {
-    worker = std::make_unique<Worker>(config, loaded.rules, counters, sink_ptrs);
+    worker = std::make_unique<Worker>(config, loaded.rules, counters, &to_output);
   } catch (const std::bad_alloc&) {
     // What is allocated up front is the flow table: its hash buckets and flow.prealloc flows
     // (flow.memcap is a ceiling reached as flows arrive).
@@ -259,6 +265,7 @@ int run_offline(const Config& config) {
                  size_text(config.flow.memcap).c_str());
     return 2;
   }
+  output_thread.start();
   const CounterId c_truncated = counters.add("capture.truncated_files");
 
   const auto started = std::chrono::steady_clock::now();
@@ -281,6 +288,7 @@ int run_offline(const Config& config) {
     }
     done = done || stop_requested();
   }
+  output_thread.stop();  // every alert written and flushed
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (stop_requested()) {

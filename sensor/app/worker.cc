@@ -21,7 +21,7 @@ constexpr std::uint32_t kChecksumSample = 1000;
 }  // namespace
 
 Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rules,
-               Counters& counters, std::vector<output::AlertSink*> sinks)
+               Counters& counters, output::AlertSink* sink)
     : decoder_(decoder_config(config), counters),
       stream_(config.stream, counters),
       flows_(config.flow, counters),
@@ -29,7 +29,7 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
       builder_(rules, output::SensorIdentity{config.site, config.sensor_id, {}},
                output::AlertOptions{config.eve.payload || config.eve.payload_printable,
                                     config.eve.packet}),
-      sinks_(std::move(sinks)),
+      sink_(sink),
       counters_(counters) {
   auto_mode_ = decoder_.validate_checksums() && config.pcap_checksum_checks == ChecksumChecks::kAuto;
   flows_.set_release_hook(
@@ -116,7 +116,7 @@ void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& f
                   std::span<const std::uint8_t> stream_data, bool reversed) {
   for (std::uint32_t idx : matches) {
     builder_.build(pkt_, fr, idx, alert_, stream_data, reversed);
-    for (output::AlertSink* s : sinks_) s->on_alert(alert_);
+    if (sink_ != nullptr) sink_->on_alert(alert_);
   }
 }
 

@@ -1,5 +1,5 @@
 // Worker: the per-thread packet path (decode -> flow -> stream -> detect -> alert build ->
-// sinks). It owns its Decoder, FlowTable, StreamEngine, Detector and AlertBuilder; nothing is shared with other
+// its AlertSink, in the sensor the ring to the output thread). It owns its Decoder, FlowTable, StreamEngine, Detector and AlertBuilder; nothing is shared with other
 // workers except the immutable RuleSet. process() does no allocation once warmed up (alert
 // rendering reuses its buffers). Stage timing, for the benchmark, is off by default.
 #pragma once
@@ -16,7 +16,7 @@
 #include "detect/detector.h"
 #include "flow/flow_table.h"
 #include "output/alert_builder.h"
-#include "output/eve_writer.h"
+#include "output/sinks.h"
 #include "stream/stream.h"
 
 namespace wp::app {
@@ -25,8 +25,9 @@ enum Stage { kStageDecode, kStageFlow, kStageStream, kStageDetect, kStageOutput,
 
 class Worker {
  public:
+  // Alerts go to `sink` (nullptr: nowhere; the counters still count them).
   Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rules, Counters& counters,
-         std::vector<output::AlertSink*> sinks);
+         output::AlertSink* sink);
 
   void process(const capture::RawPacket& raw);
 
@@ -54,7 +55,7 @@ class Worker {
   flow::FlowTable flows_;
   detect::Detector detector_;
   output::AlertBuilder builder_;
-  std::vector<output::AlertSink*> sinks_;
+  output::AlertSink* sink_;
   decode::Packet pkt_;
   flow::FlowRef fr_;
   std::uint64_t chunk_ns_ = 0;  // detect + output time spent inside stream callbacks

@@ -2,23 +2,6 @@
 
 namespace wp::output {
 
-std::string proto_name(std::uint32_t proto) {
-  switch (proto) {
-    case 1: return "ICMP";
-    case 2: return "IGMP";
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 41: return "IPv6";
-    case 47: return "GRE";
-    case 50: return "ESP";
-    case 51: return "AH";
-    case 58: return "IPv6-ICMP";
-    case 103: return "PIM";
-    case 132: return "SCTP";
-    default: return std::to_string(proto);
-  }
-}
-
 AlertBuilder::AlertBuilder(std::shared_ptr<const detect::RuleSet> rules, SensorIdentity identity,
                            AlertOptions options)
     : rules_(std::move(rules)), identity_(std::move(identity)), options_(options) {

@@ -48,8 +48,5 @@ class AlertBuilder {
   std::vector<std::unique_ptr<watchpost::v1::Signature>> signatures_;
 };
 
-// EVE's "proto" text for an IP protocol number: "TCP", "UDP", "ICMP", "IPv6-ICMP", ... else
-// the number.
-std::string proto_name(std::uint32_t proto);
 
 }  // namespace wp::output

@@ -38,7 +38,6 @@ class Collect final : public output::AlertSink {
     seen.push_back({a.signature().signature_id(), a.pcap_cnt(), a.stream()});
     payloads.push_back(a.payload());
   }
-  void flush() override {}
   std::vector<Seen> seen;
   std::vector<std::string> payloads;
 };
@@ -57,7 +56,7 @@ struct Sensor {
                                       detect::ClassificationTable::defaults(), nullptr);
     EXPECT_TRUE(set.ok());
     worker = std::make_unique<Worker>(config, set.value(), counters,
-                                      std::vector<output::AlertSink*>{&sink});
+                                      &sink);
   }
 
   // Feeds one frame; returns its pcap_cnt.

@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
   no_stream.stream.memcap = 1;
   auto run_pipeline = [&](const wp::app::Config& cfg, wp::Counters& c, std::uint64_t& alerts_out) {
     wp::bench::NullSink sink;
-    wp::app::Worker w(cfg, loaded.rules, c, {&sink});
+    wp::app::Worker w(cfg, loaded.rules, c, &sink);
     const auto t = Clock::now();
     for (const wp::capture::RawPacket& raw : packets) w.process(raw);
     const double s = seconds_since(t);
@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
   {
     wp::Counters c;
     wp::bench::NullSink sink;
-    wp::app::Worker w(config, loaded.rules, c, {&sink});
+    wp::app::Worker w(config, loaded.rules, c, &sink);
     w.enable_stage_timing();
     for (const wp::capture::RawPacket& raw : packets) w.process(raw);
     stage_ns = w.stage_ns();

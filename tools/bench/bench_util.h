@@ -10,7 +10,8 @@
 
 #include "capture/raw_packet.h"
 #include "common/result.h"
-#include "output/eve_writer.h"
+#include "output/eve.h"
+#include "output/sinks.h"
 
 namespace wp::bench {
 
@@ -40,7 +41,6 @@ const char* stage_name(int stage);
 class NullSink final : public output::AlertSink {
  public:
   void on_alert(const watchpost::v1::Alert& a) override;
-  void flush() override {}
   std::uint64_t alerts = 0;
 
  private:

@@ -324,7 +324,7 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
   {
     Counters& c = conc_counters;
     NullSink sink;
-    app::Worker w(config, rules, c, {&sink});
+    app::Worker w(config, rules, c, &sink);
     after_worker = resident_memory();
     static const struct {
       const char* name;
@@ -360,7 +360,7 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
   {
     Counters c;
     NullSink sink;
-    app::Worker w(config, rules, c, {&sink});
+    app::Worker w(config, rules, c, &sink);
     t_seq = feed(w, gen, n, false, 0, FlowTraffic::kSteps, batch);
   }
 
@@ -370,7 +370,7 @@ int flows_bench(const app::Config& config, const std::shared_ptr<const detect::R
   {
     Counters c;
     NullSink sink;
-    app::Worker w(config, rules, c, {&sink});
+    app::Worker w(config, rules, c, &sink);
     w.enable_stage_timing();
     feed(w, gen, n, true, 0, FlowTraffic::kSteps, batch);
     stage_ns = w.stage_ns();

@@ -89,7 +89,7 @@ struct Harness {
       if (!app::apply_set(config, s).ok()) __builtin_trap();
     }
     worker = std::make_unique<app::Worker>(config, rule_set(), counters,
-                                           std::vector<output::AlertSink*>{});
+                                           nullptr);
   }
 
   void send(const testing::Frame& f) {

@@ -75,7 +75,6 @@ class CountingSink final : public output::AlertSink {
         index_.find((std::uint64_t{a.signature().gid()} << 32) | a.signature().signature_id());
     if (it != index_.end()) ++alerts_[it->second];
   }
-  void flush() override {}
   const std::vector<std::uint64_t>& alerts() const { return alerts_; }
 
  private:
@@ -274,7 +273,7 @@ Result<PcapRun> run_capture(const std::vector<std::string>& pcaps, const app::Co
   if (!source) return source.error();
   Counters counters;
   CountingSink sink(*rules);
-  app::Worker worker(config, rules, counters, {&sink});
+  app::Worker worker(config, rules, counters, &sink);
   worker.enable_rule_profiling();
   PcapRun run;
   const auto started = std::chrono::steady_clock::now();

@@ -1,0 +1,32 @@
+// EVE JSON and fast.log rendering of watchpost.v1 events. This library (wp_eve) depends
+// only on proto/ and common/: the sensor's output thread and the collector both link it, so
+// an alert renders the same wherever it is written. Functions append to a caller-owned,
+// reused string; they allocate only when it has to grow.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "watchpost/v1/event.pb.h"
+
+namespace wp::output {
+
+struct EveOptions {
+  bool payload = true;            // eve-log.payload (base64)
+  bool payload_printable = true;  // eve-log.payload-printable
+  bool packet = true;             // eve-log.packet (base64) and packet_info
+  bool metadata = true;           // eve-log.metadata (alert.metadata)
+};
+
+// Appends one EVE alert record (no trailing newline) to `out`. Field names and formats are
+// Suricata's (see docs/eve.md); `host` and `watchpost` carry the sensor identity.
+void render_eve_alert(const watchpost::v1::Alert& alert, const EveOptions& options,
+                      std::string& out);
+// Appends one fast.log line (no trailing newline), as Suricata's fast.log writes it.
+void render_fast_alert(const watchpost::v1::Alert& alert, std::string& out);
+
+// EVE's "proto" text for an IP protocol number: "TCP", "UDP", "ICMP", "IPv6-ICMP", ... else
+// the number.
+std::string proto_name(std::uint32_t proto);
+
+}  // namespace wp::output
