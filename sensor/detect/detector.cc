@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <type_traits>
+#include <unordered_map>
 
 namespace wp::detect {
 namespace {
@@ -315,6 +317,114 @@ int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned i
   return 0;
 }
 
+// What decided a pcre on a subject where PCRE2 stopped at its match limit.
+enum class Fallback : std::uint8_t { kMatch, kNoMatch, kUndecided };
+
+// Hyperscan in place of PCRE2 for a subject on which PCRE2 hit its match limit (or its depth,
+// heap or JIT stack limit): Hyperscan runs automata, so a backtracking-heavy pattern on a
+// crafted payload cannot hide a match from it (or invent one). A pattern's database is compiled
+// here, on the worker, the first time that pattern hits the limit, and kept for the Detector's
+// life; a pattern Hyperscan cannot compile (backreferences, lookaround, atomic groups, ...) is
+// remembered so it is tried once. Compiling all pcres at load would cost seconds
+// (ARCHITECTURE.md), and the limit is rarely hit. One per Detector: no locks.
+class PcreFallback {
+ public:
+  PcreFallback() = default;
+  PcreFallback(const PcreFallback&) = delete;
+  PcreFallback& operator=(const PcreFallback&) = delete;
+  ~PcreFallback() { hs_free_scratch(scratch_); }
+
+  // Decides `p` on data[0, len), scanned as a subject of its own. On kMatch, [start, end) is
+  // the first match Hyperscan reports: the one that ends first, with its leftmost start (the
+  // end, when Hyperscan can only report ends for the pattern). Allocates only the first time
+  // `p` is seen.
+  Fallback decide(const PcreMatch& p, const std::uint8_t* data, std::size_t len, std::size_t& start,
+                  std::size_t& end) {
+    const Entry& e = entry(p);
+    if (!e.db || len > std::numeric_limits<unsigned>::max()) return Fallback::kUndecided;
+    Hit hit{e.som && p.anchored_start, false, 0, 0};
+    const hs_error_t rc = hs_scan(e.db.get(), reinterpret_cast<const char*>(data),
+                                  static_cast<unsigned>(len), 0, scratch_, on_hit, &hit);
+    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return Fallback::kUndecided;
+    if (!hit.found) return Fallback::kNoMatch;
+    end = static_cast<std::size_t>(hit.to);
+    start = e.som ? static_cast<std::size_t>(hit.from) : end;
+    return Fallback::kMatch;
+  }
+
+ private:
+  struct Entry {
+    HsDatabasePtr db;  // null: Hyperscan cannot decide this pattern
+    bool som = false;  // compiled with HS_FLAG_SOM_LEFTMOST (match starts are reported)
+  };
+  struct Hit {
+    bool anchored;  // 'A': only a match starting at the subject's start counts
+    bool found;
+    unsigned long long from, to;
+  };
+
+  static int on_hit(unsigned int, unsigned long long from, unsigned long long to, unsigned int,
+                    void* ctx) {
+    auto* h = static_cast<Hit*>(ctx);
+    if (h->anchored && from != 0) return 0;
+    h->found = true;
+    h->from = from;
+    h->to = to;
+    return 1;  // the first match decides: stop the scan
+  }
+
+  const Entry& entry(const PcreMatch& p) {
+    auto [it, inserted] = entries_.try_emplace(p.code.get());
+    if (inserted) it->second = compile(p);
+    return it->second;
+  }
+
+  // The pattern with its PCRE2 options as Hyperscan flags. With SOM first; a pattern that
+  // can match the empty string only compiles without it (its match ends are still exact).
+  // Options without a Hyperscan equivalent leave the pattern undecided.
+  Entry compile(const PcreMatch& p) {
+    constexpr std::uint32_t kMapped = PCRE2_CASELESS | PCRE2_DOTALL | PCRE2_MULTILINE |
+                                      PCRE2_EXTENDED | PCRE2_DOLLAR_ENDONLY | PCRE2_UNGREEDY |
+                                      PCRE2_ANCHORED;
+    if ((p.options & ~kMapped) != 0) return {};
+    // Hyperscan's '$' also matches before a final newline; with 'E' PCRE2's does not.
+    if ((p.options & PCRE2_DOLLAR_ENDONLY) != 0 && p.pattern.find('$') != std::string::npos) {
+      return {};
+    }
+    // Greediness ('G') changes where a match ends, not whether there is one.
+    unsigned flags = 0;
+    if ((p.options & PCRE2_CASELESS) != 0) flags |= HS_FLAG_CASELESS;
+    if ((p.options & PCRE2_DOTALL) != 0) flags |= HS_FLAG_DOTALL;
+    if ((p.options & PCRE2_MULTILINE) != 0) flags |= HS_FLAG_MULTILINE;
+    // 'x': inline, and a final newline ends a trailing comment (Hyperscan wants it ended).
+    const std::string expr =
+        (p.options & PCRE2_EXTENDED) != 0 ? "(?x)" + p.pattern + "\n" : p.pattern;
+    Entry e;
+    e.som = true;
+    e.db = compile_one(expr, flags | HS_FLAG_SOM_LEFTMOST);
+    if (!e.db && !p.anchored_start) {
+      e.som = false;
+      e.db = compile_one(expr, flags | HS_FLAG_ALLOWEMPTY);
+    }
+    return e;
+  }
+
+  HsDatabasePtr compile_one(const std::string& expr, unsigned flags) {
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* error = nullptr;
+    if (hs_compile(expr.c_str(), flags, HS_MODE_BLOCK, nullptr, &db, &error) != HS_SUCCESS) {
+      hs_free_compile_error(error);
+      return nullptr;
+    }
+    HsDatabasePtr owned(db);
+    if (hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) return nullptr;  // grows the scratch
+    return owned;
+  }
+
+  std::unordered_map<const void*, Entry> entries_;  // by pcre2_code
+  hs_scratch* scratch_ = nullptr;                   // fits every database in entries_
+};
+
 }  // namespace
 
 struct Detector::Scratch {
@@ -324,6 +434,7 @@ struct Detector::Scratch {
   int budget = 0;  // remaining retries for the rule being verified
   std::array<std::uint64_t, kMaxByteVars> vars{};  // byte_extract/byte_math values, by slot
   std::vector<std::uint8_t> base64;                // base64_decode output, sized once
+  PcreFallback pcre_fallback;
 
   ~Scratch() {
     pcre2_match_data_free(md);
@@ -348,6 +459,10 @@ struct InspectCtx {
   std::uint8_t* base64;  // base64_decode output buffer
   std::size_t base64_cap;
   Buffer pass = Buffer::kPayload;  // the buffer being inspected; items of others are skipped
+  PcreFallback* pcre_fallback = nullptr;
+  Counters* counters = nullptr;
+  CounterId c_pcre_limit = 0;      // detect.pcre_match_limit
+  CounterId c_pcre_undecided = 0;  // detect.pcre_match_limit_undecided
 };
 
 // A variable's value where a position or length is expected (saturated to int32, like the
@@ -587,13 +702,40 @@ Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::
       return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : Inspect::kFail;
     }
     const std::uint32_t opts = cut ? PCRE2_NOTBOL : 0;
+    // Once PCRE2 stopped at a limit on this subject, Hyperscan decides the remaining tries.
+    bool limited = false;
     Inspect last = Inspect::kFail;
     while (true) {
-      int rc = pcre2_match(code, cx.buf + subj, cx.len - subj, from, opts, cx.md, cx.mctx);
-      if (rc < 0) return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : last;
+      Fallback outcome = Fallback::kNoMatch;
+      std::size_t m_start = 0, m_end = 0;
+      if (!limited) {
+        const int rc = pcre2_match(code, cx.buf + subj, cx.len - subj, from, opts, cx.md, cx.mctx);
+        if (rc >= 0) {
+          const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(cx.md);
+          outcome = Fallback::kMatch;
+          m_start = subj + ov[0];
+          m_end = subj + ov[1];
+        } else if (rc != PCRE2_ERROR_NOMATCH) {
+          // A limit (match, depth, heap, JIT stack) or another error: not a "no match".
+          cx.counters->inc(cx.c_pcre_limit);
+          limited = true;
+        }
+      }
+      if (limited) {
+        std::size_t s = 0, e = 0;
+        outcome = cx.pcre_fallback->decide(*p, cx.buf + subj + from, cx.len - subj - from, s, e);
+        m_start = subj + from + s;
+        m_end = subj + from + e;
+      }
+      if (outcome == Fallback::kUndecided) {
+        // Neither form may match on a subject nobody could decide.
+        cx.counters->inc(cx.c_pcre_undecided);
+        return p->negated ? Inspect::kFail : last;
+      }
+      if (outcome == Fallback::kNoMatch) {
+        return p->negated ? inspect_items(cx, i + 1, prev_end, reach) : last;
+      }
       if (p->negated) return Inspect::kFail;
-      const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(cx.md);
-      const std::size_t m_start = subj + ov[0], m_end = subj + ov[1];
       last = inspect_items(cx, i + 1, m_end, std::max(reach, m_end));
       if (last == Inspect::kMatch || !retry(last) || --*cx.budget < 0 || m_start + 1 > cx.len) {
         return last;
@@ -661,6 +803,8 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   c_flowint_full_ = counters_.add("detect.flowint_full");
   c_xbits_full_ = counters_.add("detect.xbits_full");
   c_suppressed_ = counters_.add("detect.suppressed");
+  c_pcre_limit_ = counters_.add("detect.pcre_match_limit");
+  c_pcre_undecided_ = counters_.add("detect.pcre_match_limit_undecided");
 }
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
@@ -753,6 +897,10 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
                 buf.new_from,     cr.last_positive, &r.payload,
                 s_->md,           s_->mctx,         &s_->budget,
                 s_->vars.data(),  s_->base64.data(), s_->base64.size()};
+  cx.pcre_fallback = &s_->pcre_fallback;
+  cx.counters = &counters_;
+  cx.c_pcre_limit = c_pcre_limit_;
+  cx.c_pcre_undecided = c_pcre_undecided_;
   const bool ok = inspect_items(cx, 0, 0, 0) == Inspect::kMatch;
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;

@@ -239,6 +239,69 @@ TEST(Detector, UdpRuleDoesNotSeeTcp) {
   EXPECT_EQ(h.sids(p), Sids{80});
 }
 
+// PCRE2's match limit (100000) stops these patterns on a run of 'a's followed by '!': the
+// payloads are built so that backtracking over the run exhausts the limit before PCRE2 gets to
+// the bytes after it.
+std::string crafted(const char* tail) { return std::string(40, 'a') + "!" + tail; }
+
+struct PcreLimitCase {
+  const char* name;
+  const char* pcre;  // the rule's pcre option
+  const char* tail;  // the payload is crafted(tail)
+  bool alerts;
+  std::uint64_t undecided;  // detect.pcre_match_limit_undecided afterwards
+};
+
+void PrintTo(const PcreLimitCase& c, std::ostream* os) {
+  *os << c.pcre << " on crafted(\"" << c.tail << "\")";
+}
+
+class PcreMatchLimit : public ::testing::TestWithParam<PcreLimitCase> {};
+
+TEST_P(PcreMatchLimit, IsCountedAndDecidedByHyperscanOrByNoForm) {
+  const PcreLimitCase& c = GetParam();
+  Harness h({std::string("alert tcp any any -> any any (msg:\"t\"; ") + c.pcre + " sid:1;)"});
+  const std::string payload = crafted(c.tail);
+  EXPECT_EQ(h.sids(tcp_packet(payload)), c.alerts ? Sids{1} : Sids{}) << c.pcre;
+  EXPECT_GE(h.counters.get("detect.pcre_match_limit"), 1u);
+  EXPECT_EQ(h.counters.get("detect.pcre_match_limit_undecided"), c.undecided);
+}
+
+// clang-format off
+INSTANTIATE_TEST_SUITE_P(Detector, PcreMatchLimit, ::testing::Values(
+    // "ab" after the run: a true match PCRE2 never reaches, Hyperscan finds.
+    PcreLimitCase{"MatchBeyondTheLimitStillAlerts", "pcre:\"/(a+)+b/\";", "ab", true, 0},
+    PcreLimitCase{"NegatedPatternWithAMatchBeyondTheLimitDoesNotAlert", "pcre:!\"/(a+)+b/\";", "ab", false, 0},
+    PcreLimitCase{"CaselessFlagIsKeptByTheFallback", "pcre:\"/(A+)+B/i\";", "ab", true, 0},
+    PcreLimitCase{"RelativeItemsContinueAfterTheFallbackMatch", "pcre:\"/(a+)+b/\"; content:\"c\"; distance:0; within:1;", "abc", true, 0},
+    PcreLimitCase{"RelativeItemFailingAfterTheFallbackMatchDoesNotAlert", "pcre:\"/(a+)+b/\"; content:\"c\"; distance:0; within:1;", "abdc", false, 0},
+    PcreLimitCase{"AnchoredPatternNeedsTheMatchAtTheStart", "pcre:\"/(a+)+b/A\";", "ab", false, 0},
+    PcreLimitCase{"NegatedAnchoredPatternWithoutAMatchAtTheStartAlerts", "pcre:!\"/(a+)+b/A\";", "ab", true, 0},
+    // Can match the empty string: Hyperscan decides it without start offsets. No match here.
+    PcreLimitCase{"EmptyMatchingPatternWithoutAMatchDoesNotAlert", "pcre:\"/^(\\w+\\s?)*$/\";", "", false, 0},
+    PcreLimitCase{"NegatedEmptyMatchingPatternWithoutAMatchAlerts", "pcre:!\"/^(\\w+\\s?)*$/\";", "", true, 0},
+    // A backreference: Hyperscan cannot decide it, so neither form matches (and it is counted).
+    PcreLimitCase{"BackreferencePatternIsUndecidedAndDoesNotAlert", "pcre:\"/(a+)+\\1b/\";", "aab", false, 1},
+    PcreLimitCase{"NegatedBackreferencePatternIsUndecidedAndDoesNotAlert", "pcre:!\"/(a+)+\\1b/\";", "aab", false, 1}),
+    [](const ::testing::TestParamInfo<PcreLimitCase>& info) { return std::string(info.param.name); });
+// clang-format on
+
+TEST(Detector, EveryLimitHitOfAPatternIsDecidedAndCounted) {
+  Harness h({"alert tcp any any -> any any (msg:\"t\"; pcre:\"/(a+)+b/\"; sid:1;)"});
+  const std::string hit = crafted("ab"), miss = crafted("ba");
+  EXPECT_EQ(h.sids(tcp_packet(hit)), Sids{1});
+  EXPECT_EQ(h.sids(tcp_packet(miss)), Sids{});
+  EXPECT_EQ(h.sids(tcp_packet(hit)), Sids{1});
+  EXPECT_EQ(h.counters.get("detect.pcre_match_limit"), 3u);
+}
+
+TEST(Detector, PcreWithinItsLimitIsNotCounted) {
+  Harness h({"alert tcp any any -> any any (msg:\"t\"; pcre:\"/(a+)+b/\"; sid:1;)"});
+  const std::string payload = "aaab";
+  EXPECT_EQ(h.sids(tcp_packet(payload)), Sids{1});
+  EXPECT_EQ(h.counters.get("detect.pcre_match_limit"), 0u);
+}
+
 TEST(Detector, PathologicalBacktrackingIsBounded) {
   Harness h(
       {"alert tcp any any -> any any (msg:\"bt\"; content:\"a\"; content:\"a\"; distance:0; "

@@ -173,6 +173,24 @@ TEST(SensorCli, BadRuleNamesFileAndLineAndTheRestLoads) {
   EXPECT_EQ(fx.eve().size(), 1u);
 }
 
+TEST(SensorCli, PcreMatchLimitHitsAreCountedInStatsAndDoNotHideTheMatch) {
+  Fixture fx;
+  fx.write_rules("alert udp any any -> any any (msg:\"bt\"; pcre:\"/(a+)+b/\"; sid:8;)\n");
+  {
+    testing::PcapWriter w(fx.pcap);
+    // PCRE2 backtracks over the run of 'a's until its match limit; the match is after it.
+    w.write({1751339045, 0}, testing::udp_packet(ip("203.0.113.5"), ip("10.0.0.2"), 5000, 53,
+                                                 std::string(40, 'a') + "!ab"));
+  }
+  auto r = fx.run({});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fx.eve().size(), 1u);
+  std::ifstream sf(fx.dir.file("stats.json"));
+  auto stats = nlohmann::json::parse(sf);
+  EXPECT_EQ(stats["counters"]["detect.pcre_match_limit"], 1);
+  EXPECT_EQ(stats["counters"]["detect.pcre_match_limit_undecided"], 0);
+}
+
 TEST(SensorCli, StatsListMalformedPacketsUnderAnomalies) {
   Fixture fx;
   fx.write_rules(kGoodRule);
