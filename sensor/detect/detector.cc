@@ -768,15 +768,20 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
       s_(std::make_unique<Scratch>()),
       xbits_(config.xbits_capacity),
       counters_(counters) {
+  // A scratch that could not be allocated (out of memory) makes every scan of that database
+  // fail; the failures are counted as detect.hs_scan_error.
+  c_hs_error_ = counters_.add("detect.hs_scan_error");
   for (int pc = 0; pc < kProtoClasses; ++pc) {
     for (int dir = 0; dir < 2; ++dir) {
       const RuleGroup& g = rules_->group(static_cast<ProtoClass>(pc), dir == 0);
-      if (g.db) hs_alloc_scratch(g.db.get(), &scratch_);
+      if (g.db && hs_alloc_scratch(g.db.get(), &scratch_) != HS_SUCCESS) {
+        counters_.inc(c_hs_error_);
+      }
     }
   }
   for (int dir = 0; dir < 2; ++dir) {
     const RuleGroup& g = rules_->stream_group(dir == 0);
-    if (g.db) hs_alloc_scratch(g.db.get(), &scratch_);
+    if (g.db && hs_alloc_scratch(g.db.get(), &scratch_) != HS_SUCCESS) counters_.inc(c_hs_error_);
   }
   matched_patterns_.resize(rules_->max_patterns() + 1);
   matched_ends_.resize(rules_->max_patterns() + 1);
@@ -1012,8 +1017,10 @@ std::size_t Detector::prefilter_only(const decode::Packet& pkt, const flow::Flow
 std::size_t Detector::scan(const RuleGroup& g, std::span<const std::uint8_t> payload) {
   if (!g.db || payload.empty()) return 0;
   ScanOut out{matched_patterns_.data(), 0};
-  hs_scan(g.db.get(), reinterpret_cast<const char*>(payload.data()),
-          static_cast<unsigned>(payload.size()), 0, scratch_, on_match, &out);
+  if (hs_scan(g.db.get(), reinterpret_cast<const char*>(payload.data()),
+              static_cast<unsigned>(payload.size()), 0, scratch_, on_match, &out) != HS_SUCCESS) {
+    counters_.inc(c_hs_error_);  // e.g. no scratch (its allocation failed): nothing prefiltered
+  }
   return out.n;
 }
 
@@ -1061,8 +1068,11 @@ std::size_t Detector::scan_stream(const RuleGroup& g, std::span<const std::uint8
   StreamScanOut out{matched_patterns_.data(), matched_ends_.data(), pattern_slot_.data(),
                     pattern_seen_.data(),     scan_epoch_,          old_bytes,
                     0};
-  hs_scan(g.db.get(), reinterpret_cast<const char*>(data.data()),
-          static_cast<unsigned>(data.size()), 0, scratch_, on_stream_match, &out);
+  if (hs_scan(g.db.get(), reinterpret_cast<const char*>(data.data()),
+              static_cast<unsigned>(data.size()), 0, scratch_, on_stream_match,
+              &out) != HS_SUCCESS) {
+    counters_.inc(c_hs_error_);
+  }
   return out.n;
 }
 

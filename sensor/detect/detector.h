@@ -126,7 +126,7 @@ class Detector {
   Counters& counters_;
   CounterId c_candidates_, c_verified_, c_alerts_, c_pass_, c_alert_overflow_, c_recursion_,
       c_thresholded_, c_flowbits_full_, c_flowint_full_, c_xbits_full_, c_suppressed_, c_hitring_full_;
-  CounterId c_pcre_limit_, c_pcre_undecided_;
+  CounterId c_pcre_limit_, c_pcre_undecided_, c_hs_error_;
 };
 
 }  // namespace wp::detect
