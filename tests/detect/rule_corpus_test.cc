@@ -215,7 +215,13 @@ void expect_minimums(const CorpusCounts& c, std::span<const FileMinimum> minimum
   EXPECT_GE(c.loaded, floor_total);
 }
 
-fs::path rules_dir() { return fs::path(WP_SOURCE_DIR) / ".." / "shared" / "data" / "rules"; }
+// ../shared beside the main checkout; from a git worktree in ../wt/NAME, two levels up.
+fs::path rules_dir() {
+  const fs::path beside = fs::path(WP_SOURCE_DIR) / ".." / "shared" / "data" / "rules";
+  const fs::path from_worktree =
+      fs::path(WP_SOURCE_DIR) / ".." / ".." / "shared" / "data" / "rules";
+  return fs::is_directory(beside) || !fs::is_directory(from_worktree) ? beside : from_worktree;
+}
 
 TEST(RuleCorpus, EtOpenSuricata2024LoadsItsFloorWithOnlyNotSupportedYetRejections) {
   fs::path dir = rules_dir() / "et-suricata5-2024";
