@@ -596,10 +596,14 @@ class GroupParser {
 
   std::optional<Failure> parse_item(Set& out, bool& negated) {
     skip_space();
-    while (pos_ < s_.size() && s_[pos_] == '!') {
-      negated = !negated;
+    if (pos_ < s_.size() && s_[pos_] == '!') {
+      negated = true;
       ++pos_;
       skip_space();
+      // Suricata rejects "!!a" (and "!!!a"): a typo more often than a double negative.
+      if (pos_ < s_.size() && s_[pos_] == '!') {
+        return invalid(Traits::kKind, "multiple negation ('!!') in " + quoted(s_));
+      }
     }
     if (pos_ < s_.size() && s_[pos_] == '[') {
       ++pos_;
@@ -721,6 +725,40 @@ std::string_view strip_quotes(std::string_view s) {
   return s;
 }
 
+// As in Suricata, only the ';' that ends the option may follow a quoted value's closing quote.
+// Anything else is nearly always a missing ';' that swallowed the next option
+// (`msg:"x" flow:established;`).
+std::optional<Failure> text_after_quote(std::string_view keyword, std::string_view rest) {
+  rest = trim(rest);
+  if (rest.empty()) return std::nullopt;
+  return invalid(keyword, "unexpected text after the closing quote: " + quoted(rest.substr(0, 40)));
+}
+
+// A quoted value (after an optional '!'). `first_quote_closes`: the first unescaped '"' ends
+// it (msg, content); otherwise the last one does (a pcre pattern may contain a '"', which
+// Suricata allows). Unquoted values are left to the keyword.
+std::optional<Failure> check_closing_quote(std::string_view keyword, std::string_view value,
+                                           bool first_quote_closes) {
+  std::string_view v = trim(value);
+  if (!v.empty() && v.front() == '!') v = trim(v.substr(1));
+  if (v.empty() || v.front() != '"') return std::nullopt;
+  std::size_t close = std::string_view::npos;
+  if (first_quote_closes) {
+    for (std::size_t i = 1; i < v.size(); ++i) {
+      if (v[i] == '\\') {
+        ++i;
+      } else if (v[i] == '"') {
+        close = i;
+        break;
+      }
+    }
+  } else if (const std::size_t last = v.rfind('"'); last > 0) {
+    close = last;
+  }
+  if (close == std::string_view::npos) return invalid(keyword, "unterminated string");
+  return text_after_quote(keyword, v.substr(close + 1));
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -778,9 +816,7 @@ std::optional<Failure> decode_content(std::string_view value, ContentMatch& out)
   }
   if (in_hex) return invalid("content", "unterminated hex block");
   if (i >= v.size()) return invalid("content", "unterminated string");
-  if (!trim(v.substr(i + 1)).empty()) {
-    return invalid("content", "unexpected text after the closing quote");
-  }
+  if (auto f = text_after_quote("content", v.substr(i + 1))) return f;
   if (bytes.empty()) return invalid("content", "empty content");
   return std::nullopt;
 }
@@ -831,6 +867,28 @@ std::optional<NumCmp> parse_numcmp(std::string_view text, std::int64_t max, unsi
   if (!a) return std::nullopt;
   c.a = *a;
   return c;
+}
+
+// A comparison that no value in [0, max] satisfies: "<0", ">255" on an 8-bit field, an
+// exclusive range with nothing between its ends ("5<>6"). A mistake, not a rule: Suricata
+// rejects these too.
+bool never_matches(const NumCmp& c, std::int64_t max) {
+  switch (c.op) {
+    case NumCmp::Op::kLt:
+      return c.a <= 0;
+    case NumCmp::Op::kGt:
+      return c.a >= max;
+    case NumCmp::Op::kRangeExclusive:
+      return c.b - c.a <= 1;
+    case NumCmp::Op::kRangeInclusive:
+      return c.a > c.b;
+    default:
+      return false;
+  }
+}
+
+std::string never_matches_message(std::string_view text) {
+  return quoted(trim(text)) + " can never match";
 }
 
 struct IpProtoName {
@@ -996,7 +1054,11 @@ class OptionBuilder {
 
   Rule& rule_;
   bool have_sid_ = false;
+  bool have_msg_ = false;
+  bool have_rev_ = false;
+  bool have_gid_ = false;
   bool have_classtype_ = false;
+  bool have_priority_ = false;
   bool have_fast_pattern_ = false;
   bool have_flow_ = false;
   Buffer buffer_ = Buffer::kPayload;  // the sticky buffer new payload items inspect
@@ -1021,6 +1083,9 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
     return not_supported("buffer " + quoted(name) + " not supported yet");
   }
   if (kw == Kw::kUnsupported) return not_supported("unsupported keyword " + quoted(name));
+  if (kw != Kw::kMsg && kw != Kw::kContent) {
+    if (auto f = check_closing_quote(name, opt.value, false)) return f;
+  }
 
   // Keywords that take no value, and those that need one.
   switch (kw) {
@@ -1050,13 +1115,17 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
     if (field) return invalid(name, "given twice");
     auto c = parse_numcmp(v, max, forms);
     if (!c) return invalid(name, quoted(v) + " is not a valid value");
+    if (never_matches(*c, max)) return invalid(name, never_matches_message(v));
     field = *c;
     return std::nullopt;
   };
 
   switch (kw) {
     case Kw::kMsg:
+      if (have_msg_) return invalid(name, "given twice");
+      if (auto f = check_closing_quote(name, v, true)) return f;
       rule_.msg = unescape(strip_quotes(v));
+      have_msg_ = true;
       return std::nullopt;
     case Kw::kSid: {
       if (have_sid_) return invalid(name, "given twice");
@@ -1068,9 +1137,12 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
     }
     case Kw::kRev:
     case Kw::kGid: {
+      bool& seen = kw == Kw::kRev ? have_rev_ : have_gid_;
+      if (seen) return invalid(name, "given twice");
       auto n = number(std::numeric_limits<std::uint32_t>::max());
       if (!n) return bad_number();
       (kw == Kw::kRev ? rule_.rev : rule_.gid) = static_cast<std::uint32_t>(*n);
+      seen = true;
       return std::nullopt;
     }
     case Kw::kClasstype:
@@ -1079,6 +1151,8 @@ std::optional<Failure> OptionBuilder::apply(const Option& opt) {
       have_classtype_ = true;
       return std::nullopt;
     case Kw::kPriority: {
+      if (have_priority_) return invalid(name, "given twice");
+      have_priority_ = true;
       auto n = parse_decimal(strip_quotes(v), 255);  // Suricata also takes "1"
       if (!n || *n == 0) return bad_number();
       rule_.priority = static_cast<std::int32_t>(*n);
@@ -1384,6 +1458,12 @@ std::optional<Failure> OptionBuilder::define_var(std::string_view keyword, std::
     return invalid(keyword, "invalid variable name " + quoted(name));
   }
   if (auto existing = find_var(name)) {
+    // byte_math may store into a name again (its value is replaced); a second byte_extract
+    // into one name is a copy-and-paste mistake far more often than intended.
+    if (keyword == "byte_extract") {
+      return invalid(keyword, "variable " + quoted(name) + " already set by an earlier " +
+                                  "byte_extract or byte_math");
+    }
     slot = *existing;
     return std::nullopt;
   }
@@ -1790,6 +1870,9 @@ std::optional<Failure> OptionBuilder::parse_bsize(std::string_view value) {
   }
   auto c = parse_numcmp(value, std::numeric_limits<std::uint32_t>::max(), kAllowAll);
   if (!c) return invalid("bsize", quoted(value) + " is not a valid value");
+  if (never_matches(*c, std::numeric_limits<std::uint32_t>::max())) {
+    return invalid("bsize", never_matches_message(value));
+  }
   add_item(Bsize{*c});
   return std::nullopt;
 }
@@ -1830,6 +1913,10 @@ std::optional<Failure> OptionBuilder::parse_stream_size(std::string_view value) 
     return invalid("stream_size", quoted(parts[2]) + " is not a valid size");
   }
   ss.cmp.a = static_cast<std::int64_t>(*n);
+  // Stream sizes are 64-bit here: only "<0" can never match.
+  if (never_matches(ss.cmp, std::numeric_limits<std::int64_t>::max())) {
+    return invalid("stream_size", never_matches_message(value));
+  }
   rule_.stream_sizes.push_back(ss);
   return std::nullopt;
 }
@@ -2070,6 +2157,7 @@ std::optional<Failure> OptionBuilder::parse_ip_proto(std::string_view value) {
     if (it == std::end(kIpProtoNames)) return invalid("ip_proto", "unknown protocol " + quoted(v));
     c.a = it->number;
   }
+  if (never_matches(c, 255)) return invalid("ip_proto", never_matches_message(value));
   rule_.ip_proto = c;
   return std::nullopt;
 }

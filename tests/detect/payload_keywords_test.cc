@@ -141,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(ByteExtract, PayloadKeyword, ::testing::Values(
     MatchCase{"StringDecimalMovesTheCursorPastTheDigits", "content:\"n=\"; byte_extract:2,0,n,relative,string,dec; byte_test:1,=,n,0,relative;", "n=65A"sv, true},
     MatchCase{"IsdataatSizeFromAVariable", "byte_extract:1,0,n; isdataat:n,relative;", "\x03" "abc"sv, true},
     MatchCase{"IsdataatSizeFromAVariableTooLarge", "byte_extract:1,0,n; isdataat:n,relative;", "\x04" "abc"sv, false},
-    MatchCase{"ARedefinedNameHoldsTheLatestValue", "byte_extract:1,0,n; byte_extract:1,1,n; byte_test:1,=,n,2;", "\x01\x02\x02"sv, true},
+    MatchCase{"AByteMathResultReplacesAnExtractedValue", "byte_extract:1,0,n; byte_math:bytes 1,offset 1,oper +,rvalue 0,result n; byte_test:1,=,n,2;", "\x01\x02\x02"sv, true},
     MatchCase{"BytesBeyondTheBufferDoNotMatch", "content:\"T\"; byte_extract:4,0,n,relative;", "T\x01\x02"sv, false}),
     case_name);
 

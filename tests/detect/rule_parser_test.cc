@@ -598,6 +598,30 @@ TEST(RuleParser, ParsesThresholdAndDetectionFilterInAnyOrder) {
   EXPECT_FALSE(f.threshold.has_value());
 }
 
+// What the checks against mistakes (a missing ';', options given twice, comparisons that
+// never match, "!!", a byte_extract name set twice) must still accept, as Suricata does.
+TEST(RuleParser, AcceptsTheNearMissesOfTheMistakeChecks) {
+  for (const std::string rule : {
+           // ET has pcres holding a '"'; Suricata takes the value up to the last quote.
+           R"(alert tcp any any -> any any (pcre:"/^["']?post/Ri"; sid:1;))",
+           R"(alert tcp any any -> any any (msg:"a \"quoted\" word" ; sid:1;))",
+           R"(alert tcp any any -> any any (msg:"x"; rev:2; gid:1; priority:"1"; sid:1;))",
+           "alert tcp any any -> any any (dsize:<1; sid:1;)",
+           "alert tcp any any -> any any (ttl:>254; sid:1;)",
+           "alert tcp any any -> any any (dsize:5<>7; sid:1;)",
+           "alert icmp any any -> any any (icode:<=0; itype:>=255; sid:1;)",
+           "alert tcp any any -> any any (stream_size:server,<,1; sid:1;)",
+           "alert ip !1.1.1.1 any -> ![1.2.3.4,!1.2.3.5] any (sid:1;)",
+           "alert ip ![!1.1.1.1,2.2.2.2] any -> any any (sid:1;)",
+           "alert ip !$EXTERNAL_NET any -> any any (sid:1;)",
+           "alert tcp any ![80,!81] -> any !80 (sid:1;)",
+           "alert tcp any any -> any any (byte_extract:1,0,n; byte_math:bytes 1,offset 0,oper +,"
+           "rvalue n,result n; sid:1;)",
+       }) {
+    parse_ok(rule);
+  }
+}
+
 TEST(RuleParser, ParsesFlagKeywords) {
   Rule r = parse_options("sameip; noalert; pkt_data; sid:1;");
   EXPECT_TRUE(r.sameip);
@@ -628,10 +652,12 @@ std::vector<Rejected> rejected_cases() {
        "local.rules:3: sid 7: unsupported keyword 'asn1'; rule skipped",
        "unsupported keyword 'asn1'"},
       {h + "(stream_size:server,<; sid:7;)",
-       "local.rules:3: sid 7: invalid stream_size: expected <server|client|both|either>,<op>,<number>; rule skipped",
+       "local.rules:3: sid 7: invalid stream_size: expected "
+       "<server|client|both|either>,<op>,<number>; rule skipped",
        "invalid stream_size"},
       {h + "(stream_size:peer,<,5; sid:7;)",
-       "local.rules:3: sid 7: invalid stream_size: unknown side 'peer' (expected server, client, both or either); rule skipped",
+       "local.rules:3: sid 7: invalid stream_size: unknown side 'peer' (expected server, client, "
+       "both or either); rule skipped",
        "invalid stream_size"},
       {h + "(stream_size:client,=>,5; sid:7;)",
        "local.rules:3: sid 7: invalid stream_size: unknown operator '=>'; rule skipped",
@@ -758,8 +784,8 @@ std::vector<Rejected> rejected_cases() {
        "local.rules:3: sid 10: invalid content: invalid escape '\\x'; rule skipped",
        "invalid content"},
       {h + "(content:\"a\"b\"; sid:10;)",
-       "local.rules:3: sid 10: invalid content: unexpected text after the closing quote; rule "
-       "skipped",
+       "local.rules:3: sid 10: invalid content: unexpected text after the closing quote: 'b\"'; "
+       "rule skipped",
        "invalid content"},
       {h + "(nocase; content:\"a\"; sid:10;)",
        "local.rules:3: sid 10: invalid nocase: no preceding content; rule skipped",
@@ -1014,6 +1040,91 @@ std::vector<Rejected> rejected_cases() {
       {h + "(priority:high; sid:24;)",
        "local.rules:3: sid 24: invalid priority: 'high' is not a valid number; rule skipped",
        "invalid priority"},
+      // A missing ';' after a quoted value: Suricata rejects the rule instead of letting the
+      // value swallow the next option.
+      {h + "(msg:\"x\" flow:established,to_server; content:\"a\"; sid:30;)",
+       "local.rules:3: sid 30: invalid msg: unexpected text after the closing quote: "
+       "'flow:established,to_server'; rule skipped",
+       "invalid msg"},
+      {h + "(msg:\"a \\\"b\\\"\" rev:2; sid:30;)",
+       "local.rules:3: sid 30: invalid msg: unexpected text after the closing quote: 'rev:2'; rule "
+       "skipped",
+       "invalid msg"},
+      {h + "(msg:\"x; sid:30;)",
+       "local.rules:3: sid 30: invalid msg: unterminated string; rule skipped", "invalid msg"},
+      {h + "(content:\"a\" nocase; sid:30;)",
+       "local.rules:3: sid 30: invalid content: unexpected text after the closing quote: "
+       "'nocase'; rule skipped",
+       "invalid content"},
+      {h + "(pcre:\"/a/i\" nocase; sid:30;)",
+       "local.rules:3: sid 30: invalid pcre: unexpected text after the closing quote: 'nocase'; "
+       "rule skipped",
+       "invalid pcre"},
+      {h + "(priority:\"1\" classtype:trojan-activity; sid:30;)",
+       "local.rules:3: sid 30: invalid priority: unexpected text after the closing quote: "
+       "'classtype:trojan-activity'; rule skipped",
+       "invalid priority"},
+      // Options Suricata accepts once per rule.
+      {h + "(msg:\"a\"; msg:\"b\"; sid:31;)",
+       "local.rules:3: sid 31: invalid msg: given twice; rule skipped", "invalid msg"},
+      {h + "(sid:31; rev:1; rev:2;)",
+       "local.rules:3: sid 31: invalid rev: given twice; rule skipped", "invalid rev"},
+      {h + "(sid:31; gid:1; gid:1;)",
+       "local.rules:3: sid 31: invalid gid: given twice; rule skipped", "invalid gid"},
+      {h + "(sid:31; priority:1; priority:2;)",
+       "local.rules:3: sid 31: invalid priority: given twice; rule skipped", "invalid priority"},
+      // Comparisons no value can satisfy.
+      {"alert icmp any any -> any any (icode:<0; sid:32;)",
+       "local.rules:3: sid 32: invalid icode: '<0' can never match; rule skipped", "invalid icode"},
+      {"alert icmp any any -> any any (itype:<0; sid:32;)",
+       "local.rules:3: sid 32: invalid itype: '<0' can never match; rule skipped", "invalid itype"},
+      {"alert icmp any any -> any any (itype:>255; sid:32;)",
+       "local.rules:3: sid 32: invalid itype: '>255' can never match; rule skipped",
+       "invalid itype"},
+      {h + "(ttl:< 0; sid:32;)",
+       "local.rules:3: sid 32: invalid ttl: '< 0' can never match; rule skipped", "invalid ttl"},
+      {h + "(dsize:>65535; sid:32;)",
+       "local.rules:3: sid 32: invalid dsize: '>65535' can never match; rule skipped",
+       "invalid dsize"},
+      {h + "(dsize:5<>6; sid:32;)",
+       "local.rules:3: sid 32: invalid dsize: '5<>6' can never match; rule skipped",
+       "invalid dsize"},
+      {h + "(dsize:5-6; sid:32;)",
+       "local.rules:3: sid 32: invalid dsize: '5-6' can never match; rule skipped",
+       "invalid dsize"},
+      {h + "(fragoffset:<0; sid:32;)",
+       "local.rules:3: sid 32: invalid fragoffset: '<0' can never match; rule skipped",
+       "invalid fragoffset"},
+      {h + "(ip_proto:<0; sid:32;)",
+       "local.rules:3: sid 32: invalid ip_proto: '<0' can never match; rule skipped",
+       "invalid ip_proto"},
+      {h + "(ip_proto:>255; sid:32;)",
+       "local.rules:3: sid 32: invalid ip_proto: '>255' can never match; rule skipped",
+       "invalid ip_proto"},
+      {h + "(stream_size:client,<,0; sid:32;)",
+       "local.rules:3: sid 32: invalid stream_size: 'client,<,0' can never match; rule skipped",
+       "invalid stream_size"},
+      // Multiple negation in the header.
+      {"alert ip !!!1.1.1.1 any -> any any (sid:33;)",
+       "local.rules:3: sid 33: invalid address: multiple negation ('!!') in '!!!1.1.1.1'; rule "
+       "skipped",
+       "invalid address"},
+      {"alert ip any any -> [10.0.0.0/8,! !10.1.1.1] any (sid:33;)",
+       "local.rules:3: sid 33: invalid address: multiple negation ('!!') in '[10.0.0.0/8,! "
+       "!10.1.1.1]'; rule skipped",
+       "invalid address"},
+      {"alert tcp any !!80 -> any any (sid:33;)",
+       "local.rules:3: sid 33: invalid port: multiple negation ('!!') in '!!80'; rule skipped",
+       "invalid port"},
+      // A byte_extract name set twice.
+      {h + "(byte_extract:1,0,n; byte_extract:1,1,n; sid:34;)",
+       "local.rules:3: sid 34: invalid byte_extract: variable 'n' already set by an earlier "
+       "byte_extract or byte_math; rule skipped",
+       "invalid byte_extract"},
+      {h + "(byte_math:bytes 1,offset 0,oper +,rvalue 1,result n; byte_extract:1,1,n; sid:34;)",
+       "local.rules:3: sid 34: invalid byte_extract: variable 'n' already set by an earlier "
+       "byte_extract or byte_math; rule skipped",
+       "invalid byte_extract"},
   };
 }
 
