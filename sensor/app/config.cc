@@ -6,7 +6,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -405,11 +407,28 @@ Result<void> apply_config_file(Config& config, const std::string& path,
                         path);
     }
   }
+  std::string text;
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error("cannot read configuration file", path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {  // libstdc++'s filebuf throws on a read error
+    return make_error("cannot read configuration file", path);
+  }
+  return apply_config_text(config, text, path, warnings);
+}
+
+Result<void> apply_config_text(Config& config, std::string_view text, std::string_view name,
+                               std::vector<std::string>& warnings) {
+  const std::string path(name);
+  if (text.size() > kMaxConfigFileBytes) {
+    return make_error("configuration larger than 16 MiB (" + std::to_string(text.size()) +
+                          " bytes); refused",
+                      path);
+  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return make_error("cannot read configuration file", path);
+    root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     return make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
   }

@@ -81,6 +81,10 @@ struct Config {
 // can be reused); a malformed value is an error naming FILE:LINE and the key.
 Result<void> apply_config_file(Config& config, const std::string& path,
                                std::vector<std::string>& warnings);
+// The same for YAML text already in memory; `name` stands for the file in messages
+// (NAME:LINE). apply_config_file reads the file and calls this.
+Result<void> apply_config_text(Config& config, std::string_view text, std::string_view name,
+                               std::vector<std::string>& warnings);
 // Applies "key=value". An unknown key or a bad value is an error naming the key.
 Result<void> apply_set(Config& config, std::string_view assignment);
 // The key table as help text: "  key (type, default: X)  help".

@@ -168,6 +168,23 @@ TEST(Config, MissingFileIsAnError) {
   EXPECT_EQ(r.error().describe(), "/nonexistent/watchpost.yaml: cannot read configuration file");
 }
 
+TEST(Config, TextInMemoryIsAppliedAsAFileWithItsNameInMessages) {
+  Config c;
+  std::vector<std::string> warnings;
+  auto r = apply_config_text(c, "stream:\n  midstream: yes\n  bogus: 1\n", "inline.yaml", warnings);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(c.stream.midstream);
+  EXPECT_EQ(warnings,
+            std::vector<std::string>{"inline.yaml:3: unknown key 'stream.bogus'; ignored"});
+  r = apply_config_text(c, "flow:\n  memcap: plenty\n", "inline.yaml", warnings);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(),
+            "inline.yaml:2: invalid value 'plenty' for 'flow.memcap' (expected a size like 32mb)");
+  r = apply_config_text(c, "a: [1\n", "inline.yaml", warnings);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe().rfind("inline.yaml:", 0), 0u) << r.error().describe();
+}
+
 TEST(Config, HelpListsEveryKeyWithItsDefault) {
   const std::string help = config_help();
   EXPECT_NE(help.find("stream.checksum-validation (bool, default: yes)"), std::string::npos);
