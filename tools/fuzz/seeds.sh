@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Writes the fuzz targets' seed corpora into DIR/{rules,config,stream}, generated from what
+# the repository holds (nothing is copied in): the bundled rules and the threshold.config
+# examples of rules/README.md; with the public ET rule sets present in ../shared/data/rules
+# (beside the checkout, or two levels up from a git worktree), a sample of their rules; the
+# sensor's --dump-config output (when SENSOR is given) and YAML written below; TCP sessions
+# in watchpost-fuzz-stream's input format. Usage: tools/fuzz/seeds.sh DIR [SENSOR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$1
+sensor=${2:-}
+rm -rf "$out"
+mkdir -p "$out/rules" "$out/config" "$out/stream"
+
+# rules: one rule or threshold.config line per file.
+n=0
+emit_rule() { printf '%s\n' "$1" >"$out/rules/$((n += 1))"; }
+while IFS= read -r line; do
+  [[ -z $line || $line == \#* ]] || emit_rule "$line"
+done <rules/watchpost.rules
+while IFS= read -r line; do emit_rule "$line"; done \
+  < <(grep -E '^(suppress|event_filter|threshold|rate_filter) gen_id' rules/README.md)
+for shared in ../shared/data/rules ../../shared/data/rules; do
+  [[ -d $shared ]] || continue
+  # Every 50th active rule of each ET file: all keyword families, a few hundred seeds.
+  for f in "$shared"/et-*/*.rules; do
+    while IFS= read -r line; do emit_rule "$line"; done \
+      < <(grep -E '^(alert|drop|pass|reject) ' "$f" | awk 'NR % 50 == 1')
+  done
+  break
+done
+
+# config: the effective configuration as flat keys, and nested documents.
+if [[ -n $sensor && -x $sensor ]]; then
+  "$sensor" --dump-config >"$out/config/dump.yaml"
+fi
+cat >"$out/config/suricata-like.yaml" <<'YAML'
+%YAML 1.1
+---
+vars:
+  address-groups:
+    HOME_NET: "[10.20.0.0/16,192.168.0.0/16]"
+    EXTERNAL_NET: "!$HOME_NET"
+    DNS_SERVERS: "$HOME_NET"
+  port-groups:
+    HTTP_PORTS: "[80,8080,8000:8100]"
+    SSH_PORTS: 22
+default-log-dir: /var/log/watchpost
+default-rule-path: /etc/watchpost/rules
+rule-files:
+  - watchpost.rules
+  - local.rules
+classification-file: /etc/watchpost/classification.config
+threshold-file: ""
+stats:
+  enabled: yes
+  interval: 8
+  filename: stats.json
+outputs:
+  - fast:
+      enabled: no
+  - eve-log:
+      enabled: yes
+      filename: eve.json
+      types:
+        - alert:
+            payload: yes
+            payload-printable: yes
+            packet: no
+            metadata: yes
+        - flow
+        - stats:
+            totals: yes
+stream:
+  memcap: 64mb
+  checksum-validation: yes
+  midstream: false
+  async-oneside: false
+  reassembly:
+    memcap: 256mb
+    depth: 1mb
+    inspect-window: 4kb
+host-os-policy:
+  windows: [0.0.0.0/0]
+  linux: [10.0.0.0/8, "2001:db8::/32"]
+  bsd: []
+flow:
+  memcap: 32mb
+  hash-size: 65536
+flow-timeouts:
+  tcp:
+    new: 60
+    established: 600
+    closed: 30
+  udp:
+    new: 30s
+    established: 5m
+defrag:
+  memcap: 32mb
+  timeout: 60
+pcap-file:
+  checksum-checks: auto
+packet-alert-max: 15
+detect:
+  sgh-mpm-caching: yes
+  sgh-mpm-caching-path: /var/lib/watchpost/cache/hs
+  sgh-mpm-caching-max-age: 7d
+YAML
+cat >"$out/config/anchors.yaml" <<'YAML'
+base: &b {memcap: 1gb, depth: 0}
+stream:
+  reassembly: *b
+  memcap: 1.5GiB
+flow: {memcap: 999999999999999999999, hash-size: -1}
+sensor-name: "nt-1"
+site: nha-trang
+vars: {address-groups: {HOME_NET: [10.0.0.0/8]}}
+YAML
+printf 'stream:\n  midstream: maybe\n' >"$out/config/bad-bool.yaml"
+printf -- '- a\n- b\n' >"$out/config/list.yaml"
+
+# stream: client ISN, server ISN, then records [flags: bit 7 = from server][seq offset: 2]
+# [ack offset: 2][window: 1][length: 1][payload] (tools/fuzz/stream_fuzz.cc).
+session() { printf "$1" >"$out/stream/$2"; }
+session '\x00\x00\x00\x64\x00\x00\x01\xf4\x18\x00\x00\x00\x00\xff\x10GET / HTTP/1.1\r\n\r\n' get
+session '\x00\x00\x00\x64\x00\x00\x01\xf4\x18\x00\x00\x00\x00\xff\x04ABCD\x98\x00\x00\x00\x04\xff\x02XY\x18\x00\x04\x00\x02\xff\x03==a' turns
+session '\xff\xff\xff\xf0\x00\x00\x00\x01\x18\x00\x08\x00\x00\xff\x04late\x18\x00\x00\x00\x00\xff\x08early!!!\x11\x00\x0c\x00\x00\x00\x00' reorder
+echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream in $out" >&2
