@@ -5,11 +5,14 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/temp_dir.h"
@@ -17,9 +20,11 @@
 namespace wp::testing {
 
 struct ProgramResult {
-  int exit_code = -1;  // the exit status, or -1 when the program was killed by a signal
-  std::string out;     // standard output
-  std::string err;     // standard error
+  int exit_code = -1;      // the exit status, or -1 when the program was killed by a signal
+  int signal = 0;          // the signal that ended the program, 0 when it exited
+  bool timed_out = false;  // killed (SIGKILL) when the timeout passed
+  std::string out;         // standard output
+  std::string err;         // standard error
 };
 
 // A program started by start_program() and not waited for yet.
@@ -52,15 +57,27 @@ inline RunningProgram start_program(const std::vector<std::string>& argv,
   return p;
 }
 
-// Waits for a program from start_program() and returns its exit status and output.
-inline ProgramResult wait_program(const RunningProgram& p) {
+// Waits for a program from start_program() and returns its exit status and output. With a
+// `timeout`, a program still running when it passes is killed (`timed_out`).
+inline ProgramResult wait_program(const RunningProgram& p, std::chrono::milliseconds timeout = {}) {
   ProgramResult result;
   if (p.pid < 0) return result;
   int status = 0;
-  while (waitpid(p.pid, &status, 0) < 0) {
-    if (errno != EINTR) return result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const pid_t done = waitpid(p.pid, &status, timeout.count() > 0 ? WNOHANG : 0);
+    if (done == p.pid) break;
+    if (done < 0 && errno != EINTR) return result;
+    if (done == 0 && std::chrono::steady_clock::now() >= deadline) {
+      kill(p.pid, SIGKILL);
+      result.timed_out = true;
+      timeout = {};  // then wait for it to go
+    } else if (done == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   result.out = read_file(p.out_path);
   result.err = read_file(p.err_path);
   return result;
@@ -68,8 +85,9 @@ inline ProgramResult wait_program(const RunningProgram& p) {
 
 // Runs `argv[0]` with `argv` to its end (start_program, then wait_program).
 inline ProgramResult run_program(const std::vector<std::string>& argv,
-                                 const std::string& scratch_dir) {
-  return wait_program(start_program(argv, scratch_dir));
+                                 const std::string& scratch_dir,
+                                 std::chrono::milliseconds timeout = {}) {
+  return wait_program(start_program(argv, scratch_dir), timeout);
 }
 
 }  // namespace wp::testing
