@@ -13,6 +13,7 @@ PACKAGES=(
   libyaml-cpp-dev       # configuration
   libgtest-dev          # tests
   nlohmann-json3-dev    # tests parse EVE JSON
+  clang libclang-rt-14-dev  # the fuzzing pass (tools/test-fuzz.sh): libFuzzer; ~55 MB download
 )
 
 missing=()

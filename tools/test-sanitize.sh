@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The sanitizer pass: builds the whole test suite with AddressSanitizer and
+# UndefinedBehaviorSanitizer (gcc) into build-asan/ and runs every test there, the real
+# sensor of the integration tests included. Any report fails the run: ASan stops at the first
+# error, UBSan's checks do not recover. tools/test.sh runs this after the Release tests;
+# WP_SKIP_SANITIZE=1 skips it there for a quick local run (CI runs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$sanitize" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+cmake --build build-asan -j"$(nproc)"
+built=$SECONDS
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+cd build-asan
+ctest --output-on-failure -j"$(nproc)" --timeout 900
+echo "test-sanitize: build $((built - start)) s, tests $((SECONDS - built)) s" >&2
