@@ -3,8 +3,8 @@
 # the repository holds (nothing is copied in): the bundled rules and the threshold.config
 # examples of rules/README.md; with the public ET rule sets present in ../shared/data/rules
 # (beside the checkout, or two levels up from a git worktree), a sample of their rules; the
-# sensor's --dump-config output (when SENSOR is given) and YAML written below; TCP sessions
-# in watchpost-fuzz-stream's input format. Usage: tools/fuzz/seeds.sh DIR [SENSOR]
+# sensor's --dump-config output (when SENSOR is given) and YAML written below; the TCP
+# stories of stream_seeds.py. Usage: tools/fuzz/seeds.sh DIR [SENSOR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$1
@@ -119,10 +119,7 @@ YAML
 printf 'stream:\n  midstream: maybe\n' >"$out/config/bad-bool.yaml"
 printf -- '- a\n- b\n' >"$out/config/list.yaml"
 
-# stream: client ISN, server ISN, then records [flags: bit 7 = from server][seq offset: 2]
-# [ack offset: 2][window: 1][length: 1][payload] (tools/fuzz/stream_fuzz.cc).
-session() { printf "$1" >"$out/stream/$2"; }
-session '\x00\x00\x00\x64\x00\x00\x01\xf4\x18\x00\x00\x00\x00\xff\x10GET / HTTP/1.1\r\n\r\n' get
-session '\x00\x00\x00\x64\x00\x00\x01\xf4\x18\x00\x00\x00\x00\xff\x04ABCD\x98\x00\x00\x00\x04\xff\x02XY\x18\x00\x04\x00\x02\xff\x03==a' turns
-session '\xff\xff\xff\xf0\x00\x00\x00\x01\x18\x00\x08\x00\x00\xff\x04late\x18\x00\x00\x00\x00\xff\x08early!!!\x11\x00\x0c\x00\x00\x00\x00' reorder
+# stream: the TCP stories of tools/fuzz/stream_seeds.py (python3; without it the target
+# starts from an empty corpus).
+if command -v python3 >/dev/null; then python3 tools/fuzz/stream_seeds.py "$out/stream"; fi
 echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream in $out" >&2
