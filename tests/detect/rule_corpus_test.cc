@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "detect/rule_parser.h"
+#include "support/sanitizer.h"
 
 namespace wp::detect {
 namespace {
@@ -215,18 +216,6 @@ void expect_minimums(const CorpusCounts& c, std::span<const FileMinimum> minimum
   EXPECT_GE(c.loaded, floor_total);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // ../shared beside the main checkout; from a git worktree in ../wt/NAME, two levels up.
 fs::path rules_dir() {
   const fs::path beside = fs::path(WP_SOURCE_DIR) / ".." / "shared" / "data" / "rules";
@@ -248,7 +237,7 @@ TEST(RuleCorpus, EtOpenSuricata2024LoadsItsFloorWithOnlyNotSupportedYetRejection
   // The whole set is a cold-path parse that should stay well under 1 s (pcre JIT waits for
   // RuleSet::build(), which compiles only the rules it loads). A time, so only in an
   // uninstrumented build: under ASan+UBSan (tools/test-sanitize.sh) the parse takes 9 s.
-  if (kSanitized) {
+  if (wp::testing::kSanitizerBuild) {
     std::printf("parse time %.2f s not checked: sanitizer build\n", c.seconds);
   } else {
     EXPECT_LT(c.seconds, 2.0);

@@ -23,6 +23,7 @@
 #include "integration/run_program.h"
 #include "support/packet_builder.h"
 #include "support/pcap_writer.h"
+#include "support/sanitizer.h"
 #include "support/temp_dir.h"
 
 namespace wp {
@@ -282,6 +283,9 @@ TEST(SensorCli, ExitsTwoWhenAMemcapIsLargerThanPhysicalMemory) {
 
 TEST(SensorCli, ExitsTwoWhenAMemcapIsLargerThanTheAddressSpaceLimit) {
   if (physical_memory() < (2ull << 30)) GTEST_SKIP() << "needs 2 GiB of memory";
+  if (testing::kSanitizerBuild) {
+    GTEST_SKIP() << "ASan's shadow memory alone exceeds a 1 GiB RLIMIT_AS: not testable there";
+  }
   Fixture fx;
   fx.write_rules(kGoodRule);
   auto r = fx.run_with_address_space(1 << 20, {"--set", "stream.memcap=1500mb"});
@@ -319,6 +323,9 @@ INSTANTIATE_TEST_SUITE_P(
 // 1 GiB address space.
 TEST(SensorCli, ExitsTwoNamingTheFlowKeysWhenTheFlowTableCannotBeAllocated) {
   if (physical_memory() < (2ull << 30)) GTEST_SKIP() << "needs 2 GiB of memory";
+  if (testing::kSanitizerBuild) {
+    GTEST_SKIP() << "ASan's shadow memory alone exceeds a 1 GiB RLIMIT_AS: not testable there";
+  }
   Fixture fx;
   fx.write_rules(kGoodRule);
   auto r = fx.run_with_address_space(1 << 20, {"--set", "flow.hash-size=268435456"});
