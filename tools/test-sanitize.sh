@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# -O1 -g1 (line tables: file:line in every report) compile twice as fast as RelWithDebInfo's
+# -O2 -g under the sanitizers; ASan's documentation recommends -O1.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$sanitize" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 cmake --build build-asan -j"$(nproc)"
 built=$SECONDS
