@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     eve = std::move(f).value();
   }
   StoreThread store_thread(std::move(store).value(), std::move(eve));
+  store_thread.start();
 
   // StoreThread joins in its destructor, so every early return below stops it.
   auto server = Server::create(io, so, store_thread);

@@ -33,7 +33,9 @@ ParsedBatch::ParsedBatch(std::size_t wire_bytes)
       batch(google::protobuf::Arena::CreateMessage<watchpost::v1::Batch>(arena.get())) {}
 
 StoreThread::StoreThread(std::unique_ptr<store::Store> store, std::unique_ptr<output::LineFile> eve)
-    : store_(std::move(store)), eve_(std::move(eve)), thread_([this] { run(); }) {}
+    : store_(std::move(store)), eve_(std::move(eve)) {}
+
+void StoreThread::start() { thread_ = std::thread([this] { run(); }); }
 
 StoreThread::~StoreThread() { stop(); }
 
@@ -68,10 +70,15 @@ void StoreThread::reopen_eve() {
 void StoreThread::stop() {
   {
     std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
   cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  } else {
+    run();  // never started: process what was submitted, on this thread
+  }
 }
 
 void StoreThread::run() {

@@ -56,11 +56,14 @@ class StoreThread {
  public:
   static constexpr std::uint64_t kGroupEvents = 10000;
 
-  // Takes the store and the EVE file (may be null) and starts the thread.
+  // Takes the store and the EVE file (may be null); start() starts the thread.
   StoreThread(std::unique_ptr<store::Store> store, std::unique_ptr<output::LineFile> eve);
   ~StoreThread();  // stop()s
   StoreThread(const StoreThread&) = delete;
   StoreThread& operator=(const StoreThread&) = delete;
+
+  // Starts the thread. Work submitted before is processed then, grouped as usual.
+  void start();
 
   // Any thread. `done` is called once, on the store thread, after the batch's transaction.
   void submit_batch(std::string sensor, std::string peer, ParsedBatch batch,
