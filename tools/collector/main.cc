@@ -78,9 +78,10 @@ int main(int argc, char** argv) {
 
   auto work = asio::make_work_guard(io);
   Server& srv = **server;
+  bool stopped = false;
   std::function<void(const boost::system::error_code&, int)> on_signal;
   on_signal = [&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
+    if (ec || stopped) return;
     if (sig == SIGHUP) {
       log_info("SIGHUP: reopening the EVE file");
       store_thread.reopen_eve();
@@ -93,12 +94,13 @@ int main(int argc, char** argv) {
                  " stats stored, " + std::to_string(t.duplicates) + " duplicates skipped, in " +
                  std::to_string(t.transactions) + " transactions (" +
                  std::to_string(t.failed_transactions) + " failed)");
+        stopped = true;
         boost::system::error_code e;
         signals.cancel(e);
         work.reset();
       });
     }
-    signals.async_wait(on_signal);
+    if (!stopped) signals.async_wait(on_signal);  // a second SIGTERM closes what is left
   };
   signals.async_wait(on_signal);
   srv.start();

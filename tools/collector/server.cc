@@ -332,26 +332,19 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& io, const Serve
                           ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
                       ec);
   SSL_CTX_set_min_proto_version(s->tls_.native_handle(), TLS1_2_VERSION);
-  const auto load = [&](const char* what, const std::string& path, auto&& fn) -> Result<void> {
-    fn(ec);
-    if (ec) return make_error(std::string(what) + ": " + ec.message(), path);
-    return {};
+  const auto failed = [&](const char* what, const std::string& path) {
+    return make_error(std::string(what) + ": " + ec.message(), path);
   };
-  if (auto r = load("CA certificate", options.ca,
-                    [&](error_code& e) { s->tls_.load_verify_file(options.ca, e); });
-      !r)
-    return r.error();
-  if (auto r = load("certificate", options.cert,
-                    [&](error_code& e) { s->tls_.use_certificate_chain_file(options.cert, e); });
-      !r)
-    return r.error();
-  if (auto r = load(
-          "private key", options.key,
-          [&](error_code& e) { s->tls_.use_private_key_file(options.key, ssl::context::pem, e); });
-      !r)
-    return r.error();
-  if (SSL_CTX_check_private_key(s->tls_.native_handle()) != 1) {
-    return make_error("private key does not match the certificate " + options.cert, options.key);
+  if (s->tls_.load_verify_file(options.ca, ec); ec) return failed("CA certificate", options.ca);
+  if (s->tls_.use_certificate_chain_file(options.cert, ec); ec) {
+    return failed("certificate", options.cert);
+  }
+  s->tls_.use_private_key_file(options.key, ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(s->tls_.native_handle()) != 1) {
+    if (!ec || ec.message().find("mismatch") != std::string::npos) {
+      return make_error("private key does not match the certificate " + options.cert, options.key);
+    }
+    return failed("private key", options.key);
   }
   s->tls_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
   return s;

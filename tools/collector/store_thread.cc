@@ -35,7 +35,9 @@ ParsedBatch::ParsedBatch(std::size_t wire_bytes)
 StoreThread::StoreThread(std::unique_ptr<store::Store> store, std::unique_ptr<output::LineFile> eve)
     : store_(std::move(store)), eve_(std::move(eve)) {}
 
-void StoreThread::start() { thread_ = std::thread([this] { run(); }); }
+void StoreThread::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 StoreThread::~StoreThread() { stop(); }
 
