@@ -38,6 +38,8 @@ class CollectorProcess {
                    std::vector<std::string> extra = {})
       : dir_(std::move(dir)), certs_(std::move(certs)) {
     std::filesystem::create_directories(dir_ + "/run");
+    // A restart in the same directory must not read the last run's address.
+    std::filesystem::remove(dir_ + "/run/program.stdout");
     std::vector<std::string> argv = {collector_binary(),
                                      "--listen",
                                      "127.0.0.1:" + std::to_string(port),
