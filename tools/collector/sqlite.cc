@@ -101,9 +101,10 @@ void Statement::bind_blob(int i, std::span<const std::uint8_t> b) {
 void Statement::bind_null(int i) { sqlite3_bind_null(stmt_, i); }
 
 Error Statement::error(int rc) const {
-  return make_error(
-      std::string(sqlite3_errstr(rc)) + ": " + sqlite3_errmsg(db_),
-      sqlite3_db_filename(db_, "main") != nullptr ? sqlite3_db_filename(db_, "main") : "");
+  const std::string str = sqlite3_errstr(rc), msg = sqlite3_errmsg(db_);
+  return make_error(str == msg ? msg : str + ": " + msg, sqlite3_db_filename(db_, "main") != nullptr
+                                                             ? sqlite3_db_filename(db_, "main")
+                                                             : "");
 }
 
 Result<bool> Statement::step() {
