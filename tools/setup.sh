@@ -13,6 +13,9 @@ PACKAGES=(
   libyaml-cpp-dev       # configuration
   libgtest-dev          # tests
   nlohmann-json3-dev    # tests parse EVE JSON
+  libboost1.74-dev      # the collector's network side (Asio, Asio SSL; header-only)
+  libsqlite3-dev        # the collector's store, the query tool
+  openssl               # tools/pki/make-certs.sh (the tests make their certificates with it)
 )
 
 missing=()
