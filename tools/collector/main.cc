@@ -4,6 +4,8 @@
 #include <memory>
 #include <utility>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "asio.h"
 #include "log.h"
 #include "options.h"
@@ -38,6 +40,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // protobuf reports why a message did not parse (invalid UTF-8 in a string field) on its own
+  // logger: give those lines the log's timestamp and prefix.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
+                                     const std::string& message) {
+    log_warning("protobuf: " + message);
+  });
 
   ServerOptions so;
   so.host = o.listen_host;
