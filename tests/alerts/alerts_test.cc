@@ -118,6 +118,7 @@ class AlertsTool : public ::testing::Test {
   void add(const std::string& sensor, const std::string& site, std::uint64_t first, int n) {
     auto b = collector::sample_batch(sensor, site, 1, first, n);
     store::BatchRows rows;
+    store::batch_rows(sensor, b, rows);
     ASSERT_TRUE(store_->begin().ok());
     ASSERT_TRUE(store_->add(sensor, "127.0.0.1:1", b, kNow, rows).ok());
     ASSERT_TRUE(store_->commit().ok());

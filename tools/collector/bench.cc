@@ -94,6 +94,7 @@ int run_store(const Args& a) {
         return std::fprintf(stderr, "%s\n", r.error().describe().c_str()), 1;
       open = true;
     }
+    wp::store::batch_rows("bench", b, rows);
     if (auto r = (*store)->add("bench", "bench", b, 0, rows); !r) {
       std::fprintf(stderr, "%s\n", r.error().describe().c_str());
       return 1;

@@ -1,10 +1,10 @@
 // watchpost-collector: command line -> store thread + server on the io thread (this one).
+#include <google/protobuf/stubs/logging.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <utility>
-
-#include <google/protobuf/stubs/logging.h>
 
 #include "asio.h"
 #include "log.h"
@@ -42,10 +42,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   // protobuf reports why a message did not parse (invalid UTF-8 in a string field) on its own
   // logger: give those lines the log's timestamp and prefix.
-  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
-                                     const std::string& message) {
-    log_warning("protobuf: " + message);
-  });
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string& message) {
+        log_warning("protobuf: " + message);
+      });
 
   ServerOptions so;
   so.host = o.listen_host;

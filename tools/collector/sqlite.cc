@@ -7,6 +7,10 @@
 namespace wp::store {
 
 Result<Database> Database::open(const std::string& path, Mode mode) {
+  // Before SQLite initializes (the first open): no global memory statistics, which take a
+  // mutex on every allocation. Later calls would be refused and change nothing.
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
   if (mode == Mode::kReadOnly) {
     // sqlite3_open_v2 with READONLY reports a missing file only as "unable to open".
     struct stat st {};

@@ -47,6 +47,7 @@ void StoreThread::submit_batch(std::string sensor, std::string peer, ParsedBatch
                                std::function<void(const Outcome&)> done) {
   auto parsed = std::make_unique<ParsedBatch>(std::move(batch));
   watchpost::v1::Batch* b = parsed->batch;
+  store::batch_rows(sensor, *b, parsed->rows);
   {
     std::lock_guard lock(mu_);
     queue_.push_back(
@@ -135,7 +136,6 @@ void StoreThread::run() {
 
 void StoreThread::process(std::deque<Work>& group) {
   const std::int64_t now = now_us();
-  std::vector<store::BatchRows> rows(group.size());
   std::vector<Outcome> outcomes(group.size());
   std::string error;
   if (auto r = store_->begin(); !r) error = r.error().describe();
@@ -147,16 +147,17 @@ void StoreThread::process(std::deque<Work>& group) {
       }
       continue;
     }
-    if (auto r = store_->add(w.sensor, w.peer, *w.batch, now, rows[i]); !r) {
+    store::BatchRows& rows = w.parsed->rows;
+    if (auto r = store_->add(w.sensor, w.peer, *w.batch, now, rows); !r) {
       error = r.error().describe();
       break;
     }
     Outcome& o = outcomes[i];
     o.epoch = w.batch->epoch();
-    o.stored = rows[i].alerts.size() + rows[i].stats.size();
-    o.duplicates = rows[i].duplicates;
+    o.stored = rows.alerts.size() + rows.stats.size();
+    o.duplicates = rows.duplicates;
     if (w.batch->events_size() > 0) {
-      o.acked_seq = rows[i].last_seq;
+      o.acked_seq = rows.last_seq;
     } else {
       auto m = store_->mark(w.sensor, w.batch->epoch());
       if (!m) {
@@ -165,9 +166,9 @@ void StoreThread::process(std::deque<Work>& group) {
       }
       o.acked_seq = *m;
     }
-    if (rows[i].gap > 0) {
+    if (rows.gap > 0) {
       log_warning("sensor " + w.sensor + " (" + w.peer + ") epoch " +
-                  std::to_string(w.batch->epoch()) + ": " + std::to_string(rows[i].gap) +
+                  std::to_string(w.batch->epoch()) + ": " + std::to_string(rows.gap) +
                   " sequence numbers before " + std::to_string(w.batch->first_seq()) +
                   " never arrived (dropped by the sensor's spool?)");
     }
@@ -192,10 +193,10 @@ void StoreThread::process(std::deque<Work>& group) {
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (!group[i].batch) continue;
     ++totals_.batches;
-    totals_.alerts += rows[i].alerts.size();
-    totals_.stats += rows[i].stats.size();
-    totals_.duplicates += rows[i].duplicates;
-    if (eve_) write_eve(rows[i]);
+    totals_.alerts += group[i].parsed->rows.alerts.size();
+    totals_.stats += group[i].parsed->rows.stats.size();
+    totals_.duplicates += group[i].parsed->rows.duplicates;
+    if (eve_) write_eve(group[i].parsed->rows);
   }
   if (eve_ && !eve_->flush() && !eve_error_logged_) {
     log_error("cannot write the EVE file " + eve_->path() + ": " + eve_->first_error() +

@@ -1,9 +1,9 @@
 // libFuzzer target: the collector's decoding of what a sensor sends, without a socket. The
 // input is a byte stream cut into pieces (as reads deliver it) and fed to the FrameReader;
 // each frame is parsed into an arena Batch and checked (wire::parse_batch), then converted to
-// store rows under a high-water mark (store::batch_rows) and every new alert is rendered as
-// the collector's EVE line. Input layout: byte 0 = piece size (1..256), byte 1 = the mark,
-// the rest = the stream.
+// store rows (store::batch_rows), those above a high-water mark kept (store::keep_new), and every
+// new alert is rendered as the collector's EVE line. Input layout: byte 0 = piece size (1..256),
+// byte 1 = the mark, the rest = the stream.
 //
 // Seeds: WP_FUZZ_WRITE_SEEDS=DIR makes the target write a few valid streams (sample batches,
 // a heartbeat, stats) into DIR at start.
@@ -65,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(body.data()),
                                               body.size());
     if (!wire::parse_batch(bytes, *parsed.batch).ok()) continue;
-    wp::store::batch_rows("nt-1", mark, *parsed.batch, rows);
+    wp::store::batch_rows("nt-1", *parsed.batch, rows);
+    wp::store::keep_new(mark, rows);
     for (const auto& row : rows.alerts) {
       line.clear();
       wp::output::render_eve_alert(*row.alert, wp::store::eve_options(*row.alert), line);
