@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/command_line.h"
 #include "common/text.h"
 #include "output/eve.h"
 #include "output/json.h"
@@ -696,13 +697,11 @@ Result<Options> parse_args(int argc, char** argv, std::int64_t now_us) {
       case 'h':
         o.help = true;
         return o;
-      case ':':
-        return make_error(std::string(argv[optind - 1]) + " needs a value");
       default:
-        return make_error("unknown option " + std::string(argv[optind - 1]));
+        return option_error(c, argv);
     }
   }
-  if (optind < argc) return make_error("unexpected argument '" + std::string(argv[optind]) + "'");
+  if (auto r = no_operands(argc, argv); !r) return r.error();
   if (o.db.empty()) return make_error("--db FILE is required");
   if (o.sensors && (filtered || o.follow || o.count_by != CountBy::kNone || o.limit)) {
     return make_error("--sensors takes no filters, --count-by, --follow or --limit");

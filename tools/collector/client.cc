@@ -7,10 +7,6 @@
 namespace wp::collector {
 namespace {
 
-namespace asio = boost::asio;
-namespace ssl = boost::asio::ssl;
-using asio::ip::tcp;
-using boost::system::error_code;
 namespace wire = output::wire;
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {

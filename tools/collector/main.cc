@@ -17,7 +17,6 @@
 
 namespace {
 
-namespace asio = boost::asio;
 using namespace wp::collector;
 
 int usage_error(const std::string& msg) {

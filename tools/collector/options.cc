@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "common/command_line.h"
 #include "common/ip_address.h"
 #include "common/text.h"
 
@@ -126,13 +127,11 @@ Result<Options> parse_options(int argc, char** argv) {
       case 'h':
         o.help = true;
         return o;
-      case ':':
-        return make_error(std::string(argv[optind - 1]) + " needs a value");
       default:
-        return make_error("unknown option " + std::string(argv[optind - 1]));
+        return option_error(c, argv);
     }
   }
-  if (optind < argc) return make_error("unexpected argument '" + std::string(argv[optind]) + "'");
+  if (auto r = no_operands(argc, argv); !r) return r.error();
   if (listen.empty()) return make_error("--listen ADDR:PORT is required");
   if (o.db.empty()) return make_error("--db FILE is required");
   if (auto r = parse_listen(listen, o.listen_host, o.listen_port); !r) return r.error();

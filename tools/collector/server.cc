@@ -14,10 +14,6 @@
 namespace wp::collector {
 namespace {
 
-namespace asio = boost::asio;
-namespace ssl = boost::asio::ssl;
-using asio::ip::tcp;
-using boost::system::error_code;
 namespace wire = output::wire;
 
 using TlsStream = ssl::stream<tcp::socket>;

@@ -177,8 +177,7 @@ Result<Store::Health*> Store::health(const std::string& sensor) {
 }
 
 Result<void> Store::add(const std::string& sensor, const std::string& peer,
-                        const watchpost::v1::Batch& batch, std::int64_t now_us,
-                        BatchRows& rows) {
+                        const watchpost::v1::Batch& batch, std::int64_t now_us, BatchRows& rows) {
   auto m = mark(sensor, batch.epoch());
   if (!m) return m.error();
   keep_new(*m, rows);
