@@ -27,11 +27,11 @@ class ServerTest : public ::testing::Test {
     store_->start();
     o.host = "127.0.0.1";
     o.plaintext = true;
-    auto server = Server::create(io_, o, *store_);
+    auto server = Server::create(io_, o);
     ASSERT_TRUE(server.ok()) << server.error().describe();
     server_ = std::move(server).value();
     ASSERT_TRUE(server_->bind().ok());
-    server_->start();
+    server_->start(*store_);
     io_thread_ = std::thread([this] { io_.run(); });
   }
 

@@ -310,6 +310,7 @@ TEST_F(CollectorTest, InPlaintextTheClaimedSensorIdIsTakenAsIs) {
 
 TEST_F(CollectorTest, BadUsageAndConfigurationExitTwoWithAMessage) {
   const std::string pki = certs();
+  const std::string db = dir_.file("x.sqlite");  // never created: every case fails first
   const std::vector<std::string> tls = {
       "--ca", pki + "/ca.pem", "--cert", pki + "/collector.pem", "--key", pki + "/collector.key"};
   struct Case {
@@ -317,23 +318,22 @@ TEST_F(CollectorTest, BadUsageAndConfigurationExitTwoWithAMessage) {
     std::string message;
   };
   const Case cases[] = {
-      {{"--db", "x.sqlite"}, "--listen ADDR:PORT is required"},
+      {{"--db", db}, "--listen ADDR:PORT is required"},
       {{"--listen", "127.0.0.1:0"}, "--db FILE is required"},
-      {{"--listen", "localhost:9000", "--db", "x.sqlite"},
+      {{"--listen", "localhost:9000", "--db", db},
        "--listen localhost:9000: 'localhost' is not an IP address (expected ADDR:PORT or "
        "[ADDR]:PORT)"},
-      {{"--listen", "127.0.0.1:99999", "--db", "x.sqlite"},
+      {{"--listen", "127.0.0.1:99999", "--db", db},
        "--listen 127.0.0.1:99999: '99999' is not a port number (expected ADDR:PORT or "
        "[ADDR]:PORT)"},
-      {{"--listen", "127.0.0.1:0", "--db", "x.sqlite", "--ca", pki + "/ca.pem", "--cert",
+      {{"--listen", "127.0.0.1:0", "--db", db, "--ca", pki + "/ca.pem", "--cert",
         pki + "/missing.pem", "--key", pki + "/collector.key"},
        "--cert " + pki + "/missing.pem: cannot be read"},
-      {{"--listen", "127.0.0.1:0", "--db", "x.sqlite"},
-       "--ca FILE is required (or --insecure-plaintext)"},
-      {{"--listen", "127.0.0.1:0", "--db", "x.sqlite", "--ca", pki + "/ca.pem", "--cert",
+      {{"--listen", "127.0.0.1:0", "--db", db}, "--ca FILE is required (or --insecure-plaintext)"},
+      {{"--listen", "127.0.0.1:0", "--db", db, "--ca", pki + "/ca.pem", "--cert",
         pki + "/collector.pem", "--key", pki + "/nt-1.key"},
        pki + "/nt-1.key: private key does not match the certificate " + pki + "/collector.pem"},
-      {{"--listen", "127.0.0.1:0", "--db", "x.sqlite", "--sync", "often"},
+      {{"--listen", "127.0.0.1:0", "--db", db, "--sync", "often"},
        "--sync often: expected normal or full"},
       {{"--frobnicate"}, "unknown option --frobnicate"},
   };
@@ -346,6 +346,7 @@ TEST_F(CollectorTest, BadUsageAndConfigurationExitTwoWithAMessage) {
     EXPECT_EQ(r.err, "watchpost-collector: " + k.message + "\n(see watchpost-collector --help)\n");
     EXPECT_EQ(r.out, "");
   }
+  EXPECT_FALSE(std::filesystem::exists(db));
   const ProgramResult help = run_program({collector_binary(), "--help"}, dir_.file("run"));
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--insecure-plaintext"), std::string::npos);

@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
 
+  // Configuration first (exit 2, nothing created), then what can fail at run time (exit 1).
+  auto server = Server::create(io, so);
+  if (!server) return usage_error(server.error().describe());
+  if (auto r = (*server)->bind(); !r) return runtime_error(r.error().describe());
   auto store = wp::store::Store::open({o.db, o.sync_full});
   if (!store) return runtime_error(store.error().describe());
   std::unique_ptr<wp::output::LineFile> eve;
@@ -71,13 +75,9 @@ int main(int argc, char** argv) {
     if (!f) return runtime_error("cannot open the EVE file: " + f.error().describe());
     eve = std::move(f).value();
   }
+  // Declared after the server: destroyed (joined) before it.
   StoreThread store_thread(std::move(store).value(), std::move(eve));
   store_thread.start();
-
-  // StoreThread joins in its destructor, so every early return below stops it.
-  auto server = Server::create(io, so, store_thread);
-  if (!server) return usage_error(server.error().describe());
-  if (auto r = (*server)->bind(); !r) return runtime_error(r.error().describe());
   const auto ep = (*server)->local_endpoint();
   const std::string address =
       ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
     if (!stopped) signals.async_wait(on_signal);  // a second SIGTERM closes what is left
   };
   signals.async_wait(on_signal);
-  srv.start();
+  srv.start(store_thread);
   io.run();
   return 0;
 }

@@ -310,22 +310,16 @@ class Connection final : public ConnectionBase,
 
 }  // namespace
 
-Server::Server(asio::io_context& io, const ServerOptions& options, StoreThread& store)
-    : io_(io),
-      options_(options),
-      store_(store),
-      tls_(ssl::context::tls_server),
-      acceptor_(io),
-      drain_timer_(io) {}
+Server::Server(asio::io_context& io, const ServerOptions& options)
+    : io_(io), options_(options), tls_(ssl::context::tls_server), acceptor_(io), drain_timer_(io) {}
 
 Server::~Server() {
   error_code ec;
   acceptor_.close(ec);
 }
 
-Result<std::unique_ptr<Server>> Server::create(asio::io_context& io, const ServerOptions& options,
-                                               StoreThread& store) {
-  std::unique_ptr<Server> s(new Server(io, options, store));
+Result<std::unique_ptr<Server>> Server::create(asio::io_context& io, const ServerOptions& options) {
+  std::unique_ptr<Server> s(new Server(io, options));
   if (options.plaintext) return s;
   error_code ec;
   s->tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -374,7 +368,10 @@ tcp::endpoint Server::local_endpoint() const {
   return acceptor_.local_endpoint(ec);
 }
 
-void Server::start() { accept(); }
+void Server::start(StoreThread& store) {
+  store_ = &store;
+  accept();
+}
 
 void Server::accept() {
   acceptor_.async_accept([this](error_code ec, tcp::socket socket) {

@@ -47,17 +47,18 @@ class ConnectionBase;
 
 class Server {
  public:
-  // Loads the TLS material (errors: bad configuration) — see bind() for the socket.
+  // Loads the TLS material (errors: bad configuration) — see bind() for the socket. Nothing
+  // is created on disk, so configuration errors come before the store is opened.
   static Result<std::unique_ptr<Server>> create(boost::asio::io_context& io,
-                                                const ServerOptions& options, StoreThread& store);
+                                                const ServerOptions& options);
   ~Server();
 
   // Binds and listens (SO_REUSEADDR). Errors are runtime errors (address in use, no such
   // address on this host).
   Result<void> bind();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
-  // Starts accepting.
-  void start();
+  // Starts accepting; batches go to `store`, which must outlive the io_context's run.
+  void start(StoreThread& store);
   // Stops accepting; every connection stops reading, waits for the acks of what it had
   // received (at most drain_timeout) and closes. `drained` runs on the io thread once no
   // connection is left.
@@ -65,7 +66,7 @@ class Server {
 
   // Internal, for connections (io thread).
   const ServerOptions& options() const { return options_; }
-  StoreThread& store() { return store_; }
+  StoreThread& store() { return *store_; }
   boost::asio::io_context& io() { return io_; }
   bool stopping() const { return stopping_; }
   void remove(ConnectionBase* c);
@@ -77,13 +78,13 @@ class Server {
   }
 
  private:
-  Server(boost::asio::io_context& io, const ServerOptions& options, StoreThread& store);
+  Server(boost::asio::io_context& io, const ServerOptions& options);
   void accept();
   void check_drained();
 
   boost::asio::io_context& io_;
   ServerOptions options_;
-  StoreThread& store_;
+  StoreThread* store_ = nullptr;
   boost::asio::ssl::context tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::set<std::shared_ptr<ConnectionBase>> connections_;
