@@ -1,5 +1,10 @@
 #include "store.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "schema.h"
 
 namespace wp::store {
@@ -14,6 +19,40 @@ std::span<const std::uint8_t> bytes_of(const std::string& s) {
 }
 
 }  // namespace
+
+// Passive checkpoints never block the writer; a busy database just waits for the next round.
+class Checkpointer {
+ public:
+  explicit Checkpointer(Database db) : db_(std::move(db)), thread_([this] { run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(200));
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  Database db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+Store::Store(Database db) : db_(std::move(db)) {}
+Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   auto db = Database::open(options.path, Database::Mode::kReadWriteCreate);
@@ -57,6 +96,16 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     return r.error();
   }
   if (auto r = s->prepare(); !r) return r.error();
+  auto second = Database::open(options.path, Database::Mode::kReadWriteCreate);
+  if (!second) return second.error();
+  // The checkpointer's connection syncs the database as this one would (NORMAL or FULL).
+  if (auto r =
+          second->exec(options.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      !r) {
+    return r.error();
+  }
+  if (auto r = s->db_.exec("PRAGMA wal_autocheckpoint=0"); !r) return r.error();
+  s->checkpointer_ = std::make_unique<Checkpointer>(std::move(second).value());
   return s;
 }
 

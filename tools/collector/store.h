@@ -1,6 +1,7 @@
 // Store: the collector's SQLite database — alerts, stats, the de-duplication marks and the
 // sensors' health — behind one connection. Owned and used by one thread (the store thread);
-// the unit tests drive it directly. Every write happens inside begin() ... commit(), so the
+// the unit tests drive it directly. A second connection, on a thread of its own, only runs
+// the WAL checkpoints. Every write happens inside begin() ... commit(), so the
 // events of a batch and the new high-water mark of its (sensor, epoch) are durable together.
 #pragma once
 
@@ -22,11 +23,14 @@ struct StoreOptions {
   bool sync_full = false;  // synchronous=FULL (power loss) instead of NORMAL (killed process)
 };
 
+class Checkpointer;
+
 class Store {
  public:
   // Opens or creates the database, sets WAL mode and the synchronous level, creates the
   // schema and marks every sensor disconnected (no connection survives a restart).
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  ~Store();
 
   Result<void> begin();
   // Writes the health rows of the sensors touched since begin(), then commits.
@@ -73,11 +77,15 @@ class Store {
     bool dirty = false;
   };
 
-  Store(Database db) : db_(std::move(db)) {}
+  explicit Store(Database db);
   Result<void> prepare();
   Result<Health*> health(const std::string& sensor);
 
   Database db_;
+  // Copies the WAL into the database from its own thread and connection (every 200 ms), so
+  // the thread that commits never waits for a checkpoint's writes and fsyncs. Destroyed
+  // before db_ closes.
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<Statement> insert_alert_, insert_stats_, select_mark_, upsert_mark_,
       select_sensor_, upsert_sensor_, begin_, commit_, rollback_;
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> marks_;  // cache
