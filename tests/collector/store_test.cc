@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -302,6 +303,29 @@ TEST_F(StoreThreadTest, WritesEachStoredAlertToTheEveFileOnce) {
   ASSERT_EQ(pcap_cnt.size(), 14u);
   for (std::size_t i = 0; i < pcap_cnt.size(); ++i) EXPECT_EQ(pcap_cnt[i], i + 2);
   EXPECT_EQ(t->totals().duplicates, 6u);
+}
+
+TEST_F(StoreThreadTest, ASighupAfterAFailedReopenOpensTheEveFileAgain) {
+  const std::string logs = dir_.file("logs");
+  std::filesystem::create_directories(logs);
+  auto s = Store::open({dir_.file("store.sqlite"), false});
+  ASSERT_TRUE(s.ok());
+  auto t = std::make_unique<collector::StoreThread>(
+      std::move(s).value(), std::move(output::LineFile::open(logs + "/eve.json")).value());
+  t->start();
+  std::filesystem::remove_all(logs);  // the directory is gone: the reopen fails
+  t->reopen_eve();
+  std::promise<void> first;
+  t->submit_batch("nt-1", "peer", parsed(sample_batch("nt-1", "nha-trang", 7, 1, 3)),
+                  [&](const collector::Outcome&) { first.set_value(); });
+  first.get_future().wait();  // stored while there was no EVE file
+  std::filesystem::create_directories(logs);
+  t->reopen_eve();
+  t->submit_batch("nt-1", "peer", parsed(sample_batch("nt-1", "nha-trang", 7, 4, 2)), {});
+  t->stop();
+  EXPECT_EQ(t->totals().alerts, 5u);  // all stored
+  const std::string eve = testing::read_file(logs + "/eve.json");
+  EXPECT_EQ(std::count(eve.begin(), eve.end(), '\n'), 2);  // those after the second reopen
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ ParsedBatch::ParsedBatch(std::size_t wire_bytes)
       batch(google::protobuf::Arena::CreateMessage<watchpost::v1::Batch>(arena.get())) {}
 
 StoreThread::StoreThread(std::unique_ptr<store::Store> store, std::unique_ptr<output::LineFile> eve)
-    : store_(std::move(store)), eve_(std::move(eve)) {}
+    : store_(std::move(store)), eve_(std::move(eve)), eve_path_(eve_ ? eve_->path() : "") {}
 
 void StoreThread::start() {
   thread_ = std::thread([this] { run(); });
@@ -104,11 +104,13 @@ void StoreThread::run() {
         queue_.pop_front();
       }
     }
-    if (reopen && eve_) {
-      const std::string path = eve_->path();
-      eve_->close();
-      totals_.eve_lines += eve_->lines_written();
-      totals_.eve_lines_not_written += eve_->lines_not_written();
+    if (reopen && !eve_path_.empty()) {
+      const std::string& path = eve_path_;
+      if (eve_) {
+        eve_->close();
+        totals_.eve_lines += eve_->lines_written();
+        totals_.eve_lines_not_written += eve_->lines_not_written();
+      }
       auto f = output::LineFile::open(path);
       if (f) {
         eve_ = std::move(f).value();
@@ -116,7 +118,8 @@ void StoreThread::run() {
         log_info("reopened the EVE file " + path);
       } else {
         log_error("cannot reopen the EVE file: " + f.error().describe() +
-                  "; alerts are still stored, not written to the EVE file");
+                  "; alerts are still stored, not written to the EVE file until a SIGHUP "
+                  "reopens it");
         eve_.reset();
       }
     }

@@ -95,7 +95,8 @@ class StoreThread {
   void write_eve(const store::BatchRows& rows);
 
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<output::LineFile> eve_;
+  std::unique_ptr<output::LineFile> eve_;  // null when --eve is not given or cannot reopen
+  const std::string eve_path_;
   std::string eve_line_;
   bool eve_error_logged_ = false;
   StoreTotals totals_;
