@@ -14,6 +14,9 @@ PACKAGES=(
   libgtest-dev          # tests
   nlohmann-json3-dev    # tests parse EVE JSON
   clang libclang-rt-14-dev  # the fuzzing pass (tools/test-fuzz.sh): libFuzzer; ~55 MB download
+  libboost1.74-dev      # the collector's network side (Asio, Asio SSL; header-only)
+  libsqlite3-dev        # the collector's store, the query tool
+  openssl               # tools/pki/make-certs.sh (the tests make their certificates with it)
 )
 
 missing=()

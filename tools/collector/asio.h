@@ -1,0 +1,20 @@
+// Boost.Asio and Asio SSL for the collector, its client and tests. Boost 1.74's
+// asio/awaitable.hpp uses std::exchange without including <utility>, which C++20 library
+// headers no longer pull in: include <utility> first, in this one place. Also the short names
+// the collector's code uses for them.
+#pragma once
+
+// clang-format off
+#include <utility>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+// clang-format on
+
+namespace wp::collector {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = boost::asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+}  // namespace wp::collector
