@@ -55,7 +55,8 @@ struct Connection {
   bool established = false;                  // connected (and handshaken)
   Clock::time_point connect_deadline;
   std::deque<std::uint64_t> in_flight;       // last seq of each unacknowledged batch
-  Clock::time_point waiting_since;           // oldest unacknowledged batch sent (or last ack)
+  std::uint64_t unanswered = 0;              // frames sent (batches, heartbeats) not acked yet
+  Clock::time_point waiting_since;           // oldest unanswered frame sent (or the last ack)
   std::uint64_t next_seq = 1;                // next event to send
 
   tcp::socket& socket() { return stream.next_layer(); }
@@ -252,6 +253,12 @@ class Shipper::Impl {
     co_return ec;
   }
 
+  // Writes one Batch frame; the collector answers each with an Ack.
+  asio::awaitable<error_code> send(Connection& c, const std::string& frame) {
+    if (c.unanswered++ == 0) c.waiting_since = Clock::now();
+    co_return co_await write(c, frame);
+  }
+
   asio::awaitable<error_code> read(Connection& c, asio::mutable_buffer buf) {
     error_code ec;
     if (c.plaintext) {
@@ -352,7 +359,7 @@ class Shipper::Impl {
       fail(r.error().message);
       co_return;
     }
-    if (auto wec = co_await write(*c, frame); wec) {
+    if (auto wec = co_await send(*c, frame); wec) {
       fail(wec.message());
       co_return;
     }
@@ -372,7 +379,7 @@ class Shipper::Impl {
             fail(r.error().message);
             break;
           }
-          if (auto wec = co_await write(*c, frame); wec) {
+          if (auto wec = co_await send(*c, frame); wec) {
             fail(wec.message());
             break;
           }
@@ -400,11 +407,10 @@ class Shipper::Impl {
         fail(r.error().message);
         break;
       }
-      if (c->in_flight.empty()) c->waiting_since = Clock::now();
       const std::uint64_t batch_last = first + events.size() - 1;
       c->in_flight.push_back(batch_last);
       c->next_seq = batch_last + 1;
-      if (auto wec = co_await write(*c, frame); wec) {
+      if (auto wec = co_await send(*c, frame); wec) {
         fail(wec.message());
         break;
       }
@@ -463,14 +469,16 @@ class Shipper::Impl {
       while (!c->in_flight.empty() && c->in_flight.front() <= ack.acked_seq()) {
         c->in_flight.pop_front();
       }
+      if (c->unanswered > 0) --c->unanswered;
       c->waiting_since = Clock::now();
       backoff_ = config_.backoff_initial;  // the collector takes our events: a clean slate
       poke();
     }
   }
 
-  // Ends a connection that takes too long to open or leaves a batch unacknowledged for 3
-  // heartbeat intervals (a silent collector).
+  // Ends a connection that takes too long to open or leaves a frame (batch or heartbeat:
+  // the collector answers each) unacknowledged for 3 heartbeat intervals (a silent
+  // collector).
   asio::awaitable<void> watchdog(std::shared_ptr<Connection> c) {
     asio::steady_timer& t = c->watchdog_timer;
     const auto period = std::min<std::chrono::milliseconds>(
@@ -482,7 +490,7 @@ class Shipper::Impl {
       const auto now = Clock::now();
       if (!c->established) {
         if (now > c->connect_deadline) c->close();  // session() reports the timeout
-      } else if (!c->in_flight.empty() &&
+      } else if (c->unanswered > 0 &&
                  now - c->waiting_since > 3 * config_.heartbeat_interval) {
         set_error("connection to " + where() + " lost: no acknowledgement for " +
                   std::to_string(3 * config_.heartbeat_interval.count()) + " ms; reconnecting");
