@@ -53,8 +53,10 @@ struct Connection {
   bool plaintext = false;
   bool closed = false;
   bool established = false;                  // connected (and handshaken)
+  std::string verify_error;                  // why the collector's certificate was rejected
   Clock::time_point connect_deadline;
   std::deque<std::uint64_t> in_flight;       // last seq of each unacknowledged batch
+  std::uint64_t acks = 0;                    // acknowledgements received
   std::uint64_t unanswered = 0;              // frames sent (batches, heartbeats) not acked yet
   Clock::time_point waiting_since;           // oldest unanswered frame sent (or the last ack)
   std::uint64_t next_seq = 1;                // next event to send
@@ -203,6 +205,20 @@ class Shipper::Impl {
     last_error_ = std::move(text);
   }
 
+  // Ends a connection that failed, saying why (unless it was closed on purpose).
+  void lost(Connection& c, const std::string& what) {
+    if (!c.closed && !stopping_) {
+      // TLS 1.3 reports a rejected client certificate only after the handshake: the
+      // collector's first answer is then its alert, or the connection's end.
+      set_error(c.acks == 0 ? "collector " + where() +
+                                  " ended the connection before acknowledging anything: " + what +
+                                  " (does it accept this sensor's certificate?)"
+                            : "connection to " + where() + " lost: " + what);
+    }
+    c.close();
+    poke();
+  }
+
   // Wakes the writer (io thread only).
   void poke() {
     poked_ = true;
@@ -330,14 +346,28 @@ class Shipper::Impl {
       if (addr_ec) SSL_set_tlsext_host_name(ssl, config_.address.host.c_str());  // SNI: names only
       // IP addresses are matched against the certificate's IP SANs, names against its DNS
       // SANs (and CN): OpenSSL's X509_check_ip_asc / X509_check_host.
-      c->stream.set_verify_callback(ssl::host_name_verification(config_.address.host));
+      c->stream.set_verify_callback(
+          [conn = c.get(), host = config_.address.host,
+           check = ssl::host_name_verification(config_.address.host)](
+              bool preverified, ssl::verify_context& vc) mutable {
+            if (!preverified) {
+              conn->verify_error = "the collector's certificate: " +
+                                   std::string(X509_verify_cert_error_string(
+                                       X509_STORE_CTX_get_error(vc.native_handle())));
+              return false;
+            }
+            if (check(preverified, vc)) return true;
+            conn->verify_error = "the collector's certificate is not valid for " + host;
+            return false;
+          });
       co_await c->stream.async_handshake(ssl::stream_base::client,
                                          asio::redirect_error(asio::use_awaitable, ec));
       if (stopping_) co_return;
       if (ec || c->closed) {
         connect_failures_.fetch_add(1);
         set_error("TLS handshake with " + where() + " failed: " +
-                  (c->closed && !stopping_ ? "timed out" : ec.message()));
+                  (c->closed && !stopping_ ? "timed out" : ec.message()) +
+                  (c->verify_error.empty() ? "" : " (" + c->verify_error + ")"));
         c->close();
         co_return;
       }
@@ -350,10 +380,7 @@ class Shipper::Impl {
 
     std::string frame;
     std::vector<std::string> events;
-    auto fail = [&](const std::string& what) {
-      if (!c->closed) set_error("connection to " + where() + " lost: " + what);
-      c->close();
-    };
+    auto fail = [&](const std::string& what) { lost(*c, what); };
     // First frame: an empty Batch (epoch, acknowledged position, backlog).
     if (auto r = batch_frame(0, events, frame); !r) {
       fail(r.error().message);
@@ -423,11 +450,7 @@ class Shipper::Impl {
     std::array<std::uint8_t, wire::kHeaderSize> head{};
     std::string body;
     watchpost::v1::Ack ack;
-    auto fail = [&](const std::string& what) {
-      if (!c->closed && !stopping_) set_error("connection to " + where() + " lost: " + what);
-      c->close();
-      poke();
-    };
+    auto fail = [&](const std::string& what) { lost(*c, what); };
     while (!c->closed) {
       if (auto ec = co_await read(*c, asio::buffer(head)); ec) {
         fail(ec == asio::error::eof ? std::string("closed by the collector") : ec.message());
@@ -462,6 +485,7 @@ class Shipper::Impl {
         co_return;
       }
       if (c->closed) co_return;
+      ++c->acks;
       const std::uint64_t before = spool_.acked();
       spool_.ack(ack.acked_seq());
       const std::uint64_t after = spool_.acked();
