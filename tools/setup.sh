@@ -8,7 +8,8 @@ PACKAGES=(
   libpcap-dev           # capture
   libhyperscan-dev      # multi-pattern matching
   libpcre2-dev          # pcre verification (JIT)
-  libssl-dev            # SHA-256 keys and checksums of the Hyperscan cache (libcrypto)
+  libssl-dev            # SHA-256 of the Hyperscan cache (libcrypto); TLS to the collector
+  libboost1.74-dev      # Boost.Asio (header-only): the shipper to the collector
   libprotobuf-dev protobuf-compiler  # event format (proto/)
   libyaml-cpp-dev       # configuration
   libgtest-dev          # tests

@@ -160,7 +160,7 @@ RecordView parse_record(std::span<const std::uint8_t> bytes) {
   r.size = kRecordHeaderSize + len;
   r.seq = load_u64(bytes.data() + 8);
   r.payload = bytes.subspan(kRecordHeaderSize, len);
-  if (r.seq == 0 || record_crc(r.seq, r.payload) != load_u32(bytes.data() + 4)) {
+  if (r.seq == 0 || r.seq > kMaxSeq || record_crc(r.seq, r.payload) != load_u32(bytes.data() + 4)) {
     r.status = RecordStatus::kCorrupt;
   }
   return r;
@@ -172,7 +172,9 @@ Result<SegmentHeader> parse_segment_header(std::span<const std::uint8_t> bytes) 
     return make_error("not a spool segment (bad magic)");
   }
   SegmentHeader h{load_u64(bytes.data() + 8), load_u64(bytes.data() + 16)};
-  if (h.first_seq == 0) return make_error("segment header names sequence number 0");
+  if (h.first_seq == 0 || h.first_seq > kMaxSeq) {
+    return make_error("segment header names sequence number " + std::to_string(h.first_seq));
+  }
   return h;
 }
 
@@ -270,7 +272,8 @@ Result<void> Spool::load(std::vector<std::string>& warnings) {
     if (!text) return text.error();
     const auto b = bytes_of(text.value());
     if (b.size() == kMetaSize && std::memcmp(b.data(), kMetaMagic, 8) == 0 &&
-        crc32c(b.first(24)) == load_u32(b.data() + 24) && load_u64(b.data() + 8) != 0) {
+        crc32c(b.first(24)) == load_u32(b.data() + 24) && load_u64(b.data() + 8) != 0 &&
+        load_u64(b.data() + 16) <= kMaxSeq) {
       epoch_ = load_u64(b.data() + 8);
       acked_.store(load_u64(b.data() + 16));
       have_meta = true;
@@ -595,7 +598,8 @@ std::uint64_t Spool::read(std::size_t max_events, std::size_t max_bytes,
       continue;
     }
     const std::uint64_t seq = load_u64(head + 8);
-    const bool intact = seq != 0 && record_crc(seq, bytes_of(payload_)) == load_u32(head + 4);
+    const bool intact =
+        seq != 0 && seq <= kMaxSeq && record_crc(seq, bytes_of(payload_)) == load_u32(head + 4);
     if (!intact) {
       if (at >= seg.checked) corrupt_.fetch_add(1);
       cursor_.offset = at + kRecordHeaderSize + len;

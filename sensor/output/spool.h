@@ -38,6 +38,9 @@ inline constexpr std::uint64_t kMinSpoolSize = 64 * 1024;
 inline constexpr std::uint64_t kMaxSegmentSize = 64ull << 20;
 inline constexpr std::size_t kSegmentHeaderSize = 24;
 inline constexpr std::size_t kRecordHeaderSize = 16;
+// Sequence numbers above this are damage (a million events a second would take 146,000
+// years to reach it), so a crafted or corrupted seq can never wrap the numbering around.
+inline constexpr std::uint64_t kMaxSeq = 1ull << 62;
 
 struct SpoolConfig {
   std::string dir;                    // base directory; the spool is dir/<sensor_id>
