@@ -1,6 +1,4 @@
 // <utility> first: Boost 1.74's awaitable.hpp uses std::exchange without including it.
-#include <utility>
-
 #include "output/shipper.h"
 
 #include <openssl/ssl.h>
@@ -12,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "output/wire.h"
@@ -21,11 +20,11 @@ namespace {
 
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
-using boost::system::error_code;
 using asio::ip::tcp;
+using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint32_t kMaxAckFrame = 64 * 1024;       // an Ack is a few dozen bytes
+constexpr std::uint32_t kMaxAckFrame = 64 * 1024;            // an Ack is a few dozen bytes
 constexpr std::size_t kMaxBatchBytes = wire::kMaxFrame / 2;  // event bytes in one batch
 
 std::int64_t wall_us() {
@@ -52,14 +51,14 @@ struct Connection {
   asio::steady_timer watchdog_timer;
   bool plaintext = false;
   bool closed = false;
-  bool established = false;                  // connected (and handshaken)
-  std::string verify_error;                  // why the collector's certificate was rejected
+  bool established = false;  // connected (and handshaken)
+  std::string verify_error;  // why the collector's certificate was rejected
   Clock::time_point connect_deadline;
-  std::deque<std::uint64_t> in_flight;       // last seq of each unacknowledged batch
-  std::uint64_t acks = 0;                    // acknowledgements received
-  std::uint64_t unanswered = 0;              // frames sent (batches, heartbeats) not acked yet
-  Clock::time_point waiting_since;           // oldest unanswered frame sent (or the last ack)
-  std::uint64_t next_seq = 1;                // next event to send
+  std::deque<std::uint64_t> in_flight;  // last seq of each unacknowledged batch
+  std::uint64_t acks = 0;               // acknowledgements received
+  std::uint64_t unanswered = 0;         // frames sent (batches, heartbeats) not acked yet
+  Clock::time_point waiting_since;      // oldest unanswered frame sent (or the last ack)
+  std::uint64_t next_seq = 1;           // next event to send
 
   tcp::socket& socket() { return stream.next_layer(); }
   void close() {
@@ -80,10 +79,12 @@ Result<HostPort> parse_host_port(std::string_view text) {
   std::string_view rest;
   if (text.starts_with('[')) {
     const auto close = text.find(']');
-    if (close == std::string_view::npos) return make_error("'" + std::string(text) + "': missing ']'");
+    if (close == std::string_view::npos)
+      return make_error("'" + std::string(text) + "': missing ']'");
     hp.host = std::string(text.substr(1, close - 1));
     rest = text.substr(close + 1);
-    if (!rest.starts_with(':')) return make_error("'" + std::string(text) + "': expected HOST:PORT");
+    if (!rest.starts_with(':'))
+      return make_error("'" + std::string(text) + "': expected HOST:PORT");
     rest.remove_prefix(1);
   } else {
     const auto colon = text.rfind(':');
@@ -124,8 +125,7 @@ class Shipper::Impl {
     if (config_.insecure_plaintext) return {};
     error_code ec;
     ctx_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                         ssl::context::no_tlsv1_1,
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                      ec);
     SSL_CTX_set_min_proto_version(ctx_.native_handle(), TLS1_2_VERSION);
     struct File {
@@ -136,8 +136,9 @@ class Shipper::Impl {
                           File{"collector.cert-file", config_.cert_file},
                           File{"collector.key-file", config_.key_file}}) {
       if (f.path.empty()) {
-        return make_error(std::string(f.key) + " is required with a collector (or set "
-                                               "collector.insecure-plaintext: yes)");
+        return make_error(std::string(f.key) +
+                          " is required with a collector (or set "
+                          "collector.insecure-plaintext: yes)");
       }
     }
     ctx_.load_verify_file(config_.ca_file, ec);
@@ -147,9 +148,9 @@ class Shipper::Impl {
     ctx_.use_private_key_file(config_.key_file, ssl::context::pem, ec);
     if (ec) return make_error("collector.key-file: " + ec.message(), config_.key_file);
     if (SSL_CTX_check_private_key(ctx_.native_handle()) != 1) {
-      return make_error("collector.key-file does not match collector.cert-file " +
-                            config_.cert_file,
-                        config_.key_file);
+      return make_error(
+          "collector.key-file does not match collector.cert-file " + config_.cert_file,
+          config_.key_file);
     }
     ctx_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
     return {};
@@ -194,8 +195,8 @@ class Shipper::Impl {
 
   Spool& spool_;
   ShipperConfig config_;
-  std::atomic<std::uint64_t> events_sent_{0}, events_acked_{0}, connects_{0},
-      connect_failures_{0}, refused_{0};
+  std::atomic<std::uint64_t> events_sent_{0}, events_acked_{0}, connects_{0}, connect_failures_{0},
+      refused_{0};
 
  private:
   std::string where() const { return config_.address.host + ":" + config_.address.port; }
@@ -346,27 +347,26 @@ class Shipper::Impl {
       if (addr_ec) SSL_set_tlsext_host_name(ssl, config_.address.host.c_str());  // SNI: names only
       // IP addresses are matched against the certificate's IP SANs, names against its DNS
       // SANs (and CN): OpenSSL's X509_check_ip_asc / X509_check_host.
-      c->stream.set_verify_callback(
-          [conn = c.get(), host = config_.address.host,
-           check = ssl::host_name_verification(config_.address.host)](
-              bool preverified, ssl::verify_context& vc) mutable {
-            if (!preverified) {
-              conn->verify_error = "the collector's certificate: " +
-                                   std::string(X509_verify_cert_error_string(
-                                       X509_STORE_CTX_get_error(vc.native_handle())));
-              return false;
-            }
-            if (check(preverified, vc)) return true;
-            conn->verify_error = "the collector's certificate is not valid for " + host;
-            return false;
-          });
+      c->stream.set_verify_callback([conn = c.get(), host = config_.address.host,
+                                     check = ssl::host_name_verification(config_.address.host)](
+                                        bool preverified, ssl::verify_context& vc) mutable {
+        if (!preverified) {
+          conn->verify_error =
+              "the collector's certificate: " + std::string(X509_verify_cert_error_string(
+                                                    X509_STORE_CTX_get_error(vc.native_handle())));
+          return false;
+        }
+        if (check(preverified, vc)) return true;
+        conn->verify_error = "the collector's certificate is not valid for " + host;
+        return false;
+      });
       co_await c->stream.async_handshake(ssl::stream_base::client,
                                          asio::redirect_error(asio::use_awaitable, ec));
       if (stopping_) co_return;
       if (ec || c->closed) {
         connect_failures_.fetch_add(1);
-        set_error("TLS handshake with " + where() + " failed: " +
-                  (c->closed && !stopping_ ? "timed out" : ec.message()) +
+        set_error("TLS handshake with " + where() +
+                  " failed: " + (c->closed && !stopping_ ? "timed out" : ec.message()) +
                   (c->verify_error.empty() ? "" : " (" + c->verify_error + ")"));
         c->close();
         co_return;
@@ -506,7 +506,8 @@ class Shipper::Impl {
   asio::awaitable<void> watchdog(std::shared_ptr<Connection> c) {
     asio::steady_timer& t = c->watchdog_timer;
     const auto period = std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(250), config_.heartbeat_interval / 4 + std::chrono::milliseconds(1));
+        std::chrono::milliseconds(250),
+        config_.heartbeat_interval / 4 + std::chrono::milliseconds(1));
     while (!c->closed && !stopping_) {
       t.expires_after(period);
       error_code ec;
@@ -514,8 +515,7 @@ class Shipper::Impl {
       const auto now = Clock::now();
       if (!c->established) {
         if (now > c->connect_deadline) c->close();  // session() reports the timeout
-      } else if (c->unanswered > 0 &&
-                 now - c->waiting_since > 3 * config_.heartbeat_interval) {
+      } else if (c->unanswered > 0 && now - c->waiting_since > 3 * config_.heartbeat_interval) {
         set_error("connection to " + where() + " lost: no acknowledgement for " +
                   std::to_string(3 * config_.heartbeat_interval.count()) + " ms; reconnecting");
         c->close();

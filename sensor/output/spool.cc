@@ -67,7 +67,9 @@ std::uint32_t record_crc(std::uint64_t seq, std::span<const std::uint8_t> payloa
   return crc32c(payload, crc32c(s));
 }
 
-std::string errno_text(const std::string& what, int err) { return what + ": " + std::strerror(err); }
+std::string errno_text(const std::string& what, int err) {
+  return what + ": " + std::strerror(err);
+}
 
 // A sensor id as one directory name: [A-Za-z0-9._-] kept, anything else as %XX (so "a/b"
 // cannot escape the spool directory and "." or ".." cannot name it).
@@ -116,8 +118,8 @@ Result<std::string> read_whole(const std::string& path) {
 bool pread_all(int fd, std::uint64_t offset, std::span<std::uint8_t> out) {
   std::size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<std::size_t>(n);
@@ -205,7 +207,8 @@ Result<std::string> choose_spool_dir(const std::string& configured,
     }
     reasons += (reasons.empty() ? "" : "; ") + dir + ": " + why;
   }
-  if (candidates.empty()) return make_error("collector.spool-dir is empty and neither $XDG_STATE_HOME nor $HOME is set");
+  if (candidates.empty())
+    return make_error("collector.spool-dir is empty and neither $XDG_STATE_HOME nor $HOME is set");
   return make_error("no usable collector spool directory (" + reasons + ")");
 }
 
@@ -278,7 +281,9 @@ Result<void> Spool::load(std::vector<std::string>& warnings) {
       acked_.store(load_u64(b.data() + 16));
       have_meta = true;
     } else {
-      warnings.push_back(meta_path + ": damaged (bad size, magic or checksum); the epoch is taken from the segments");
+      warnings.push_back(
+          meta_path +
+          ": damaged (bad size, magic or checksum); the epoch is taken from the segments");
     }
   }
 
@@ -406,7 +411,8 @@ Result<void> Spool::start_segment(std::uint64_t first_seq) {
   Segment seg;
   seg.first_seq = first_seq;
   seg.path = dir_ + "/" + segment_name(first_seq);
-  const int fd = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  const int fd =
+      ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(errno_text("cannot create", errno), seg.path);
   std::string h(kSegmentMagic, sizeof kSegmentMagic);
   put_u64(h, epoch_);
@@ -472,7 +478,8 @@ bool Spool::append(watchpost::v1::Event& event) {
     payload_.clear();
     if (!event.AppendToString(&payload_) || payload_.size() > wire::kMaxFrame) {
       write_errors_.fetch_add(1);
-      if (first_error_.empty()) first_error_ = "event seq " + std::to_string(seq) + " too large to spool";
+      if (first_error_.empty())
+        first_error_ = "event seq " + std::to_string(seq) + " too large to spool";
       return false;
     }
     record_.clear();

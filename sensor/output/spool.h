@@ -43,10 +43,10 @@ inline constexpr std::size_t kRecordHeaderSize = 16;
 inline constexpr std::uint64_t kMaxSeq = 1ull << 62;
 
 struct SpoolConfig {
-  std::string dir;                    // base directory; the spool is dir/<sensor_id>
-  std::string sensor_id;              // must not be empty
+  std::string dir;                      // base directory; the spool is dir/<sensor_id>
+  std::string sensor_id;                // must not be empty
   std::uint64_t max_size = 1ull << 30;  // collector.spool-max-size, from kMinSpoolSize
-  bool sync = false;                  // collector.spool-sync: fsync at flush() and on ack
+  bool sync = false;                    // collector.spool-sync: fsync at flush() and on ack
 };
 
 // Where a segment's bytes stop making sense. Used by the spool's scan at open, by read() and
@@ -148,10 +148,10 @@ class Spool {
     std::string path;
   };
   struct Cursor {
-    std::size_t segment = 0;      // index into segments_
-    std::uint64_t offset = 0;     // byte offset of the next record to look at
-    std::uint64_t next_seq = 1;   // the seq wanted next
-    bool placed = false;          // segment/offset point at next_seq (else search)
+    std::size_t segment = 0;     // index into segments_
+    std::uint64_t offset = 0;    // byte offset of the next record to look at
+    std::uint64_t next_seq = 1;  // the seq wanted next
+    bool placed = false;         // segment/offset point at next_seq (else search)
   };
 
   Spool(const SpoolConfig& config, std::string dir, int lock_fd);

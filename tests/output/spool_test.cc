@@ -185,7 +185,7 @@ TEST(Spool, AFullSpoolDropsTheOldestEventsAndCountsThem) {
   EXPECT_GT(dropped, 0u);
   const auto got = read_all(*s, 1);
   ASSERT_FALSE(got.empty());
-  EXPECT_EQ(got.size() + dropped, 400u);  // every event either spooled or counted
+  EXPECT_EQ(got.size() + dropped, 400u);      // every event either spooled or counted
   EXPECT_EQ(got.front().first, dropped + 1);  // the oldest went
   EXPECT_EQ(got.back().first, 400u);
   EXPECT_EQ(s->backlog(), got.size());
@@ -223,9 +223,10 @@ TEST(Spool, ATornLastRecordIsSkippedCountedAndCutOffSoTheNextAppendIsClean) {
   auto s = open_spool(tmp, 1 << 20, &warnings);
   EXPECT_EQ(s->corrupt_records(), 1u);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("1 corrupt or torn spool record(s) skipped; torn tail cut off at byte " +
-                             std::to_string(whole)),
-            std::string::npos)
+  EXPECT_NE(
+      warnings[0].find("1 corrupt or torn spool record(s) skipped; torn tail cut off at byte " +
+                       std::to_string(whole)),
+      std::string::npos)
       << warnings[0];
   EXPECT_EQ(fs::file_size(seg), whole);
   EXPECT_EQ(s->last_seq(), 3u);
@@ -247,8 +248,8 @@ TEST(Spool, ACorruptRecordInTheMiddleIsSkippedAndCountedOnce) {
     auto s = open_spool(tmp);
     auto e1 = alert(1);
     ASSERT_TRUE(s->append(e1));
-    second_record_payload = kSegmentHeaderSize + kRecordHeaderSize + e1.ByteSizeLong() +
-                            kRecordHeaderSize;
+    second_record_payload =
+        kSegmentHeaderSize + kRecordHeaderSize + e1.ByteSizeLong() + kRecordHeaderSize;
     for (std::uint32_t sid = 2; sid <= 4; ++sid) {
       auto e = alert(sid);
       ASSERT_TRUE(s->append(e));
