@@ -1,0 +1,107 @@
+// watchpost-collector: command line -> store thread + server on the io thread (this one).
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+#include "asio.h"
+#include "log.h"
+#include "options.h"
+#include "output/line_file.h"
+#include "server.h"
+#include "store.h"
+#include "store_thread.h"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace wp::collector;
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "watchpost-collector: %s\n(see watchpost-collector --help)\n", msg.c_str());
+  return 2;
+}
+
+int runtime_error(const std::string& msg) {
+  std::fprintf(stderr, "watchpost-collector: %s\n", msg.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_options(argc, argv);
+  if (!parsed) return usage_error(parsed.error().describe());
+  const Options& o = *parsed;
+  if (o.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  ServerOptions so;
+  so.host = o.listen_host;
+  so.port = o.listen_port;
+  so.plaintext = o.plaintext;
+  so.ca = o.ca;
+  so.cert = o.cert;
+  so.key = o.key;
+
+  asio::io_context io(1);
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+
+  auto store = wp::store::Store::open({o.db, o.sync_full});
+  if (!store) return runtime_error(store.error().describe());
+  std::unique_ptr<wp::output::LineFile> eve;
+  if (!o.eve.empty()) {
+    auto f = wp::output::LineFile::open(o.eve);
+    if (!f) return runtime_error("cannot open the EVE file: " + f.error().describe());
+    eve = std::move(f).value();
+  }
+  StoreThread store_thread(std::move(store).value(), std::move(eve));
+  store_thread.start();
+
+  // StoreThread joins in its destructor, so every early return below stops it.
+  auto server = Server::create(io, so, store_thread);
+  if (!server) return usage_error(server.error().describe());
+  if (auto r = (*server)->bind(); !r) return runtime_error(r.error().describe());
+  const auto ep = (*server)->local_endpoint();
+  const std::string address =
+      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  std::printf("listening on %s:%u\n", address.c_str(), static_cast<unsigned>(ep.port()));
+  std::fflush(stdout);
+  log_info("listening on " + address + ":" + std::to_string(ep.port()) + ", store " + o.db +
+           (o.sync_full ? " (synchronous=FULL)" : " (synchronous=NORMAL)") +
+           (o.eve.empty() ? "" : ", EVE file " + o.eve) +
+           (o.plaintext ? "; INSECURE PLAINTEXT: no TLS, sensor ids are not authenticated"
+                        : ", TLS with client certificates"));
+
+  auto work = asio::make_work_guard(io);
+  Server& srv = **server;
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      log_info("SIGHUP: reopening the EVE file");
+      store_thread.reopen_eve();
+    } else {
+      log_info(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
+      srv.stop([&] {
+        store_thread.stop();
+        const StoreTotals& t = store_thread.totals();
+        log_info("stopped: " + std::to_string(t.alerts) + " alerts and " + std::to_string(t.stats) +
+                 " stats stored, " + std::to_string(t.duplicates) + " duplicates skipped, in " +
+                 std::to_string(t.transactions) + " transactions (" +
+                 std::to_string(t.failed_transactions) + " failed)");
+        boost::system::error_code e;
+        signals.cancel(e);
+        work.reset();
+      });
+    }
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  srv.start();
+  io.run();
+  return 0;
+}

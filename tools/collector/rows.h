@@ -1,0 +1,58 @@
+// The store's view of a batch: which events are new under the (sensor, epoch) high-water
+// mark, and for each new alert the indexed columns and the serialized message it keeps
+// (tools/collector/README.md, "Schema"). Pure functions, no I/O: the store thread, the unit
+// tests and the fuzz target call them on batches that wire::parse_batch accepted.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "output/eve.h"
+#include "watchpost/v1/event.pb.h"
+
+namespace wp::store {
+
+// The 16-byte, memcmp-sortable key of an address (IPv4 mapped into ::ffff:0:0/96), so that a
+// CIDR is one BETWEEN range on the column. nullopt for text that is not an address.
+std::optional<IpAddress> address_key(std::string_view text);
+
+// The EVE options the collector renders a stored alert with (its EVE file and
+// watchpost-alerts --format eve): payload fields when the sensor sent a payload (its
+// eve-log.payload options decide), the packet when it sent one, metadata always.
+output::EveOptions eve_options(const watchpost::v1::Alert& alert);
+
+struct AlertRow {
+  const watchpost::v1::Alert* alert = nullptr;  // in the batch; sensor_id and site set
+  std::uint64_t seq = 0;
+  std::optional<IpAddress> src;
+  std::optional<IpAddress> dst;
+  std::string message;  // the serialized Alert (the `alert` column)
+};
+
+struct StatsRow {
+  const watchpost::v1::Stats* stats = nullptr;  // in the batch; sensor_id and site set
+  std::uint64_t seq = 0;
+  std::string message;  // the serialized Stats
+};
+
+struct BatchRows {
+  std::uint64_t last_seq = 0;    // the batch's last sequence number (0 for an empty batch)
+  std::uint64_t duplicates = 0;  // events at or below the mark, skipped
+  std::uint64_t gap = 0;         // sequence numbers missing between the mark and the batch
+  std::vector<AlertRow> alerts;  // new alerts, in sequence order
+  std::vector<StatsRow> stats;   // new stats, in sequence order
+};
+
+// Splits `batch` (checked by wire::parse_batch) into rows for the events above `mark`. Every
+// new event gets `sensor_id` = `sensor` (the authenticated id) and its site: the event's own
+// when it has one (an interface label), else the batch's. Events at or below the mark are
+// counted as duplicates and left untouched. Rows point into `batch`: keep it alive and
+// unchanged while they are used.
+void batch_rows(const std::string& sensor, std::uint64_t mark, watchpost::v1::Batch& batch,
+                BatchRows& out);
+
+}  // namespace wp::store
