@@ -12,6 +12,7 @@ PACKAGES=(
   libboost1.74-dev      # Boost.Asio (header-only): the shipper to the collector
   libprotobuf-dev protobuf-compiler  # event format (proto/)
   libyaml-cpp-dev       # configuration
+  libsqlite3-dev        # the collector's store (SQLite)
   libgtest-dev          # tests
   nlohmann-json3-dev    # tests parse EVE JSON
 )

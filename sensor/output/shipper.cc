@@ -382,7 +382,7 @@ class Shipper::Impl {
     std::vector<std::string> events;
     auto fail = [&](const std::string& what) { lost(*c, what); };
     // First frame: an empty Batch (epoch, acknowledged position, backlog).
-    if (auto r = batch_frame(0, events, frame); !r) {
+    if (auto r = batch_frame(0, {}, frame); !r) {
       fail(r.error().message);
       co_return;
     }
@@ -402,7 +402,7 @@ class Shipper::Impl {
       if (c->next_seq > last) {
         pending_since.reset();
         if (now >= next_heartbeat) {
-          if (auto r = batch_frame(0, events, frame); !r) {
+          if (auto r = batch_frame(0, {}, frame); !r) {
             fail(r.error().message);
             break;
           }
