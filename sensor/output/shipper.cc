@@ -276,6 +276,14 @@ class Shipper::Impl {
     co_return co_await write(c, frame);
   }
 
+  // Sends an empty Batch (the first frame, and heartbeats); empty, or why it failed.
+  asio::awaitable<std::string> send_heartbeat(Connection& c) {
+    std::string frame;
+    if (auto r = batch_frame(0, {}, frame); !r) co_return r.error().message;
+    if (auto ec = co_await send(c, frame); ec) co_return ec.message();
+    co_return std::string();
+  }
+
   asio::awaitable<error_code> read(Connection& c, asio::mutable_buffer buf) {
     error_code ec;
     if (c.plaintext) {
@@ -382,12 +390,8 @@ class Shipper::Impl {
     std::vector<std::string> events;
     auto fail = [&](const std::string& what) { lost(*c, what); };
     // First frame: an empty Batch (epoch, acknowledged position, backlog).
-    if (auto r = batch_frame(0, {}, frame); !r) {
-      fail(r.error().message);
-      co_return;
-    }
-    if (auto wec = co_await send(*c, frame); wec) {
-      fail(wec.message());
+    if (auto why = co_await send_heartbeat(*c); !why.empty()) {
+      fail(why);
       co_return;
     }
     auto next_heartbeat = Clock::now() + config_.heartbeat_interval;
@@ -402,12 +406,8 @@ class Shipper::Impl {
       if (c->next_seq > last) {
         pending_since.reset();
         if (now >= next_heartbeat) {
-          if (auto r = batch_frame(0, {}, frame); !r) {
-            fail(r.error().message);
-            break;
-          }
-          if (auto wec = co_await send(*c, frame); wec) {
-            fail(wec.message());
+          if (auto why = co_await send_heartbeat(*c); !why.empty()) {
+            fail(why);
             break;
           }
           next_heartbeat = Clock::now() + config_.heartbeat_interval;

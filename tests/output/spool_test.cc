@@ -36,6 +36,14 @@ watchpost::v1::Event alert(std::uint32_t sid, std::size_t payload = 10) {
   return e;
 }
 
+// Appends alerts with sids first..last (their seqs when the spool was empty).
+void append_alerts(Spool& s, std::uint32_t first, std::uint32_t last, std::size_t payload = 10) {
+  for (std::uint32_t sid = first; sid <= last; ++sid) {
+    auto e = alert(sid, payload);
+    ASSERT_TRUE(s.append(e));
+  }
+}
+
 std::pair<std::uint64_t, std::uint32_t> seq_sid(std::uint64_t seq, std::uint32_t sid) {
   return {seq, sid};
 }
@@ -101,10 +109,7 @@ TEST(Spool, NumbersAppendedEventsFromOneAndReadsThemBackInOrder) {
 TEST(Spool, ReadStopsAtTheByteBudgetButAlwaysReturnsOneEvent) {
   TempDir tmp;
   auto s = open_spool(tmp);
-  for (std::uint32_t sid = 1; sid <= 3; ++sid) {
-    auto e = alert(sid, 1000);
-    ASSERT_TRUE(s->append(e));
-  }
+  append_alerts(*s, 1, 3, 1000);
   std::vector<std::string> payloads;
   s->rewind(1);
   EXPECT_EQ(s->read(10, 100, payloads), 1u);
@@ -121,10 +126,7 @@ TEST(Spool, RestartKeepsTheEpochAndContinuesTheSequenceAfterTheUnacknowledgedEve
     auto s = open_spool(tmp);
     epoch = s->epoch();
     EXPECT_NE(epoch, 0u);
-    for (std::uint32_t sid = 1; sid <= 5; ++sid) {
-      auto e = alert(sid);
-      ASSERT_TRUE(s->append(e));
-    }
+    append_alerts(*s, 1, 5);
     s->ack(2);
   }
   auto s = open_spool(tmp);
@@ -149,10 +151,7 @@ TEST(Spool, ANewSpoolHasANewEpoch) {
 TEST(Spool, AckDeletesSegmentsHoldingOnlyAcknowledgedEvents) {
   TempDir tmp;
   auto s = open_spool(tmp, kMinSpoolSize);  // segments of 8 KiB
-  for (std::uint32_t sid = 1; sid <= 60; ++sid) {
-    auto e = alert(sid, 400);
-    ASSERT_TRUE(s->append(e));
-  }
+  append_alerts(*s, 1, 60, 400);
   const auto before = segments(tmp);
   ASSERT_GE(before.size(), 3u);
   s->ack(30);
@@ -206,10 +205,7 @@ TEST(Spool, ATornLastRecordIsSkippedCountedAndCutOffSoTheNextAppendIsClean) {
   TempDir tmp;
   {
     auto s = open_spool(tmp);
-    for (std::uint32_t sid = 1; sid <= 3; ++sid) {
-      auto e = alert(sid);
-      ASSERT_TRUE(s->append(e));
-    }
+    append_alerts(*s, 1, 3);
   }
   const std::string seg = (tmp.path() / "nt-01" / segments(tmp).back()).string();
   std::string bytes = read_file(seg);
@@ -250,10 +246,7 @@ TEST(Spool, ACorruptRecordInTheMiddleIsSkippedAndCountedOnce) {
     ASSERT_TRUE(s->append(e1));
     second_record_payload =
         kSegmentHeaderSize + kRecordHeaderSize + e1.ByteSizeLong() + kRecordHeaderSize;
-    for (std::uint32_t sid = 2; sid <= 4; ++sid) {
-      auto e = alert(sid);
-      ASSERT_TRUE(s->append(e));
-    }
+    append_alerts(*s, 2, 4);
   }
   const std::string seg = (tmp.path() / "nt-01" / segments(tmp).back()).string();
   std::string bytes = read_file(seg);
@@ -278,10 +271,7 @@ TEST(Spool, ADamagedMetaFileKeepsTheSegmentsEpochAndResendsEverything) {
   {
     auto s = open_spool(tmp);
     epoch = s->epoch();
-    for (std::uint32_t sid = 1; sid <= 3; ++sid) {
-      auto e = alert(sid);
-      ASSERT_TRUE(s->append(e));
-    }
+    append_alerts(*s, 1, 3);
     s->ack(1);
   }
   write_bytes((tmp.path() / "nt-01" / "meta").string(), "garbage");
