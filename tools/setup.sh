@@ -9,12 +9,13 @@ PACKAGES=(
   libhyperscan-dev      # multi-pattern matching
   libpcre2-dev          # pcre verification (JIT)
   libssl-dev            # SHA-256 of the Hyperscan cache (libcrypto); TLS to the collector
-  libboost1.74-dev      # Boost.Asio (header-only): the shipper to the collector
+  libboost1.74-dev      # Boost.Asio, Asio SSL (header-only): the sensor's shipper, the collector
   libprotobuf-dev protobuf-compiler  # event format (proto/)
   libyaml-cpp-dev       # configuration
-  libsqlite3-dev        # the collector's store (SQLite)
   libgtest-dev          # tests
   nlohmann-json3-dev    # tests parse EVE JSON
+  libsqlite3-dev        # the collector's store, the query tool
+  openssl               # tools/pki/make-certs.sh (the tests make their certificates with it)
 )
 
 missing=()

@@ -34,6 +34,7 @@ class StoreTest : public ::testing::Test {
   // Adds `b` in its own transaction; returns what the store made of it.
   BatchRows add(Batch b, const std::string& sensor = "nt-1") {
     BatchRows rows;
+    batch_rows(sensor, b, rows);
     EXPECT_TRUE(store_->begin().ok());
     auto r = store_->add(sensor, "127.0.0.1:5000", b, 1'000'000, rows);
     EXPECT_TRUE(r.ok()) << r.error().describe();
@@ -99,6 +100,7 @@ TEST_F(StoreTest, MarksSurviveAReopen) {
 TEST_F(StoreTest, RollbackForgetsTheEventsAndTheirMark) {
   Batch b = sample_batch("nt-1", "nha-trang", 7, 1, 10);
   BatchRows rows;
+  batch_rows("nt-1", b, rows);
   ASSERT_TRUE(store_->begin().ok());
   ASSERT_TRUE(store_->add("nt-1", "peer", b, 1, rows).ok());
   EXPECT_EQ(*store_->mark("nt-1", 7), 10u);
@@ -174,6 +176,7 @@ TEST_F(StoreTest, HealthFollowsBatchesHeartbeatsAndConnections) {
   Batch hb = sample_batch("nt-1", "nha-trang", 7, 0, 0);
   hb.mutable_heartbeat()->set_spool_backlog(1234);
   BatchRows rows;
+  batch_rows("nt-1", hb, rows);
   ASSERT_TRUE(store_->add("nt-1", "127.0.0.1:5000", hb, 2'000'000, rows).ok());
   ASSERT_TRUE(store_->commit().ok());
   add(sample_batch("nt-1", "nha-trang", 7, 1, 5));

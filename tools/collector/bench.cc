@@ -94,6 +94,7 @@ int run_store(const Args& a) {
         return std::fprintf(stderr, "%s\n", r.error().describe().c_str()), 1;
       open = true;
     }
+    wp::store::batch_rows("bench", b, rows);
     if (auto r = (*store)->add("bench", "bench", b, 0, rows); !r) {
       std::fprintf(stderr, "%s\n", r.error().describe().c_str());
       return 1;
@@ -163,6 +164,7 @@ int run_push(const Args& a) {
   std::vector<std::vector<double>> latencies(a.connections);
   std::vector<std::string> errors(a.connections);
   const auto start = Clock::now();
+  const double cpu_start = cpu_seconds();
   std::vector<std::thread> threads;
   for (int c = 0; c < a.connections; ++c) {
     threads.emplace_back([&, c] {
@@ -179,6 +181,7 @@ int run_push(const Args& a) {
   }
   for (auto& t : threads) t.join();
   const double s = seconds_since(start);
+  const double cpu = cpu_seconds() - cpu_start;
   for (const std::string& e : errors) {
     if (!e.empty()) {
       std::fprintf(stderr, "push: %s\n", e.c_str());
@@ -195,9 +198,11 @@ int run_push(const Args& a) {
   std::printf(
       "push: %llu alerts (%.0f bytes each framed) in batches of %d, window %zu, %d "
       "connection(s)%s: "
-      "%.2f s, %.0f alerts/s; ack latency p50 %.1f ms, p99 %.1f ms\n",
+      "%.2f s, %.0f alerts/s; ack latency p50 %.1f ms, p99 %.1f ms; this client used %.2f CPU "
+      "s\n",
       static_cast<unsigned long long>(total), static_cast<double>(bytes) / total, a.batch, a.window,
-      a.connections, a.plaintext ? " (plaintext)" : " (TLS)", s, total / s, pct(0.5), pct(0.99));
+      a.connections, a.plaintext ? " (plaintext)" : " (TLS)", s, total / s, pct(0.5), pct(0.99),
+      cpu);
   return 0;
 }
 

@@ -1,4 +1,7 @@
 // watchpost-collector: command line -> store thread + server on the io thread (this one).
+#include <google/protobuf/stubs/logging.h>
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -38,6 +41,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // Batches are parsed into arenas of a few MiB allocated on the io thread and freed on the
+  // store thread: keep that memory in the heap (no mmap/munmap and trimming, so no page
+  // faults, per batch). Bounded by what may be in flight (ServerOptions::max_queued_bytes).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // protobuf reports why a message did not parse (invalid UTF-8 in a string field) on its own
+  // logger: give those lines the log's timestamp and prefix.
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string& message) {
+        log_warning("protobuf: " + message);
+      });
 
   ServerOptions so;
   so.host = o.listen_host;
@@ -78,9 +92,10 @@ int main(int argc, char** argv) {
 
   auto work = asio::make_work_guard(io);
   Server& srv = **server;
+  bool stopped = false;
   std::function<void(const boost::system::error_code&, int)> on_signal;
   on_signal = [&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
+    if (ec || stopped) return;
     if (sig == SIGHUP) {
       log_info("SIGHUP: reopening the EVE file");
       store_thread.reopen_eve();
@@ -93,12 +108,13 @@ int main(int argc, char** argv) {
                  " stats stored, " + std::to_string(t.duplicates) + " duplicates skipped, in " +
                  std::to_string(t.transactions) + " transactions (" +
                  std::to_string(t.failed_transactions) + " failed)");
+        stopped = true;
         boost::system::error_code e;
         signals.cancel(e);
         work.reset();
       });
     }
-    signals.async_wait(on_signal);
+    if (!stopped) signals.async_wait(on_signal);  // a second SIGTERM closes what is left
   };
   signals.async_wait(on_signal);
   srv.start();

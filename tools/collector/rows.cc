@@ -1,5 +1,7 @@
 #include "rows.h"
 
+#include <algorithm>
+
 namespace wp::store {
 
 std::optional<IpAddress> address_key(std::string_view text) { return IpAddress::parse(text); }
@@ -12,17 +14,13 @@ output::EveOptions eve_options(const watchpost::v1::Alert& alert) {
   return options;
 }
 
-void batch_rows(const std::string& sensor, std::uint64_t mark, watchpost::v1::Batch& batch,
-                BatchRows& out) {
+void batch_rows(const std::string& sensor, watchpost::v1::Batch& batch, BatchRows& out) {
   out = BatchRows{};
   const int n = batch.events_size();
   if (n == 0) return;
+  out.first_seq = batch.first_seq();
   out.last_seq = batch.first_seq() + static_cast<std::uint64_t>(n) - 1;
-  if (batch.first_seq() > mark + 1) out.gap = batch.first_seq() - mark - 1;
-  // Sequence numbers are consecutive (parse_batch), so the new events are a suffix.
-  const std::uint64_t skip = mark >= batch.first_seq() ? mark - batch.first_seq() + 1 : 0;
-  out.duplicates = std::min<std::uint64_t>(skip, static_cast<std::uint64_t>(n));
-  for (int i = static_cast<int>(out.duplicates); i < n; ++i) {
+  for (int i = 0; i < n; ++i) {
     watchpost::v1::Event& e = *batch.mutable_events(i);
     if (e.has_alert()) {
       watchpost::v1::Alert& a = *e.mutable_alert();
@@ -44,6 +42,18 @@ void batch_rows(const std::string& sensor, std::uint64_t mark, watchpost::v1::Ba
       s.SerializeToString(&row.message);
     }
   }
+}
+
+void keep_new(std::uint64_t mark, BatchRows& rows) {
+  rows.duplicates = 0;
+  rows.gap = 0;
+  if (rows.last_seq == 0) return;
+  if (rows.first_seq > mark + 1) rows.gap = rows.first_seq - mark - 1;
+  if (mark < rows.first_seq) return;
+  rows.duplicates = std::min(mark, rows.last_seq) - rows.first_seq + 1;
+  const auto stored = [mark](const auto& row) { return row.seq <= mark; };
+  std::erase_if(rows.alerts, stored);
+  std::erase_if(rows.stats, stored);
 }
 
 }  // namespace wp::store

@@ -1,6 +1,6 @@
-// The store's view of a batch: which events are new under the (sensor, epoch) high-water
-// mark, and for each new alert the indexed columns and the serialized message it keeps
-// (tools/collector/README.md, "Schema"). Pure functions, no I/O: the store thread, the unit
+// The store's view of a batch: for each alert the indexed columns and the serialized message
+// it keeps (tools/collector/README.md, "Schema"), and which events are new under the
+// (sensor, epoch) high-water mark. Pure functions, no I/O: the collector's threads, the unit
 // tests and the fuzz target call them on batches that wire::parse_batch accepted.
 #pragma once
 
@@ -40,19 +40,24 @@ struct StatsRow {
 };
 
 struct BatchRows {
+  std::uint64_t first_seq = 0;   // the batch's first sequence number
   std::uint64_t last_seq = 0;    // the batch's last sequence number (0 for an empty batch)
-  std::uint64_t duplicates = 0;  // events at or below the mark, skipped
+  std::uint64_t duplicates = 0;  // events at or below the mark, dropped by keep_new()
   std::uint64_t gap = 0;         // sequence numbers missing between the mark and the batch
-  std::vector<AlertRow> alerts;  // new alerts, in sequence order
-  std::vector<StatsRow> stats;   // new stats, in sequence order
+  std::vector<AlertRow> alerts;  // in sequence order
+  std::vector<StatsRow> stats;   // in sequence order
 };
 
-// Splits `batch` (checked by wire::parse_batch) into rows for the events above `mark`. Every
-// new event gets `sensor_id` = `sensor` (the authenticated id) and its site: the event's own
-// when it has one (an interface label), else the batch's. Events at or below the mark are
-// counted as duplicates and left untouched. Rows point into `batch`: keep it alive and
+// Makes a row of every event of `batch` (checked by wire::parse_batch): each gets `sensor_id`
+// = `sensor` (the authenticated id) and its site: the event's own when it has one (an
+// interface label), else the batch's; its message is serialized. Runs on the io thread (the
+// store thread only selects and inserts). Rows point into `batch`: keep it alive and
 // unchanged while they are used.
-void batch_rows(const std::string& sensor, std::uint64_t mark, watchpost::v1::Batch& batch,
-                BatchRows& out);
+void batch_rows(const std::string& sensor, watchpost::v1::Batch& batch, BatchRows& out);
+
+// Drops the rows at or below `mark` (already stored: duplicates, counted) and counts the
+// sequence numbers missing between the mark and the batch (`gap`). Events are consecutive,
+// so what is left is a suffix of the batch.
+void keep_new(std::uint64_t mark, BatchRows& rows);
 
 }  // namespace wp::store

@@ -7,6 +7,10 @@
 namespace wp::store {
 
 Result<Database> Database::open(const std::string& path, Mode mode) {
+  // Before SQLite initializes (the first open): no global memory statistics, which take a
+  // mutex on every allocation. Later calls would be refused and change nothing.
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
   if (mode == Mode::kReadOnly) {
     // sqlite3_open_v2 with READONLY reports a missing file only as "unable to open".
     struct stat st {};
@@ -101,9 +105,10 @@ void Statement::bind_blob(int i, std::span<const std::uint8_t> b) {
 void Statement::bind_null(int i) { sqlite3_bind_null(stmt_, i); }
 
 Error Statement::error(int rc) const {
-  return make_error(
-      std::string(sqlite3_errstr(rc)) + ": " + sqlite3_errmsg(db_),
-      sqlite3_db_filename(db_, "main") != nullptr ? sqlite3_db_filename(db_, "main") : "");
+  const std::string str = sqlite3_errstr(rc), msg = sqlite3_errmsg(db_);
+  return make_error(str == msg ? msg : str + ": " + msg, sqlite3_db_filename(db_, "main") != nullptr
+                                                             ? sqlite3_db_filename(db_, "main")
+                                                             : "");
 }
 
 Result<bool> Statement::step() {

@@ -21,6 +21,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   std::unique_ptr<Store> s(new Store(std::move(db).value()));
   // WAL: readers (watchpost-alerts) never block the writer; NORMAL syncs only at checkpoints,
   // which survives a killed process (the WAL is in the page cache), FULL syncs every commit.
+  // 16 KiB pages for a new database (no effect on an existing one): about 20% more rows/s
+  // than the default 4 KiB (docs/performance.md), fewer page splits and WAL frames per row.
+  if (auto r = s->db_.exec("PRAGMA page_size=16384"); !r) return r.error();
   {
     auto mode = s->db_.prepare("PRAGMA journal_mode=WAL");
     if (!mode) return mode.error();
@@ -174,10 +177,11 @@ Result<Store::Health*> Store::health(const std::string& sensor) {
 }
 
 Result<void> Store::add(const std::string& sensor, const std::string& peer,
-                        watchpost::v1::Batch& batch, std::int64_t now_us, BatchRows& rows) {
+                        const watchpost::v1::Batch& batch, std::int64_t now_us,
+                        BatchRows& rows) {
   auto m = mark(sensor, batch.epoch());
   if (!m) return m.error();
-  batch_rows(sensor, *m, batch, rows);
+  keep_new(*m, rows);
   for (const AlertRow& row : rows.alerts) {
     const watchpost::v1::Alert& a = *row.alert;
     Statement& st = *insert_alert_;

@@ -36,10 +36,12 @@ class Store {
 
   // Stores the events of `batch` above its (sensor, epoch) mark and raises the mark to the
   // batch's last seq; an empty batch (heartbeat) only updates the sensor's health. `sensor`
-  // is the authenticated id, `peer` the connection's address. `rows` receives what was new
-  // (for the EVE file) and what was skipped. Must run between begin() and commit().
-  Result<void> add(const std::string& sensor, const std::string& peer, watchpost::v1::Batch& batch,
-                   std::int64_t now_us, BatchRows& rows);
+  // is the authenticated id, `peer` the connection's address. `rows` must come from
+  // batch_rows(sensor, batch); add() keeps only the new ones (keep_new): what is left is
+  // what was stored (for the EVE file), with the count of what was skipped. Must run
+  // between begin() and commit().
+  Result<void> add(const std::string& sensor, const std::string& peer,
+                   const watchpost::v1::Batch& batch, std::int64_t now_us, BatchRows& rows);
 
   // A connection of `sensor` opened (true) or closed (false): its health row says whether at
   // least one is open. Must run between begin() and commit().

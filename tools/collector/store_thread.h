@@ -30,6 +30,7 @@ struct ParsedBatch {
   explicit ParsedBatch(std::size_t wire_bytes);
   std::unique_ptr<google::protobuf::Arena> arena;
   watchpost::v1::Batch* batch = nullptr;  // owned by `arena`
+  store::BatchRows rows;                  // batch_rows() of it, made by submit_batch()
 };
 
 // What happened to a batch; sent back to the sensor as an Ack.
@@ -65,7 +66,9 @@ class StoreThread {
   // Starts the thread. Work submitted before is processed then, grouped as usual.
   void start();
 
-  // Any thread. `done` is called once, on the store thread, after the batch's transaction.
+  // Any thread. Converts the batch to rows (store::batch_rows) on the calling thread, so the
+  // io thread shares that work with the store thread. `done` is called once, on the store
+  // thread, after the batch's transaction.
   void submit_batch(std::string sensor, std::string peer, ParsedBatch batch,
                     std::function<void(const Outcome&)> done);
   void submit_connection(std::string sensor, std::string peer, bool open);
