@@ -27,6 +27,7 @@
 #include <tuple>
 #include <vector>
 
+#include "integration/collector_process.h"
 #include "integration/run_program.h"
 #include "support/packet_builder.h"
 #include "support/pcap_writer.h"
@@ -42,8 +43,6 @@ using testing::ip;
 using testing::read_file;
 
 const std::string kSensor = WP_BINARY_DIR "/sensor/app/watchpost-sensor";
-const std::string kCollector = WP_BINARY_DIR "/tools/collector/watchpost-collector";
-const std::string kMakeCerts = WP_SOURCE_DIR "/tools/pki/make-certs.sh";
 
 // One stored or written alert: who, where, which packet, which rule.
 using AlertKey = std::tuple<std::string, std::string, std::uint64_t, std::uint32_t>;
@@ -189,69 +188,20 @@ Stored read_store(const std::string& db_path) {
   return s;
 }
 
-// A running watchpost-collector.
+// The real collector (integration/collector_process.h), addressed as the sensors see it.
 class Collector {
  public:
-  Collector(const std::string& dir, const std::string& pki, const std::string& listen) : dir_(dir) {
-    fs::create_directories(dir_);
-    proc_ =
-        testing::start_program({kCollector, "--listen", listen, "--db", dir + "/store.sqlite",
-                                "--eve", dir + "/collector-eve.json", "--ca", pki + "/ca.pem",
-                                "--cert", pki + "/collector.pem", "--key", pki + "/collector.key"},
-                               dir_);
-    // Its first stdout line names the bound port.
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (Clock::now() < deadline) {
-      const std::string out = read_file(proc_.out_path);
-      const auto nl = out.find('\n');
-      if (nl != std::string::npos && out.starts_with("listening on ")) {
-        address_ = out.substr(13, nl - 13);
-        port_ = address_.substr(address_.rfind(':') + 1);
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~Collector() {
-    if (proc_.pid > 0 && !waited_) kill_now();
-  }
-
-  const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
-  const std::string& port() const { return port_; }
-  std::string db() const { return dir_ + "/store.sqlite"; }
-  std::string log() const { return read_file(proc_.err_path); }
-
-  // SIGTERM: commit, acknowledge, exit 0. A collector still running 10 s later is killed
-  // (exit_code -1), so a collector that does not stop fails the test instead of hanging it.
-  testing::ProgramResult stop() {
-    kill(proc_.pid, SIGTERM);
-    waited_ = true;
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    int status = 0;
-    while (waitpid(proc_.pid, &status, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        kill(proc_.pid, SIGKILL);
-        testing::wait_program(proc_);
-        return {};
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    testing::ProgramResult r;
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    r.err = read_file(proc_.err_path);
-    return r;
-  }
-  void kill_now() {
-    kill(proc_.pid, SIGKILL);
-    waited_ = true;
-    testing::wait_program(proc_);
-  }
+  Collector(const std::string& dir, const std::string& pki, int port = 0) : p_(dir, pki, port) {}
+  bool started() const { return p_.started(); }
+  std::string port() const { return std::to_string(p_.port()); }
+  std::string address() const { return "127.0.0.1:" + port(); }
+  std::string db() const { return p_.db(); }
+  std::string log() const { return p_.err(); }
+  testing::ProgramResult stop() { return p_.stop(); }  // SIGTERM: commit, acknowledge, exit 0
+  void kill_now() { p_.stop(SIGKILL); }
 
  private:
-  std::string dir_;
-  testing::RunningProgram proc_;
-  bool waited_ = false;
-  std::string address_, port_;
+  testing::CollectorProcess p_;
 };
 
 class Delivery : public ::testing::Test {
@@ -259,10 +209,8 @@ class Delivery : public ::testing::Test {
   void SetUp() override {
     std::ofstream(rules_) << "alert udp any any -> any any (msg:\"evil\"; content:\"evil\"; "
                              "classtype:trojan-activity; sid:1001; rev:1;)\n";
-    auto r = testing::run_program({"/bin/bash", kMakeCerts, pki_, "--san", "127.0.0.1", "--sensor",
-                                   "nt-01", "--sensor", "pr-01"},
-                                  tmp_.path().string());
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(testing::make_certs(
+        pki_, {"--san", "127.0.0.1", "--sensor", "nt-01", "--sensor", "pr-01"}));
   }
 
   // A sensor's command line: its own log directory and spool under the test's directory.
@@ -307,7 +255,7 @@ class Delivery : public ::testing::Test {
   }
   // A port nothing listens on: a collector's, killed.
   std::string closed_port() {
-    Collector c(scratch("probe"), pki_, "127.0.0.1:0");
+    Collector c(scratch("probe"), pki_);
     const std::string port = c.port();
     c.kill_now();
     return port;
@@ -320,8 +268,8 @@ class Delivery : public ::testing::Test {
 };
 
 TEST_F(Delivery, TwoSensorsOfTwoSitesStoreEveryAlertOnceWithItsSite) {
-  Collector collector(scratch("collector"), pki_, "127.0.0.1:0");
-  ASSERT_FALSE(collector.port().empty()) << collector.log();
+  Collector collector(scratch("collector"), pki_);
+  ASSERT_TRUE(collector.started()) << collector.log();
   write_capture(tmp_.file("nt.pcap"), 300);
   write_capture(tmp_.file("pr.pcap"), 200, 5000);
   auto nt = testing::start_program(
@@ -368,9 +316,10 @@ TEST_F(Delivery, TwoSensorsOfTwoSitesStoreEveryAlertOnceWithItsSite) {
 }
 
 TEST_F(Delivery, CollectorKilledMidStreamAndRestartedLosesNothingAndDoublesNothing) {
-  auto collector = std::make_unique<Collector>(scratch("collector"), pki_, "127.0.0.1:0");
-  ASSERT_FALSE(collector->port().empty()) << collector->log();
+  auto collector = std::make_unique<Collector>(scratch("collector"), pki_);
+  ASSERT_TRUE(collector->started()) << collector->log();
   const std::string address = collector->address();
+  const std::string port = collector->port();
   const int kPackets = 3000;
   write_capture(tmp_.file("all.pcap"), kPackets);
   const std::string bytes = read_file(tmp_.file("all.pcap"));
@@ -397,7 +346,7 @@ TEST_F(Delivery, CollectorKilledMidStreamAndRestartedLosesNothingAndDoublesNothi
   const std::size_t stored_before_restart =
       read_store(tmp_.file("collector") + "/store.sqlite").rows;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  collector = std::make_unique<Collector>(scratch("collector"), pki_, address);
+  collector = std::make_unique<Collector>(scratch("collector"), pki_, std::stoi(port));
   ASSERT_EQ(collector->address(), address) << collector->log();
   close(w);  // end of the capture: the sensor drains
   const auto result = guard.wait();
@@ -438,7 +387,7 @@ TEST_F(Delivery, SensorKilledWhileTheCollectorIsDownSendsItsSpoolOnRestart) {
   close(w);
   const auto written = eve_alerts(eve("nt-01"));
 
-  Collector collector(scratch("collector"), pki_, address);
+  Collector collector(scratch("collector"), pki_, std::stoi(port));
   ASSERT_EQ(collector.address(), address) << collector.log();
   write_capture(tmp_.file("empty.pcap"), 0);
   const auto result = testing::run_program(
@@ -511,7 +460,7 @@ TEST_F(Delivery, ATornLastSpoolRecordIsSkippedAndCountedOnRestart) {
     f << std::string(37, 'z');
   }
 
-  Collector collector(scratch("collector"), pki_, address);
+  Collector collector(scratch("collector"), pki_, std::stoi(port));
   ASSERT_EQ(collector.address(), address) << collector.log();
   write_capture(tmp_.file("empty.pcap"), 0);
   fs::remove(stats("nt-01"));
@@ -535,13 +484,10 @@ TEST_F(Delivery, ATornLastSpoolRecordIsSkippedAndCountedOnRestart) {
 }
 
 TEST_F(Delivery, ASensorWhoseCertificateIsFromAnotherCaIsRefusedAndKeepsItsEvents) {
-  Collector collector(scratch("collector"), pki_, "127.0.0.1:0");
-  ASSERT_FALSE(collector.port().empty()) << collector.log();
+  Collector collector(scratch("collector"), pki_);
+  ASSERT_TRUE(collector.started()) << collector.log();
   const std::string other = tmp_.file("other-pki");
-  ASSERT_EQ(testing::run_program({"/bin/bash", kMakeCerts, other, "--sensor", "nt-01"},
-                                 tmp_.path().string())
-                .exit_code,
-            0);
+  ASSERT_TRUE(testing::make_certs(other, {"--sensor", "nt-01"}));
   write_capture(tmp_.file("all.pcap"), 10);
   const auto started = Clock::now();
   const auto result = testing::run_program(
@@ -565,8 +511,8 @@ TEST_F(Delivery, ASensorWhoseCertificateIsFromAnotherCaIsRefusedAndKeepsItsEvent
 }
 
 TEST_F(Delivery, ASensorClaimingAnotherIdThanItsCertificatesIsRefusedAndSaysWhy) {
-  Collector collector(scratch("collector"), pki_, "127.0.0.1:0");
-  ASSERT_FALSE(collector.port().empty()) << collector.log();
+  Collector collector(scratch("collector"), pki_);
+  ASSERT_TRUE(collector.started()) << collector.log();
   write_capture(tmp_.file("all.pcap"), 10);
   // pr-01 presenting nt-01's certificate.
   const auto result = testing::run_program(
@@ -588,8 +534,8 @@ TEST_F(Delivery, ASensorClaimingAnotherIdThanItsCertificatesIsRefusedAndSaysWhy)
 }
 
 TEST_F(Delivery, ACollectorWhoseCertificateDoesNotNameTheHostIsNotTrusted) {
-  Collector collector(scratch("collector"), pki_, "127.0.0.1:0");
-  ASSERT_FALSE(collector.port().empty()) << collector.log();
+  Collector collector(scratch("collector"), pki_);
+  ASSERT_TRUE(collector.started()) << collector.log();
   write_capture(tmp_.file("all.pcap"), 3);
   // The certificate names IP 127.0.0.1 only, not "localhost".
   const auto result = testing::run_program(
@@ -609,8 +555,8 @@ TEST_F(Delivery, ACollectorWhoseCertificateDoesNotNameTheHostIsNotTrusted) {
 TEST_F(Delivery, DrainSaysWhatWasDeliveredAndExitsZeroEvenWhenTheCollectorIsDown) {
   write_capture(tmp_.file("all.pcap"), 10);
   {
-    Collector collector(scratch("collector"), pki_, "127.0.0.1:0");
-    ASSERT_FALSE(collector.port().empty()) << collector.log();
+    Collector collector(scratch("collector"), pki_);
+    ASSERT_TRUE(collector.started()) << collector.log();
     const auto result = testing::run_program(
         sensor_argv("nt-01", "nha-trang", tmp_.file("all.pcap"), collector.address()),
         scratch("run1"));
