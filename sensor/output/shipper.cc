@@ -2,9 +2,12 @@
 #include "output/shipper.h"
 
 #include <openssl/ssl.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -140,17 +143,20 @@ class Shipper::Impl {
                           " is required with a collector (or set "
                           "collector.insecure-plaintext: yes)");
       }
+      // OpenSSL's own message for a missing file is only "asio.ssl error".
+      if (::access(f.path.c_str(), R_OK) != 0) {
+        return make_error(std::string(f.key) + ": cannot read it: " + std::strerror(errno), f.path);
+      }
     }
     ctx_.load_verify_file(config_.ca_file, ec);
     if (ec) return make_error("collector.ca-file: " + ec.message(), config_.ca_file);
     ctx_.use_certificate_chain_file(config_.cert_file, ec);
     if (ec) return make_error("collector.cert-file: " + ec.message(), config_.cert_file);
     ctx_.use_private_key_file(config_.key_file, ssl::context::pem, ec);
-    if (ec) return make_error("collector.key-file: " + ec.message(), config_.key_file);
-    if (SSL_CTX_check_private_key(ctx_.native_handle()) != 1) {
-      return make_error(
-          "collector.key-file does not match collector.cert-file " + config_.cert_file,
-          config_.key_file);
+    if (ec) {
+      return make_error("collector.key-file: " + ec.message() + " (it must be the key of " +
+                            config_.cert_file + ")",
+                        config_.key_file);
     }
     ctx_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
     return {};

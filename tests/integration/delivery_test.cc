@@ -619,5 +619,31 @@ TEST_F(Delivery, ASecondSensorWithTheSameSpoolExitsTwoNamingTheHolder) {
   EXPECT_EQ(first_result.exit_code, 0) << first_result.err;
 }
 
+TEST_F(Delivery, TlsFilesThatCannotBeLoadedExitTwoNamingTheKeyAndTheFile) {
+  write_capture(tmp_.file("all.pcap"), 1);
+  const auto missing = testing::run_program(
+      sensor_argv("nt-01", "nha-trang", tmp_.file("all.pcap"), "127.0.0.1:9",
+                  {"--set", "collector.cert-file=" + tmp_.file("missing.pem")}),
+      scratch("run1"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("watchpost: " + tmp_.file("missing.pem") +
+                             ": collector.cert-file: cannot read it: No such file or directory\n"),
+            std::string::npos)
+      << missing.err;
+  // pr-01's key with nt-01's certificate.
+  const auto mismatch =
+      testing::run_program(sensor_argv("nt-01", "nha-trang", tmp_.file("all.pcap"), "127.0.0.1:9",
+                                       {"--set", "collector.key-file=" + pki_ + "/pr-01.key"}),
+                           scratch("run2"));
+  EXPECT_EQ(mismatch.exit_code, 2);
+  EXPECT_NE(mismatch.err.find("watchpost: " + pki_ +
+                              "/pr-01.key: collector.key-file: key values "
+                              "mismatch (it must be the key of " +
+                              pki_ + "/nt-01.pem)\n"),
+            std::string::npos)
+      << mismatch.err;
+  EXPECT_FALSE(fs::exists(eve("nt-01")) && line_count(eve("nt-01")) > 0);
+}
+
 }  // namespace
 }  // namespace wp
