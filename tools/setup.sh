@@ -8,13 +8,13 @@ PACKAGES=(
   libpcap-dev           # capture
   libhyperscan-dev      # multi-pattern matching
   libpcre2-dev          # pcre verification (JIT)
-  libssl-dev            # SHA-256 keys and checksums of the Hyperscan cache (libcrypto)
+  libssl-dev            # SHA-256 of the Hyperscan cache (libcrypto); TLS to the collector
+  libboost1.74-dev      # Boost.Asio, Asio SSL (header-only): the sensor's shipper, the collector
   libprotobuf-dev protobuf-compiler  # event format (proto/)
   libyaml-cpp-dev       # configuration
   libgtest-dev          # tests
   nlohmann-json3-dev    # tests parse EVE JSON
   clang libclang-rt-14-dev  # the fuzzing pass (tools/test-fuzz.sh): libFuzzer; ~55 MB download
-  libboost1.74-dev      # the collector's network side (Asio, Asio SSL; header-only)
   libsqlite3-dev        # the collector's store, the query tool
   openssl               # tools/pki/make-certs.sh (the tests make their certificates with it)
 )

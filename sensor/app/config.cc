@@ -14,6 +14,9 @@
 #include <sstream>
 
 #include "common/text.h"
+#include "output/shipper.h"
+#include "output/spool.h"
+#include "output/wire.h"
 
 namespace wp::app {
 namespace {
@@ -70,6 +73,18 @@ KeyDef uint_key(std::string name, std::string help, Get ref, bool size) {
             return {};
           },
           [ref](const Config& c) { return std::to_string(ref(const_cast<Config&>(c))); }};
+}
+
+template <typename Get>
+KeyDef duration_key(std::string name, std::string help, Get ref) {
+  return {name, "duration", std::move(help),
+          [name, ref](Config& c, const std::string& v) -> Result<void> {
+            auto ms = parse_duration_ms(v);
+            if (!ms) return bad_value(name, v, "a duration like 30s or 50ms");
+            ref(c) = *ms;
+            return {};
+          },
+          [ref](const Config& c) { return duration_text(ref(const_cast<Config&>(c))); }};
 }
 
 KeyDef string_key(std::string name, std::string help, std::string Config::*field) {
@@ -196,6 +211,27 @@ const std::vector<KeyDef>& keys() {
     k.push_back(bool_ref_key("eve-log.metadata", "rule metadata in alert.metadata", [](Config& c) -> bool& { return c.eve.metadata; }));
     k.push_back(string_key("fast.filename", "fast.log alert lines (relative to default-log-dir, '-' = stdout; --fast)", &Config::fast_file));
     k.push_back(string_key("stats.filename", "JSON counters written at exit (relative to default-log-dir)", &Config::stats_file));
+    auto cstr = [](std::string name, std::string help, std::string CollectorConfig::*field) {
+      return KeyDef{name, "string", std::move(help),
+                    [field](Config& c, const std::string& v) -> Result<void> {
+                      c.collector.*field = v;
+                      return {};
+                    },
+                    [field](const Config& c) { return c.collector.*field; }};
+    };
+    k.push_back(cstr("collector.address", "collector HOST:PORT (--collector); empty: no collector, no spool", &CollectorConfig::address));
+    k.push_back(cstr("collector.ca-file", "CA certificate (PEM) that the collector's certificate must chain to", &CollectorConfig::ca_file));
+    k.push_back(cstr("collector.cert-file", "this sensor's client certificate (PEM); its CN is the sensor id", &CollectorConfig::cert_file));
+    k.push_back(cstr("collector.key-file", "the client certificate's private key (PEM)", &CollectorConfig::key_file));
+    k.push_back(bool_ref_key("collector.insecure-plaintext", "plain TCP instead of TLS (tests, lab use; the collector needs --insecure-plaintext)", [](Config& c) -> bool& { return c.collector.insecure_plaintext; }));
+    k.push_back(cstr("collector.spool-dir", "spool directory (one subdirectory per sensor id); when not writable: $XDG_STATE_HOME/watchpost/spool, else ~/.local/state/watchpost/spool", &CollectorConfig::spool_dir));
+    k.push_back(uint_key<std::uint64_t>("collector.spool-max-size", "most disk the spool may use; beyond it the oldest events are dropped (counted, spool.dropped_events)", [](Config& c) -> auto& { return c.collector.spool_max_size; }, true));
+    k.push_back(bool_ref_key("collector.spool-sync", "fsync the spool per flushed batch and per acknowledgement (survives power loss; slower)", [](Config& c) -> bool& { return c.collector.spool_sync; }));
+    k.push_back(duration_key("collector.drain-timeout", "with -r input: how long to wait after the last packet for every event to be acknowledged", [](Config& c) -> auto& { return c.collector.drain_timeout_ms; }));
+    k.push_back(uint_key<std::uint32_t>("collector.batch-events", "most events in one batch (1 to 100000)", [](Config& c) -> auto& { return c.collector.batch_events; }, false));
+    k.push_back(duration_key("collector.batch-delay", "how long a batch that is not full waits for more events", [](Config& c) -> auto& { return c.collector.batch_delay_ms; }));
+    k.push_back(uint_key<std::uint32_t>("collector.max-in-flight", "most batches sent and not acknowledged yet", [](Config& c) -> auto& { return c.collector.max_in_flight; }, false));
+    k.push_back(duration_key("collector.heartbeat-interval", "heartbeat period while idle; no acknowledgement within 3 intervals: reconnect", [](Config& c) -> auto& { return c.collector.heartbeat_interval_ms; }));
     return k;
   }();
   return table;
@@ -270,6 +306,7 @@ std::string expected_value(const std::string& type) {
   if (type == "size") return "a size like 32mb";
   if (type == "uint") return "a non-negative integer";
   if (type == "days") return "days like 7d";
+  if (type == "duration") return "a duration like 30s or 50ms";
   if (type == "string") return "a string";
   return "a single value";
 }
@@ -490,6 +527,42 @@ Result<void> Config::validate(const MemoryLimits& limits) const {
   if (flow.hash_size < 1 || flow.hash_size > kMaxFlowHashSize) {
     return make_error("flow.hash-size " + std::to_string(flow.hash_size) +
                       " is out of range (1 to " + std::to_string(kMaxFlowHashSize) + ")");
+  }
+  return validate_collector();
+}
+
+Result<void> Config::validate_collector() const {
+  const CollectorConfig& c = collector;
+  if (c.address.empty()) return {};
+  if (auto hp = output::parse_host_port(c.address); !hp) {
+    return make_error("collector.address " + hp.error().message);
+  }
+  if (!c.insecure_plaintext) {
+    for (const auto& [key, value] : {std::pair{"collector.ca-file", &c.ca_file},
+                                     std::pair{"collector.cert-file", &c.cert_file},
+                                     std::pair{"collector.key-file", &c.key_file}}) {
+      if (value->empty()) {
+        return make_error(std::string(key) +
+                          " is required with a collector (TLS with a client certificate; "
+                          "collector.insecure-plaintext: yes for plain TCP)");
+      }
+    }
+  }
+  if (c.spool_max_size < output::kMinSpoolSize) {
+    return make_error("collector.spool-max-size " + size_text(c.spool_max_size) +
+                      " is below the minimum of " + size_text(output::kMinSpoolSize));
+  }
+  if (c.batch_events < 1 || c.batch_events > static_cast<std::uint32_t>(output::wire::kMaxBatchEvents)) {
+    return make_error("collector.batch-events " + std::to_string(c.batch_events) +
+                      " is out of range (1 to " + std::to_string(output::wire::kMaxBatchEvents) + ")");
+  }
+  if (c.max_in_flight < 1) return make_error("collector.max-in-flight 0 is below the minimum of 1");
+  if (c.heartbeat_interval_ms < 100) {
+    return make_error("collector.heartbeat-interval " + duration_text(c.heartbeat_interval_ms) +
+                      " is below the minimum of 100ms");
+  }
+  if (sensor_id.empty()) {
+    return make_error("a collector needs a sensor id (sensor-name, --sensor-id): it names the spool and must match the certificate's CN");
   }
   return {};
 }

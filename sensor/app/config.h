@@ -40,6 +40,21 @@ inline constexpr std::uint64_t kMinMemcap = 64 * 1024;
 // Largest flow.hash-size: std::bit_ceil of more overflows the 32-bit bucket count.
 inline constexpr std::uint64_t kMaxFlowHashSize = 1ull << 31;
 
+// Delivery to the collector (docs/delivery.md). Used only when `address` is set.
+struct CollectorConfig {
+  std::string address;  // collector.address / --collector HOST:PORT; empty: no collector
+  std::string ca_file, cert_file, key_file;   // PEM
+  bool insecure_plaintext = false;            // plain TCP (tests, lab use)
+  std::string spool_dir = "/var/lib/watchpost/spool";
+  std::uint64_t spool_max_size = 1ull << 30;  // 1gb
+  bool spool_sync = false;                    // fsync per flushed batch and per ack
+  std::uint64_t drain_timeout_ms = 30'000;
+  std::uint32_t batch_events = 1000;
+  std::uint64_t batch_delay_ms = 50;
+  std::uint32_t max_in_flight = 8;
+  std::uint64_t heartbeat_interval_ms = 5000;
+};
+
 struct Config {
   // Inputs and outputs
   std::vector<std::string> pcap_files;
@@ -68,13 +83,18 @@ struct Config {
   detect::DetectorConfig detect;
   detect::HsCacheConfig hs_cache;  // detect.sgh-mpm-caching*
   output::EveOptions eve;
+  CollectorConfig collector;
 
   // The ranges the key table alone cannot check, once the file, --set and the command line
   // are applied: every memcap from kMinMemcap (and at least one flow or TCP session) up to
   // physical memory and RLIMIT_AS; flow.hash-size from 1 to kMaxFlowHashSize.
-  // stream.reassembly.depth and inspect-window accept any size from 0. The error names the
-  // key, its value and the limit.
+  // stream.reassembly.depth and inspect-window accept any size from 0. With a collector:
+  // collector.address is HOST:PORT, the TLS files are set (unless insecure-plaintext),
+  // spool-max-size from 64kb, batch-events 1 to 100000, max-in-flight from 1,
+  // heartbeat-interval from 100ms, and a sensor id. The error names the key, its value and
+  // the limit.
   Result<void> validate(const MemoryLimits& limits = MemoryLimits::of_this_process()) const;
+  Result<void> validate_collector() const;
 };
 
 // Applies a YAML file. Unknown keys produce one warning each (so an existing suricata.yaml

@@ -31,11 +31,23 @@ constexpr const char* kUsage =
     "  -l DIR              log directory (default-log-dir) for eve.json and stats.json\n"
     "  --site NAME         site label in alerts (e.g. nha-trang)\n"
     "  --sensor-id ID      sensor id in alerts (EVE host; default: the host name)\n"
+    "  --collector HOST:PORT  also deliver alerts and the final stats to a\n"
+    "                      watchpost-collector (collector.address): TLS with the client\n"
+    "                      certificate collector.cert-file/key-file, verified against\n"
+    "                      collector.ca-file; events are spooled on disk first\n"
+    "                      (collector.spool-dir) until the collector acknowledges them\n"
     "  --dump-config       print the effective configuration and exit\n"
     "  -h, --help          this help, with every configuration key\n"
     "\n"
     "SIGINT or SIGTERM stops the replay: what was read is flushed as whole lines, stats.json\n"
     "and the summary are written, exit status 0; a second signal ends the process at once.\n"
+    "\n"
+    "With a collector, after the last packet the sensor waits up to collector.drain-timeout\n"
+    "(30s) for every event to be acknowledged (SIGINT/SIGTERM end the wait), then prints\n"
+    "'collector: N events delivered, M still spooled in DIR' (and why, when M is not 0) and\n"
+    "exits 0: what is not delivered stays spooled and is sent first by the next run with the\n"
+    "same spool. A refused sensor (bad certificate, wrong id) or an unreachable collector is\n"
+    "not an error.\n"
     "\n"
     "exit status: 0 success (also a truncated pcap, a replay stopped by SIGINT/SIGTERM, and\n"
     "             rules skipped as unsupported),\n"
@@ -43,7 +55,8 @@ constexpr const char* kUsage =
     "             file that cannot be written, e.g. a full disk: stderr names the file and\n"
     "             why, the summary counts the alerts not written),\n"
     "             2 bad usage or configuration (also a rule file that cannot be read, a\n"
-    "             value out of range such as a memcap larger than memory).\n";
+    "             value out of range such as a memcap larger than memory, collector TLS\n"
+    "             files that cannot be loaded, a spool in use by another sensor).\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "watchpost-sensor: %s\n(see watchpost-sensor --help)\n", msg.c_str());
@@ -53,7 +66,7 @@ int usage_error(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kRules = 1000, kSet, kEve, kFast, kSite, kSensorId, kDump };
+  enum { kRules = 1000, kSet, kEve, kFast, kSite, kSensorId, kDump, kCollector };
   static const option kLong[] = {
       {"rules", required_argument, nullptr, kRules},
       {"set", required_argument, nullptr, kSet},
@@ -62,11 +75,12 @@ int main(int argc, char** argv) {
       {"site", required_argument, nullptr, kSite},
       {"sensor-id", required_argument, nullptr, kSensorId},
       {"dump-config", no_argument, nullptr, kDump},
+      {"collector", required_argument, nullptr, kCollector},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
   std::vector<std::string> pcaps, rules, exclusive_rules, sets;
-  std::string config_file, eve, fast, log_dir, site, sensor_id;
+  std::string config_file, eve, fast, log_dir, site, sensor_id, collector;
   bool dump = false;
   opterr = 0;
   int c;
@@ -89,6 +103,7 @@ int main(int argc, char** argv) {
       case kSite: site = optarg; break;
       case kSensorId: sensor_id = optarg; break;
       case kDump: dump = true; break;
+      case kCollector: collector = optarg; break;
       case ':': return usage_error(std::string("option '") + argv[optind - 1] + "' needs a value");
       default: return usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
     }
@@ -122,6 +137,7 @@ int main(int argc, char** argv) {
   if (!fast.empty()) config.fast_file = fast == "-" ? fast : std::filesystem::absolute(fast).string();
   if (!site.empty()) config.site = site;
   if (!sensor_id.empty()) config.sensor_id = sensor_id;
+  if (!collector.empty()) config.collector.address = collector;
   config.pcap_files = pcaps;
   if (dump) {
     std::fputs(wp::app::dump_config(config).c_str(), stdout);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <new>
 #include <optional>
+#include <thread>
 
 #include "app/shutdown.h"
 #include "app/worker.h"
@@ -18,6 +19,8 @@
 #include "output/event_ring.h"
 #include "output/json.h"
 #include "output/output_thread.h"
+#include "output/shipper.h"
+#include "output/spool.h"
 
 namespace wp::app {
 namespace {
@@ -139,6 +142,131 @@ struct AlertFile {
   CounterId write_errors, not_written;
 };
 
+// Delivery to the collector (docs/delivery.md): the spool the output thread appends to
+// first and the shipper that sends it. Empty without collector.address.
+struct Delivery {
+  std::unique_ptr<output::Spool> spool;
+  std::unique_ptr<output::SpoolSink> sink;
+  std::unique_ptr<output::Shipper> shipper;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  // Opens the spool and loads the TLS files. An error is a configuration error (exit 2).
+  Result<void> open(const Config& config) {
+    const CollectorConfig& c = config.collector;
+    std::vector<std::string> warnings;
+    auto dir = output::choose_spool_dir(c.spool_dir, warnings);
+    for (const std::string& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    warnings.clear();
+    if (!dir) return dir.error();
+    auto opened = output::Spool::open(
+        output::SpoolConfig{dir.value(), config.sensor_id, c.spool_max_size, c.spool_sync},
+        warnings);
+    for (const std::string& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    if (!opened) return opened.error();
+    spool = std::move(opened.value());
+    sink = std::make_unique<output::SpoolSink>(*spool);
+    auto address = output::parse_host_port(c.address);
+    if (!address) return make_error("collector.address " + address.error().message);
+    output::ShipperConfig sc;
+    sc.address = address.value();
+    sc.ca_file = c.ca_file;
+    sc.cert_file = c.cert_file;
+    sc.key_file = c.key_file;
+    sc.insecure_plaintext = c.insecure_plaintext;
+    sc.sensor_id = config.sensor_id;
+    sc.site = config.site;
+    sc.batch_events = c.batch_events;
+    sc.batch_delay = std::chrono::milliseconds(c.batch_delay_ms);
+    sc.max_in_flight = c.max_in_flight;
+    sc.heartbeat_interval = std::chrono::milliseconds(c.heartbeat_interval_ms);
+    auto created = output::Shipper::create(*spool, std::move(sc));
+    if (!created) return created.error();
+    shipper = std::move(created.value());
+    if (const std::uint64_t backlog = spool->backlog(); backlog != 0) {
+      std::fprintf(stderr, "collector: %llu unacknowledged events in %s from an earlier run; sending them first\n",
+                   static_cast<unsigned long long>(backlog), spool->dir().c_str());
+    }
+    return {};
+  }
+
+  // The delivery counters as they are now (stats.json, the final Stats event).
+  void report(Counters& counters) const {
+    const std::pair<const char*, std::uint64_t> values[] = {
+        {"collector.events_sent", shipper->events_sent()},
+        {"collector.events_acked", shipper->events_acked()},
+        {"collector.connects", shipper->connects()},
+        {"collector.connect_failures", shipper->connect_failures()},
+        {"collector.refused", shipper->refused()},
+        {"spool.events", spool->last_seq()},
+        {"spool.backlog", spool->backlog()},
+        {"spool.bytes", spool->size()},
+        {"spool.dropped_events", spool->dropped_events()},
+        {"spool.corrupt_records", spool->corrupt_records()},
+        {"spool.write_errors", spool->write_errors()},
+    };
+    for (const auto& [name, value] : values) counters.set(counters.add(name), value);
+  }
+
+  // The final Stats event (every counter), pushed into the ring as its producer: call on
+  // the worker's thread once the worker has finished.
+  void push_final_stats(output::EventRing& ring, const Config& config, const Counters& counters) {
+    watchpost::v1::Event* e = nullptr;
+    while ((e = ring.try_acquire()) == nullptr) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    watchpost::v1::Stats* st = e->mutable_stats();
+    st->set_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+    st->set_site(config.site);
+    st->set_sensor_id(config.sensor_id);
+    st->set_uptime_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count());
+    auto& map = *st->mutable_counters();
+    for (CounterId i = 0; i < counters.size(); ++i) map[counters.name(i)] = counters.get(i);
+    ring.publish();
+  }
+
+  // After the output thread stopped: waits up to collector.drain-timeout for every event to
+  // be acknowledged (SIGINT/SIGTERM end the wait), stops the shipper and says what stays.
+  void drain(const Config& config) {
+    const std::uint64_t target = spool->last_seq();
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(config.collector.drain_timeout_ms);
+    const bool interrupted_before = stop_requested();
+    const bool all = shipper->wait_acked(target, deadline, [] { return stop_requested(); });
+    shipper->stop();
+    std::string why;
+    const std::uint64_t backlog = spool->backlog();
+    if (!all && backlog != 0) {
+      if (stop_requested()) {
+        why += std::string("; ") + (interrupted_before ? "not drained" : "drain interrupted") +
+               " (" + stop_signal_name() + ")";
+      }
+      const std::string error = shipper->last_error();
+      if (!error.empty()) why += "; " + error;
+      if (!stop_requested() && error.empty()) {
+        why += "; not acknowledged within collector.drain-timeout " +
+               duration_text(config.collector.drain_timeout_ms);
+      }
+    }
+    if (spool->dropped_events() != 0) {
+      why += "; " + std::to_string(spool->dropped_events()) +
+             " events dropped because the spool was full (collector.spool-max-size " +
+             size_text(config.collector.spool_max_size) + ")";
+    }
+    if (spool->corrupt_records() != 0) {
+      why += "; " + std::to_string(spool->corrupt_records()) + " corrupt spool records skipped";
+    }
+    if (spool->write_errors() != 0) {
+      why += "; " + std::to_string(spool->write_errors()) + " spool write errors (" +
+             spool->first_error() + ")";
+    }
+    std::fprintf(stderr, "collector: %llu events delivered, %llu still spooled in %s%s\n",
+                 static_cast<unsigned long long>(shipper->events_acked()),
+                 static_cast<unsigned long long>(backlog), spool->dir().c_str(), why.c_str());
+  }
+};
+
 }  // namespace
 
 Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const Config& config) {
@@ -246,7 +374,15 @@ int run_offline(const Config& config) {
     if (!f) return 1;
     sinks.push_back(std::make_unique<output::FastSink>(std::move(f)));
   }
+  Delivery delivery;
+  if (!config.collector.address.empty()) {
+    if (auto r = delivery.open(config); !r) {
+      std::fprintf(stderr, "watchpost: %s\n", r.error().describe().c_str());
+      return 2;
+    }
+  }
   std::vector<output::EventSink*> sink_ptrs;
+  if (delivery.sink) sink_ptrs.push_back(delivery.sink.get());  // spool first: it numbers events
   for (auto& s : sinks) sink_ptrs.push_back(s.get());
   output::EventRing ring;
   output::RingAlertSink to_output(ring, counters);
@@ -265,6 +401,7 @@ int run_offline(const Config& config) {
                  size_text(config.flow.memcap).c_str());
     return 2;
   }
+  if (delivery.shipper) delivery.shipper->start();
   output_thread.start();
   const CounterId c_truncated = counters.add("capture.truncated_files");
 
@@ -288,6 +425,10 @@ int run_offline(const Config& config) {
     }
     done = done || stop_requested();
   }
+  if (delivery.spool) {
+    delivery.report(counters);
+    delivery.push_final_stats(ring, config, counters);
+  }
   output_thread.stop();  // every alert written and flushed
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -308,6 +449,10 @@ int run_offline(const Config& config) {
                  static_cast<unsigned long long>(af.file->lines_not_written()));
     not_written += "; " + std::to_string(af.file->lines_not_written()) + " alerts not written to " +
                    af.file->path();
+  }
+  if (delivery.shipper) {
+    delivery.drain(config);
+    delivery.report(counters);
   }
   if (worker->checksum_auto_disabled()) {
     std::fprintf(stderr, "notice: more than 10%% of the first 1000 packets had invalid checksums "

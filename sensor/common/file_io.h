@@ -21,4 +21,9 @@ std::size_t write_all(int fd, std::string_view data, int& error);
 // location ("stats/stats.json: Not a directory").
 Result<void> write_file(const std::string& path, std::string_view data);
 
+// Empty when `dir` exists (or could be created, with its parents) and a file can be created
+// in it; else why not ("not a directory", "cannot create it: ...", "cannot write to it:
+// ..."). A real write probe, not access(): root passes access() on a read-only file system.
+std::string unusable_dir_reason(const std::string& dir);
+
 }  // namespace wp

@@ -95,6 +95,43 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
   return *v * mult;
 }
 
+std::optional<std::uint64_t> parse_duration_ms(std::string_view s) {
+  std::string t = to_lower(trim(s));
+  std::size_t digits = 0;
+  while (digits < t.size() && std::isdigit(static_cast<unsigned char>(t[digits]))) ++digits;
+  if (digits == 0) return std::nullopt;
+  const std::string_view unit = std::string_view(t).substr(digits);
+  std::uint64_t mult = 0;
+  if (unit.empty() || unit == "s") {
+    mult = 1000;
+  } else if (unit == "ms") {
+    mult = 1;
+  } else if (unit == "m") {
+    mult = 60'000;
+  } else if (unit == "h") {
+    mult = 3'600'000;
+  } else if (unit == "d") {
+    mult = 86'400'000;
+  } else {
+    return std::nullopt;
+  }
+  auto v = parse_uint(std::string_view(t).substr(0, digits));
+  if (!v || *v > std::numeric_limits<std::uint64_t>::max() / mult) return std::nullopt;
+  return *v * mult;
+}
+
+std::string duration_text(std::uint64_t ms) {
+  struct Unit {
+    std::uint64_t ms;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  for (const Unit& u : kUnits) {
+    if (ms != 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
+  }
+  return std::to_string(ms) + "ms";
+}
+
 std::string size_text(std::uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   int unit = 0;

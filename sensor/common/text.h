@@ -19,6 +19,11 @@ std::optional<std::uint64_t> parse_uint(std::string_view s);
 std::optional<std::int64_t> parse_int(std::string_view s);
 // Sizes as suricata.yaml writes them: "1mb", "64kb", "2gb", "1024" (bytes).
 std::optional<std::uint64_t> parse_size(std::string_view s);
+// Durations as the configuration writes them, in milliseconds: "30" (seconds), "50ms", "5s",
+// "2m", "1h", "1d"; nullopt on junk, another unit or overflow.
+std::optional<std::uint64_t> parse_duration_ms(std::string_view s);
+// A duration for people: "50ms", "5s", "2m", "1h", "1d" (the largest unit that divides it).
+std::string duration_text(std::uint64_t ms);
 // A byte count for people, in the largest binary unit it reaches: "224 B", "64 KiB",
 // "23.5 GiB" (one decimal, rounded down, unless exact).
 std::string size_text(std::uint64_t bytes);

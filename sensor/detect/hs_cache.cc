@@ -101,21 +101,6 @@ std::string temp_name(const std::string& final_path) {
          std::string(kTmpSuffix);
 }
 
-// Empty when `dir` exists (or was created) and a file can be created in it; else why not.
-std::string usable_dir(const std::string& dir) {
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) return "not a directory";
-  fs::create_directories(dir, ec);
-  if (ec) return "cannot create it: " + ec.message();
-  // A real write, not access(): root passes access() on a read-only file system.
-  const std::string probe = temp_name(dir + "/.probe");
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return std::string("cannot write to it: ") + std::strerror(errno);
-  ::close(fd);
-  ::unlink(probe.c_str());
-  return {};
-}
-
 }  // namespace
 
 void HsDatabaseDeleter::operator()(hs_database* db) const { hs_free_database(db); }
@@ -184,7 +169,7 @@ HsCache HsCache::open(const HsCacheConfig& config, std::vector<std::string>& war
     candidates.push_back((fs::path(home) / ".cache" / "watchpost" / "hs").string());
   }
   for (const std::string& dir : candidates) {
-    std::string why = usable_dir(dir);
+    std::string why = unusable_dir_reason(dir);
     if (why.empty()) return HsCache(dir);
     warnings.push_back(
         "hyperscan cache directory " + dir + ": " + why +

@@ -427,7 +427,93 @@ INSTANTIATE_TEST_SUITE_P(
             {"flow.hash-size=0"}, kEightGiB, "flow.hash-size 0 is out of range (1 to 2147483648)"},
         OutOfRange{{"flow.hash-size=2147483649"},
                    kEightGiB,
-                   "flow.hash-size 2147483649 is out of range (1 to 2147483648)"}));
+                   "flow.hash-size 2147483649 is out of range (1 to 2147483648)"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=collector.example"},
+                   kEightGiB,
+                   "collector.address 'collector.example': expected HOST:PORT"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=10.0.0.1:0"},
+                   kEightGiB,
+                   "collector.address '10.0.0.1:0': the port must be 1 to 65535"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=::1:9000"},
+                   kEightGiB,
+                   "collector.address '::1:9000': write an IPv6 address as [ADDRESS]:PORT"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=[::1]:9000",
+                    "collector.ca-file=ca.pem"},
+                   kEightGiB,
+                   "collector.cert-file is required with a collector (TLS with a client "
+                   "certificate; collector.insecure-plaintext: yes for plain TCP)"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=c:9000",
+                    "collector.insecure-plaintext=yes", "collector.spool-max-size=1kb"},
+                   kEightGiB,
+                   "collector.spool-max-size 1 KiB is below the minimum of 64 KiB"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=c:9000",
+                    "collector.insecure-plaintext=yes", "collector.batch-events=0"},
+                   kEightGiB,
+                   "collector.batch-events 0 is out of range (1 to 100000)"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=c:9000",
+                    "collector.insecure-plaintext=yes", "collector.max-in-flight=0"},
+                   kEightGiB,
+                   "collector.max-in-flight 0 is below the minimum of 1"},
+        OutOfRange{{"sensor-name=nt-01", "collector.address=c:9000",
+                    "collector.insecure-plaintext=yes", "collector.heartbeat-interval=50ms"},
+                   kEightGiB,
+                   "collector.heartbeat-interval 50ms is below the minimum of 100ms"},
+        OutOfRange{{"collector.address=c:9000", "collector.insecure-plaintext=yes"},
+                   kEightGiB,
+                   "a collector needs a sensor id (sensor-name, --sensor-id): it names the "
+                   "spool and must match the certificate's CN"}));
+
+TEST(Config, CollectorKeysFromYamlWithDurationsAndSizes) {
+  testing::TempDir dir;
+  const std::string path = dir.file("c.yaml");
+  std::ofstream(path) << "collector:\n"
+                         "  address: collector.dc1.example:9443\n"
+                         "  ca-file: /etc/watchpost/ca.pem\n"
+                         "  cert-file: /etc/watchpost/nt-01.pem\n"
+                         "  key-file: /etc/watchpost/nt-01.key\n"
+                         "  spool-dir: /srv/spool\n"
+                         "  spool-max-size: 2gb\n"
+                         "  drain-timeout: 2m\n"
+                         "  batch-events: 500\n"
+                         "  batch-delay: 20ms\n"
+                         "  max-in-flight: 4\n"
+                         "  heartbeat-interval: 1s\n";
+  Config c;
+  c.sensor_id = "nt-01";
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(apply_config_file(c, path, warnings).ok());
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(c.collector.address, "collector.dc1.example:9443");
+  EXPECT_EQ(c.collector.key_file, "/etc/watchpost/nt-01.key");
+  EXPECT_EQ(c.collector.spool_dir, "/srv/spool");
+  EXPECT_EQ(c.collector.spool_max_size, 2ull << 30);
+  EXPECT_EQ(c.collector.drain_timeout_ms, 120'000u);
+  EXPECT_EQ(c.collector.batch_events, 500u);
+  EXPECT_EQ(c.collector.batch_delay_ms, 20u);
+  EXPECT_EQ(c.collector.max_in_flight, 4u);
+  EXPECT_EQ(c.collector.heartbeat_interval_ms, 1000u);
+  EXPECT_TRUE(c.validate(kEightGiB).ok());
+  const std::string dump = dump_config(c);
+  EXPECT_NE(dump.find("collector.drain-timeout: 2m\n"), std::string::npos);
+  EXPECT_NE(dump.find("collector.batch-delay: 20ms\n"), std::string::npos);
+  auto bad = apply_set(c, "collector.drain-timeout=soon");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().describe(),
+            "invalid value 'soon' for 'collector.drain-timeout' (expected a duration like 30s or 50ms)");
+}
+
+TEST(Config, CollectorDefaultsAreTheDeliveryDesigns) {
+  const Config c;
+  EXPECT_TRUE(c.collector.address.empty());
+  EXPECT_EQ(c.collector.spool_dir, "/var/lib/watchpost/spool");
+  EXPECT_EQ(c.collector.spool_max_size, 1ull << 30);
+  EXPECT_EQ(c.collector.drain_timeout_ms, 30'000u);
+  EXPECT_EQ(c.collector.batch_events, 1000u);
+  EXPECT_EQ(c.collector.batch_delay_ms, 50u);
+  EXPECT_EQ(c.collector.max_in_flight, 8u);
+  EXPECT_EQ(c.collector.heartbeat_interval_ms, 5000u);
+  EXPECT_FALSE(c.collector.insecure_plaintext);
+}
 
 }  // namespace
 }  // namespace wp::app

@@ -156,5 +156,27 @@ TEST(SizeText, UsesTheLargestBinaryUnitWithOneDecimalRoundedDownUnlessExact) {
   EXPECT_EQ(size_text(~0ull), "15.9 EiB");
 }
 
+TEST(ParseDuration, ReadsSecondsByDefaultAndTheConfigurationUnits) {
+  struct Case {
+    const char* text;
+    std::optional<std::uint64_t> ms;
+  };
+  const Case cases[] = {
+      {"30", 30'000},  {"30s", 30'000},    {"50ms", 50},         {" 2m ", 120'000},
+      {"1h", 3'600'000}, {"1D", 86'400'000}, {"0", 0},           {"", std::nullopt},
+      {"s", std::nullopt}, {"5 s", std::nullopt}, {"5sec", std::nullopt}, {"-1s", std::nullopt},
+      {"1.5s", std::nullopt}, {"18446744073709551615s", std::nullopt},
+  };
+  for (const Case& c : cases) EXPECT_EQ(parse_duration_ms(c.text), c.ms) << c.text;
+}
+
+TEST(DurationText, UsesTheLargestUnitThatDividesTheValue) {
+  EXPECT_EQ(duration_text(50), "50ms");
+  EXPECT_EQ(duration_text(1500), "1500ms");
+  EXPECT_EQ(duration_text(30'000), "30s");
+  EXPECT_EQ(duration_text(120'000), "2m");
+  EXPECT_EQ(duration_text(0), "0ms");
+}
+
 }  // namespace
 }  // namespace wp
