@@ -407,7 +407,8 @@ TEST(MalformedCapture, FileHeaderMutationsAreReadOrRejected) {
   }
   const std::vector<std::pair<int, int>> versions = {{0, 0}, {1, 0}, {2, 0},
                                                      {2, 5}, {3, 4}, {0xffff, 0xffff}};
-  for (auto [major, minor] : versions) {
+  for (const auto& version : versions) {
+    const int major = version.first, minor = version.second;  // clang 14: no captured bindings
     with("version-" + std::to_string(major) + "." + std::to_string(minor), [&](PcapHeader& h) {
       h.major = static_cast<std::uint16_t>(major);
       h.minor = static_cast<std::uint16_t>(minor);
