@@ -211,6 +211,42 @@ const std::vector<KeyDef>& keys() {
     k.push_back(bool_ref_key("eve-log.metadata", "rule metadata in alert.metadata", [](Config& c) -> bool& { return c.eve.metadata; }));
     k.push_back(string_key("fast.filename", "fast.log alert lines (relative to default-log-dir, '-' = stdout; --fast)", &Config::fast_file));
     k.push_back(string_key("stats.filename", "JSON counters written at exit (relative to default-log-dir)", &Config::stats_file));
+    k.push_back(bool_ref_key("stats.enabled", "periodic stats: an EVE event_type stats record and a protobuf Stats event every stats.interval", [](Config& c) -> bool& { return c.runtime.stats_enabled; }));
+    k.push_back(duration_key("stats.interval", "period of the stats records (a number is seconds)", [](Config& c) -> auto& { return c.runtime.stats_interval_ms; }));
+    k.push_back(bool_ref_key("stats.deltas", "stats records also carry each counter's change since the last record (NAME_delta)", [](Config& c) -> bool& { return c.runtime.stats_deltas; }));
+    k.push_back(uint_key<std::uint32_t>("threads", "worker threads (--threads; 0: one per core)", [](Config& c) -> auto& { return c.runtime.threads; }, false));
+    k.push_back(uint_key<std::uint64_t>("threading.ring-size", "bytes of the queue from each capture source to each worker (live: a full queue drops, counted as capture.ring_drops)", [](Config& c) -> auto& { return c.runtime.ring_size; }, true));
+    k.push_back({"unix-command.enabled", "enum", "control socket: auto (live mode only), yes or no",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   const std::string t = to_lower(v);
+                   if (t == "auto") {
+                     c.runtime.unix_command = UnixCommand::kAuto;
+                   } else if (auto b = parse_bool(t)) {
+                     c.runtime.unix_command = *b ? UnixCommand::kYes : UnixCommand::kNo;
+                   } else {
+                     return bad_value("unix-command.enabled", v, "auto, yes or no");
+                   }
+                   return {};
+                 },
+                 [](const Config& c) {
+                   return std::string(c.runtime.unix_command == UnixCommand::kAuto  ? "auto"
+                                      : c.runtime.unix_command == UnixCommand::kYes ? "yes"
+                                                                                    : "no");
+                 }});
+    auto rstr = [](std::string name, std::string help, std::string RuntimeConfig::*field) {
+      return KeyDef{name, "string", std::move(help),
+                    [field](Config& c, const std::string& v) -> Result<void> {
+                      c.runtime.*field = v;
+                      return {};
+                    },
+                    [field](const Config& c) { return c.runtime.*field; }};
+    };
+    k.push_back(rstr("unix-command.filename", "control socket path (one JSON command per line)", &RuntimeConfig::unix_command_file));
+    k.push_back(bool_ref_key("metrics.enabled", "Prometheus text format at http://metrics.listen/metrics", [](Config& c) -> bool& { return c.runtime.metrics_enabled; }));
+    k.push_back(rstr("metrics.listen", "ADDRESS:PORT of the metrics endpoint", &RuntimeConfig::metrics_listen));
+    k.push_back(rstr("run-as.user", "user to run as once captures and outputs are open (--user)", &RuntimeConfig::user));
+    k.push_back(rstr("run-as.group", "group to run as once captures and outputs are open (--group)", &RuntimeConfig::group));
+    k.push_back(rstr("pid-file", "file to write the process id to (--pidfile)", &RuntimeConfig::pid_file));
     auto cstr = [](std::string name, std::string help, std::string CollectorConfig::*field) {
       return KeyDef{name, "string", std::move(help),
                     [field](Config& c, const std::string& v) -> Result<void> {
@@ -311,6 +347,36 @@ std::string expected_value(const std::string& type) {
   return "a single value";
 }
 
+// One key of a `pcap:` entry. An error with an empty message: the key is unknown.
+Result<void> apply_interface_key(InterfaceConfig& iface, const std::string& key,
+                                 const std::string& v) {
+  if (key == "interface") {
+    iface.interface = v;
+  } else if (key == "bpf-filter") {
+    iface.bpf_filter = v;
+  } else if (key == "site") {
+    iface.site = v;
+  } else if (key == "snaplen") {
+    auto n = parse_uint(v);
+    if (!n || *n < 64 || *n > 262144) return bad_value("pcap.snaplen", v, "64 to 262144");
+    iface.snaplen = static_cast<std::uint32_t>(*n);
+  } else if (key == "buffer-size") {
+    auto n = parse_size(v);
+    if (!n || *n > (1ull << 31)) return bad_value("pcap.buffer-size", v, "a size up to 2gb");
+    iface.buffer_size = *n;
+  } else if (key == "promisc") {
+    auto b = parse_bool(v);
+    if (!b) return bad_value("pcap.promisc", v, "yes or no");
+    iface.promisc = *b;
+  } else if (key == "checksum-checks" || key == "threads" || key == "copy-mode" ||
+             key == "copy-iface") {
+    return {};  // Suricata's, decided elsewhere here (pcap-file.checksum-checks, --threads)
+  } else {
+    return make_error("");
+  }
+  return {};
+}
+
 struct YamlWalker {
   Config& config;
   const std::string& path;
@@ -348,6 +414,35 @@ struct YamlWalker {
         if (!item.IsScalar())
           return wrong_type("each of 'rule-files'", key_node, item, "a file name");
         config.rule_files.push_back(item.Scalar());
+      }
+      return {};
+    }
+    if (key == "pcap") {
+      if (!value.IsSequence())
+        return wrong_type("'pcap'", key_node, value, "a list of interfaces");
+      for (const auto& item : value) {
+        if (auto r = visit(1); !r) return r;
+        if (!item.IsMap()) return wrong_type("each of 'pcap'", key_node, item, "a mapping");
+        InterfaceConfig iface;
+        for (const auto& kv : item) {
+          if (auto r = visit(2); !r) return r;
+          const std::string name = kv.first.Scalar();
+          if (!kv.second.IsScalar() && !kv.second.IsNull()) {
+            return wrong_type("'pcap." + name + "'", kv.first, kv.second, "a single value");
+          }
+          const std::string v = scalar_text(kv.second);
+          if (auto r = apply_interface_key(iface, name, v); !r) {
+            if (r.error().message.empty()) {
+              warnings.push_back(where(kv.first) + ": unknown key 'pcap." + name + "'; ignored");
+              continue;
+            }
+            return make_error(r.error().message, where(kv.second));
+          }
+        }
+        if (iface.interface.empty()) {
+          return make_error("a 'pcap' entry needs 'interface'", where(item));
+        }
+        config.pcap.push_back(std::move(iface));
       }
       return {};
     }
@@ -482,6 +577,17 @@ Result<void> apply_config_text(Config& config, std::string_view text, std::strin
   // A refused oversized file would repeat its warnings once per expanded node: only the error.
   if (!w.too_large) warnings.insert(warnings.end(), found.begin(), found.end());
   return r;
+}
+
+InterfaceConfig interface_config(const Config& config, const std::string& name) {
+  const InterfaceConfig* def = nullptr;
+  for (const InterfaceConfig& i : config.pcap) {
+    if (i.interface == name) return i;
+    if (i.interface == "default") def = &i;
+  }
+  InterfaceConfig out = def != nullptr ? *def : InterfaceConfig{};
+  out.interface = name;
+  return out;
 }
 
 MemoryLimits MemoryLimits::of_this_process() {

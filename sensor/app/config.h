@@ -55,9 +55,42 @@ struct CollectorConfig {
   std::uint64_t heartbeat_interval_ms = 5000;
 };
 
+// One live capture interface: Suricata's `pcap:` list entry (interface, bpf-filter, snaplen,
+// buffer-size, promisc) plus our `site` (overrides the sensor's site in its alerts). The
+// entry named "default" gives the settings of interfaces without their own entry.
+struct InterfaceConfig {
+  std::string interface;
+  std::string bpf_filter;
+  std::uint32_t snaplen = 262144;  // libpcap's default; frames longer are cut (caplen)
+  std::uint64_t buffer_size = 0;   // kernel ring in bytes; 0: libpcap's default (2 MiB)
+  bool promisc = true;
+  std::string site;
+};
+
+// unix-command.enabled: auto is on in live mode only.
+enum class UnixCommand { kAuto, kYes, kNo };
+
+// The live runtime: threads, periodic stats, control socket, metrics, privileges.
+struct RuntimeConfig {
+  std::uint32_t threads = 0;                  // --threads / threads; 0: number of cores
+  std::uint64_t ring_size = 16ull << 20;      // threading.ring-size: bytes per worker ring
+  bool stats_enabled = true;                  // stats.enabled: periodic EVE/protobuf stats
+  std::uint64_t stats_interval_ms = 8000;     // stats.interval
+  bool stats_deltas = false;                  // stats.deltas: also each counter's change
+  UnixCommand unix_command = UnixCommand::kAuto;             // unix-command.enabled
+  std::string unix_command_file = "/run/watchpost/watchpost.socket";  // unix-command.filename
+  bool metrics_enabled = false;               // metrics.enabled
+  std::string metrics_listen = "127.0.0.1:9477";  // metrics.listen
+  std::string user, group;                    // run-as.user / run-as.group (--user, --group)
+  std::string pid_file;                       // pid-file (--pidfile)
+};
+
 struct Config {
   // Inputs and outputs
   std::vector<std::string> pcap_files;
+  std::vector<std::string> live_interfaces;  // -i (repeatable); empty with -r
+  std::vector<InterfaceConfig> pcap;         // the `pcap:` list
+  RuntimeConfig runtime;
   std::vector<std::string> rule_files;   // rule-files (+ --rules); -S replaces
   std::string default_rule_path;         // default-rule-path: base of relative rule-files
   std::string log_dir = ".";             // default-log-dir (-l)
@@ -96,6 +129,10 @@ struct Config {
   Result<void> validate(const MemoryLimits& limits = MemoryLimits::of_this_process()) const;
   Result<void> validate_collector() const;
 };
+
+// The settings to capture `name` with: its `pcap:` entry, else the "default" entry with
+// this interface name, else the built-in defaults.
+InterfaceConfig interface_config(const Config& config, const std::string& name);
 
 // Applies a YAML file. Unknown keys produce one warning each (so an existing suricata.yaml
 // can be reused); a malformed value is an error naming FILE:LINE and the key.

@@ -11,17 +11,29 @@
 #include "app/config.h"
 #include "app/pipeline.h"
 #include "app/shutdown.h"
+#include "common/text.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: watchpost-sensor -r FILE [-r FILE ...] (--rules FILE ... | -S FILE) [options]\n"
+    "usage: watchpost-sensor -r FILE [-r FILE ...] | -i IFACE [-i IFACE ...]\n"
+    "                        (--rules FILE ... | -S FILE) [options]\n"
     "\n"
-    "Replays pcap/pcapng files through decode, flow tracking and rule matching and writes\n"
-    "alerts as EVE JSON (one object per line, Suricata's field names).\n"
+    "Replays pcap/pcapng files (-r) or captures live on interfaces (-i) through decode, flow\n"
+    "tracking and rule matching on N worker threads and writes alerts as EVE JSON (one object\n"
+    "per line, Suricata's field names).\n"
     "\n"
     "options:\n"
     "  -r FILE             pcap or pcapng file to replay (repeatable; one capture, in order)\n"
+    "  -i IFACE            capture live on IFACE (repeatable, one per link; settings from the\n"
+    "                      config's pcap: list, e.g. bpf-filter, snaplen, buffer-size,\n"
+    "                      promisc, site). Without -r and -i: the pcap: list's interfaces\n"
+    "  --threads N         worker threads (default: one per core); packets go to workers by\n"
+    "                      a hash of their IP address pair, so both directions and every\n"
+    "                      fragment of a flow meet in one worker\n"
+    "  --user USER         switch to USER once captures, outputs and sockets are open\n"
+    "  --group GROUP       switch to GROUP likewise\n"
+    "  --pidfile FILE      write the process id to FILE (removed at exit)\n"
     "  --rules FILE        rule file to load, added to the config's rule-files (repeatable)\n"
     "  -S FILE             load only this rule file (ignores rule-files; repeatable)\n"
     "  -c CONFIG.yaml      configuration file (suricata.yaml key names)\n"
@@ -39,8 +51,20 @@ constexpr const char* kUsage =
     "  --dump-config       print the effective configuration and exit\n"
     "  -h, --help          this help, with every configuration key\n"
     "\n"
-    "SIGINT or SIGTERM stops the replay: what was read is flushed as whole lines, stats.json\n"
-    "and the summary are written, exit status 0; a second signal ends the process at once.\n"
+    "SIGINT or SIGTERM stops the replay or the capture: the workers finish what they hold,\n"
+    "outputs are flushed as whole lines, stats (a last EVE stats record live, stats.json) and\n"
+    "the summary are written, exit status 0; a second signal ends the process at once.\n"
+    "SIGHUP reloads the rules (and threshold.config) and reopens the log files (logrotate);\n"
+    "SIGUSR2 reloads the rules. The new rules compile while packets flow; each worker swaps\n"
+    "to them between two batches. A reload whose rules cannot load as a whole (a file\n"
+    "missing or unreadable, or a file whose rules all fail) is rejected: the running rules\n"
+    "stay, the reason is logged and counted (detect.rule_reload_failures).\n"
+    "\n"
+    "Live mode: an alert reaches the EVE file within a second of its packet. Control socket\n"
+    "(unix-command.enabled: auto = live only; unix-command.filename): one JSON command per\n"
+    "line, {\"command\":\"reload-rules\"|\"stats\"|\"reopen-log-files\"|\"ruleset-stats\"}.\n"
+    "Every stats.interval (8s) an EVE stats record and a protobuf Stats event; Prometheus\n"
+    "metrics at http://metrics.listen/metrics with metrics.enabled: yes.\n"
     "\n"
     "With a collector, after the last packet the sensor waits up to collector.drain-timeout\n"
     "(30s) for every event to be acknowledged (SIGINT/SIGTERM end the wait), then prints\n"
@@ -51,7 +75,8 @@ constexpr const char* kUsage =
     "\n"
     "exit status: 0 success (also a truncated pcap, a replay stopped by SIGINT/SIGTERM, and\n"
     "             rules skipped as unsupported),\n"
-    "             1 runtime error (a capture file that cannot be opened; an alert or stats\n"
+    "             1 runtime error (a capture file or interface that cannot be opened, a\n"
+    "             metrics.listen address that cannot be bound; an alert or stats\n"
     "             file that cannot be written, e.g. a full disk: stderr names the file and\n"
     "             why, the summary counts the alerts not written),\n"
     "             2 bad usage or configuration (also a rule file that cannot be read, a\n"
@@ -66,7 +91,8 @@ int usage_error(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kRules = 1000, kSet, kEve, kFast, kSite, kSensorId, kDump, kCollector };
+  enum { kRules = 1000, kSet, kEve, kFast, kSite, kSensorId, kDump, kCollector, kThreads, kUser,
+         kGroup, kPidfile };
   static const option kLong[] = {
       {"rules", required_argument, nullptr, kRules},
       {"set", required_argument, nullptr, kSet},
@@ -76,11 +102,16 @@ int main(int argc, char** argv) {
       {"sensor-id", required_argument, nullptr, kSensorId},
       {"dump-config", no_argument, nullptr, kDump},
       {"collector", required_argument, nullptr, kCollector},
+      {"threads", required_argument, nullptr, kThreads},
+      {"user", required_argument, nullptr, kUser},
+      {"group", required_argument, nullptr, kGroup},
+      {"pidfile", required_argument, nullptr, kPidfile},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
-  std::vector<std::string> pcaps, rules, exclusive_rules, sets;
-  std::string config_file, eve, fast, log_dir, site, sensor_id, collector;
+  std::vector<std::string> pcaps, ifaces, rules, exclusive_rules, sets;
+  std::string config_file, eve, fast, log_dir, site, sensor_id, collector, threads, user, group,
+      pidfile;
   bool dump = false;
   opterr = 0;
   int c;
@@ -90,7 +121,11 @@ int main(int argc, char** argv) {
       case 'S': exclusive_rules.push_back(optarg); break;
       case 'c': config_file = optarg; break;
       case 'l': log_dir = optarg; break;
-      case 'i': return usage_error("live capture (-i) is not available in this release; use -r FILE");
+      case 'i': ifaces.push_back(optarg); break;
+      case kThreads: threads = optarg; break;
+      case kUser: user = optarg; break;
+      case kGroup: group = optarg; break;
+      case kPidfile: pidfile = optarg; break;
       case 'h':
         std::fputs(kUsage, stdout);
         std::fputs("\nconfiguration keys (-c file or --set):\n", stdout);
@@ -138,12 +173,31 @@ int main(int argc, char** argv) {
   if (!site.empty()) config.site = site;
   if (!sensor_id.empty()) config.sensor_id = sensor_id;
   if (!collector.empty()) config.collector.address = collector;
+  if (!threads.empty()) {
+    auto n = wp::parse_uint(threads);
+    if (!n || *n < 1 || *n > 256) return usage_error("--threads " + threads + ": expected 1 to 256");
+    config.runtime.threads = static_cast<std::uint32_t>(*n);
+  }
+  if (!user.empty()) config.runtime.user = user;
+  if (!group.empty()) config.runtime.group = group;
+  if (!pidfile.empty()) config.runtime.pid_file = std::filesystem::absolute(pidfile).string();
   config.pcap_files = pcaps;
+  config.live_interfaces = ifaces;
+  if (pcaps.empty() && ifaces.empty()) {
+    for (const auto& i : config.pcap) {
+      if (i.interface != "default") config.live_interfaces.push_back(i.interface);
+    }
+  }
   if (dump) {
     std::fputs(wp::app::dump_config(config).c_str(), stdout);
     return 0;
   }
-  if (config.pcap_files.empty()) return usage_error("no input: give -r FILE");
+  if (!config.pcap_files.empty() && !config.live_interfaces.empty()) {
+    return usage_error("give either -r FILE or -i IFACE, not both");
+  }
+  if (config.pcap_files.empty() && config.live_interfaces.empty()) {
+    return usage_error("no input: give -r FILE or -i IFACE");
+  }
   if (auto valid = config.validate(); !valid) {
     std::fprintf(stderr, "watchpost-sensor: %s\n", valid.error().describe().c_str());
     return 2;
@@ -152,5 +206,6 @@ int main(int argc, char** argv) {
   // report and count, instead of SIGXFSZ ending the process.
   std::signal(SIGXFSZ, SIG_IGN);
   wp::app::install_stop_handlers();
-  return wp::app::run_offline(config);
+  wp::app::install_reload_handlers();
+  return wp::app::run_sensor(config);
 }

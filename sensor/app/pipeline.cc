@@ -1,14 +1,22 @@
 #include "app/pipeline.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <new>
 #include <optional>
 #include <thread>
 
+#include "app/control.h"
+#include "app/dispatch.h"
+#include "app/runtime.h"
 #include "app/shutdown.h"
 #include "app/worker.h"
 #include "capture/pcap_file.h"
@@ -16,6 +24,7 @@
 #include "common/text.h"
 #include "detect/rule_loader.h"
 #include "detect/threshold_config.h"
+#include "output/eve.h"
 #include "output/event_ring.h"
 #include "output/json.h"
 #include "output/output_thread.h"
@@ -58,7 +67,7 @@ std::string human_count(double v) {
 }
 
 Result<void> write_stats(const std::string& path, const Counters& counters,
-                         const detect::Detector& det, const detect::LoadReport& load,
+                         const std::vector<RuleHits>& hits, const detect::LoadReport& load,
                          std::uint64_t packets, std::uint64_t bytes, double seconds) {
   std::string out = "{\"packets\":" + std::to_string(packets) + ",\"bytes\":" +
                     std::to_string(bytes) + ",\"seconds\":" + std::to_string(seconds);
@@ -94,17 +103,14 @@ Result<void> write_stats(const std::string& path, const Counters& counters,
     out += ":" + std::to_string(counters.get(i));
   }
   out += "},\"rules_hit\":[";
-  const auto& rules = det.rule_set().rules();
   first = true;
-  for (std::size_t i = 0; i < rules.size(); ++i) {
-    if (det.hits()[i] == 0) continue;
+  for (const RuleHits& r : hits) {
     if (!first) out += ",";
     first = false;
-    const auto& r = rules[i].rule;
     out += "{\"gid\":" + std::to_string(r.gid) + ",\"sid\":" + std::to_string(r.sid) +
            ",\"rev\":" + std::to_string(r.rev) + ",\"msg\":";
     output::append_json_string(out, r.msg);
-    out += ",\"hits\":" + std::to_string(det.hits()[i]) + "}";
+    out += ",\"hits\":" + std::to_string(r.hits) + "}";
   }
   out += "]}\n";
   return write_file(path, out);
@@ -207,25 +213,6 @@ struct Delivery {
     for (const auto& [name, value] : values) counters.set(counters.add(name), value);
   }
 
-  // The final Stats event (every counter), pushed into the ring as its producer: call on
-  // the worker's thread once the worker has finished.
-  void push_final_stats(output::EventRing& ring, const Config& config, const Counters& counters) {
-    watchpost::v1::Event* e = nullptr;
-    while ((e = ring.try_acquire()) == nullptr) std::this_thread::sleep_for(std::chrono::microseconds(100));
-    watchpost::v1::Stats* st = e->mutable_stats();
-    st->set_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count());
-    st->set_site(config.site);
-    st->set_sensor_id(config.sensor_id);
-    st->set_uptime_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - started)
-                          .count());
-    auto& map = *st->mutable_counters();
-    for (CounterId i = 0; i < counters.size(); ++i) map[counters.name(i)] = counters.get(i);
-    ring.publish();
-  }
-
   // After the output thread stopped: waits up to collector.drain-timeout for every event to
   // be acknowledged (SIGINT/SIGTERM end the wait), stops the shipper and says what stays.
   void drain(const Config& config) {
@@ -267,6 +254,214 @@ struct Delivery {
   }
 };
 
+// ---------------------------------------------------------------------------------------
+// Rule loading: the one function startup and reload call.
+
+struct Detection {
+  std::shared_ptr<const detect::RuleSet> rules;
+  detect::LoadReport report;
+};
+
+// Loads classification.config, threshold.config and the rule files of `config`, printing
+// rule errors, warnings and the load summary on stderr. An error: the rule set cannot load
+// as a whole (a file missing or unreadable, compilation failed; with `reload`, also a rule
+// file whose rules all failed), with the reason. Cold path; any thread.
+Result<Detection> load_detection(const Config& config, bool reload) {
+  detect::ClassificationTable classes = detect::ClassificationTable::defaults();
+  if (!config.classification_file.empty()) {
+    auto loaded = detect::ClassificationTable::load(config.classification_file);
+    if (!loaded) return loaded.error();
+    classes = std::move(loaded.value());
+  }
+  if (!config.reference_config_file.empty()) {
+    // Only validated today: EVE alerts carry no reference URLs (as Suricata's default).
+    auto refs = detect::ReferenceTable::load(config.reference_config_file);
+    if (!refs) return refs.error();
+  }
+  if (config.rule_files.empty()) {
+    return make_error("no rule files (use --rules FILE, -S FILE or rule-files)");
+  }
+  auto threshold_file = load_threshold_file(config);
+  if (!threshold_file) {
+    return make_error("threshold-file " + threshold_file.error().describe());
+  }
+  std::optional<detect::ThresholdConfigResult> thresholds = std::move(threshold_file.value());
+  std::vector<std::string> files;
+  for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
+  detect::LoadedRules loaded =
+      detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr,
+                         detect::LoadOptions{config.hs_cache});
+  const detect::LoadReport& rep = loaded.report;
+  std::string unreadable;
+  for (const detect::RuleError& e : rep.errors) {
+    if (e.unreadable_file() && unreadable.empty()) unreadable = e.message;
+    std::fprintf(stderr, "%s%s\n", e.unreadable_file() ? "watchpost: " : "", e.message.c_str());
+  }
+  if (!unreadable.empty()) return make_error(unreadable);  // a named rule file must load
+  if (thresholds) {
+    for (const std::string& e : thresholds->errors) std::fprintf(stderr, "%s\n", e.c_str());
+  }
+  for (const std::string& w : rep.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (!loaded.rules) return make_error(loaded.fatal);
+  if (reload) {
+    // A file whose rules all failed is a broken edit, not an empty rule set.
+    for (const std::string& f : files) {
+      std::size_t failed = 0, ok = 0;
+      for (const detect::RuleError& e : rep.errors) failed += e.file == f;
+      for (const auto& r : loaded.rules->rules()) ok += r.rule.file == f;
+      if (failed != 0 && ok == 0) {
+        return make_error(f + ": none of its " + std::to_string(failed) + " rules loaded");
+      }
+    }
+  }
+  std::fprintf(stderr, "%s\n", rep.summary().c_str());
+  if (thresholds) {
+    std::fprintf(stderr, "threshold-file %s: %zu entries loaded, %zu lines skipped\n",
+                 thresholds->config.file.c_str(), thresholds->config.entries(),
+                 thresholds->errors.size());
+  }
+  std::fprintf(stderr, "rules: parsed in %.2f s, compiled in %.2f s (%zu with fast pattern, %zu address-indexed, %zu other without content)\n",
+               rep.parse_seconds, rep.compile_seconds, loaded.rules->stats().with_fast_pattern,
+               loaded.rules->stats().address_indexed,
+               loaded.rules->stats().no_content - loaded.rules->stats().address_indexed);
+  return Detection{loaded.rules, rep};
+}
+
+std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Rule reloads on the control thread: the new set compiles on a thread of its own while the
+// workers go on with the old one; poll() (the control tick) publishes it or rejects it.
+class Reloader {
+ public:
+  using Done = std::function<void(bool, std::string)>;
+  Reloader(const Config& config, RuleGeneration& generation, Counters& counters,
+           const detect::LoadReport& first)
+      : config_(config), generation_(generation), counters_(counters) {
+    c_reloads_ = counters_.add("detect.rule_reloads");
+    c_failures_ = counters_.add("detect.rule_reload_failures");
+    c_loaded_ = counters_.add("detect.rules_loaded");
+    c_failed_ = counters_.add("detect.rules_failed");
+    counters_.set(c_loaded_, first.loaded);
+    counters_.set(c_failed_, first.skipped);
+    last_ok_us_ = wall_us();
+  }
+  ~Reloader() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void request(Done done) {
+    if (done) waiters_.push_back(std::move(done));
+    if (running_) {
+      again_ = true;  // the files may have changed after the running load read them
+      return;
+    }
+    start();
+  }
+
+  void poll() {
+    if (!running_ || !finished_.load(std::memory_order_acquire)) return;
+    thread_.join();
+    running_ = false;
+    std::vector<Done> waiters;
+    waiters.swap(current_waiters_);
+    bool ok = false;
+    std::string message;
+    if (result_) {
+      generation_.publish(result_.value().rules);
+      counters_.inc(c_reloads_);
+      counters_.set(c_loaded_, result_.value().report.loaded);
+      counters_.set(c_failed_, result_.value().report.skipped);
+      last_ok_us_ = wall_us();
+      ok = true;
+      message = "done: " + std::to_string(result_.value().report.loaded) + " rules loaded, " +
+                std::to_string(result_.value().report.skipped) + " skipped";
+      std::fprintf(stderr, "watchpost: rules reloaded: %s\n", message.c_str() + 6);
+    } else {
+      counters_.inc(c_failures_);
+      message = "rule reload rejected: " + result_.error().describe() + "; the running rules stay";
+      last_error_ = result_.error().describe();
+      std::fprintf(stderr, "watchpost: %s\n", message.c_str());
+    }
+    result_ = make_error("");
+    for (const Done& d : waiters) d(ok, message);
+    if (again_) {
+      again_ = false;
+      start();
+    }
+  }
+
+  // {"rules_loaded":N,"rules_failed":M,"last_reload":"TIME","reloads":N,"reload_failures":N}
+  std::string stats_json() const {
+    std::string out = "{\"rules_loaded\":" + std::to_string(counters_.get(c_loaded_)) +
+                      ",\"rules_failed\":" + std::to_string(counters_.get(c_failed_)) +
+                      ",\"last_reload\":\"";
+    output::append_timestamp(out, last_ok_us_);
+    out += "\",\"reloads\":" + std::to_string(counters_.get(c_reloads_)) +
+           ",\"reload_failures\":" + std::to_string(counters_.get(c_failures_)) +
+           ",\"reload_running\":" + (running_ ? "true" : "false");
+    if (!last_error_.empty()) {
+      out += ",\"last_failure\":";
+      output::append_json_string(out, last_error_);
+    }
+    return out + "}";
+  }
+
+ private:
+  void start() {
+    running_ = true;
+    finished_.store(false, std::memory_order_relaxed);
+    current_waiters_.insert(current_waiters_.end(), std::make_move_iterator(waiters_.begin()),
+                            std::make_move_iterator(waiters_.end()));
+    waiters_.clear();
+    std::fprintf(stderr, "watchpost: reloading rules\n");
+    thread_ = std::thread([this] {
+      result_ = load_detection(config_, /*reload=*/true);
+      finished_.store(true, std::memory_order_release);
+    });
+  }
+
+  const Config& config_;
+  RuleGeneration& generation_;
+  Counters& counters_;
+  std::thread thread_;
+  bool running_ = false;
+  bool again_ = false;
+  std::atomic<bool> finished_{false};
+  Result<Detection> result_ = make_error("");
+  std::vector<Done> waiters_;          // for the next load
+  std::vector<Done> current_waiters_;  // for the running one
+  std::int64_t last_ok_us_ = 0;
+  std::string last_error_;
+  CounterId c_reloads_, c_failures_, c_loaded_, c_failed_;
+};
+
+// "decoder.event.ipv4.trunc_pkt" -> "watchpost_decoder_event_ipv4_trunc_pkt_total".
+std::string metric_name(const std::string& counter) {
+  std::string out = "watchpost_";
+  for (char ch : counter) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    out.push_back(ok ? ch : '_');
+  }
+  return out + "_total";
+}
+
+std::string label_value(const std::string& v) {
+  std::string out;
+  for (char ch : v) {
+    if (ch == '\\' || ch == '"') out.push_back('\\');
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(ch);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const Config& config) {
@@ -280,76 +475,57 @@ Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const C
   return out;
 }
 
-int run_offline(const Config& config) {
-  // Classification and reference tables.
-  detect::ClassificationTable classes = detect::ClassificationTable::defaults();
-  if (!config.classification_file.empty()) {
-    auto loaded = detect::ClassificationTable::load(config.classification_file);
-    if (!loaded) {
-      std::fprintf(stderr, "watchpost: %s\n", loaded.error().describe().c_str());
-      return 2;
+std::string prometheus_text(const std::vector<LabelledCounters>& sets) {
+  // name -> lines; a name's # TYPE line once, before its samples.
+  std::map<std::string, std::string> by_name;
+  for (const LabelledCounters& set : sets) {
+    std::string labels;
+    for (const auto& [k, v] : set.labels) {
+      if (v.empty()) continue;
+      labels += (labels.empty() ? "" : ",") + k + "=\"" + label_value(v) + "\"";
     }
-    classes = std::move(loaded.value());
-  }
-  if (!config.reference_config_file.empty()) {
-    // Only validated today: EVE alerts carry no reference URLs (as Suricata's default).
-    auto refs = detect::ReferenceTable::load(config.reference_config_file);
-    if (!refs) {
-      std::fprintf(stderr, "watchpost: %s\n", refs.error().describe().c_str());
-      return 2;
+    const std::size_t n = set.counters->size();
+    for (CounterId i = 0; i < n; ++i) {
+      std::string& lines = by_name[metric_name(set.counters->name(i))];
+      lines += metric_name(set.counters->name(i));
+      if (!labels.empty()) lines += "{" + labels + "}";
+      lines += " " + std::to_string(set.counters->get(i)) + "\n";
     }
   }
-  if (config.rule_files.empty()) {
-    std::fprintf(stderr, "watchpost: no rule files (use --rules FILE, -S FILE or rule-files)\n");
-    return 2;
+  std::string out;
+  for (const auto& [name, lines] : by_name) {
+    out += "# TYPE " + name + " counter\n" + lines;
   }
-  auto threshold_file = load_threshold_file(config);
-  if (!threshold_file) {
-    std::fprintf(stderr, "watchpost: threshold-file %s\n", threshold_file.error().describe().c_str());
-    return 2;
-  }
-  std::optional<detect::ThresholdConfigResult> thresholds = std::move(threshold_file.value());
-  std::vector<std::string> files;
-  for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
-  detect::LoadedRules loaded =
-      detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr,
-                         detect::LoadOptions{config.hs_cache});
-  const detect::LoadReport& rep = loaded.report;
-  bool unreadable = false;
-  for (const detect::RuleError& e : rep.errors) {
-    unreadable = unreadable || e.unreadable_file();
-    std::fprintf(stderr, "%s%s\n", e.unreadable_file() ? "watchpost: " : "", e.message.c_str());
-  }
-  if (unreadable) return 2;  // a rule file named in the configuration must load
-  if (thresholds) {
-    for (const std::string& e : thresholds->errors) std::fprintf(stderr, "%s\n", e.c_str());
-  }
-  for (const std::string& w : rep.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-  if (!loaded.rules) {
-    std::fprintf(stderr, "watchpost: %s\n", loaded.fatal.c_str());
-    return 2;
-  }
-  std::fprintf(stderr, "%s\n", rep.summary().c_str());
-  if (thresholds) {
-    std::fprintf(stderr, "threshold-file %s: %zu entries loaded, %zu lines skipped\n",
-                 thresholds->config.file.c_str(), thresholds->config.entries(),
-                 thresholds->errors.size());
-  }
-  std::fprintf(stderr, "rules: parsed in %.2f s, compiled in %.2f s (%zu with fast pattern, %zu address-indexed, %zu other without content)\n",
-               rep.parse_seconds, rep.compile_seconds, loaded.rules->stats().with_fast_pattern,
-               loaded.rules->stats().address_indexed,
-               loaded.rules->stats().no_content - loaded.rules->stats().address_indexed);
+  return out;
+}
 
-  auto source = capture::PcapFileSource::open(config.pcap_files);
-  if (!source) {
-    std::fprintf(stderr, "watchpost: %s\n", source.error().describe().c_str());
-    return 1;
+int run_sensor(const Config& config) {
+  const bool live = !config.live_interfaces.empty();
+  auto detection = load_detection(config, /*reload=*/false);
+  if (!detection) {
+    std::fprintf(stderr, "watchpost: %s\n", detection.error().describe().c_str());
+    return 2;
   }
+  const detect::LoadReport& rep = detection.value().report;
+  RuleGeneration generation(detection.value().rules);
+
+  std::unique_ptr<capture::PcapFileSource> file_source;
+  if (!live) {
+    auto source = capture::PcapFileSource::open(config.pcap_files);
+    if (!source) {
+      std::fprintf(stderr, "watchpost: %s\n", source.error().describe().c_str());
+      return 1;
+    }
+    file_source = std::move(source.value());
+  }
+  std::uint32_t threads = config.runtime.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
 
   std::error_code ec;
   fs::create_directories(config.log_dir, ec);
-  Counters counters;
-  // Alerts leave the worker through a ring; the output thread writes them to the files.
+  Counters counters;          // the main thread's (files, outputs)
+  Counters control_counters;  // the control thread's (reloads)
+  // Alerts leave the workers through rings; the output thread writes them to the files.
   std::vector<std::unique_ptr<output::EventSink>> sinks;
   std::vector<AlertFile> alert_files;
   auto open_alert_file = [&](const std::string& name, const char* what,
@@ -367,7 +543,10 @@ int run_offline(const Config& config) {
   if (config.eve_enabled) {
     auto f = open_alert_file(config.eve_file, "EVE", "output.eve");
     if (!f) return 1;
-    sinks.push_back(std::make_unique<output::EveSink>(std::move(f), config.eve));
+    output::EveOptions eve = config.eve;
+    eve.stats = config.runtime.stats_enabled;
+    eve.stats_deltas = config.runtime.stats_deltas;
+    sinks.push_back(std::make_unique<output::EveSink>(std::move(f), eve));
   }
   if (!config.fast_file.empty()) {
     auto f = open_alert_file(config.fast_file, "fast.log", "output.fast");
@@ -384,57 +563,232 @@ int run_offline(const Config& config) {
   std::vector<output::EventSink*> sink_ptrs;
   if (delivery.sink) sink_ptrs.push_back(delivery.sink.get());  // spool first: it numbers events
   for (auto& s : sinks) sink_ptrs.push_back(s.get());
-  output::EventRing ring;
-  output::RingAlertSink to_output(ring, counters);
-  output::OutputThread output_thread({&ring}, sink_ptrs);
 
-  std::unique_ptr<Worker> worker;
+  // Workers, each with a ring per source.
+  const std::size_t sources = live ? config.live_interfaces.size() : 1;
+  const bool inline_worker = !live && threads == 1;  // the reader processes: no ring, no copy
+  std::vector<std::unique_ptr<WorkerThread>> workers;
+  std::vector<SourceIdentity> identities;
+  std::vector<InterfaceConfig> ifaces;
+  for (const std::string& name : config.live_interfaces) {
+    ifaces.push_back(interface_config(config, name));
+    identities.push_back({name, ifaces.back().site});
+  }
   try {
-    worker = std::make_unique<Worker>(config, loaded.rules, counters, &to_output);
+    for (std::uint32_t i = 0; i < threads; ++i) {
+      workers.push_back(std::make_unique<WorkerThread>(i, config, generation,
+                                                       inline_worker ? 0 : sources,
+                                                       config.runtime.ring_size));
+      if (live) workers.back()->worker().set_sources(identities);
+    }
   } catch (const std::bad_alloc&) {
     // What is allocated up front is the flow table: its hash buckets and flow.prealloc flows
-    // (flow.memcap is a ceiling reached as flows arrive).
+    // (flow.memcap is a ceiling reached as flows arrive), and the rings.
     std::fprintf(stderr,
-                 "watchpost: not enough memory to set up the flow table (flow.hash-size %u, "
-                 "flow.prealloc %u, flow.memcap %s); lower flow.hash-size or flow.prealloc\n",
-                 config.flow.hash_size, config.flow.prealloc,
-                 size_text(config.flow.memcap).c_str());
+                 "watchpost: not enough memory to set up %u workers (flow.hash-size %u, "
+                 "flow.prealloc %u, flow.memcap %s, threading.ring-size %s per worker and "
+                 "source); lower flow.hash-size, flow.prealloc or --threads\n",
+                 threads, config.flow.hash_size, config.flow.prealloc,
+                 size_text(config.flow.memcap).c_str(), size_text(config.runtime.ring_size).c_str());
     return 2;
   }
-  if (delivery.shipper) delivery.shipper->start();
-  output_thread.start();
-  const CounterId c_truncated = counters.add("capture.truncated_files");
+  std::vector<std::unique_ptr<CaptureThread>> captures;
+  for (std::size_t s = 0; s < ifaces.size(); ++s) {
+    std::vector<capture::PacketRing*> rings;
+    for (auto& w : workers) rings.push_back(&w->ring(s));
+    captures.push_back(std::make_unique<CaptureThread>(static_cast<std::uint32_t>(s), ifaces[s], rings));
+    if (auto r = captures.back()->open(); !r) {
+      std::fprintf(stderr, "watchpost: %s\n", r.error().describe().c_str());
+      return 1;
+    }
+  }
+
+  // The output thread drains each worker's ring and the control ring (stats events).
+  output::EventRing control_ring(64);
+  std::vector<output::EventRing*> rings;
+  for (auto& w : workers) rings.push_back(&w->events());
+  rings.push_back(&control_ring);
+  output::OutputThread output_thread(rings, sink_ptrs);
 
   const auto started = std::chrono::steady_clock::now();
-  capture::RawPacket raw;
-  bool done = stop_requested();  // a signal during rule loading: read nothing
-  while (!done) {
-    switch ((*source)->next(raw)) {
-      case capture::ReadStatus::kPacket:
-        worker->process(raw);
-        break;
-      case capture::ReadStatus::kTruncated:
-        if (stop_requested()) break;  // the signal interrupted the read: not a damaged file
-        counters.inc(c_truncated);
-        std::fprintf(stderr, "warning: %s; the packets before it were processed\n",
-                     (*source)->warning().c_str());
-        break;
-      case capture::ReadStatus::kEnd:
-        done = true;
-        break;
+  // Every counter, summed; `previous` for the deltas.
+  auto total_counters = [&] {
+    Counters total;
+    for (auto& c : captures) total.merge(c->counters());
+    for (auto& w : workers) total.merge(w->counters());
+    total.merge(counters);
+    total.merge(control_counters);
+    if (delivery.spool) delivery.report(total);
+    return total;
+  };
+  auto fill_stats = [&](watchpost::v1::Stats& st, const Counters& total, const Counters* previous) {
+    st.set_timestamp_us(wall_us());
+    st.set_site(config.site);
+    st.set_sensor_id(config.sensor_id);
+    st.set_uptime_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count());
+    auto& map = *st.mutable_counters();
+    for (CounterId i = 0; i < total.size(); ++i) map[total.name(i)] = total.get(i);
+    if (previous != nullptr) {
+      auto& deltas = *st.mutable_deltas();
+      for (CounterId i = 0; i < total.size(); ++i) {
+        const std::uint64_t before = previous->get(total.name(i));
+        deltas[total.name(i)] = total.get(i) >= before ? total.get(i) - before : 0;
+      }
     }
-    done = done || stop_requested();
+  };
+  // Control thread state (touched on the control thread only while it runs).
+  Reloader reloader(config, generation, control_counters, rep);
+  Counters previous_stats;
+  auto next_stats = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.runtime.stats_interval_ms);
+  const CounterId c_stats_skipped = control_counters.add("output.stats_skipped");
+  ControlHooks hooks;
+  hooks.tick = [&] {
+    const unsigned hup = take_hangups();
+    if (hup != 0) output_thread.request_reopen();
+    if (hup != 0 || take_reload_signals() != 0) reloader.request(nullptr);
+    reloader.poll();
+    if (config.runtime.stats_enabled && std::chrono::steady_clock::now() >= next_stats) {
+      next_stats += std::chrono::milliseconds(config.runtime.stats_interval_ms);
+      Counters total = total_counters();
+      if (watchpost::v1::Event* e = control_ring.try_acquire()) {
+        fill_stats(*e->mutable_stats(), total, &previous_stats);
+        control_ring.publish();
+      } else {
+        control_counters.inc(c_stats_skipped);  // the output thread is far behind
+      }
+      previous_stats = total;
+    }
+  };
+  hooks.reload = [&](Reloader::Done done) { reloader.request(std::move(done)); };
+  hooks.stats_json = [&] {
+    watchpost::v1::Stats st;
+    fill_stats(st, total_counters(), nullptr);
+    std::string out;
+    output::render_eve_stats(st, output::EveOptions{}, out);
+    return out;
+  };
+  hooks.ruleset_stats_json = [&] { return reloader.stats_json(); };
+  hooks.reopen_log_files = [&] { output_thread.request_reopen(); };
+  hooks.metrics_text = [&] {
+    std::vector<LabelledCounters> sets;
+    for (auto& c : captures) sets.push_back({&c->counters(), {{"iface", c->config().interface}, {"site", c->config().site.empty() ? config.site : c->config().site}}});
+    for (auto& w : workers) sets.push_back({&w->counters(), {{"worker", std::to_string(w->index())}, {"site", config.site}}});
+    sets.push_back({&counters, {{"site", config.site}}});
+    sets.push_back({&control_counters, {{"site", config.site}}});
+    return prometheus_text(sets);
+  };
+  ControlOptions control_options;
+  control_options.socket = config.runtime.unix_command == UnixCommand::kYes ||
+                           (config.runtime.unix_command == UnixCommand::kAuto && live);
+  control_options.socket_path = config.runtime.unix_command_file;
+  control_options.metrics = config.runtime.metrics_enabled;
+  control_options.metrics_listen = config.runtime.metrics_listen;
+  std::vector<std::string> warnings;
+  auto control = ControlThread::create(control_options, std::move(hooks), warnings);
+  for (const std::string& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (!control) {
+    std::fprintf(stderr, "watchpost: %s\n", control.error().describe().c_str());
+    return 1;
   }
-  if (delivery.spool) {
-    delivery.report(counters);
-    delivery.push_final_stats(ring, config, counters);
+  if (!control.value()->metrics_endpoint().empty()) {
+    std::fprintf(stderr, "watchpost: metrics at http://%s/metrics\n", control.value()->metrics_endpoint().c_str());
   }
-  output_thread.stop();  // every alert written and flushed
+  if (!control.value()->socket_path().empty()) {
+    std::fprintf(stderr, "watchpost: control socket %s\n", control.value()->socket_path().c_str());
+  }
+
+  // Everything that needs privileges is open: the pid file, then the switch of user.
+  if (!config.runtime.pid_file.empty()) {
+    if (auto r = write_file(config.runtime.pid_file, std::to_string(::getpid()) + "\n"); !r) {
+      std::fprintf(stderr, "watchpost: pid-file %s\n", r.error().describe().c_str());
+      return 1;
+    }
+  }
+  if (auto r = drop_privileges(config.runtime.user, config.runtime.group); !r) {
+    std::fprintf(stderr, "watchpost: %s\n", r.error().describe().c_str());
+    return 1;
+  }
+
+  if (delivery.shipper) delivery.shipper->start();
+  output_thread.start();
+  if (!inline_worker) {
+    for (auto& w : workers) w->start();
+  }
+  control.value()->start();
+  for (auto& c : captures) c->start();
+  const CounterId c_truncated = counters.add("capture.truncated_files");
+  const CounterId c_reader_waits = counters.add("capture.reader_waits");
+  if (live) {
+    std::string names;
+    for (const std::string& n : config.live_interfaces) names += (names.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "watchpost: capturing on %s with %u workers\n", names.c_str(), threads);
+  }
+
+  bool done = stop_requested();  // a signal during rule loading: read nothing
+  if (live) {
+    while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } else {
+    capture::RawPacket raw;
+    while (!done) {
+      switch (file_source->next(raw)) {
+        case capture::ReadStatus::kPacket:
+          if (inline_worker) {
+            workers[0]->process_inline(raw);
+          } else {
+            // Offline nothing is dropped: wait for the worker instead.
+            capture::PacketRing& ring =
+                workers[dispatch_worker(raw, threads)]->ring(0);
+            int spins = 0;
+            while (!ring.push(raw)) {
+              if (spins == 0) counters.inc(c_reader_waits);
+              if (stop_requested()) break;
+              if (++spins < 16) {
+                std::this_thread::yield();
+              } else {
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+              }
+            }
+          }
+          break;
+        case capture::ReadStatus::kTruncated:
+          if (stop_requested()) break;  // the signal interrupted the read: not a damaged file
+          counters.inc(c_truncated);
+          std::fprintf(stderr, "warning: %s; the packets before it were processed\n",
+                       file_source->warning().c_str());
+          break;
+        case capture::ReadStatus::kEnd:
+          done = true;
+          break;
+      }
+      done = done || stop_requested();
+    }
+  }
+  // Wind down in pipeline order: capture, workers (they finish what their rings hold), the
+  // control thread, the output thread.
+  for (auto& c : captures) c->stop();
+  for (auto& w : workers) w->stop();
+  control.value()->stop();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (live || delivery.spool) {
+    // The final Stats event (every counter): the control thread has stopped, so this thread
+    // is now the control ring's one producer.
+    Counters total = total_counters();
+    watchpost::v1::Event* e = nullptr;
+    while ((e = control_ring.try_acquire()) == nullptr) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    fill_stats(*e->mutable_stats(), total, config.runtime.stats_deltas ? &previous_stats : nullptr);
+    control_ring.publish();
+  }
+  output_thread.stop();  // every alert written and flushed
   if (stop_requested()) {
-    std::fprintf(stderr, "watchpost: %s: stopped reading after %llu packets\n", stop_signal_name(),
-                 static_cast<unsigned long long>((*source)->packets_read()));
+    if (live) {
+      std::fprintf(stderr, "watchpost: %s: capture stopped\n", stop_signal_name());
+    } else {
+      std::fprintf(stderr, "watchpost: %s: stopped reading after %llu packets\n", stop_signal_name(),
+                   static_cast<unsigned long long>(file_source->packets_read()));
+    }
   }
   bool write_failed = false;
   std::string not_written;  // for the summary
@@ -450,20 +804,44 @@ int run_offline(const Config& config) {
     not_written += "; " + std::to_string(af.file->lines_not_written()) + " alerts not written to " +
                    af.file->path();
   }
-  if (delivery.shipper) {
-    delivery.drain(config);
-    delivery.report(counters);
-  }
-  if (worker->checksum_auto_disabled()) {
+  if (delivery.shipper) delivery.drain(config);
+  bool checksum_off = false;
+  for (auto& w : workers) checksum_off = checksum_off || w->worker().checksum_auto_disabled();
+  if (checksum_off) {
     std::fprintf(stderr, "notice: more than 10%% of the first 1000 packets had invalid checksums "
                          "(offloading?): checksum validation turned off (pcap-file.checksum-checks: auto)\n");
   }
 
-  const std::uint64_t packets = (*source)->packets_read();
-  const std::uint64_t bytes = (*source)->bytes_read();
+  std::uint64_t packets = 0, bytes = 0;
+  if (live) {
+    for (auto& c : captures) {
+      packets += c->packets();
+      bytes += c->bytes();
+    }
+  } else {
+    packets = file_source->packets_read();
+    bytes = file_source->bytes_read();
+  }
+  const Counters total = total_counters();
+  // Rule hits summed over the workers by (gid, sid).
+  std::vector<RuleHits> hits;
+  for (auto& w : workers) {
+    for (const RuleHits& h : w->worker().rule_hits()) {
+      auto it = std::find_if(hits.begin(), hits.end(),
+                             [&](const RuleHits& x) { return x.gid == h.gid && x.sid == h.sid; });
+      if (it == hits.end()) {
+        hits.push_back(h);
+      } else {
+        it->hits += h.hits;
+      }
+    }
+  }
+  std::sort(hits.begin(), hits.end(), [](const RuleHits& a, const RuleHits& b) {
+    return a.gid != b.gid ? a.gid < b.gid : a.sid < b.sid;
+  });
   if (!config.stats_file.empty()) {
-    auto written = write_stats(in_log_dir(config, config.stats_file), counters, worker->detector(),
-                               rep, packets, bytes, seconds);
+    auto written =
+        write_stats(in_log_dir(config, config.stats_file), total, hits, rep, packets, bytes, seconds);
     if (!written) {
       write_failed = true;
       std::fprintf(stderr, "watchpost: cannot write stats file %s\n",
@@ -471,25 +849,30 @@ int run_offline(const Config& config) {
       not_written += "; stats not written to " + written.error().location;
     }
   }
-  std::size_t rules_hit = 0;
-  for (std::uint64_t h : worker->detector().hits()) rules_hit += h != 0;
+  if (!config.runtime.pid_file.empty()) ::unlink(config.runtime.pid_file.c_str());
   std::uint64_t anomalies = 0;
-  for (CounterId i = 0; i < counters.size(); ++i) {
-    if (counters.is_anomaly(i)) anomalies += counters.get(i);
+  for (CounterId i = 0; i < total.size(); ++i) {
+    if (total.is_anomaly(i)) anomalies += total.get(i);
   }
-  std::string pressure = memcap_pressure(counters);
+  std::string pressure = memcap_pressure(total);
   if (!pressure.empty()) pressure = "; " + pressure;
+  std::string drops;
+  if (live) {
+    drops = "; " + std::to_string(total.get("capture.kernel_drops")) + " kernel drops, " +
+            std::to_string(total.get("capture.ring_drops")) + " ring drops";
+  }
   std::fprintf(stderr,
                "watchpost: %llu packets (%.1f MB) in %.2f s: %s pkt/s, %.1f Mbit/s; %llu flows; "
-               "%llu anomalies%s; %llu alerts from %zu rules%s; %zu rules loaded; peak memory "
-               "%.0f MiB\n",
+               "%llu anomalies%s; %llu alerts from %zu rules%s%s; %zu rules loaded; %u workers; "
+               "peak memory %.0f MiB\n",
                static_cast<unsigned long long>(packets), static_cast<double>(bytes) / 1e6, seconds,
                human_count(seconds > 0 ? static_cast<double>(packets) / seconds : 0).c_str(),
                seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e6 : 0.0,
-               static_cast<unsigned long long>(counters.get("flow.total")),
+               static_cast<unsigned long long>(total.get("flow.total")),
                static_cast<unsigned long long>(anomalies), pressure.c_str(),
-               static_cast<unsigned long long>(counters.get("detect.alert")), rules_hit,
-               not_written.c_str(), rep.loaded, peak_rss_mib());
+               static_cast<unsigned long long>(total.get("detect.alert")), hits.size(),
+               drops.c_str(), not_written.c_str(),
+               static_cast<std::size_t>(total.get("detect.rules_loaded")), threads, peak_rss_mib());
   return write_failed ? 1 : 0;
 }
 

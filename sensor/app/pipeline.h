@@ -1,24 +1,40 @@
-// The offline pipeline: pcap files -> decode -> flow -> detect -> output, on the calling
-// thread. Loads rules first (errors and a load summary on stderr), then replays the capture
-// until its end or a stop signal (app/shutdown.h; install the handlers first), then writes
-// the stats file and a human summary. Returns the process exit status as ARCHITECTURE.md
-// defines it: 0 success (also when stopped by SIGINT/SIGTERM), 1 runtime error (a capture
-// that cannot be opened, an output or stats file that could not be written), 2 configuration
-// error (also a rule file that cannot be read, a flow table that cannot be allocated).
+// The sensor's run: load rules (errors and a load summary on stderr), open the inputs (pcap
+// files with -r, interfaces with -i), start the threads (app/runtime.h: N workers fed by
+// the file reader or by one capture thread per interface, the output thread, the control
+// thread of app/control.h), run until the capture ends (-r) or a stop signal
+// (app/shutdown.h; install the handlers first), then wind down in pipeline order, write the
+// stats file and a human summary. Returns the process exit status as ARCHITECTURE.md defines
+// it: 0 success (also when stopped by SIGINT/SIGTERM), 1 runtime error (a capture that cannot
+// be opened, an output or stats file that could not be written), 2 configuration error (also
+// a rule file that cannot be read, a flow table that cannot be allocated).
 #pragma once
 
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "app/config.h"
+#include "common/counters.h"
 #include "detect/threshold_config.h"
 
 namespace wp::app {
 
-int run_offline(const Config& config);
+int run_sensor(const Config& config);
 
 // The configured threshold.config: a file set in the configuration must be readable (an
 // error otherwise); the default is loaded only when it exists. nullopt: no file. Bad lines
 // are in the result's `errors`, the rest loads.
 Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const Config& config);
+
+// One thread's counters and the Prometheus labels they carry (iface, worker, site; an empty
+// value leaves the label out).
+struct LabelledCounters {
+  const Counters* counters;
+  std::vector<std::pair<std::string, std::string>> labels;
+};
+// The Prometheus text exposition of `sets`: each counter NAME as
+// watchpost_<NAME with '.' as '_'>_total{labels} VALUE, one # TYPE line per metric.
+std::string prometheus_text(const std::vector<LabelledCounters>& sets);
 
 }  // namespace wp::app

@@ -26,7 +26,29 @@ extern "C" void on_stop_signal(int sig) {
   set_action(SIGTERM, SIG_DFL);
 }
 
+std::atomic<unsigned> g_hangups{0};
+std::atomic<unsigned> g_usr2{0};
+static_assert(std::atomic<unsigned>::is_always_lock_free);
+
+extern "C" void on_reload_signal(int sig) {
+  (sig == SIGHUP ? g_hangups : g_usr2).fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
+
+void install_reload_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_reload_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGHUP, &sa, nullptr);
+  sigaction(SIGUSR2, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+unsigned take_hangups() { return g_hangups.exchange(0, std::memory_order_relaxed); }
+
+unsigned take_reload_signals() { return g_usr2.exchange(0, std::memory_order_relaxed); }
 
 void install_stop_handlers() {
   g_stop_signal.store(0, std::memory_order_relaxed);

@@ -22,4 +22,13 @@ int stop_signal();
 // "SIGINT" or "SIGTERM" (for messages); "no signal" when none arrived.
 const char* stop_signal_name();
 
+// SIGHUP (reload rules and reopen log files) and SIGUSR2 (reload rules): the handlers only
+// count them; the control thread polls take_hangups() / take_reload_signals(). SIGPIPE is
+// ignored (a control socket client that went away is an error code, not the end).
+void install_reload_handlers();
+// SIGHUPs since the last call.
+unsigned take_hangups();
+// SIGUSR2s since the last call.
+unsigned take_reload_signals();
+
 }  // namespace wp::app

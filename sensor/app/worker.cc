@@ -1,5 +1,6 @@
 #include "app/worker.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace wp::app {
@@ -25,10 +26,11 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
     : decoder_(decoder_config(config), counters),
       stream_(config.stream, counters),
       flows_(config.flow, counters),
-      detector_(rules, config.detect, counters),
-      builder_(rules, output::SensorIdentity{config.site, config.sensor_id, {}},
-               output::AlertOptions{config.eve.payload || config.eve.payload_printable,
-                                    config.eve.packet}),
+      detect_config_(config.detect),
+      identity_{config.site, config.sensor_id, {}},
+      alert_options_{config.eve.payload || config.eve.payload_printable, config.eve.packet},
+      detector_(std::make_unique<detect::Detector>(rules, detect_config_, counters)),
+      builder_(std::make_unique<output::AlertBuilder>(rules, identity_, alert_options_)),
       sink_(sink),
       counters_(counters) {
   auto_mode_ = decoder_.validate_checksums() && config.pcap_checksum_checks == ChecksumChecks::kAuto;
@@ -39,7 +41,36 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
   c_not_ip_ = counters_.add("decoder.not_inspected");
 }
 
+void Worker::swap_rules(std::shared_ptr<const detect::RuleSet> rules) {
+  retired_hits_ = rule_hits();
+  // The new Detector registers the same counter names: the ids stay, the counts go on.
+  detector_ = std::make_unique<detect::Detector>(rules, detect_config_, counters_);
+  builder_ = std::make_unique<output::AlertBuilder>(rules, identity_, alert_options_);
+  flows_.for_each_flow([](flow::Flow& f) { stream::StreamEngine::forget_hits(f); });
+}
+
+std::vector<RuleHits> Worker::rule_hits() const {
+  std::vector<RuleHits> out = retired_hits_;
+  const auto& rules = detector_->rule_set().rules();
+  const auto& hits = detector_->hits();
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (hits[i] == 0) continue;
+    const auto& r = rules[i].rule;
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const RuleHits& h) { return h.gid == r.gid && h.sid == r.sid; });
+    if (it == out.end()) {
+      out.push_back({r.gid, r.sid, r.rev, r.msg, hits[i]});
+    } else {
+      it->hits += hits[i];
+      it->rev = r.rev;
+      it->msg = r.msg;
+    }
+  }
+  return out;
+}
+
 void Worker::process(const capture::RawPacket& raw) {
+  source_ = raw.source;
   std::uint64_t t0 = timing_ ? now_ns() : 0;
   const decode::DecodeStatus st = decoder_.decode(raw, pkt_);
   std::uint64_t t1 = timing_ ? now_ns() : 0;
@@ -76,7 +107,7 @@ void Worker::process(const capture::RawPacket& raw) {
   const bool tcp = pkt_.proto == decode::kProtoTcp;
   const bool tracked = tcp && stream_.track(pkt_, fr) == stream::StreamVerdict::kTracked;
   fr_ = fr;
-  const auto matches = detector_.inspect(pkt_, fr, tracked);
+  const auto matches = detector_->inspect(pkt_, fr, tracked);
   std::uint64_t t3 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageDetect] += t3 - t2;
   if (!matches.empty()) {
@@ -98,7 +129,7 @@ void Worker::process(const capture::RawPacket& raw) {
 void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   auto* w = static_cast<Worker*>(self);
   const std::uint64_t t0 = w->timing_ ? now_ns() : 0;
-  const auto matches = w->detector_.inspect_stream(w->pkt_, w->fr_, chunk);
+  const auto matches = w->detector_->inspect_stream(w->pkt_, w->fr_, chunk);
   const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
   if (!matches.empty()) {
     const flow::FlowRef fr{w->fr_.flow, chunk.to_server, w->fr_.created, true};
@@ -115,7 +146,12 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
 void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
                   std::span<const std::uint8_t> stream_data, bool reversed) {
   for (std::uint32_t idx : matches) {
-    builder_.build(pkt_, fr, idx, alert_, stream_data, reversed);
+    builder_->build(pkt_, fr, idx, alert_, stream_data, reversed);
+    if (source_ < sources_.size()) {
+      const SourceIdentity& src = sources_[source_];
+      alert_.set_in_iface(src.interface);
+      if (!src.site.empty()) alert_.set_site(src.site);
+    }
     if (sink_ != nullptr) sink_->on_alert(alert_);
   }
 }

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "app/config.h"
@@ -23,6 +24,20 @@ namespace wp::app {
 
 enum Stage { kStageDecode, kStageFlow, kStageStream, kStageDetect, kStageOutput, kStages };
 
+// Where a live packet came from, for its alerts: EVE in_iface and the interface's site label
+// (empty: the sensor's site).
+struct SourceIdentity {
+  std::string interface;
+  std::string site;
+};
+
+// A rule's alerts over the worker's life, across rule reloads (stats.json rules_hit).
+struct RuleHits {
+  std::uint32_t gid = 0, sid = 0, rev = 0;
+  std::string msg;
+  std::uint64_t hits = 0;
+};
+
 class Worker {
  public:
   // Alerts go to `sink` (nullptr: nowhere; the counters still count them).
@@ -31,11 +46,23 @@ class Worker {
 
   void process(const capture::RawPacket& raw);
 
+  // Live capture: the identity of each RawPacket::source (alerts get in_iface and the
+  // interface's site). Empty (offline): alerts carry no in_iface.
+  void set_sources(std::vector<SourceIdentity> sources) { sources_ = std::move(sources); }
+
+  // Swaps in another compiled rule set between two packets (a rule reload): a new Detector
+  // and AlertBuilder for it, and every flow's remembered stream hits are forgotten (pattern
+  // ids of the old set). flowbits and flowints stay on their flows. Threshold and xbits
+  // state starts over (it lives in the Detector today). Allocates; cold path.
+  void swap_rules(std::shared_ptr<const detect::RuleSet> rules);
+  // Alerts per rule over this worker's life, summed by (gid, sid) across swaps.
+  std::vector<RuleHits> rule_hits() const;
+
   // Checksum validation (the pcap-file `auto` mode turns it off on the fly).
   decode::Decoder& decoder() { return decoder_; }
-  const detect::Detector& detector() const { return detector_; }
+  const detect::Detector& detector() const { return *detector_; }
   // Per-rule cost in detector().profile() (watchpost-rulecheck --pcap).
-  void enable_rule_profiling() { detector_.enable_profiling(); }
+  void enable_rule_profiling() { detector_->enable_profiling(); }
   const stream::StreamEngine& stream() const { return stream_; }
 
   // pcap-file.checksum-checks=auto turned validation off after sampling the capture.
@@ -53,8 +80,14 @@ class Worker {
   decode::Decoder decoder_;
   stream::StreamEngine stream_;  // before flows_: the flow table releases sessions into it
   flow::FlowTable flows_;
-  detect::Detector detector_;
-  output::AlertBuilder builder_;
+  detect::DetectorConfig detect_config_;
+  output::SensorIdentity identity_;
+  output::AlertOptions alert_options_;
+  std::unique_ptr<detect::Detector> detector_;
+  std::unique_ptr<output::AlertBuilder> builder_;
+  std::vector<RuleHits> retired_hits_;  // of rule sets swapped out
+  std::vector<SourceIdentity> sources_;
+  std::uint32_t source_ = 0;            // RawPacket::source of the packet in process()
   output::AlertSink* sink_;
   decode::Packet pkt_;
   flow::FlowRef fr_;

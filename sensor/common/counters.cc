@@ -1,30 +1,60 @@
 #include "common/counters.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace wp {
 
-CounterId Counters::add(std::string_view name, CounterKind kind) {
-  for (CounterId i = 0; i < names_.size(); ++i) {
-    if (names_[i] == name) {
-      if (kind == CounterKind::kAnomaly) kinds_[i] = kind;
-      return i;
-    }
+Counters::Counters() = default;
+Counters::~Counters() = default;
+
+Counters::Counters(const Counters& other) { *this = other; }
+
+Counters& Counters::operator=(const Counters& other) {
+  if (this == &other) return *this;
+  for (CounterId i = 0; i < size(); ++i) entry(i).value.store(0, std::memory_order_relaxed);
+  merge(other);
+  return *this;
+}
+
+CounterId Counters::find(std::string_view name) const {
+  const std::size_t n = size();
+  for (CounterId i = 0; i < n; ++i) {
+    if (entry(i).name == name) return i;
   }
-  names_.emplace_back(name);
-  values_.push_back(0);
-  kinds_.push_back(kind);
-  return static_cast<CounterId>(names_.size() - 1);
+  return static_cast<CounterId>(kMaxCounters);
+}
+
+CounterId Counters::add(std::string_view name, CounterKind kind) {
+  if (const CounterId i = find(name); i != kMaxCounters) {
+    if (kind == CounterKind::kAnomaly) entry(i).kind.store(kind, std::memory_order_relaxed);
+    return i;
+  }
+  const std::size_t n = size_.load(std::memory_order_relaxed);
+  if (n == kMaxCounters) {
+    // A fixed bound of the program, not of traffic: names are registered at setup.
+    std::fprintf(stderr, "watchpost: more than %zu counters registered\n", kMaxCounters);
+    std::abort();
+  }
+  if (!chunks_[n / kChunk]) chunks_[n / kChunk] = std::make_unique<Entry[]>(kChunk);
+  Entry& e = entry(static_cast<CounterId>(n));
+  e.name.assign(name);
+  e.kind.store(kind, std::memory_order_relaxed);
+  e.value.store(0, std::memory_order_relaxed);
+  size_.store(n + 1, std::memory_order_release);  // publishes the complete entry
+  return static_cast<CounterId>(n);
 }
 
 std::uint64_t Counters::get(std::string_view name) const {
-  for (CounterId i = 0; i < names_.size(); ++i) {
-    if (names_[i] == name) return values_[i];
-  }
-  return 0;
+  const CounterId i = find(name);
+  return i == kMaxCounters ? 0 : get(i);
 }
 
 void Counters::merge(const Counters& other) {
-  for (CounterId i = 0; i < other.names_.size(); ++i) {
-    inc(add(other.names_[i], other.kinds_[i]), other.values_[i]);
+  const std::size_t n = other.size();
+  for (CounterId i = 0; i < n; ++i) {
+    inc(add(other.name(i), other.is_anomaly(i) ? CounterKind::kAnomaly : CounterKind::kVolume),
+        other.get(i));
   }
 }
 

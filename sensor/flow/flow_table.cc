@@ -199,9 +199,11 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
 
   const std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(key)) & bucket_mask_;
   std::uint32_t idx = find(key, bucket);
+  std::uint64_t reused_id = 0;  // the flow_id of a closed flow this packet replaces
   if (idx != kNil && pkt.proto == decode::kProtoTcp && (pkt.tcp_flags & decode::kTcpSyn) &&
       !(pkt.tcp_flags & decode::kTcpAck) && at(idx).state == FlowState::kClosed) {
     // A new connection on the 5-tuple of a closed one (port reuse): a new flow.
+    reused_id = at(idx).flow_id;
     release(idx);
     counters_.inc(c_tcp_reuse_);
     idx = kNil;
@@ -214,7 +216,12 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
     f = Flow{};
     f.index = idx;
     f.key = key;
-    f.flow_id = mix64(next_id_++) & kFlowIdMask;
+    // From the flow's key and first packet time (as Suricata's flow id), not from a
+    // per-table counter: with several workers each has its own table, and the same capture
+    // gives the same ids whatever the number of workers.
+    f.flow_id = mix64(hash_key(key) ^ mix64(static_cast<std::uint64_t>(pkt.ts.micros())) ^
+                      reused_id) &
+                kFlowIdMask;
     if (f.flow_id == 0) f.flow_id = 1;
     f.proto = pkt.proto;
     f.client_addr = pkt.src;

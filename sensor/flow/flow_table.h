@@ -136,6 +136,14 @@ class FlowTable {
     release_ctx_ = ctx;
   }
 
+  // Calls fn(Flow&) for every flow in the table (cold path: a rule reload).
+  template <typename Fn>
+  void for_each_flow(Fn&& fn) {
+    for (std::uint32_t i = 0; i < allocated_; ++i) {
+      if (at(i).in_use) fn(at(i));
+    }
+  }
+
   std::size_t active() const { return active_; }
   // Flows the table may hold (flow.memcap / sizeof(Flow)); allocated() of them exist now.
   std::size_t capacity() const { return max_flows_; }
@@ -169,7 +177,6 @@ class FlowTable {
   std::uint32_t lru_head_[kClasses];
   std::uint32_t lru_tail_[kClasses];
   std::size_t active_ = 0;
-  std::uint64_t next_id_ = 1;
   std::int64_t last_expiry_sec_ = 0;
   ReleaseHook release_hook_ = nullptr;
   void* release_ctx_ = nullptr;

@@ -178,3 +178,97 @@ void render_fast_alert(const watchpost::v1::Alert& a, std::string& out) {
 }
 
 }  // namespace wp::output
+
+namespace wp::output {
+namespace {
+
+// Counters nested by the dots of their names, for the EVE stats record.
+struct StatsNode {
+  bool has_value = false;
+  std::uint64_t value = 0;
+  bool has_delta = false;
+  std::uint64_t delta = 0;
+  std::vector<std::pair<std::string, StatsNode>> children;  // sorted by name
+
+  StatsNode& child(std::string_view name) {
+    auto it = std::lower_bound(children.begin(), children.end(), name,
+                               [](const auto& c, std::string_view n) { return c.first < n; });
+    if (it == children.end() || it->first != name) it = children.insert(it, {std::string(name), {}});
+    return it->second;
+  }
+  StatsNode& path(std::string_view name) {
+    StatsNode* n = this;
+    while (true) {
+      const std::size_t dot = name.find('.');
+      n = &n->child(name.substr(0, dot));
+      if (dot == std::string_view::npos) return *n;
+      name.remove_prefix(dot + 1);
+    }
+  }
+};
+
+// The members of `node`, without braces; `first`: nothing was written before them.
+void render_stats_members(const StatsNode& node, std::string& out, bool first) {
+  auto sep = [&] {
+    if (!first) out.push_back(',');
+    first = false;
+  };
+  for (const auto& [name, c] : node.children) {
+    if (c.has_value) {
+      sep();
+      append_json_string(out, name);
+      out += ":" + std::to_string(c.value);
+      if (c.has_delta) {
+        out.push_back(',');
+        append_json_string(out, name + "_delta");
+        out += ":" + std::to_string(c.delta);
+      }
+    }
+    if (!c.children.empty()) {
+      sep();
+      append_json_string(out, c.has_value ? name + "_" : name);
+      out += ":{";
+      render_stats_members(c, out, true);
+      out.push_back('}');
+    }
+  }
+}
+
+}  // namespace
+
+void render_eve_stats(const watchpost::v1::Stats& stats, const EveOptions& options,
+                      std::string& out) {
+  StatsNode root;
+  for (const auto& [name, value] : stats.counters()) {
+    StatsNode& n = root.path(name);
+    n.has_value = true;
+    n.value = value;
+  }
+  if (options.stats_deltas) {
+    for (const auto& [name, delta] : stats.deltas()) {
+      StatsNode& n = root.path(name);
+      n.has_delta = true;
+      n.delta = delta;
+    }
+  }
+  out += "{\"timestamp\":\"";
+  append_timestamp(out, stats.timestamp_us());
+  out += "\",\"event_type\":\"stats\"";
+  if (!stats.sensor_id().empty()) {
+    out += ",\"host\":";
+    append_json_string(out, stats.sensor_id());
+  }
+  out += ",\"stats\":{\"uptime\":" + std::to_string(stats.uptime_us() / 1000000);
+  render_stats_members(root, out, false);
+  out += "}";
+  if (!stats.site().empty()) {
+    out += ",\"watchpost\":{\"site\":";
+    append_json_string(out, stats.site());
+    out += ",\"sensor_id\":";
+    append_json_string(out, stats.sensor_id());
+    out += "}";
+  }
+  out += "}";
+}
+
+}  // namespace wp::output

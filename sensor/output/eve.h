@@ -16,11 +16,21 @@ struct EveOptions {
   bool payload_printable = true;  // eve-log.payload-printable
   bool packet = true;             // eve-log.packet (base64) and packet_info
   bool metadata = true;           // eve-log.metadata (alert.metadata)
+  bool stats = false;             // write stats events (stats.enabled, set by the sensor)
+  bool stats_deltas = false;      // stats.deltas: NAME_delta beside each counter
 };
 
 // Appends one EVE alert record (no trailing newline) to `out`. Field names and formats are
 // Suricata's (see docs/eve.md); `host` and `watchpost` carry the sensor identity.
 void render_eve_alert(const watchpost::v1::Alert& alert, const EveOptions& options,
+                      std::string& out);
+// Appends one EVE stats record (no trailing newline): Suricata's shape,
+// {"timestamp":..,"event_type":"stats","stats":{"uptime":S,"capture":{"kernel_packets":N,..},
+// "decoder":{"pkts":N,"event":{"ipv4":{..}}},..}}: each counter name is split at its dots
+// into nested objects. A name that is both a counter and a prefix of others
+// ("a.b" and "a.b.c") keeps the value as "b" and nests the others under "b_". With
+// options.stats_deltas, each counter in `stats.deltas` also has a sibling NAME_delta.
+void render_eve_stats(const watchpost::v1::Stats& stats, const EveOptions& options,
                       std::string& out);
 // Appends one fast.log line (no trailing newline), as Suricata's fast.log writes it.
 void render_fast_alert(const watchpost::v1::Alert& alert, std::string& out);

@@ -75,6 +75,24 @@ bool LineFile::close() {
   return write_errors_ == 0;
 }
 
+Result<void> LineFile::reopen() {
+  if (!owned_ || fd_ < 0) return {};
+  write_buffer();
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    return make_error(std::string("cannot reopen for writing: ") + std::strerror(errno) +
+                          "; still writing to the file opened before",
+                      path_);
+  }
+  if (::close(fd_) != 0) failed(errno, 0);
+  fd_ = fd;
+  struct stat st {};
+  regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  whence_ = SEEK_END;
+  needs_newline_ = regular_ && st.st_size > 0 && ends_in_partial_line(path_, st.st_size);
+  return {};
+}
+
 void LineFile::write_buffer() {
   if (buf_.empty() || fd_ < 0) return;
   int error = 0;

@@ -30,6 +30,10 @@ class LineFile {
   void write_line(std::string_view line);
   // Writes the buffered lines. False when a write failed (now or before).
   bool flush();
+  // Writes the buffered lines, then opens the path again (logrotate moved the file away) and
+  // closes the old file. When the path cannot be opened the old file stays in use (the error
+  // says so). Standard output is not reopened.
+  Result<void> reopen();
   // Flushes and closes the file (a failing close is a write error too). Later calls do nothing.
   bool close();
 

@@ -1,6 +1,7 @@
 #include "output/output_thread.h"
 
 #include <chrono>
+#include <cstdio>
 
 namespace wp::output {
 namespace {
@@ -47,6 +48,17 @@ void OutputThread::run() {
   while (true) {
     // Read the flag before draining: whatever was published before stop() is then seen.
     const bool stopping = stopping_.load(std::memory_order_acquire);
+    if (const std::uint64_t want = reopen_.load(std::memory_order_acquire);
+        want != reopens_done_.load(std::memory_order_relaxed)) {
+      for (EventSink* s : sinks_) {
+        if (auto r = s->reopen(); !r) {
+          std::fprintf(stderr, "watchpost: %s\n", r.error().describe().c_str());
+        }
+      }
+      last_flush = Clock::now();
+      dirty = false;
+      reopens_done_.store(want, std::memory_order_release);
+    }
     const bool wrote = drain_once();
     dirty = dirty || wrote;
     const auto now = Clock::now();

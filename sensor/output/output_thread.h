@@ -28,6 +28,12 @@ class OutputThread {
   // flushed; the thread has ended. The producers must have stopped publishing.
   void stop();
 
+  // Asks the thread to flush and reopen every sink's file (SIGHUP, logrotate) before the
+  // next event; failures are reported on stderr and the old file stays in use. Any thread.
+  void request_reopen() { reopen_.fetch_add(1, std::memory_order_release); }
+  // Reopen requests carried out so far.
+  std::uint64_t reopens() const { return reopens_done_.load(std::memory_order_acquire); }
+
   // Events written so far (read after stop(), or as an approximate figure while running).
   std::uint64_t events() const { return events_.load(std::memory_order_relaxed); }
 
@@ -38,6 +44,8 @@ class OutputThread {
   std::vector<EventRing*> rings_;
   std::vector<EventSink*> sinks_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> reopen_{0};
+  std::atomic<std::uint64_t> reopens_done_{0};
   std::atomic<std::uint64_t> events_{0};
   std::thread thread_;
 };

@@ -28,20 +28,28 @@ class EventSink {
   virtual void write(watchpost::v1::Event& event) = 0;
   // Makes what was written durable to this sink's standard (the file's page cache).
   virtual void flush() = 0;
+  // Reopens the sink's file after a log rotation (SIGHUP); an error leaves the old one in use.
+  virtual Result<void> reopen() { return {}; }
 };
 
-// EVE JSON lines for alert events (other event types: not rendered yet).
+// EVE JSON lines for alert events and, when EveOptions::stats, stats events.
 class EveSink final : public EventSink {
  public:
   EveSink(std::unique_ptr<LineFile> file, EveOptions options)
       : file_(std::move(file)), options_(options) {}
   void write(watchpost::v1::Event& event) override {
-    if (!event.has_alert()) return;
     line_.clear();
-    render_eve_alert(event.alert(), options_, line_);
+    if (event.has_alert()) {
+      render_eve_alert(event.alert(), options_, line_);
+    } else if (event.has_stats() && options_.stats) {
+      render_eve_stats(event.stats(), options_, line_);
+    } else {
+      return;
+    }
     file_->write_line(line_);
   }
   void flush() override { file_->flush(); }
+  Result<void> reopen() override { return file_->reopen(); }
   LineFile& file() { return *file_; }
 
  private:
@@ -61,6 +69,7 @@ class FastSink final : public EventSink {
     file_->write_line(line_);
   }
   void flush() override { file_->flush(); }
+  Result<void> reopen() override { return file_->reopen(); }
   LineFile& file() { return *file_; }
 
  private:

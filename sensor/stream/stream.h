@@ -145,6 +145,11 @@ class StreamEngine {
   // Frees the session of a flow leaving the table (FlowTable's release hook).
   void release(flow::Flow& f);
 
+  // Empties both directions' remembered fast-pattern hits of `f`'s session: their pattern
+  // ids belong to the rule set that found them, so a worker swapping rule sets calls this
+  // for every flow (cold path).
+  static void forget_hits(flow::Flow& f);
+
   // Bytes the client and the server have sent in order so far, each counting its SYN as one
   // (Suricata's stream_size); false when the flow has no tracked session. `pending`: a
   // packet not reassembled yet (packet rules run first) whose data, if it is the next in

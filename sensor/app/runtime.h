@@ -1,0 +1,131 @@
+// The threads of the sensor's data plane and what they share:
+//  - RuleGeneration: the compiled rule set the workers run, replaced by a rule reload. The
+//    workers check its version (one atomic load) between batches and take the new set then.
+//  - WorkerThread: one Worker (decode, flow, stream, detect, alert building) on its own
+//    thread, fed by one PacketRing per capture source, its alerts leaving through its own
+//    EventRing to the output thread. Owns its Counters (read by the stats and metrics code
+//    on the control thread while it runs).
+//  - CaptureThread: live capture on one interface (PcapLiveSource), dispatching each frame
+//    to a worker by dispatch_worker() (app/dispatch.h). A full ring drops the frame and
+//    counts it (capture.ring_drops): capture never waits for a worker. An interface that
+//    fails is reported, closed and opened again every second.
+// Every ring has one producer and one consumer: no locks on the packet path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/config.h"
+#include "app/worker.h"
+#include "capture/packet_ring.h"
+#include "capture/pcap_live.h"
+#include "common/counters.h"
+#include "detect/rule_set.h"
+#include "output/event_ring.h"
+
+namespace wp::app {
+
+class RuleGeneration {
+ public:
+  explicit RuleGeneration(std::shared_ptr<const detect::RuleSet> rules) : rules_(std::move(rules)) {}
+  // Any thread (the control thread after a reload).
+  void publish(std::shared_ptr<const detect::RuleSet> rules);
+  std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  std::shared_ptr<const detect::RuleSet> current() const;
+
+ private:
+  mutable std::mutex mu_;  // held to copy or replace the pointer: cold path
+  std::shared_ptr<const detect::RuleSet> rules_;
+  std::atomic<std::uint64_t> version_{0};
+};
+
+class WorkerThread {
+ public:
+  // Builds the Worker (std::bad_alloc escapes: the flow table could not be allocated) and
+  // one input ring of `ring_bytes` per source.
+  WorkerThread(std::uint32_t index, const Config& config, const RuleGeneration& generation,
+               std::size_t sources, std::size_t ring_bytes);
+  ~WorkerThread();
+
+  std::uint32_t index() const { return index_; }
+  capture::PacketRing& ring(std::size_t source) { return *rings_[source]; }
+  output::EventRing& events() { return events_; }
+  Counters& counters() { return counters_; }
+  const Counters& counters() const { return counters_; }
+  // Read only before start() or after stop().
+  Worker& worker() { return *worker_; }
+
+  void start();
+  // Processes what the rings still hold, then ends the thread. Call once the producers have
+  // stopped pushing.
+  void stop();
+
+  // Without a thread (offline with one worker): the caller's thread processes packets
+  // itself and calls this between them; it swaps rules when a new generation is out.
+  void process_inline(const capture::RawPacket& p) {
+    if (generation_.version() != version_) take_generation();
+    worker_->process(p);
+  }
+
+ private:
+  void run();
+  void take_generation();
+
+  std::uint32_t index_;
+  const RuleGeneration& generation_;
+  std::uint64_t version_;
+  Counters counters_;
+  output::EventRing events_;
+  output::RingAlertSink sink_;
+  std::unique_ptr<Worker> worker_;
+  std::vector<std::unique_ptr<capture::PacketRing>> rings_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+class CaptureThread {
+ public:
+  // `rings`: this source's ring of each worker, in worker order.
+  CaptureThread(std::uint32_t source, const InterfaceConfig& config,
+                std::vector<capture::PacketRing*> rings);
+  ~CaptureThread();
+
+  // Opens the interface (at start: an error here is the sensor's exit 1).
+  Result<void> open();
+  void start();
+  // Stops capturing (within the read timeout) and joins the thread.
+  void stop();
+
+  const InterfaceConfig& config() const { return config_; }
+  const Counters& counters() const { return counters_; }
+  // Frames pushed to workers and their captured bytes (the run summary).
+  std::uint64_t packets() const { return counters_.get(c_packets_); }
+  std::uint64_t bytes() const { return counters_.get(c_bytes_); }
+
+ private:
+  void run();
+  static void on_packet(void* self, const capture::RawPacket& p);
+  void publish_kernel_stats();
+
+  std::uint32_t source_;
+  InterfaceConfig config_;
+  std::vector<capture::PacketRing*> rings_;
+  std::unique_ptr<capture::PcapLiveSource> pcap_;
+  capture::KernelStats base_;  // kernel counters of the handles closed before this one
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  Counters counters_;
+  CounterId c_packets_, c_bytes_, c_ring_drops_, c_kernel_packets_, c_kernel_drops_,
+      c_kernel_ifdrops_, c_errors_, c_reopens_;
+};
+
+// Resolves `user` and `group` (names or numbers) and switches to them, keeping CAP_NET_RAW
+// and CAP_NET_ADMIN so a failed interface can still be reopened. Empty: unchanged. Cold path.
+Result<void> drop_privileges(const std::string& user, const std::string& group);
+
+}  // namespace wp::app
