@@ -630,6 +630,17 @@ Result<void> Config::validate(const MemoryLimits& limits) const {
                         size_text(limits.address_space) + ")");
     }
   }
+  if (runtime.stats_interval_ms < 100) {
+    return make_error("stats.interval " + duration_text(runtime.stats_interval_ms) +
+                      " is below the minimum of 100ms");
+  }
+  if (runtime.threads > 256) {
+    return make_error("threads " + std::to_string(runtime.threads) + " is out of range (0 to 256)");
+  }
+  if (runtime.ring_size < (1ull << 20) || runtime.ring_size > (1ull << 30)) {
+    return make_error("threading.ring-size " + size_text(runtime.ring_size) +
+                      " is out of range (1 MiB to 1 GiB)");
+  }
   if (flow.hash_size < 1 || flow.hash_size > kMaxFlowHashSize) {
     return make_error("flow.hash-size " + std::to_string(flow.hash_size) +
                       " is out of range (1 to " + std::to_string(kMaxFlowHashSize) + ")");
@@ -697,7 +708,12 @@ std::string config_help() {
     os << "  " << k.name << " (" << k.type << ", default: " << k.get(defaults) << ")\n      "
        << k.help << "\n";
   }
-  os << "  vars.address-groups.NAME, vars.port-groups.NAME (string)\n"
+  os << "  pcap (list of interfaces)\n"
+        "      - interface: NAME (\"default\": settings of interfaces not listed)\n"
+        "        bpf-filter: EXPR, snaplen: N (64..262144, default 262144),\n"
+        "        buffer-size: SIZE (kernel ring; default libpcap's), promisc: yes,\n"
+        "        site: LABEL (overrides site in this interface's alerts)\n"
+        "  vars.address-groups.NAME, vars.port-groups.NAME (string)\n"
         "      rule variables ($NAME); Suricata's default groups are built in\n"
         "  host-os-policy.POLICY (list of addresses)\n"
         "      receiving hosts whose TCP overlap handling is POLICY (bsd, bsd-right, linux,\n"
@@ -717,6 +733,11 @@ std::string dump_config(const Config& config) {
   for (const auto& [name, v] : config.vars.address_groups) os << "vars.address-groups." << name << ": " << v << "\n";
   for (const auto& [name, v] : config.vars.port_groups) os << "vars.port-groups." << name << ": " << v << "\n";
   for (const auto& [policy, addr] : config.host_os_policy) os << "host-os-policy." << policy << ": " << addr << "\n";
+  for (const InterfaceConfig& i : config.pcap) {
+    os << "pcap: interface " << i.interface << ", bpf-filter '" << i.bpf_filter << "', snaplen "
+       << i.snaplen << ", buffer-size " << (i.buffer_size == 0 ? "default" : size_text(i.buffer_size))
+       << ", promisc " << bool_text(i.promisc) << ", site '" << i.site << "'\n";
+  }
   return os.str();
 }
 

@@ -11,11 +11,11 @@
 // clang-format on
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "output/json.h"
 #include "common/text.h"
-#include "output/shipper.h"
 
 namespace wp::app {
 namespace {
@@ -216,18 +216,18 @@ Result<std::unique_ptr<ControlThread>> ControlThread::create(const ControlOption
     }
   }
   if (options.metrics) {
-    auto hp = output::parse_host_port(options.metrics_listen);
-    if (!hp) return make_error("metrics.listen " + hp.error().message);
-    error_code ec;
-    const auto addr = asio::ip::make_address(hp.value().host, ec);
-    if (ec) {
-      return make_error("metrics.listen " + options.metrics_listen + ": '" + hp.value().host +
-                        "' is not an IP address");
-    }
-    const auto port = parse_uint(hp.value().port);
+    // ADDRESS:PORT or [IPv6]:PORT; port 0 picks a free one (tests).
+    const std::string& text = options.metrics_listen;
+    const std::size_t colon = text.rfind(':');
+    std::string host = colon == std::string::npos ? text : text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const auto port = colon == std::string::npos ? std::nullopt : parse_uint(text.substr(colon + 1));
     if (!port || *port > 65535) {
-      return make_error("metrics.listen " + options.metrics_listen + ": bad port");
+      return make_error("metrics.listen '" + text + "': expected ADDRESS:PORT (port 0 to 65535)");
     }
+    error_code ec;
+    const auto addr = asio::ip::make_address(host, ec);
+    if (ec) return make_error("metrics.listen '" + text + "': '" + host + "' is not an IP address");
     auto acc = std::make_unique<tcp::acceptor>(impl->io);
     const tcp::endpoint ep(addr, static_cast<unsigned short>(*port));
     acc->open(ep.protocol(), ec);

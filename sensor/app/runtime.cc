@@ -20,7 +20,9 @@ namespace {
 
 constexpr int kBatch = 64;  // packets taken from one ring before looking at the next
 constexpr auto kRetry = std::chrono::seconds(1);
-constexpr auto kKernelStatsPeriod = std::chrono::seconds(1);
+// Kernel counters after a read at most this often (a quiet TPACKET_V3 read may then wait
+// long: what the last packets changed is published before it).
+constexpr auto kKernelStatsPeriod = std::chrono::milliseconds(20);
 
 // A thread with nothing to do: yield a little (the next packet is usually close), then sleep.
 void idle(int& spins) {
@@ -126,6 +128,18 @@ void CaptureThread::start() { thread_ = std::thread([this] { run(); }); }
 void CaptureThread::stop() {
   if (!thread_.joinable()) return;
   stopping_.store(true, std::memory_order_release);
+  // The thread reads once more after seeing the request, so frames the kernel held in a
+  // block not yet handed over are processed; that takes at most a read timeout while
+  // packets flow. A quiet link never ends the read (TPACKET_V3 retires only blocks holding
+  // packets): then pcap_breakloop() wakes it (libpcap's eventfd).
+  const auto deadline = std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(capture::kReadTimeoutMs);
+  while (!finished_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    std::lock_guard lock(pcap_mu_);
+    if (pcap_) pcap_->break_loop();
+  }
   thread_.join();
   if (pcap_) publish_kernel_stats();
 }
@@ -152,20 +166,26 @@ void CaptureThread::run() {
   using Clock = std::chrono::steady_clock;
   auto next_stats = Clock::now() + kKernelStatsPeriod;
   auto next_retry = Clock::now();
-  while (!stopping_.load(std::memory_order_acquire)) {
+  while (true) {
+    const bool stopping = stopping_.load(std::memory_order_acquire);
     if (!pcap_) {
+      if (stopping) break;
       if (Clock::now() < next_retry) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }
       next_retry = Clock::now() + kRetry;
+      std::lock_guard lock(pcap_mu_);
+      if (stopping_.load(std::memory_order_acquire)) break;
       if (open()) {
         counters_.inc(c_reopens_);
         std::fprintf(stderr, "watchpost: interface %s: capturing again\n", config_.interface.c_str());
       }
       continue;
     }
-    if (pcap_->dispatch(&CaptureThread::on_packet, this) == capture::DispatchStatus::kFailed) {
+    const capture::DispatchStatus st = pcap_->dispatch(&CaptureThread::on_packet, this);
+    if (st == capture::DispatchStatus::kBroken) break;  // stop(): its read is over
+    if (st == capture::DispatchStatus::kFailed) {
       counters_.inc(c_errors_);
       std::fprintf(stderr, "watchpost: interface %s: capture failed: %s; retrying every second\n",
                    config_.interface.c_str(), pcap_->error().c_str());
@@ -174,6 +194,7 @@ void CaptureThread::run() {
       base_.packets += k.packets;
       base_.drops += k.drops;
       base_.ifdrops += k.ifdrops;
+      std::lock_guard lock(pcap_mu_);
       pcap_.reset();
       next_retry = Clock::now() + kRetry;
       continue;
@@ -182,7 +203,9 @@ void CaptureThread::run() {
       publish_kernel_stats();
       next_stats = Clock::now() + kKernelStatsPeriod;
     }
+    if (stopping) break;  // this last read came after the stop request
   }
+  finished_.store(true, std::memory_order_release);
 }
 
 Result<void> drop_privileges(const std::string& user, const std::string& group) {

@@ -98,7 +98,7 @@ class CaptureThread {
   // Opens the interface (at start: an error here is the sensor's exit 1).
   Result<void> open();
   void start();
-  // Stops capturing (within the read timeout) and joins the thread.
+  // Stops capturing: reads what the kernel holds (at most a few read timeouts), then joins.
   void stop();
 
   const InterfaceConfig& config() const { return config_; }
@@ -115,9 +115,11 @@ class CaptureThread {
   std::uint32_t source_;
   InterfaceConfig config_;
   std::vector<capture::PacketRing*> rings_;
+  std::mutex pcap_mu_;  // held to open or close pcap_ and by stop() to break its read
   std::unique_ptr<capture::PcapLiveSource> pcap_;
   capture::KernelStats base_;  // kernel counters of the handles closed before this one
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};  // run() returned
   std::thread thread_;
   Counters counters_;
   CounterId c_packets_, c_bytes_, c_ring_drops_, c_kernel_packets_, c_kernel_drops_,

@@ -66,7 +66,7 @@ DispatchStatus PcapLiveSource::dispatch(Handler fn, void* ctx) {
     if (error_.empty()) error_ = "capture failed";
     return DispatchStatus::kFailed;
   }
-  return DispatchStatus::kOk;  // includes PCAP_ERROR_BREAK
+  return n == PCAP_ERROR_BREAK ? DispatchStatus::kBroken : DispatchStatus::kOk;
 }
 
 void PcapLiveSource::break_loop() { pcap_breakloop(pcap_); }

@@ -39,7 +39,11 @@ struct KernelStats {
   std::uint64_t ifdrops = 0;  // dropped by the interface (ps_ifdrop)
 };
 
-enum class DispatchStatus { kOk, kFailed };
+enum class DispatchStatus {
+  kOk,      // the packets available were handed over (maybe none: the read timed out)
+  kBroken,  // break_loop() ended the read
+  kFailed,  // the interface went down or away: error()
+};
 
 class PcapLiveSource {
  public:
@@ -52,10 +56,12 @@ class PcapLiveSource {
   PcapLiveSource& operator=(const PcapLiveSource&) = delete;
 
   using Handler = void (*)(void* ctx, const RawPacket& packet);
-  // Hands every packet available now to `fn` (waiting at most the read timeout for the first
-  // one). kFailed: the interface went down or away; error() says why.
+  // Hands every packet available now to `fn`, waiting for the first one at most the read
+  // timeout once packets flow (TPACKET_V3: a link with no packet at all keeps the read
+  // waiting until break_loop()). kFailed: the interface went down or away; error() says why.
   DispatchStatus dispatch(Handler fn, void* ctx);
-  // Makes a dispatch() waiting in another thread return early (pcap_breakloop).
+  // Makes a dispatch() waiting in another thread return (pcap_breakloop; libpcap >= 1.10
+  // wakes the waiting read). Any thread, while the source exists.
   void break_loop();
 
   // Kernel counters since this source was opened.

@@ -517,3 +517,103 @@ TEST(Config, CollectorDefaultsAreTheDeliveryDesigns) {
 
 }  // namespace
 }  // namespace wp::app
+
+namespace wp::app {
+namespace {
+
+TEST(Config, PcapListGivesEachInterfaceItsSettingsAndDefaultTheRest) {
+  Config c;
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(apply_config_text(c,
+                                "pcap:\n"
+                                "  - interface: eth1\n"
+                                "    bpf-filter: not port 22\n"
+                                "    snaplen: 1600\n"
+                                "    buffer-size: 64mb\n"
+                                "    promisc: no\n"
+                                "    site: nha-trang\n"
+                                "    checksum-checks: auto\n"
+                                "  - interface: default\n"
+                                "    snaplen: 9000\n"
+                                "    colour: blue\n",
+                                "w.yaml", warnings)
+                  .ok());
+  ASSERT_EQ(c.pcap.size(), 2u);
+  const InterfaceConfig eth1 = interface_config(c, "eth1");
+  EXPECT_EQ(eth1.bpf_filter, "not port 22");
+  EXPECT_EQ(eth1.snaplen, 1600u);
+  EXPECT_EQ(eth1.buffer_size, 64ull << 20);
+  EXPECT_FALSE(eth1.promisc);
+  EXPECT_EQ(eth1.site, "nha-trang");
+  const InterfaceConfig eth2 = interface_config(c, "eth2");
+  EXPECT_EQ(eth2.interface, "eth2");
+  EXPECT_EQ(eth2.snaplen, 9000u);
+  EXPECT_TRUE(eth2.promisc);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "w.yaml:11: unknown key 'pcap.colour'; ignored");
+  EXPECT_EQ(interface_config(Config{}, "eth0").snaplen, 262144u);  // no pcap list at all
+}
+
+TEST(Config, PcapEntryErrorsNameTheFileLineAndKey) {
+  struct Case {
+    const char* yaml;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"pcap:\n  - snaplen: 1500\n", "w.yaml:2: a 'pcap' entry needs 'interface'"},
+      {"pcap:\n  - interface: eth0\n    snaplen: 10\n",
+       "w.yaml:3: invalid value '10' for 'pcap.snaplen' (expected 64 to 262144)"},
+      {"pcap:\n  - interface: eth0\n    promisc: maybe\n",
+       "w.yaml:3: invalid value 'maybe' for 'pcap.promisc' (expected yes or no)"},
+      {"pcap: eth0\n", "w.yaml:1: 'pcap' must be a list of interfaces, not a single value"},
+  };
+  for (const Case& k : cases) {
+    Config c;
+    std::vector<std::string> warnings;
+    auto r = apply_config_text(c, k.yaml, "w.yaml", warnings);
+    ASSERT_FALSE(r.ok()) << k.yaml;
+    EXPECT_EQ(r.error().describe(), k.error);
+  }
+}
+
+TEST(Config, RuntimeKeysHaveSuricatasDefaultsAndParse) {
+  Config c;
+  EXPECT_EQ(c.runtime.stats_interval_ms, 8000u);
+  EXPECT_TRUE(c.runtime.stats_enabled);
+  EXPECT_FALSE(c.runtime.stats_deltas);
+  EXPECT_EQ(c.runtime.unix_command, UnixCommand::kAuto);
+  EXPECT_EQ(c.runtime.unix_command_file, "/run/watchpost/watchpost.socket");
+  EXPECT_FALSE(c.runtime.metrics_enabled);
+  EXPECT_EQ(c.runtime.metrics_listen, "127.0.0.1:9477");
+  ASSERT_TRUE(apply_set(c, "stats.interval=30").ok());
+  EXPECT_EQ(c.runtime.stats_interval_ms, 30000u);
+  ASSERT_TRUE(apply_set(c, "unix-command.enabled=yes").ok());
+  EXPECT_EQ(c.runtime.unix_command, UnixCommand::kYes);
+  ASSERT_TRUE(apply_set(c, "metrics.enabled=yes").ok());
+  ASSERT_TRUE(apply_set(c, "threading.ring-size=32mb").ok());
+  EXPECT_EQ(c.runtime.ring_size, 32ull << 20);
+  EXPECT_EQ(apply_set(c, "unix-command.enabled=sometimes").error().describe(),
+            "invalid value 'sometimes' for 'unix-command.enabled' (expected auto, yes or no)");
+}
+
+TEST(Config, RuntimeRangesAreCheckedByValidate) {
+  struct Case {
+    const char* set;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"stats.interval=10ms", "stats.interval 10ms is below the minimum of 100ms"},
+      {"threads=1000", "threads 1000 is out of range (0 to 256)"},
+      {"threading.ring-size=64kb", "threading.ring-size 64 KiB is out of range (1 MiB to 1 GiB)"},
+  };
+  for (const Case& k : cases) {
+    Config c;
+    ASSERT_TRUE(apply_set(c, k.set).ok()) << k.set;
+    auto r = c.validate();
+    ASSERT_FALSE(r.ok()) << k.set;
+    EXPECT_EQ(r.error().describe(), k.error);
+  }
+}
+
+}  // namespace
+}  // namespace wp::app

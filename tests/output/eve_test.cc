@@ -157,3 +157,66 @@ TEST(Json, TimestampUsesLocalZoneOffset) {
 
 }  // namespace
 }  // namespace wp::output
+
+namespace wp::output {
+namespace {
+
+watchpost::v1::Stats sample_stats() {
+  watchpost::v1::Stats st;
+  st.set_timestamp_us(1751339045123456);
+  st.set_sensor_id("nt-1");
+  st.set_site("nha-trang");
+  st.set_uptime_us(17'900'000);
+  auto& c = *st.mutable_counters();
+  c["capture.kernel_packets"] = 100;
+  c["capture.kernel_drops"] = 2;
+  c["decoder.pkts"] = 98;
+  c["decoder.event.ipv4.trunc_pkt"] = 1;
+  c["detect.alert"] = 3;
+  return st;
+}
+
+TEST(EveStats, CountersNestByTheDotsOfTheirNamesAsSuricataWritesThem) {
+  std::string out;
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
+  render_eve_stats(sample_stats(), EveOptions{}, out);
+  EXPECT_EQ(out,
+            "{\"timestamp\":\"2025-07-01T03:04:05.123456+0000\",\"event_type\":\"stats\","
+            "\"host\":\"nt-1\",\"stats\":{\"uptime\":17,"
+            "\"capture\":{\"kernel_drops\":2,\"kernel_packets\":100},"
+            "\"decoder\":{\"event\":{\"ipv4\":{\"trunc_pkt\":1}},\"pkts\":98},"
+            "\"detect\":{\"alert\":3}},"
+            "\"watchpost\":{\"site\":\"nha-trang\",\"sensor_id\":\"nt-1\"}}");
+}
+
+TEST(EveStats, DeltasSitBesideTheirCountersWhenAskedFor) {
+  watchpost::v1::Stats st = sample_stats();
+  (*st.mutable_deltas())["decoder.pkts"] = 10;
+  (*st.mutable_deltas())["detect.alert"] = 0;
+  std::string out;
+  EveOptions o;
+  o.stats_deltas = true;
+  render_eve_stats(st, o, out);
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["stats"]["decoder"]["pkts"], 98);
+  EXPECT_EQ(j["stats"]["decoder"]["pkts_delta"], 10);
+  EXPECT_EQ(j["stats"]["detect"]["alert_delta"], 0);
+  out.clear();
+  render_eve_stats(st, EveOptions{}, out);
+  EXPECT_FALSE(nlohmann::json::parse(out)["stats"]["decoder"].contains("pkts_delta"));
+}
+
+TEST(EveStats, ACounterThatIsAlsoAPrefixKeepsBothAsValidJson) {
+  watchpost::v1::Stats st;
+  (*st.mutable_counters())["flow.total"] = 4;
+  (*st.mutable_counters())["flow.total.tcp"] = 3;
+  std::string out;
+  render_eve_stats(st, EveOptions{}, out);
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["stats"]["flow"]["total"], 4);
+  EXPECT_EQ(j["stats"]["flow"]["total_"]["tcp"], 3);
+}
+
+}  // namespace
+}  // namespace wp::output
