@@ -582,14 +582,16 @@ int run_sensor(const Config& config) {
       if (live) workers.back()->worker().set_sources(identities);
     }
   } catch (const std::bad_alloc&) {
-    // What is allocated up front is the flow table: its hash buckets and flow.prealloc flows
-    // (flow.memcap is a ceiling reached as flows arrive), and the rings.
+    // What is allocated up front is each worker's flow table: its hash buckets and
+    // flow.prealloc flows (flow.memcap is a ceiling reached as flows arrive).
     std::fprintf(stderr,
-                 "watchpost: not enough memory to set up %u workers (flow.hash-size %u, "
-                 "flow.prealloc %u, flow.memcap %s, threading.ring-size %s per worker and "
-                 "source); lower flow.hash-size, flow.prealloc or --threads\n",
-                 threads, config.flow.hash_size, config.flow.prealloc,
-                 size_text(config.flow.memcap).c_str(), size_text(config.runtime.ring_size).c_str());
+                 "watchpost: not enough memory to set up the flow table (flow.hash-size %u, "
+                 "flow.prealloc %u, flow.memcap %s); lower flow.hash-size or flow.prealloc\n",
+                 config.flow.hash_size, config.flow.prealloc, size_text(config.flow.memcap).c_str());
+    if (threads > 1) {
+      std::fprintf(stderr, "watchpost: (each of the %u workers has its own flow table; --threads "
+                           "sets how many)\n", threads);
+    }
     return 2;
   }
   std::vector<std::unique_ptr<CaptureThread>> captures;

@@ -77,13 +77,14 @@ class LiveCapture : public ::testing::Test {
 
   void write_rules(const std::string& text) { std::ofstream(dir_.file("local.rules")) << text; }
 
-  // Starts the sensor in the capture namespace and waits until it captures.
+  // Starts the sensor in the capture namespace and waits until it captures. `config`: more
+  // entries of the pcap: list.
   void start(std::vector<std::string> extra = {}, const std::string& config = "") {
     std::ofstream(dir_.file("watchpost.yaml"))
         << "pcap:\n  - interface: " << link_->sensor_iface() << "\n    site: nha-trang\n"
+        << config  // more pcap: entries
         << "stats:\n  interval: 1s\n"
-        << "unix-command:\n  enabled: no\n"
-        << config;
+        << "unix-command:\n  enabled: no\n";
     std::vector<std::string> argv = {kSensor, "-i", link_->sensor_iface(), "-S",
                                      dir_.file("local.rules"), "-l", dir_.path().string(), "-c",
                                      dir_.file("watchpost.yaml"), "--threads", "2",
@@ -178,7 +179,7 @@ TEST_F(LiveCapture, SigtermExitsZeroWithWholeEveLinesAndStats) {
 }
 
 TEST_F(LiveCapture, PeriodicStatsRecordsCarrySuricataCounterNamesAndDeltas) {
-  start({}, "");
+  start();
   ASSERT_TRUE(link_->send({udp("one"), udp("two"), udp("three")}));
   ASSERT_TRUE(wait_until(
       [&] {
@@ -438,6 +439,25 @@ TEST_F(LiveCapture, DeletedInterfaceIsReportedRetriedAndCapturedAgain) {
   const json stats = json::parse(sf);
   EXPECT_EQ(stats["counters"]["capture.errors"], 1);
   EXPECT_EQ(stats["counters"]["capture.reopens"], 1);
+}
+
+TEST_F(LiveCapture, TwoInterfacesEachGiveTheirAlertsTheirNameAndSite) {
+  ASSERT_TRUE(link_->add_pair("wp-sensor2", "wp-traffic2"));
+  start({"-i", "wp-sensor2"},
+        "  - interface: default\n    site: phan-rang\n");  // appended to the pcap: list
+  ASSERT_TRUE(link_->send({udp("alpha one", 1111)}));
+  ASSERT_TRUE(link_->send({udp("alpha two", 2222)}, 0, "wp-traffic2"));
+  ASSERT_TRUE(wait_until([&] { return alerts_for(1001) == 2; }, std::chrono::seconds(5)))
+      << stderr_text();
+  std::map<int, std::pair<std::string, std::string>> by_port;
+  for (const json& a : events("alert")) {
+    by_port[a["src_port"].get<int>()] = {a["in_iface"].get<std::string>(),
+                                         a["watchpost"]["site"].get<std::string>()};
+  }
+  EXPECT_EQ(by_port[1111], std::make_pair(std::string("wp-sensor"), std::string("nha-trang")));
+  EXPECT_EQ(by_port[2222], std::make_pair(std::string("wp-sensor2"), std::string("phan-rang")));
+  EXPECT_NE(stderr_text().find("capturing on wp-sensor, wp-sensor2 with 2 workers"), std::string::npos);
+  EXPECT_EQ(stop().exit_code, 0);
 }
 
 TEST_F(LiveCapture, DropsPrivilegesAfterOpeningAndWritesThePidFile) {

@@ -68,17 +68,20 @@ class VethLink {
     return out;
   }
 
-  // Deletes the sensor's interface (and so the pair), then adds the pair again.
+  // Deletes the sensor's interface (and so the pair); add_veth() adds it again.
   bool delete_sensor_iface() { return sh("ip -n " + sensor_ns_ + " link del " + sensor_iface_); }
-  bool add_veth() {
-    return sh("ip link add " + sensor_iface_ + " netns " + sensor_ns_ +
-              " type veth peer name wp-traffic netns " + traffic_ns_) &&
+  bool add_veth() { return add_pair(sensor_iface_, "wp-traffic"); }
+  // Another veth pair between the same namespaces (a second link to capture).
+  bool add_pair(const std::string& sensor_iface, const std::string& traffic_iface) {
+    return sh("ip link add " + sensor_iface + " netns " + sensor_ns_ + " type veth peer name " +
+              traffic_iface + " netns " + traffic_ns_) &&
            // No IPv6: its neighbour discovery would add frames the tests did not send.
-           sh("ip netns exec " + sensor_ns_ + " sysctl -qw net.ipv6.conf." + sensor_iface_ +
+           sh("ip netns exec " + sensor_ns_ + " sysctl -qw net.ipv6.conf." + sensor_iface +
               ".disable_ipv6=1") &&
-           sh("ip netns exec " + traffic_ns_ + " sysctl -qw net.ipv6.conf.wp-traffic.disable_ipv6=1") &&
-           sh("ip -n " + sensor_ns_ + " link set " + sensor_iface_ + " up") &&
-           sh("ip -n " + traffic_ns_ + " link set wp-traffic up") &&
+           sh("ip netns exec " + traffic_ns_ + " sysctl -qw net.ipv6.conf." + traffic_iface +
+              ".disable_ipv6=1") &&
+           sh("ip -n " + sensor_ns_ + " link set " + sensor_iface + " up") &&
+           sh("ip -n " + traffic_ns_ + " link set " + traffic_iface + " up") &&
            sh("ip -n " + sensor_ns_ + " link set lo up");
   }
 
@@ -95,14 +98,15 @@ class VethLink {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
 
-  // Sends Ethernet frames from the traffic end (AF_PACKET), `gap_us` apart.
-  bool send(const std::vector<std::vector<std::uint8_t>>& frames, int gap_us = 0) const {
+  // Sends Ethernet frames from the traffic end (AF_PACKET) of `traffic_iface`, `gap_us` apart.
+  bool send(const std::vector<std::vector<std::uint8_t>>& frames, int gap_us = 0,
+            const std::string& traffic_iface = "wp-traffic") const {
     return in_namespace(traffic_ns_, [&] {
       const int s = ::socket(AF_PACKET, SOCK_RAW, 0);
       if (s < 0) return false;
       sockaddr_ll sa{};
       sa.sll_family = AF_PACKET;
-      sa.sll_ifindex = static_cast<int>(::if_nametoindex("wp-traffic"));
+      sa.sll_ifindex = static_cast<int>(::if_nametoindex(traffic_iface.c_str()));
       sa.sll_halen = 6;
       if (sa.sll_ifindex == 0) return false;
       for (const auto& f : frames) {
