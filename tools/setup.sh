@@ -9,7 +9,7 @@ PACKAGES=(
   libhyperscan-dev      # multi-pattern matching
   libpcre2-dev          # pcre verification (JIT)
   libssl-dev            # SHA-256 of the Hyperscan cache (libcrypto); TLS to the collector
-  libboost1.74-dev      # Boost.Asio, Asio SSL (header-only): the sensor's shipper, the collector
+  libboost1.74-dev      # Boost.Asio, Asio SSL, Beast (header-only): the shipper, the control socket and /metrics, the collector
   libprotobuf-dev protobuf-compiler  # event format (proto/)
   libyaml-cpp-dev       # configuration
   libgtest-dev          # tests
@@ -17,6 +17,8 @@ PACKAGES=(
   clang libclang-rt-14-dev  # the fuzzing pass (tools/test-fuzz.sh): libFuzzer; ~55 MB download
   libsqlite3-dev        # the collector's store, the query tool
   openssl               # tools/pki/make-certs.sh (the tests make their certificates with it)
+  iproute2              # ip netns / veth pairs: the live-capture tests
+  tcpreplay             # the live benchmark (docs/performance.md)
 )
 
 missing=()

@@ -858,14 +858,27 @@ int run_sensor(const Config& config) {
   }
   std::string pressure = memcap_pressure(total);
   if (!pressure.empty()) pressure = "; " + pressure;
+  std::string spread;
+  if (workers.size() > 1) {
+    // How the work spread: packets and CPU seconds per worker.
+    std::string pkts, cpu;
+    for (auto& w : workers) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%.2f", cpu.empty() ? "" : "/", w->cpu_seconds());
+      cpu += buf;
+      pkts += (pkts.empty() ? "" : "/") +
+              human_count(static_cast<double>(w->counters().get("decoder.pkts")));
+    }
+    spread = " (packets " + pkts + ", CPU " + cpu + " s)";
+  }
   std::string drops;
   if (live) {
-    drops = "; " + std::to_string(total.get("capture.kernel_drops")) + " kernel drops, " +
+    drops += "; " + std::to_string(total.get("capture.kernel_drops")) + " kernel drops, " +
             std::to_string(total.get("capture.ring_drops")) + " ring drops";
   }
   std::fprintf(stderr,
                "watchpost: %llu packets (%.1f MB) in %.2f s: %s pkt/s, %.1f Mbit/s; %llu flows; "
-               "%llu anomalies%s; %llu alerts from %zu rules%s%s; %zu rules loaded; %u workers; "
+               "%llu anomalies%s; %llu alerts from %zu rules%s%s; %zu rules loaded; %u workers%s; "
                "peak memory %.0f MiB\n",
                static_cast<unsigned long long>(packets), static_cast<double>(bytes) / 1e6, seconds,
                human_count(seconds > 0 ? static_cast<double>(packets) / seconds : 0).c_str(),
@@ -874,7 +887,8 @@ int run_sensor(const Config& config) {
                static_cast<unsigned long long>(anomalies), pressure.c_str(),
                static_cast<unsigned long long>(total.get("detect.alert")), hits.size(),
                drops.c_str(), not_written.c_str(),
-               static_cast<std::size_t>(total.get("detect.rules_loaded")), threads, peak_rss_mib());
+               static_cast<std::size_t>(total.get("detect.rules_loaded")), threads, spread.c_str(),
+               peak_rss_mib());
   return write_failed ? 1 : 0;
 }
 

@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -97,6 +99,9 @@ void WorkerThread::run() {
     if (stopping) break;
     idle(spins);
   }
+  timespec cpu{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  cpu_seconds_ = static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) / 1e9;
 }
 
 CaptureThread::CaptureThread(std::uint32_t source, const InterfaceConfig& config,

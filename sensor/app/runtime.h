@@ -64,6 +64,8 @@ class WorkerThread {
   // Processes what the rings still hold, then ends the thread. Call once the producers have
   // stopped pushing.
   void stop();
+  // CPU time the thread used, in seconds (after stop(); 0 without a thread).
+  double cpu_seconds() const { return cpu_seconds_; }
 
   // Without a thread (offline with one worker): the caller's thread processes packets
   // itself and calls this between them; it swaps rules when a new generation is out.
@@ -85,6 +87,7 @@ class WorkerThread {
   std::unique_ptr<Worker> worker_;
   std::vector<std::unique_ptr<capture::PacketRing>> rings_;
   std::atomic<bool> stopping_{false};
+  double cpu_seconds_ = 0;
   std::thread thread_;
 };
 
