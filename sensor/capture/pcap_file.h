@@ -1,6 +1,8 @@
 // PcapFileSource: replays pcap and pcapng files through libpcap, one file after another as
-// one capture (packet numbers keep counting across files). Runs on the reader thread; each
-// RawPacket it returns is valid until the next call to next().
+// one capture (packet numbers keep counting across files). Classic pcap files of the usual
+// link types are read from a memory mapping (libpcap takes over at the first record it
+// must judge). Runs on the reader thread; each RawPacket it returns is valid until the next
+// call to next().
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,10 @@ class PcapFileSource {
  private:
   PcapFileSource() = default;
   struct File;
+  static void map_file(File& file);
+  // The next record of a mapped file; false at its end, or (mapped turned off) when libpcap
+  // must read on from file.good_end.
+  bool next_mapped(File& file, RawPacket& out);
   std::vector<std::unique_ptr<File>> files_;
   std::size_t current_ = 0;
   std::uint64_t number_ = 0;
