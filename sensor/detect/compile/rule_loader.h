@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "detect/classification.h"
-#include "detect/hs_cache.h"
-#include "detect/rule_parser.h"
-#include "detect/rule_set.h"
+#include "detect/compile/classification.h"
+#include "detect/compile/hs_cache.h"
+#include "detect/rules/rule_parser.h"
+#include "detect/compile/rule_set.h"
 
 namespace wp::detect {
 

@@ -1,4 +1,4 @@
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
 
 #include <hs/hs.h>
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
-#include "detect/probe_table.h"
+#include "detect/engine/probe_table.h"
 
 namespace wp::detect {
 

@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "common/result.h"
-#include "detect/classification.h"
-#include "detect/hs_cache.h"
-#include "detect/rule.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/classification.h"
+#include "detect/compile/hs_cache.h"
+#include "detect/rules/rule.h"
+#include "detect/compile/threshold_config.h"
 
 namespace wp::detect {
 

@@ -1,4 +1,4 @@
-#include "detect/detector.h"
+#include "detect/engine/detector.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>

@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "detect/address_set.h"
+#include "detect/rules/address_set.h"
 
 namespace wp::detect {
 

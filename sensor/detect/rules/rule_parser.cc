@@ -1,4 +1,4 @@
-#include "detect/rule_parser.h"
+#include "detect/rules/rule_parser.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

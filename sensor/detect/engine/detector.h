@@ -10,9 +10,9 @@
 
 #include "common/counters.h"
 #include "decode/packet.h"
-#include "detect/rule_set.h"
-#include "detect/threshold.h"
-#include "detect/xbits.h"
+#include "detect/compile/rule_set.h"
+#include "detect/engine/threshold.h"
+#include "detect/engine/xbits.h"
 #include "flow/flow_table.h"
 #include "stream/stream.h"
 

@@ -1,4 +1,4 @@
-#include "detect/rule_loader.h"
+#include "detect/compile/rule_loader.h"
 
 #include <algorithm>
 #include <chrono>

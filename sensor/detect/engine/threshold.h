@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/ip_address.h"
-#include "detect/probe_table.h"
-#include "detect/rule.h"
+#include "detect/engine/probe_table.h"
+#include "detect/rules/rule.h"
 
 namespace wp::detect {
 
