@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "app/config.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/threshold_config.h"
 
 namespace wp::app {
 

@@ -13,7 +13,7 @@
 #include "capture/raw_packet.h"
 #include "common/counters.h"
 #include "decode/decoder.h"
-#include "detect/detector.h"
+#include "detect/engine/detector.h"
 #include "flow/flow_table.h"
 #include "output/alert_builder.h"
 #include "output/sinks.h"

@@ -41,13 +41,13 @@ int action_rank(Action a) {  // Suricata's action order: pass, drop, reject, ale
 }
 
 // The prefilter content of a rule: the explicit fast_pattern, else the longest positive
-// content (ties: the first). Negated contents cannot prefilter, nor can contents of the
-// base64_data buffer (the packet does not hold those bytes).
+// content (ties: the first). Negated contents cannot prefilter, nor can contents of a buffer
+// the rule produces itself (base64_data: see BufferDef::prefilter).
 int choose_fast_pattern(const Rule& r) {
   int best = -1;
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < r.payload.size(); ++i) {
-    if (r.payload[i].buffer != Buffer::kPayload) continue;
+    if (!buffer_def(r.payload[i].buffer).prefilter) continue;
     const auto* c = std::get_if<ContentMatch>(&r.payload[i].match);
     if (c == nullptr || c->negated || c->bytes.empty()) continue;
     if (c->fast_pattern) return static_cast<int>(i);
@@ -366,7 +366,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.proto_mask = proto_mask_of(cr.rule.proto);
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
-                !cr.rule.flow.no_stream && !cr.rule.dsize;
+                !cr.rule.flow.no_stream && !cr.rule.packet_only();
     derive_payload_traits(cr);
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};

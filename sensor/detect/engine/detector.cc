@@ -178,17 +178,6 @@ std::uint64_t apply_bitmask(std::uint32_t mask, std::uint64_t v) {
   return v == 0 ? 0 : v >> std::countr_zero(mask);
 }
 
-bool bits_match(const BitsMatch& m, std::uint8_t value) {
-  const std::uint8_t v = value & static_cast<std::uint8_t>(~m.ignore);
-  switch (m.mod) {
-    case BitsMatch::Mod::kExact: return v == m.bits;
-    case BitsMatch::Mod::kPlus: return (v & m.bits) == m.bits;
-    case BitsMatch::Mod::kAny: return (v & m.bits) != 0;
-    case BitsMatch::Mod::kNot: return (v & m.bits) == 0;
-  }
-  return false;
-}
-
 bool flow_has_bit(const flow::Flow& f, std::uint16_t id) {
   for (int i = 0; i < f.flowbit_count; ++i) {
     if (f.flowbits[i] == id) return true;
@@ -458,7 +447,7 @@ struct InspectCtx {
   std::uint64_t* vars;   // byte_extract/byte_math values, by slot
   std::uint8_t* base64;  // base64_decode output buffer
   std::size_t base64_cap;
-  Buffer pass = Buffer::kPayload;  // the buffer being inspected; items of others are skipped
+  BufferId pass = kPktData;  // the buffer being inspected; items of others are skipped
   PcreFallback* pcre_fallback = nullptr;
   Counters* counters = nullptr;
   CounterId c_pcre_limit = 0;      // detect.pcre_match_limit
@@ -595,11 +584,11 @@ Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, s
     InspectCtx sub = cx;
     sub.buf = cx.base64;
     sub.len = decoded;
-    sub.pass = Buffer::kBase64;
+    sub.pass = kBase64Data;
     sub.base = 0;  // positions in the decoded data are its own
     sub.min_end = 0;
     std::size_t first = i + 1;
-    while (first < cx.items->size() && (*cx.items)[first].buffer != Buffer::kBase64) ++first;
+    while (first < cx.items->size() && (*cx.items)[first].buffer != kBase64Data) ++first;
     if (first == cx.items->size()) return Inspect::kFail;  // nothing inspects the decoded data
     return inspect_items(sub, first, 0, 0);
   }
@@ -841,7 +830,9 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (fm.to_client && fr.to_server) return false;
   if (fm.established && !fr.established) return false;
   if (fm.not_established && fr.established) return false;
-  if (r.dsize && !r.dsize->matches(static_cast<std::int64_t>(pkt.payload.size()))) return false;
+  for (const HeaderTest& t : r.header) {
+    if (!t.matches(pkt)) return false;
+  }
   if (!r.stream_sizes.empty()) {
     std::uint64_t client = 0, server = 0;
     if (f == nullptr ||
@@ -859,33 +850,6 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
       }
     }
   }
-  if (r.ttl && !r.ttl->matches(pkt.ttl)) return false;
-  if (r.tos && !r.tos->matches(pkt.tos)) return false;
-  if (r.ip_id && (pkt.ip_version != 4 || !r.ip_id->matches(pkt.ip_id))) return false;
-  if (r.ip_proto && !r.ip_proto->matches(pkt.proto)) return false;
-  if (r.sameip && !(pkt.src == pkt.dst)) return false;
-  if (r.ipopts != 0) {
-    // ipopts:any means "any option present"; other names need that option.
-    const bool present = r.ipopts == decode::kIpoptAny ? pkt.ipv4_options != 0
-                                                       : (pkt.ipv4_options & r.ipopts) != 0;
-    if (pkt.ip_version != 4 || !present) return false;
-  }
-  if (r.fragoffset && (pkt.ip_version != 4 || !r.fragoffset->matches(pkt.frag_offset * 8))) return false;
-  if (r.fragbits) {
-    std::uint8_t bits = (pkt.frag_mf ? kFragBitM : 0) | (pkt.frag_df ? kFragBitD : 0) |
-                        (pkt.frag_rb ? kFragBitR : 0);
-    if (pkt.ip_version != 4 || !bits_match(*r.fragbits, bits)) return false;
-  }
-  const bool tcp = pkt.proto == decode::kProtoTcp;
-  if (r.flags && (!tcp || !bits_match(*r.flags, pkt.tcp_flags))) return false;
-  if (r.tcp_seq && (!tcp || !r.tcp_seq->matches(pkt.tcp_seq))) return false;
-  if (r.tcp_ack && (!tcp || !r.tcp_ack->matches(pkt.tcp_ack))) return false;
-  if (r.window && (!tcp || !r.window->matches(pkt.tcp_window))) return false;
-  const bool icmp = pkt.proto == decode::kProtoIcmp || pkt.proto == decode::kProtoIcmpv6;
-  if (r.itype && (!icmp || !r.itype->matches(pkt.icmp_type))) return false;
-  if (r.icode && (!icmp || !r.icode->matches(pkt.icmp_code))) return false;
-  if (r.icmp_id && (!icmp || !pkt.icmp_has_id_seq || !r.icmp_id->matches(pkt.icmp_id))) return false;
-  if (r.icmp_seq && (!icmp || !pkt.icmp_has_id_seq || !r.icmp_seq->matches(pkt.icmp_seq))) return false;
   for (const CompiledFlowbits& fb : cr.flowbit_checks) {
     if (!flowbits_hold(fb, f)) return false;
   }
