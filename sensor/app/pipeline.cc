@@ -32,11 +32,6 @@ std::string in_log_dir(const Config& c, const std::string& file) {
   return (fs::path(c.log_dir) / file).string();
 }
 
-std::string rule_path(const Config& c, const std::string& file) {
-  if (c.default_rule_path.empty() || fs::path(file).is_absolute()) return file;
-  return (fs::path(c.default_rule_path) / file).string();
-}
-
 double peak_rss_mib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -269,58 +264,36 @@ struct Delivery {
 
 }  // namespace
 
-Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const Config& config) {
-  std::optional<detect::ThresholdConfigResult> out;
-  if (config.threshold_file.empty()) return out;
-  std::error_code exists_ec;
-  if (!config.threshold_file_explicit && !fs::exists(config.threshold_file, exists_ec)) return out;
-  auto t = detect::load_threshold_config(config.threshold_file, config.vars);
-  if (!t) return t.error();
-  out = std::move(t.value());
-  return out;
+detect::DetectionConfig detection_config(const Config& config) {
+  detect::DetectionConfig d;
+  d.rule_files = config.rule_files;
+  d.default_rule_path = config.default_rule_path;
+  d.vars = config.vars;
+  d.classification_file = config.classification_file;
+  d.reference_config_file = config.reference_config_file;
+  d.threshold_file = config.threshold_file;
+  d.threshold_file_explicit = config.threshold_file_explicit;
+  d.hs_cache = config.hs_cache;
+  return d;
 }
 
 int run_offline(const Config& config) {
-  // Classification and reference tables.
-  detect::ClassificationTable classes = detect::ClassificationTable::defaults();
-  if (!config.classification_file.empty()) {
-    auto loaded = detect::ClassificationTable::load(config.classification_file);
-    if (!loaded) {
-      std::fprintf(stderr, "watchpost: %s\n", loaded.error().describe().c_str());
-      return 2;
-    }
-    classes = std::move(loaded.value());
-  }
-  if (!config.reference_config_file.empty()) {
-    // Only validated today: EVE alerts carry no reference URLs (as Suricata's default).
-    auto refs = detect::ReferenceTable::load(config.reference_config_file);
-    if (!refs) {
-      std::fprintf(stderr, "watchpost: %s\n", refs.error().describe().c_str());
-      return 2;
-    }
-  }
   if (config.rule_files.empty()) {
     std::fprintf(stderr, "watchpost: no rule files (use --rules FILE, -S FILE or rule-files)\n");
     return 2;
   }
-  auto threshold_file = load_threshold_file(config);
-  if (!threshold_file) {
-    std::fprintf(stderr, "watchpost: threshold-file %s\n", threshold_file.error().describe().c_str());
+  detect::DetectionLoad detection = detect::load_detection(detection_config(config));
+  if (!detection.config_error.empty()) {
+    std::fprintf(stderr, "watchpost: %s\n", detection.config_error.c_str());
     return 2;
   }
-  std::optional<detect::ThresholdConfigResult> thresholds = std::move(threshold_file.value());
-  std::vector<std::string> files;
-  for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
-  detect::LoadedRules loaded =
-      detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr,
-                         detect::LoadOptions{config.hs_cache});
+  std::optional<detect::ThresholdConfigResult>& thresholds = detection.thresholds;
+  detect::LoadedRules& loaded = detection.loaded;
   const detect::LoadReport& rep = loaded.report;
-  bool unreadable = false;
   for (const detect::RuleError& e : rep.errors) {
-    unreadable = unreadable || e.unreadable_file();
     std::fprintf(stderr, "%s%s\n", e.unreadable_file() ? "watchpost: " : "", e.message.c_str());
   }
-  if (unreadable) return 2;  // a rule file named in the configuration must load
+  if (detection.unreadable_rule_file) return 2;  // a rule file named in the configuration must load
   if (thresholds) {
     for (const std::string& e : thresholds->errors) std::fprintf(stderr, "%s\n", e.c_str());
   }
@@ -400,6 +373,10 @@ int run_offline(const Config& config) {
                  config.flow.hash_size, config.flow.prealloc,
                  size_text(config.flow.memcap).c_str());
     return 2;
+  }
+  if (!worker->detector().scratch_error().empty()) {
+    // Counted as detect.hs_scratch_error; the packets' scans fail (detect.hs_scan_error).
+    std::fprintf(stderr, "warning: %s\n", worker->detector().scratch_error().c_str());
   }
   if (delivery.shipper) delivery.shipper->start();
   output_thread.start();

@@ -78,6 +78,7 @@ struct StreamConfig {
 
 // Fast-pattern hits remembered per direction, so a rule whose fast pattern was in earlier
 // data is checked again when later data arrives (its other contents may complete it).
+// `pattern` holds stable pattern ids (detect::NameTable), valid across rule reloads.
 struct HitRing {
   static constexpr int kSize = 16;
   std::uint32_t pattern[kSize];

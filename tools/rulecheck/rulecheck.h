@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "app/config.h"
-#include "detect/rule_loader.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/rule_loader.h"
+#include "detect/compile/threshold_config.h"
 
 namespace wp::rulecheck {
 

@@ -307,7 +307,8 @@ int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned i
 }
 
 // What decided a pcre on a subject where PCRE2 stopped at its match limit.
-enum class Fallback : std::uint8_t { kMatch, kNoMatch, kUndecided };
+// kScanError: Hyperscan's scan itself failed (counted as detect.hs_scan_error), undecided.
+enum class Fallback : std::uint8_t { kMatch, kNoMatch, kUndecided, kScanError };
 
 // Hyperscan in place of PCRE2 for a subject on which PCRE2 hit its match limit (or its depth,
 // heap or JIT stack limit): Hyperscan runs automata, so a backtracking-heavy pattern on a
@@ -323,6 +324,13 @@ class PcreFallback {
   PcreFallback& operator=(const PcreFallback&) = delete;
   ~PcreFallback() { hs_free_scratch(scratch_); }
 
+  // Forgets every pattern (their pcre2_code belongs to a generation being left).
+  void clear() {
+    entries_.clear();
+    hs_free_scratch(scratch_);
+    scratch_ = nullptr;
+  }
+
   // Decides `p` on data[0, len), scanned as a subject of its own. On kMatch, [start, end) is
   // the first match Hyperscan reports: the one that ends first, with its leftmost start (the
   // end, when Hyperscan can only report ends for the pattern). Allocates only the first time
@@ -334,7 +342,7 @@ class PcreFallback {
     Hit hit{e.som && p.anchored_start, false, 0, 0};
     const hs_error_t rc = hs_scan(e.db.get(), reinterpret_cast<const char*>(data),
                                   static_cast<unsigned>(len), 0, scratch_, on_hit, &hit);
-    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return Fallback::kUndecided;
+    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return Fallback::kScanError;
     if (!hit.found) return Fallback::kNoMatch;
     end = static_cast<std::size_t>(hit.to);
     start = e.som ? static_cast<std::size_t>(hit.from) : end;
@@ -452,6 +460,7 @@ struct InspectCtx {
   Counters* counters = nullptr;
   CounterId c_pcre_limit = 0;      // detect.pcre_match_limit
   CounterId c_pcre_undecided = 0;  // detect.pcre_match_limit_undecided
+  CounterId c_hs_error = 0;        // detect.hs_scan_error
 };
 
 // A variable's value where a position or length is expected (saturated to int32, like the
@@ -716,6 +725,10 @@ Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::
         m_start = subj + from + s;
         m_end = subj + from + e;
       }
+      if (outcome == Fallback::kScanError) {
+        cx.counters->inc(cx.c_hs_error);
+        outcome = Fallback::kUndecided;
+      }
       if (outcome == Fallback::kUndecided) {
         // Neither form may match on a subject nobody could decide.
         cx.counters->inc(cx.c_pcre_undecided);
@@ -751,34 +764,16 @@ Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::
 }  // namespace
 
 Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& config,
-                   Counters& counters)
+                   Counters& counters, std::shared_ptr<HostState> host)
     : rules_(std::move(rules)),
       config_(config),
       s_(std::make_unique<Scratch>()),
-      xbits_(config.xbits_capacity),
+      host_(host != nullptr
+                ? std::move(host)
+                : std::make_shared<HostState>(HostStateConfig{.xbits_capacity = config.xbits_capacity})),
       counters_(counters) {
-  // A scratch that could not be allocated (out of memory) makes every scan of that database
-  // fail; the failures are counted as detect.hs_scan_error.
   c_hs_error_ = counters_.add("detect.hs_scan_error");
-  for (int pc = 0; pc < kProtoClasses; ++pc) {
-    for (int dir = 0; dir < 2; ++dir) {
-      const RuleGroup& g = rules_->group(static_cast<ProtoClass>(pc), dir == 0);
-      if (g.db && hs_alloc_scratch(g.db.get(), &scratch_) != HS_SUCCESS) {
-        counters_.inc(c_hs_error_);
-      }
-    }
-  }
-  for (int dir = 0; dir < 2; ++dir) {
-    const RuleGroup& g = rules_->stream_group(dir == 0);
-    if (g.db && hs_alloc_scratch(g.db.get(), &scratch_) != HS_SUCCESS) counters_.inc(c_hs_error_);
-  }
-  matched_patterns_.resize(rules_->max_patterns() + 1);
-  matched_ends_.resize(rules_->max_patterns() + 1);
-  pattern_slot_.resize(rules_->max_patterns() + 1);
-  pattern_seen_.assign(rules_->max_patterns() + 1, 0);
-  seen_epoch_.assign(rules_->rules().size(), 0);
-  matches_.reserve(rules_->rules().size());
-  hits_.assign(rules_->rules().size(), 0);
+  c_hs_scratch_error_ = counters_.add("detect.hs_scratch_error");
   s_->base64.resize(kBase64DecodeMax);
   s_->md = pcre2_match_data_create(32, nullptr);
   s_->mctx = pcre2_match_context_create(nullptr);
@@ -799,6 +794,47 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   c_suppressed_ = counters_.add("detect.suppressed");
   c_pcre_limit_ = counters_.add("detect.pcre_match_limit");
   c_pcre_undecided_ = counters_.add("detect.pcre_match_limit_undecided");
+  attach();
+}
+
+void Detector::attach() {
+  // The generation's prototype scratch fits all its databases. A clone that fails (out of
+  // memory) leaves no scratch: every scan then fails and is counted as detect.hs_scan_error.
+  hs_free_scratch(scratch_);
+  scratch_ = nullptr;
+  scratch_error_.clear();
+  if (const hs_scratch* proto = rules_->scratch_prototype()) {
+    const hs_error_t rc = hs_clone_scratch(proto, &scratch_);
+    if (rc != HS_SUCCESS) {
+      scratch_ = nullptr;
+      scratch_error_ = "cannot clone the Hyperscan scratch (hs_clone_scratch: " +
+                       std::to_string(rc) + "); packets are not prefiltered";
+      counters_.inc(c_hs_scratch_error_);
+    }
+  }
+  const std::size_t patterns = rules_->max_patterns() + 1;
+  matched_patterns_.assign(patterns, 0);
+  matched_ends_.assign(patterns, 0);
+  pattern_slot_.assign(patterns, 0);
+  pattern_seen_.assign(patterns, 0);
+  scan_epoch_ = 0;
+  seen_epoch_.assign(rules_->rules().size(), 0);
+  epoch_ = 0;
+  matches_.clear();
+  matches_.reserve(rules_->rules().size());
+  hits_.assign(rules_->rules().size(), 0);
+  if (!profile_.empty()) {
+    profile_.assign(rules_->rules().size(), RuleProfile{});
+    prof_ = profile_.data();
+  }
+  // Cached fallback databases are keyed by the old generation's pcre2 codes.
+  s_->pcre_fallback.clear();
+}
+
+void Detector::switch_to(std::shared_ptr<const RuleSet> next) {
+  if (next == nullptr || next == rules_) return;
+  rules_ = std::move(next);
+  attach();
 }
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
@@ -856,11 +892,17 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   for (const CompiledFlowint& fi : cr.flowint_checks) {
     if (!flowint_holds(fi, f)) return false;
   }
+  if (!r.payload.empty() && !verify_payload(cr, buf)) return false;
+  // Host state last: its lookups lock a shard, so only rules that hold otherwise pay for it.
   for (const CompiledXbits& xb : cr.xbit_checks) {
-    const bool set = xbits_.is_set(xbit_key(xb, pkt, buf.reversed), pkt.ts.micros());
+    const bool set = host_->xbit_is_set(xbit_key(xb, pkt, buf.reversed), pkt.ts.micros());
     if (set != (xb.cmd == XbitsOp::Cmd::kIsSet)) return false;
   }
-  if (r.payload.empty()) return true;
+  return true;
+}
+
+bool Detector::verify_payload(const CompiledRule& cr, const Input& buf) {
+  const Rule& r = cr.rule;
   s_->budget = kRecursionLimit;
   InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
                 buf.new_from,     cr.last_positive, &r.payload,
@@ -870,6 +912,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   cx.counters = &counters_;
   cx.c_pcre_limit = c_pcre_limit_;
   cx.c_pcre_undecided = c_pcre_undecided_;
+  cx.c_hs_error = c_hs_error_;
   const bool ok = inspect_items(cx, 0, 0, 0) == Inspect::kMatch;
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;
@@ -917,13 +960,13 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
     bool stored = true;
     switch (xb.cmd) {
       case XbitsOp::Cmd::kSet:
-        stored = xbits_.set(key, pkt.ts.micros(), xb.expire);
+        stored = host_->xbit_set(key, pkt.ts.micros(), xb.expire);
         break;
       case XbitsOp::Cmd::kToggle:
-        stored = xbits_.toggle(key, pkt.ts.micros(), xb.expire);
+        stored = host_->xbit_toggle(key, pkt.ts.micros(), xb.expire);
         break;
       default:
-        xbits_.unset(key);
+        host_->xbit_unset(key);
         break;
     }
     if (!stored) counters_.inc(c_xbits_full_);
@@ -1087,12 +1130,16 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
   // Hits remembered from earlier chunks whose pattern is still in the window come first:
   // their rules may be completed by the new data.
   std::uint8_t kept = 0;
+  // The ring holds stable pattern ids (NameTable): valid whichever generation wrote them; a
+  // pattern the current generation does not have is dropped.
   for (std::uint8_t i = 0; i < ring.count; ++i) {
     const std::uint32_t rel_end = ring.end[i] - base32;  // wraps safely
     if (rel_end == 0 || rel_end > new_from) continue;  // slid out or an earlier message
+    const std::uint32_t pid = g.local_id(ring.pattern[i]);
+    if (pid == kNoPattern) continue;
     ring.pattern[kept] = ring.pattern[i];
     ring.end[kept++] = ring.end[i];
-    consider_pattern(g, ring.pattern[i], pkt, fr, buf, /*remembered=*/true);
+    consider_pattern(g, pid, pkt, fr, buf, /*remembered=*/true);
   }
   ring.count = kept;
   ring.next = kept % stream::HitRing::kSize;
@@ -1105,8 +1152,9 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
     consider_pattern(g, pid, pkt, fr, buf);
     if (!g.pattern_remember[pid]) continue;
     const std::uint32_t end = base32 + static_cast<std::uint32_t>(from + matched_ends_[i]);
+    const std::uint32_t stable = g.stable_ids[pid];
     std::uint8_t slot = 0;
-    while (slot < ring.count && ring.pattern[slot] != pid) ++slot;
+    while (slot < ring.count && ring.pattern[slot] != stable) ++slot;
     if (slot == ring.count) {
       if (ring.count < stream::HitRing::kSize) {
         ++ring.count;
@@ -1116,7 +1164,7 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
         ring.next = static_cast<std::uint8_t>((ring.next + 1) % stream::HitRing::kSize);
       }
     }
-    ring.pattern[slot] = pid;
+    ring.pattern[slot] = stable;
     ring.end[slot] = end;
   }
   for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr, buf);
@@ -1151,7 +1199,8 @@ std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const
       continue;
     }
     if (cr.alert_threshold &&
-        !thresholds_.allow(*cr.alert_threshold, idx, src, dst, pkt.ts.sec)) {
+        !host_->allow(*cr.alert_threshold, ThresholdTable::rule_key(cr.rule.gid, cr.rule.sid), src,
+                      dst, pkt.ts.sec)) {
       counters_.inc(c_thresholded_);
       continue;
     }

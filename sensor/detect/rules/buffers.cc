@@ -8,10 +8,18 @@ namespace {
 
 // The table. A row's position is its BufferId (kPktData, kBase64Data).
 constexpr BufferDef kBuffers[] = {
-    {.name = "pkt_data", .app_proto = "", .directions = kBothDirections,
-     .scope = BufferScope::kPacket, .transforms = kNoTransforms, .prefilter = true},
-    {.name = "base64_data", .app_proto = "", .directions = kBothDirections,
-     .scope = BufferScope::kPacket, .transforms = kNoTransforms, .prefilter = false,
+    {.name = "pkt_data",
+     .app_proto = "",
+     .directions = kBothDirections,
+     .scope = BufferScope::kPacket,
+     .transforms = kNoTransforms,
+     .prefilter = true},
+    {.name = "base64_data",
+     .app_proto = "",
+     .directions = kBothDirections,
+     .scope = BufferScope::kPacket,
+     .transforms = kNoTransforms,
+     .prefilter = false,
      .produced_by = "base64_decode"},
 };
 static_assert(std::size(kBuffers) < 255, "BufferId is 8 bits");
@@ -59,7 +67,6 @@ constexpr std::string_view kBufferKeywords[] = {
     "ldap.responses.dn", "websocket.payload", "dnp3_data", "dnp3.data",
     // Packet headers as buffers
     "ipv4.hdr", "ipv6.hdr", "tcp.hdr", "udp.hdr", "icmpv4.hdr", "icmpv6.hdr"};
-
 
 // Application-layer protocols Suricata accepts in the header.
 constexpr std::string_view kAppLayerProtocols[] = {"http",     "http1",

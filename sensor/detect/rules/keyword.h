@@ -51,8 +51,7 @@ std::optional<std::int64_t> parse_decimal(std::string_view s, std::int64_t max);
 // 0x-prefixed hex, or octal with a leading 0. The whole text must be the number.
 std::optional<std::uint64_t> parse_c_unsigned(std::string_view s);
 // parse_c_unsigned with an optional leading '-', within [min, max].
-std::optional<std::int64_t> parse_c_integer(std::string_view s, std::int64_t min,
-                                            std::int64_t max);
+std::optional<std::int64_t> parse_c_integer(std::string_view s, std::int64_t min, std::int64_t max);
 // A byte_extract/byte_math variable name where a keyword takes a number: Suricata treats a
 // value that starts with a letter as a variable name.
 bool is_var_name(std::string_view v);
@@ -111,13 +110,13 @@ struct RuleBuilder {
   std::optional<std::int8_t> find_var(std::string_view name) const;
   MaybeFailure define_var(std::string_view keyword, std::string_view name, std::int8_t& slot);
   // A number within [min, max] or the name of a variable defined earlier.
-  MaybeFailure number_or_var(std::string_view keyword, std::string_view what,
-                             std::string_view text, std::int64_t min, std::int64_t max,
-                             std::int64_t& value, std::int8_t& var) const;
+  MaybeFailure number_or_var(std::string_view keyword, std::string_view what, std::string_view text,
+                             std::int64_t min, std::int64_t max, std::int64_t& value,
+                             std::int8_t& var) const;
 
   Rule& rule;
-  BufferId buffer = kPktData;      // the sticky buffer new payload items inspect
-  std::string unsupported_buffer;  // the last app-layer buffer named, when it is current
+  BufferId buffer = kPktData;              // the sticky buffer new payload items inspect
+  std::string unsupported_buffer;          // the last app-layer buffer named, when it is current
   std::vector<std::string_view> produced;  // keywords seen that produce a buffer (base64_decode)
   bool have_fast_pattern = false;
   bool have_flow = false;
@@ -152,6 +151,12 @@ struct KeywordDef {
   KeywordParse parse = nullptr;
   const void* data = nullptr;  // family-specific (the header keywords' HeaderCheck rows)
 };
+
+// A KeywordParse for a parse function that needs only the option's value.
+template <MaybeFailure (*Parse)(RuleBuilder&, std::string_view)>
+MaybeFailure with_value(RuleBuilder& b, const KeywordDef&, const Option& opt) {
+  return Parse(b, opt.value);
+}
 
 // The family tables (each in its keywords_*.cc).
 std::span<const KeywordDef> meta_keywords();

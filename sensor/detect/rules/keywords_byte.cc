@@ -63,10 +63,8 @@ constexpr std::int64_t kMaxByteOffset = 65535;
 
 // The options after the fixed arguments of byte_test, byte_jump and byte_extract.
 MaybeFailure parse_byte_options(RuleBuilder& b, std::string_view keyword,
-                                                         const std::vector<std::string_view>& parts,
-                                                         std::size_t first, ByteRead& read,
-                                                         ByteJump* jump, ByteExtract* extract,
-                                                         bool& dce) {
+                                const std::vector<std::string_view>& parts, std::size_t first,
+                                ByteRead& read, ByteJump* jump, ByteExtract* extract, bool& dce) {
   std::vector<std::string> seen;
   std::uint8_t base = 0;
   bool string = false;
@@ -177,7 +175,7 @@ MaybeFailure parse_byte_test(RuleBuilder& b, std::string_view value) {
   }
   std::int64_t offset = 0;
   if (auto f = b.number_or_var(kKw, "offset", parts[3], -kMaxByteOffset, kMaxByteOffset, offset,
-                             t.read.offset_var)) {
+                               t.read.offset_var)) {
     return f;
   }
   t.read.offset = static_cast<std::int32_t>(offset);
@@ -199,7 +197,7 @@ MaybeFailure parse_byte_jump(RuleBuilder& b, std::string_view value) {
   if (auto f = parse_nbytes(kKw, parts[0], j.read)) return f;
   std::int64_t offset = 0;
   if (auto f = b.number_or_var(kKw, "offset", parts[1], -kMaxByteOffset, kMaxByteOffset, offset,
-                             j.read.offset_var)) {
+                               j.read.offset_var)) {
     return f;
   }
   j.read.offset = static_cast<std::int32_t>(offset);
@@ -333,16 +331,13 @@ MaybeFailure parse_byte_math(RuleBuilder& b, std::string_view value) {
   return std::nullopt;
 }
 
-
 constexpr KeywordDef kByteKeywords[] = {
-    {.name = "byte_test", .family = KeywordFamily::kByte,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_byte_test(b, o.value); }},
-    {.name = "byte_jump", .family = KeywordFamily::kByte,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_byte_jump(b, o.value); }},
-    {.name = "byte_extract", .family = KeywordFamily::kByte,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_byte_extract(b, o.value); }},
-    {.name = "byte_math", .family = KeywordFamily::kByte,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_byte_math(b, o.value); }},
+    {.name = "byte_test", .family = KeywordFamily::kByte, .parse = with_value<parse_byte_test>},
+    {.name = "byte_jump", .family = KeywordFamily::kByte, .parse = with_value<parse_byte_jump>},
+    {.name = "byte_extract",
+     .family = KeywordFamily::kByte,
+     .parse = with_value<parse_byte_extract>},
+    {.name = "byte_math", .family = KeywordFamily::kByte, .parse = with_value<parse_byte_math>},
 };
 
 }  // namespace

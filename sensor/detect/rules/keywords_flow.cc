@@ -213,7 +213,6 @@ MaybeFailure parse_xbits(RuleBuilder& b, std::string_view value) {
   return std::nullopt;
 }
 
-
 // stream_size:<server|client|both|either>,<op>,<number>, op one of < <= > >= = !=.
 MaybeFailure parse_stream_size(RuleBuilder& b, std::string_view value) {
   const std::vector<std::string_view> parts = split(value, ',');
@@ -235,8 +234,8 @@ MaybeFailure parse_stream_size(RuleBuilder& b, std::string_view value) {
                                       " (expected server, client, both or either)");
   }
   static constexpr std::pair<std::string_view, NumCmp::Op> kOps[] = {
-      {"<", NumCmp::Op::kLt}, {"<=", NumCmp::Op::kLe}, {">", NumCmp::Op::kGt},
-      {">=", NumCmp::Op::kGe}, {"=", NumCmp::Op::kEq}, {"!=", NumCmp::Op::kNe}};
+      {"<", NumCmp::Op::kLt},  {"<=", NumCmp::Op::kLe}, {">", NumCmp::Op::kGt},
+      {">=", NumCmp::Op::kGe}, {"=", NumCmp::Op::kEq},  {"!=", NumCmp::Op::kNe}};
   bool op_ok = false;
   for (const auto& [text, op] : kOps) {
     if (parts[1] == text) {
@@ -259,16 +258,13 @@ MaybeFailure parse_stream_size(RuleBuilder& b, std::string_view value) {
 }
 
 constexpr KeywordDef kFlowKeywords[] = {
-    {.name = "flow", .family = KeywordFamily::kFlowState,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_flow(b, o.value); }},
-    {.name = "flowbits", .family = KeywordFamily::kFlowState,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_flowbits(b, o.value); }},
-    {.name = "flowint", .family = KeywordFamily::kFlowState,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_flowint(b, o.value); }},
-    {.name = "xbits", .family = KeywordFamily::kFlowState,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_xbits(b, o.value); }},
-    {.name = "stream_size", .family = KeywordFamily::kFlowState,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_stream_size(b, o.value); }},
+    {.name = "flow", .family = KeywordFamily::kFlowState, .parse = with_value<parse_flow>},
+    {.name = "flowbits", .family = KeywordFamily::kFlowState, .parse = with_value<parse_flowbits>},
+    {.name = "flowint", .family = KeywordFamily::kFlowState, .parse = with_value<parse_flowint>},
+    {.name = "xbits", .family = KeywordFamily::kFlowState, .parse = with_value<parse_xbits>},
+    {.name = "stream_size",
+     .family = KeywordFamily::kFlowState,
+     .parse = with_value<parse_stream_size>},
 };
 
 }  // namespace

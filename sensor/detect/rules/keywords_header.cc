@@ -40,8 +40,7 @@ constexpr std::pair<std::string_view, std::uint16_t> kIpoptNames[] = {
     {"lsrr", decode::kIpoptLsrr}, {"ssrr", decode::kIpoptSsrr}, {"satid", decode::kIpoptSatid},
     {"any", decode::kIpoptAny}};
 
-MaybeFailure parse_bits(std::string_view name, std::string_view value,
-                                                 BitsMatch& out) {
+MaybeFailure parse_bits(std::string_view name, std::string_view value, BitsMatch& out) {
   auto bit_of = [&](char c) -> int {
     if (name == "fragbits") {
       switch (c) {
@@ -142,10 +141,14 @@ MaybeFailure parse_ip_proto(std::string_view value, NumCmp& out) {
 bool bits_match(const BitsMatch& m, std::uint8_t value) {
   const std::uint8_t v = value & static_cast<std::uint8_t>(~m.ignore);
   switch (m.mod) {
-    case BitsMatch::Mod::kExact: return v == m.bits;
-    case BitsMatch::Mod::kPlus: return (v & m.bits) == m.bits;
-    case BitsMatch::Mod::kAny: return (v & m.bits) != 0;
-    case BitsMatch::Mod::kNot: return (v & m.bits) == 0;
+    case BitsMatch::Mod::kExact:
+      return v == m.bits;
+    case BitsMatch::Mod::kPlus:
+      return (v & m.bits) == m.bits;
+    case BitsMatch::Mod::kAny:
+      return (v & m.bits) != 0;
+    case BitsMatch::Mod::kNot:
+      return (v & m.bits) == 0;
   }
   return false;
 }
@@ -179,35 +182,96 @@ constexpr std::int64_t kU32 = std::numeric_limits<std::uint32_t>::max();
 // The numeric header keywords. dsize is the payload's size: a rule with it stays on packets.
 constexpr NumericHeader kNumeric[] = {
     {{"dsize", numeric_matches, true},
-     [](const Packet& p, std::int64_t& v) { v = static_cast<std::int64_t>(p.payload.size()); return true; },
-     65535, kAllowAll},
-    {{"ttl", numeric_matches}, [](const Packet& p, std::int64_t& v) { v = p.ttl; return true; },
-     255, kAllowAll},
-    {{"tos", numeric_matches}, [](const Packet& p, std::int64_t& v) { v = p.tos; return true; },
-     255, kAllowNot},
+     [](const Packet& p, std::int64_t& v) {
+       v = static_cast<std::int64_t>(p.payload.size());
+       return true;
+     },
+     65535,
+     kAllowAll},
+    {{"ttl", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.ttl;
+       return true;
+     },
+     255,
+     kAllowAll},
+    {{"tos", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tos;
+       return true;
+     },
+     255,
+     kAllowNot},
     {{"id", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.ip_id; return p.ip_version == 4; }, 65535, kEqOnly},
-    {{"ip_proto", numeric_matches}, [](const Packet& p, std::int64_t& v) { v = p.proto; return true; },
-     255, kEqOnly},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.ip_id;
+       return p.ip_version == 4;
+     },
+     65535,
+     kEqOnly},
+    {{"ip_proto", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.proto;
+       return true;
+     },
+     255,
+     kEqOnly},
     {{"itype", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.icmp_type; return is_icmp(p); }, 255, kAllowAll},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_type;
+       return is_icmp(p);
+     },
+     255,
+     kAllowAll},
     {{"icode", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.icmp_code; return is_icmp(p); }, 255, kAllowAll},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_code;
+       return is_icmp(p);
+     },
+     255,
+     kAllowAll},
     {{"icmp_id", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.icmp_id; return is_icmp(p) && p.icmp_has_id_seq; },
-     65535, kEqOnly},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_id;
+       return is_icmp(p) && p.icmp_has_id_seq;
+     },
+     65535,
+     kEqOnly},
     {{"icmp_seq", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.icmp_seq; return is_icmp(p) && p.icmp_has_id_seq; },
-     65535, kEqOnly},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_seq;
+       return is_icmp(p) && p.icmp_has_id_seq;
+     },
+     65535,
+     kEqOnly},
     {{"seq", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.tcp_seq; return is_tcp(p); }, kU32, kEqOnly},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_seq;
+       return is_tcp(p);
+     },
+     kU32,
+     kEqOnly},
     {{"ack", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.tcp_ack; return is_tcp(p); }, kU32, kEqOnly},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_ack;
+       return is_tcp(p);
+     },
+     kU32,
+     kEqOnly},
     {{"window", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.tcp_window; return is_tcp(p); }, 65535, kAllowNot},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_window;
+       return is_tcp(p);
+     },
+     65535,
+     kAllowNot},
     {{"fragoffset", numeric_matches},
-     [](const Packet& p, std::int64_t& v) { v = p.frag_offset * 8; return p.ip_version == 4; },
-     65535, kAllowNot | kAllowLtGt},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.frag_offset * 8;
+       return p.ip_version == 4;
+     },
+     65535,
+     kAllowNot | kAllowLtGt},
 };
 
 constexpr HeaderCheck kFlags{"flags", [](const HeaderTest& t, const Packet& p) {
@@ -227,11 +291,11 @@ constexpr HeaderCheck kIpopts{"ipopts", [](const HeaderTest& t, const Packet& p)
                                                          : (p.ipv4_options & bit) != 0;
                                 return p.ip_version == 4 && present;
                               }};
-constexpr HeaderCheck kSameip{"sameip", [](const HeaderTest&, const Packet& p) {
-                                return p.src == p.dst;
-                              }};
+constexpr HeaderCheck kSameip{"sameip",
+                              [](const HeaderTest&, const Packet& p) { return p.src == p.dst; }};
 
-void add_test(RuleBuilder& b, const HeaderCheck& check, const NumCmp& cmp, const BitsMatch& bits = {}) {
+void add_test(RuleBuilder& b, const HeaderCheck& check, const NumCmp& cmp,
+              const BitsMatch& bits = {}) {
   b.rule.header.push_back(HeaderTest{&check, cmp, bits});
 }
 
@@ -272,8 +336,11 @@ MaybeFailure parse_bits_keyword(RuleBuilder& b, const KeywordDef& kw, const Opti
 }
 
 constexpr KeywordDef numeric_row(const NumericHeader& h) {
-  return {.name = h.check.keyword, .family = KeywordFamily::kHeader, .once = true,
-          .parse = parse_numeric, .data = &h};
+  return {.name = h.check.keyword,
+          .family = KeywordFamily::kHeader,
+          .once = true,
+          .parse = parse_numeric,
+          .data = &h};
 }
 
 constexpr KeywordDef kHeaderKeywords[] = {
@@ -290,11 +357,19 @@ constexpr KeywordDef kHeaderKeywords[] = {
     numeric_row(kNumeric[10]),
     numeric_row(kNumeric[11]),
     numeric_row(kNumeric[12]),
-    {.name = "flags", .family = KeywordFamily::kHeader, .once = true,
-     .parse = parse_bits_keyword, .data = &kFlags},
-    {.name = "fragbits", .family = KeywordFamily::kHeader, .once = true,
-     .parse = parse_bits_keyword, .data = &kFragbits},
-    {.name = "ipopts", .family = KeywordFamily::kHeader, .once = true,
+    {.name = "flags",
+     .family = KeywordFamily::kHeader,
+     .once = true,
+     .parse = parse_bits_keyword,
+     .data = &kFlags},
+    {.name = "fragbits",
+     .family = KeywordFamily::kHeader,
+     .once = true,
+     .parse = parse_bits_keyword,
+     .data = &kFragbits},
+    {.name = "ipopts",
+     .family = KeywordFamily::kHeader,
+     .once = true,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& opt) -> MaybeFailure {
        std::string opt_name = to_lower(opt.value);
        for (const auto& [n, bit] : kIpoptNames) {
@@ -305,7 +380,9 @@ constexpr KeywordDef kHeaderKeywords[] = {
        }
        return invalid(kw.name, "unknown option " + quoted(opt.value));
      }},
-    {.name = "sameip", .family = KeywordFamily::kHeader, .value = ValueForm::kNone,
+    {.name = "sameip",
+     .family = KeywordFamily::kHeader,
+     .value = ValueForm::kNone,
      .parse = [](RuleBuilder& b, const KeywordDef&, const Option&) -> MaybeFailure {
        add_test(b, kSameip, NumCmp{});
        return std::nullopt;

@@ -69,13 +69,18 @@ MaybeFailure parse_tag(RuleBuilder& b, std::string_view value) {
 // threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both, count N,
 
 constexpr KeywordDef kMetaKeywords[] = {
-    {.name = "msg", .family = KeywordFamily::kMeta, .once = true, .raw_quotes = true,
+    {.name = "msg",
+     .family = KeywordFamily::kMeta,
+     .once = true,
+     .raw_quotes = true,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) -> MaybeFailure {
        if (auto f = check_closing_quote(kw.name, o.value, true)) return f;
        b.rule.msg = unescape(strip_quotes(o.value));
        return std::nullopt;
      }},
-    {.name = "sid", .family = KeywordFamily::kMeta, .once = true,
+    {.name = "sid",
+     .family = KeywordFamily::kMeta,
+     .once = true,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) -> MaybeFailure {
        auto n = parse_decimal(o.value, std::numeric_limits<std::uint32_t>::max());
        if (!n || *n == 0) return bad_number(kw, o.value);
@@ -83,27 +88,34 @@ constexpr KeywordDef kMetaKeywords[] = {
        b.have_sid = true;
        return std::nullopt;
      }},
-    {.name = "rev", .family = KeywordFamily::kMeta, .once = true,
-     .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) {
-       return parse_u32(kw, o.value, b.rule.rev);
-     }},
-    {.name = "gid", .family = KeywordFamily::kMeta, .once = true,
-     .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) {
-       return parse_u32(kw, o.value, b.rule.gid);
-     }},
-    {.name = "classtype", .family = KeywordFamily::kMeta, .once = true,
+    {.name = "rev",
+     .family = KeywordFamily::kMeta,
+     .once = true,
+     .parse = [](RuleBuilder& b, const KeywordDef& kw,
+                 const Option& o) { return parse_u32(kw, o.value, b.rule.rev); }},
+    {.name = "gid",
+     .family = KeywordFamily::kMeta,
+     .once = true,
+     .parse = [](RuleBuilder& b, const KeywordDef& kw,
+                 const Option& o) { return parse_u32(kw, o.value, b.rule.gid); }},
+    {.name = "classtype",
+     .family = KeywordFamily::kMeta,
+     .once = true,
      .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) -> MaybeFailure {
        b.rule.classtype = std::string(o.value);
        return std::nullopt;
      }},
-    {.name = "priority", .family = KeywordFamily::kMeta, .once = true,
+    {.name = "priority",
+     .family = KeywordFamily::kMeta,
+     .once = true,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) -> MaybeFailure {
        auto n = parse_decimal(strip_quotes(o.value), 255);  // Suricata also takes "1"
        if (!n || *n == 0) return bad_number(kw, o.value);
        b.rule.priority = static_cast<std::int32_t>(*n);
        return std::nullopt;
      }},
-    {.name = "reference", .family = KeywordFamily::kMeta,
+    {.name = "reference",
+     .family = KeywordFamily::kMeta,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) -> MaybeFailure {
        std::string_view v = o.value;
        std::size_t comma = v.find(',');
@@ -115,7 +127,8 @@ constexpr KeywordDef kMetaKeywords[] = {
                                       std::string(trim(v.substr(comma + 1))));
        return std::nullopt;
      }},
-    {.name = "metadata", .family = KeywordFamily::kMeta,
+    {.name = "metadata",
+     .family = KeywordFamily::kMeta,
      .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) -> MaybeFailure {
        for (std::string_view item : split(o.value, ',')) {
          if (item.empty()) continue;
@@ -126,14 +139,17 @@ constexpr KeywordDef kMetaKeywords[] = {
        }
        return std::nullopt;
      }},
-    {.name = "noalert", .family = KeywordFamily::kMeta, .value = ValueForm::kNone,
+    {.name = "noalert",
+     .family = KeywordFamily::kMeta,
+     .value = ValueForm::kNone,
      .parse = [](RuleBuilder& b, const KeywordDef&, const Option&) -> MaybeFailure {
        b.rule.noalert = true;
        return std::nullopt;
      }},
-    {.name = "tag", .family = KeywordFamily::kMeta,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_tag(b, o.value); }},
-    {.name = "target", .family = KeywordFamily::kMeta, .once = true,
+    {.name = "tag", .family = KeywordFamily::kMeta, .parse = with_value<parse_tag>},
+    {.name = "target",
+     .family = KeywordFamily::kMeta,
+     .once = true,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) -> MaybeFailure {
        std::string t = to_lower(o.value);
        if (t == "src_ip") {

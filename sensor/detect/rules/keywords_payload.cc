@@ -78,8 +78,8 @@ MaybeFailure absolute_position(RuleBuilder& b, const KeywordDef& kw, const Optio
   auto n = parse_decimal(v, kMaxPosition);
   if (!n) return invalid(kw.name, quoted(v) + " is not a non-negative number");
   if (depth && *n < m->len()) {
-    return invalid(kw.name, "depth " + std::to_string(*n) +
-                                " is smaller than the content length " + std::to_string(m->len()));
+    return invalid(kw.name, "depth " + std::to_string(*n) + " is smaller than the content length " +
+                                std::to_string(m->len()));
   }
   field = static_cast<std::int32_t>(*n);
   return std::nullopt;
@@ -189,7 +189,6 @@ std::optional<std::string_view> pcre_http_buffer(char flag) {
       return std::nullopt;
   }
 }
-
 
 MaybeFailure parse_isdataat(RuleBuilder& b, std::string_view value) {
   IsDataAt d;
@@ -344,12 +343,18 @@ MaybeFailure parse_bsize(RuleBuilder& b, std::string_view value) {
   return std::nullopt;
 }
 
-
 constexpr KeywordDef kPayloadKeywords[] = {
-    {.name = "content", .family = KeywordFamily::kPayload, .raw_quotes = true, .parse = parse_content},
-    {.name = "uricontent", .family = KeywordFamily::kPayload, .raw_quotes = true,
+    {.name = "content",
+     .family = KeywordFamily::kPayload,
+     .raw_quotes = true,
+     .parse = parse_content},
+    {.name = "uricontent",
+     .family = KeywordFamily::kPayload,
+     .raw_quotes = true,
      .parse = parse_uricontent},
-    {.name = "nocase", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+    {.name = "nocase",
+     .family = KeywordFamily::kPayload,
+     .value = ValueForm::kNone,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option&) -> MaybeFailure {
        MaybeFailure fail;
        auto m = modified(b, kw, fail);
@@ -358,7 +363,9 @@ constexpr KeywordDef kPayloadKeywords[] = {
        m->c->nocase = true;
        return std::nullopt;
      }},
-    {.name = "rawbytes", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+    {.name = "rawbytes",
+     .family = KeywordFamily::kPayload,
+     .value = ValueForm::kNone,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option&) -> MaybeFailure {
        MaybeFailure fail;
        auto m = modified(b, kw, fail);
@@ -366,25 +373,29 @@ constexpr KeywordDef kPayloadKeywords[] = {
        m->c->rawbytes = true;  // the buffer is always the raw payload
        return std::nullopt;
      }},
-    {.name = "offset", .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) {
-       return absolute_position(b, kw, o, false);
-     }},
-    {.name = "depth", .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) {
-       return absolute_position(b, kw, o, true);
-     }},
-    {.name = "distance", .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) {
-       return relative_position(b, kw, o, false);
-     }},
-    {.name = "within", .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) {
-       return relative_position(b, kw, o, true);
-     }},
-    {.name = "fast_pattern", .family = KeywordFamily::kPayload, .value = ValueForm::kOptional,
+    {.name = "offset",
+     .family = KeywordFamily::kPayload,
+     .parse = [](RuleBuilder& b, const KeywordDef& kw,
+                 const Option& o) { return absolute_position(b, kw, o, false); }},
+    {.name = "depth",
+     .family = KeywordFamily::kPayload,
+     .parse = [](RuleBuilder& b, const KeywordDef& kw,
+                 const Option& o) { return absolute_position(b, kw, o, true); }},
+    {.name = "distance",
+     .family = KeywordFamily::kPayload,
+     .parse = [](RuleBuilder& b, const KeywordDef& kw,
+                 const Option& o) { return relative_position(b, kw, o, false); }},
+    {.name = "within",
+     .family = KeywordFamily::kPayload,
+     .parse = [](RuleBuilder& b, const KeywordDef& kw,
+                 const Option& o) { return relative_position(b, kw, o, true); }},
+    {.name = "fast_pattern",
+     .family = KeywordFamily::kPayload,
+     .value = ValueForm::kOptional,
      .parse = parse_fast_pattern},
-    {.name = "startswith", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+    {.name = "startswith",
+     .family = KeywordFamily::kPayload,
+     .value = ValueForm::kNone,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option&) -> MaybeFailure {
        MaybeFailure fail;
        auto m = modified(b, kw, fail);
@@ -397,7 +408,9 @@ constexpr KeywordDef kPayloadKeywords[] = {
        c->startswith = true;
        return std::nullopt;
      }},
-    {.name = "endswith", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+    {.name = "endswith",
+     .family = KeywordFamily::kPayload,
+     .value = ValueForm::kNone,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option&) -> MaybeFailure {
        MaybeFailure fail;
        auto m = modified(b, kw, fail);
@@ -406,18 +419,17 @@ constexpr KeywordDef kPayloadKeywords[] = {
        m->c->endswith = true;
        return std::nullopt;
      }},
-    {.name = "isdataat", .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_isdataat(b, o.value); }},
-    {.name = "pcre", .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_pcre(b, o.value); }},
-    {.name = "base64_decode", .family = KeywordFamily::kPayload, .value = ValueForm::kOptional,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) {
-       return parse_base64_decode(b, o.value, o.has_value);
-     }},
-    {.name = "bsize", .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder& b, const KeywordDef&, const Option& o) { return parse_bsize(b, o.value); }},
+    {.name = "isdataat", .family = KeywordFamily::kPayload, .parse = with_value<parse_isdataat>},
+    {.name = "pcre", .family = KeywordFamily::kPayload, .parse = with_value<parse_pcre>},
+    {.name = "base64_decode",
+     .family = KeywordFamily::kPayload,
+     .value = ValueForm::kOptional,
+     .parse = [](RuleBuilder& b, const KeywordDef&,
+                 const Option& o) { return parse_base64_decode(b, o.value, o.has_value); }},
+    {.name = "bsize", .family = KeywordFamily::kPayload, .parse = with_value<parse_bsize>},
     // Needs http.uri: recognised, the rule is rejected naming that buffer.
-    {.name = "urilen", .family = KeywordFamily::kPayload,
+    {.name = "urilen",
+     .family = KeywordFamily::kPayload,
      .parse = [](RuleBuilder&, const KeywordDef&, const Option&) -> MaybeFailure {
        return not_supported("buffer 'http.uri' not supported yet",
                             "buffer 'http.uri' not supported yet (urilen)");

@@ -43,7 +43,7 @@ namespace {
 // threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both, count N,
 // seconds N (any order). detection_filter: the same without type.
 MaybeFailure parse_threshold(RuleBuilder& b, std::string_view name, std::string_view value,
-                                                      std::optional<ThresholdSpec>& out) {
+                             std::optional<ThresholdSpec>& out) {
   if (out) return invalid(name, "given twice");
   bool filter = name == "detection_filter";
   ThresholdSpec spec;
@@ -93,12 +93,15 @@ MaybeFailure parse_threshold(RuleBuilder& b, std::string_view name, std::string_
 }
 
 constexpr KeywordDef kThresholdKeywords[] = {
-    {.name = "threshold", .family = KeywordFamily::kThreshold,
+    {.name = "threshold",
+     .family = KeywordFamily::kThreshold,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) -> MaybeFailure {
-       if (b.rule.detection_filter) return invalid(kw.name, "cannot be combined with detection_filter");
+       if (b.rule.detection_filter)
+         return invalid(kw.name, "cannot be combined with detection_filter");
        return parse_threshold(b, kw.name, o.value, b.rule.threshold);
      }},
-    {.name = "detection_filter", .family = KeywordFamily::kThreshold,
+    {.name = "detection_filter",
+     .family = KeywordFamily::kThreshold,
      .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& o) -> MaybeFailure {
        if (b.rule.threshold) return invalid(kw.name, "cannot be combined with threshold");
        return parse_threshold(b, kw.name, o.value, b.rule.detection_filter);

@@ -93,7 +93,6 @@ bool valid_var_name(std::string_view v) {
          });
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Option values
 
@@ -130,7 +129,7 @@ MaybeFailure text_after_quote(std::string_view keyword, std::string_view rest) {
 // it (msg, content); otherwise the last one does (a pcre pattern may contain a '"', which
 // Suricata allows). Unquoted values are left to the keyword.
 MaybeFailure check_closing_quote(std::string_view keyword, std::string_view value,
-                                           bool first_quote_closes) {
+                                 bool first_quote_closes) {
   std::string_view v = trim(value);
   if (!v.empty() && v.front() == '!') v = trim(v.substr(1));
   if (v.empty() || v.front() != '"') return std::nullopt;
@@ -212,7 +211,6 @@ MaybeFailure decode_content(std::string_view value, ContentMatch& out) {
   if (bytes.empty()) return invalid("content", "empty content");
   return std::nullopt;
 }
-
 
 std::optional<NumCmp> parse_numcmp(std::string_view text, std::int64_t max, unsigned forms) {
   std::string_view v = trim(text);
