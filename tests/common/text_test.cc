@@ -36,6 +36,17 @@ TEST(Text, ParsesSizesWithSuricataSuffixes) {
   }
 }
 
+TEST(Text, ValidUtf8KeepsWellFormedSequencesAndReadsOtherBytesAsLatin1) {
+  EXPECT_EQ(valid_utf8("plain ASCII"), "plain ASCII");
+  EXPECT_EQ(valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(valid_utf8("caf\xe9"), "caf\xc3\xa9");             // Latin-1 e-acute
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xc3\x80\xc2\xaf");        // overlong '/'
+  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xc3\xad\xc2\xa0\xc2\x80");  // a surrogate
+  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80"), "\xc3\xb4\xc2\x90\xc2\x80\xc2\x80");  // > U+10FFFF
+  EXPECT_EQ(valid_utf8("\xe2\x82"), "\xc3\xa2\xc2\x82");        // cut short at the end
+  EXPECT_EQ(valid_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+}
+
 TEST(Text, ParsesSuricataBooleansCaseInsensitively) {
   struct Case {
     const char* input;
