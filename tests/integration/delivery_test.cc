@@ -325,8 +325,7 @@ TEST_F(Delivery, ARuleMessageThatIsNotUtf8IsDeliveredAsValidText) {
   ASSERT_TRUE(collector.started()) << collector.log();
   write_capture(tmp_.file("nt.pcap"), 5);
   const auto r = testing::run_program(
-      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), collector.address()),
-      scratch("run"));
+      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), collector.address()), scratch("run"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("collector: 6 events delivered, 0 still spooled"), std::string::npos)
       << r.err;
@@ -474,9 +473,9 @@ TEST_F(Delivery, ASpoolOnAFullDiskIsReportedAndExitsOneWhileTheEveFileKeepsEvery
     ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
   } unmount{disk};
   write_capture(tmp_.file("nt.pcap"), 2000);
-  auto argv = sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), "127.0.0.1:" + closed_port(),
-                          {"--set", "collector.drain-timeout=0", "--set",
-                           "collector.spool-dir=" + disk});
+  auto argv =
+      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), "127.0.0.1:" + closed_port(),
+                  {"--set", "collector.drain-timeout=0", "--set", "collector.spool-dir=" + disk});
   const auto r = testing::run_program(argv, scratch("run"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("spool write errors (cannot write " + disk + "/nt-01/seg-"),
