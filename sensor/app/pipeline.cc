@@ -431,6 +431,14 @@ int run_offline(const Config& config) {
     delivery.drain(config);
     delivery.report(counters);
   }
+  if (delivery.spool && delivery.spool->write_errors() != 0) {
+    // Events the spool could not hold (a full disk) never reach the collector: an output
+    // that could not be written, as for the EVE file (the drain line above says which file
+    // and why; the EVE file still has them).
+    write_failed = true;
+    not_written += "; " + std::to_string(delivery.spool->write_errors()) +
+                   " spool write errors in " + delivery.spool->dir();
+  }
   if (worker->checksum_auto_disabled()) {
     std::fprintf(stderr, "notice: more than 10%% of the first 1000 packets had invalid checksums "
                          "(offloading?): checksum validation turned off (pcap-file.checksum-checks: auto)\n");

@@ -125,7 +125,8 @@ std::string duration_text(std::uint64_t ms) {
     std::uint64_t ms;
     const char* name;
   };
-  static constexpr Unit kUnits[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  static constexpr Unit kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
   for (const Unit& u : kUnits) {
     if (ms != 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
   }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -324,8 +325,7 @@ TEST_F(Delivery, ARuleMessageThatIsNotUtf8IsDeliveredAsValidText) {
   ASSERT_TRUE(collector.started()) << collector.log();
   write_capture(tmp_.file("nt.pcap"), 5);
   const auto r = testing::run_program(
-      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), collector.address()),
-      scratch("run"));
+      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), collector.address()), scratch("run"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("collector: 6 events delivered, 0 still spooled"), std::string::npos)
       << r.err;
@@ -462,6 +462,29 @@ TEST_F(Delivery, AFullSpoolDropsTheOldestEventsAndSaysHowMany) {
       std::string::npos)
       << result.err;
   EXPECT_EQ(line_count(eve("nt-01")), 2000u);  // the local file has them all
+}
+
+TEST_F(Delivery, ASpoolOnAFullDiskIsReportedAndExitsOneWhileTheEveFileKeepsEveryAlert) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs as the full disk needs root";
+  const std::string disk = scratch("disk");
+  ASSERT_EQ(mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  write_capture(tmp_.file("nt.pcap"), 2000);
+  auto argv =
+      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), "127.0.0.1:" + closed_port(),
+                  {"--set", "collector.drain-timeout=0", "--set", "collector.spool-dir=" + disk});
+  const auto r = testing::run_program(argv, scratch("run"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("spool write errors (cannot write " + disk + "/nt-01/seg-"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" spool write errors in " + disk + "/nt-01; "), std::string::npos) << r.err;
+  EXPECT_EQ(eve_alerts(eve("nt-01")).size(), 2000u);  // the local file lost nothing
+  EXPECT_GT(stats_counters(stats("nt-01")).at("spool.write_errors"), 0u);
 }
 
 TEST_F(Delivery, ATornLastSpoolRecordIsSkippedAndCountedOnRestart) {

@@ -356,7 +356,8 @@ Result<std::int64_t> print_alerts(Database& db, const Options& o, std::FILE* out
 Result<void> follow(Database& db, const Options& o, std::FILE* out, std::int64_t after,
                     const volatile std::sig_atomic_t* stop) {
   const Where w = where_of(o.filters, "id > ?");
-  auto st = db.prepare("SELECT id, ts, sensor, site, alert, spooled, received FROM alerts" + w.sql + " ORDER BY id");
+  auto st = db.prepare("SELECT id, ts, sensor, site, alert, spooled, received FROM alerts" + w.sql +
+                       " ORDER BY id");
   if (!st) return st.error();
   AlertPrinter p{o.format, {}, {}, {}};
   while (!*stop) {
