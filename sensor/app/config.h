@@ -11,9 +11,9 @@
 
 #include "common/result.h"
 #include "decode/decoder.h"
-#include "detect/detector.h"
-#include "detect/hs_cache.h"
-#include "detect/rule_parser.h"
+#include "detect/engine/detector.h"
+#include "detect/compile/hs_cache.h"
+#include "detect/rules/rule_parser.h"
 #include "flow/flow_table.h"
 #include "output/eve.h"
 #include "stream/stream.h"

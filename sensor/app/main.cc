@@ -76,9 +76,9 @@ constexpr const char* kUsage =
     "exit status: 0 success (also a truncated pcap, a replay stopped by SIGINT/SIGTERM, and\n"
     "             rules skipped as unsupported),\n"
     "             1 runtime error (a capture file or interface that cannot be opened, a\n"
-    "             metrics.listen address that cannot be bound; an alert or stats\n"
+    "             metrics.listen address that cannot be bound; an alert, stats or spool\n"
     "             file that cannot be written, e.g. a full disk: stderr names the file and\n"
-    "             why, the summary counts the alerts not written),\n"
+    "             why, the summary counts what was not written),\n"
     "             2 bad usage or configuration (also a rule file that cannot be read, a\n"
     "             value out of range such as a memcap larger than memory, collector TLS\n"
     "             files that cannot be loaded, a spool in use by another sensor).\n";

@@ -22,8 +22,9 @@
 #include "capture/pcap_file.h"
 #include "common/file_io.h"
 #include "common/text.h"
-#include "detect/rule_loader.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/rule_loader.h"
+#include "detect/compile/threshold_config.h"
+#include "detect/engine/host_state.h"
 #include "output/eve.h"
 #include "output/event_ring.h"
 #include "output/json.h"
@@ -39,11 +40,6 @@ namespace fs = std::filesystem;
 std::string in_log_dir(const Config& c, const std::string& file) {
   if (file.empty() || file == "-" || fs::path(file).is_absolute()) return file;
   return (fs::path(c.log_dir) / file).string();
-}
-
-std::string rule_path(const Config& c, const std::string& file) {
-  if (c.default_rule_path.empty() || fs::path(file).is_absolute()) return file;
-  return (fs::path(c.default_rule_path) / file).string();
 }
 
 double peak_rss_mib() {
@@ -262,42 +258,28 @@ struct Detection {
   detect::LoadReport report;
 };
 
-// Loads classification.config, threshold.config and the rule files of `config`, printing
-// rule errors, warnings and the load summary on stderr. An error: the rule set cannot load
-// as a whole (a file missing or unreadable, compilation failed; with `reload`, also a rule
-// file whose rules all failed), with the reason. Cold path; any thread.
-Result<Detection> load_detection(const Config& config, bool reload) {
-  detect::ClassificationTable classes = detect::ClassificationTable::defaults();
-  if (!config.classification_file.empty()) {
-    auto loaded = detect::ClassificationTable::load(config.classification_file);
-    if (!loaded) return loaded.error();
-    classes = std::move(loaded.value());
-  }
-  if (!config.reference_config_file.empty()) {
-    // Only validated today: EVE alerts carry no reference URLs (as Suricata's default).
-    auto refs = detect::ReferenceTable::load(config.reference_config_file);
-    if (!refs) return refs.error();
-  }
+// The one call startup and reloads make: detect::load_detection() from the configuration
+// (with the running generation's NameTable on a reload, so ids survive), printing rule
+// errors, warnings and the load summary on stderr. An error: the rule set cannot load as a
+// whole (a classification, reference or threshold file unusable, a rule file missing or
+// unreadable, compilation failed; with `reload`, also a rule file whose rules all failed),
+// with the reason. Cold path; any thread.
+Result<Detection> load_detection(const Config& config, bool reload,
+                                 std::shared_ptr<detect::NameTable> names = nullptr) {
   if (config.rule_files.empty()) {
     return make_error("no rule files (use --rules FILE, -S FILE or rule-files)");
   }
-  auto threshold_file = load_threshold_file(config);
-  if (!threshold_file) {
-    return make_error("threshold-file " + threshold_file.error().describe());
-  }
-  std::optional<detect::ThresholdConfigResult> thresholds = std::move(threshold_file.value());
-  std::vector<std::string> files;
-  for (const std::string& f : config.rule_files) files.push_back(rule_path(config, f));
-  detect::LoadedRules loaded =
-      detect::load_rules(files, config.vars, classes, thresholds ? &thresholds->config : nullptr,
-                         detect::LoadOptions{config.hs_cache});
+  detect::DetectionLoad detection = detect::load_detection(detection_config(config), std::move(names));
+  if (!detection.config_error.empty()) return make_error(detection.config_error);
+  const std::optional<detect::ThresholdConfigResult>& thresholds = detection.thresholds;
+  const detect::LoadedRules& loaded = detection.loaded;
   const detect::LoadReport& rep = loaded.report;
   std::string unreadable;
   for (const detect::RuleError& e : rep.errors) {
     if (e.unreadable_file() && unreadable.empty()) unreadable = e.message;
     std::fprintf(stderr, "%s%s\n", e.unreadable_file() ? "watchpost: " : "", e.message.c_str());
   }
-  if (!unreadable.empty()) return make_error(unreadable);  // a named rule file must load
+  if (detection.unreadable_rule_file) return make_error(unreadable);  // a named file must load
   if (thresholds) {
     for (const std::string& e : thresholds->errors) std::fprintf(stderr, "%s\n", e.c_str());
   }
@@ -305,7 +287,9 @@ Result<Detection> load_detection(const Config& config, bool reload) {
   if (!loaded.rules) return make_error(loaded.fatal);
   if (reload) {
     // A file whose rules all failed is a broken edit, not an empty rule set.
-    for (const std::string& f : files) {
+    for (const std::string& name : config.rule_files) {
+      const bool relative = !config.default_rule_path.empty() && !fs::path(name).is_absolute();
+      const std::string f = relative ? (fs::path(config.default_rule_path) / name).string() : name;
       std::size_t failed = 0, ok = 0;
       for (const detect::RuleError& e : rep.errors) failed += e.file == f;
       for (const auto& r : loaded.rules->rules()) ok += r.rule.file == f;
@@ -419,7 +403,7 @@ class Reloader {
     waiters_.clear();
     std::fprintf(stderr, "watchpost: reloading rules\n");
     thread_ = std::thread([this] {
-      result_ = load_detection(config_, /*reload=*/true);
+      result_ = load_detection(config_, /*reload=*/true, generation_.current()->names());
       finished_.store(true, std::memory_order_release);
     });
   }
@@ -464,15 +448,17 @@ std::string label_value(const std::string& v) {
 
 }  // namespace
 
-Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const Config& config) {
-  std::optional<detect::ThresholdConfigResult> out;
-  if (config.threshold_file.empty()) return out;
-  std::error_code exists_ec;
-  if (!config.threshold_file_explicit && !fs::exists(config.threshold_file, exists_ec)) return out;
-  auto t = detect::load_threshold_config(config.threshold_file, config.vars);
-  if (!t) return t.error();
-  out = std::move(t.value());
-  return out;
+detect::DetectionConfig detection_config(const Config& config) {
+  detect::DetectionConfig d;
+  d.rule_files = config.rule_files;
+  d.default_rule_path = config.default_rule_path;
+  d.vars = config.vars;
+  d.classification_file = config.classification_file;
+  d.reference_config_file = config.reference_config_file;
+  d.threshold_file = config.threshold_file;
+  d.threshold_file_explicit = config.threshold_file_explicit;
+  d.hs_cache = config.hs_cache;
+  return d;
 }
 
 std::string prometheus_text(const std::vector<LabelledCounters>& sets) {
@@ -574,11 +560,14 @@ int run_sensor(const Config& config) {
     ifaces.push_back(interface_config(config, name));
     identities.push_back({name, ifaces.back().site});
   }
+  // Thresholds and xbits belong to hosts: one table for every worker and generation.
+  auto host_state = std::make_shared<detect::HostState>(
+      detect::HostStateConfig{.xbits_capacity = config.detect.xbits_capacity});
   try {
     for (std::uint32_t i = 0; i < threads; ++i) {
       workers.push_back(std::make_unique<WorkerThread>(i, config, generation,
                                                        inline_worker ? 0 : sources,
-                                                       config.runtime.ring_size));
+                                                       config.runtime.ring_size, host_state));
       if (live) workers.back()->worker().set_sources(identities);
     }
   } catch (const std::bad_alloc&) {
@@ -593,6 +582,10 @@ int run_sensor(const Config& config) {
                            "sets how many)\n", threads);
     }
     return 2;
+  }
+  if (const std::string& e = workers[0]->worker().detector().scratch_error(); !e.empty()) {
+    // Counted as detect.hs_scratch_error; the packets' scans fail (detect.hs_scan_error).
+    std::fprintf(stderr, "warning: %s\n", e.c_str());
   }
   std::vector<std::unique_ptr<CaptureThread>> captures;
   for (std::size_t s = 0; s < ifaces.size(); ++s) {
@@ -807,6 +800,14 @@ int run_sensor(const Config& config) {
                    af.file->path();
   }
   if (delivery.shipper) delivery.drain(config);
+  if (delivery.spool && delivery.spool->write_errors() != 0) {
+    // Events the spool could not hold (a full disk) never reach the collector: an output
+    // that could not be written, as for the EVE file (the drain line above says which file
+    // and why; the EVE file still has them).
+    write_failed = true;
+    not_written += "; " + std::to_string(delivery.spool->write_errors()) +
+                   " spool write errors in " + delivery.spool->dir();
+  }
   bool checksum_off = false;
   for (auto& w : workers) checksum_off = checksum_off || w->worker().checksum_auto_disabled();
   if (checksum_off) {

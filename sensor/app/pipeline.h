@@ -16,16 +16,15 @@
 
 #include "app/config.h"
 #include "common/counters.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/rule_loader.h"
 
 namespace wp::app {
 
 int run_sensor(const Config& config);
 
-// The configured threshold.config: a file set in the configuration must be readable (an
-// error otherwise); the default is loaded only when it exists. nullopt: no file. Bad lines
-// are in the result's `errors`, the rest loads.
-Result<std::optional<detect::ThresholdConfigResult>> load_threshold_file(const Config& config);
+// What detect::load_detection() loads the engine from, taken from the configuration (the
+// sensor at startup and on reload, watchpost-rulecheck).
+detect::DetectionConfig detection_config(const Config& config);
 
 // One thread's counters and the Prometheus labels they carry (iface, worker, site; an empty
 // value leaves the label out).

@@ -50,12 +50,12 @@ std::shared_ptr<const detect::RuleSet> RuleGeneration::current() const {
 
 WorkerThread::WorkerThread(std::uint32_t index, const Config& config,
                            const RuleGeneration& generation, std::size_t sources,
-                           std::size_t ring_bytes)
+                           std::size_t ring_bytes, std::shared_ptr<detect::HostState> host)
     : index_(index),
       generation_(generation),
       version_(generation.version()),
       sink_(events_, counters_) {
-  worker_ = std::make_unique<Worker>(config, generation.current(), counters_, &sink_);
+  worker_ = std::make_unique<Worker>(config, generation.current(), counters_, &sink_, std::move(host));
   for (std::size_t i = 0; i < sources; ++i) {
     rings_.push_back(std::make_unique<capture::PacketRing>(ring_bytes));
   }

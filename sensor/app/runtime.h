@@ -25,7 +25,8 @@
 #include "capture/packet_ring.h"
 #include "capture/pcap_live.h"
 #include "common/counters.h"
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
+#include "detect/engine/host_state.h"
 #include "output/event_ring.h"
 
 namespace wp::app {
@@ -49,7 +50,8 @@ class WorkerThread {
   // Builds the Worker (std::bad_alloc escapes: the flow table could not be allocated) and
   // one input ring of `ring_bytes` per source.
   WorkerThread(std::uint32_t index, const Config& config, const RuleGeneration& generation,
-               std::size_t sources, std::size_t ring_bytes);
+               std::size_t sources, std::size_t ring_bytes,
+               std::shared_ptr<detect::HostState> host);
   ~WorkerThread();
 
   std::uint32_t index() const { return index_; }

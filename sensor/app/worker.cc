@@ -22,14 +22,15 @@ constexpr std::uint32_t kChecksumSample = 1000;
 }  // namespace
 
 Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rules,
-               Counters& counters, output::AlertSink* sink)
+               Counters& counters, output::AlertSink* sink,
+               std::shared_ptr<detect::HostState> host)
     : decoder_(decoder_config(config), counters),
       stream_(config.stream, counters),
       flows_(config.flow, counters),
       detect_config_(config.detect),
       identity_{config.site, config.sensor_id, {}},
       alert_options_{config.eve.payload || config.eve.payload_printable, config.eve.packet},
-      detector_(std::make_unique<detect::Detector>(rules, detect_config_, counters)),
+      detector_(std::make_unique<detect::Detector>(rules, detect_config_, counters, std::move(host))),
       builder_(std::make_unique<output::AlertBuilder>(rules, identity_, alert_options_)),
       sink_(sink),
       counters_(counters) {
@@ -42,11 +43,9 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
 }
 
 void Worker::swap_rules(std::shared_ptr<const detect::RuleSet> rules) {
-  retired_hits_ = rule_hits();
-  // The new Detector registers the same counter names: the ids stay, the counts go on.
-  detector_ = std::make_unique<detect::Detector>(rules, detect_config_, counters_);
+  retired_hits_ = rule_hits();  // switch_to() starts the per-rule hits from zero
+  detector_->switch_to(rules);
   builder_ = std::make_unique<output::AlertBuilder>(rules, identity_, alert_options_);
-  flows_.for_each_flow([](flow::Flow& f) { stream::StreamEngine::forget_hits(f); });
 }
 
 std::vector<RuleHits> Worker::rule_hits() const {

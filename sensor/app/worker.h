@@ -14,7 +14,7 @@
 #include "capture/raw_packet.h"
 #include "common/counters.h"
 #include "decode/decoder.h"
-#include "detect/detector.h"
+#include "detect/engine/detector.h"
 #include "flow/flow_table.h"
 #include "output/alert_builder.h"
 #include "output/sinks.h"
@@ -41,8 +41,10 @@ struct RuleHits {
 class Worker {
  public:
   // Alerts go to `sink` (nullptr: nowhere; the counters still count them).
+  // `host`: the host state (thresholds, xbits) shared by all workers; null: the Detector's
+  // own (one worker).
   Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rules, Counters& counters,
-         output::AlertSink* sink);
+         output::AlertSink* sink, std::shared_ptr<detect::HostState> host = nullptr);
 
   void process(const capture::RawPacket& raw);
 
@@ -50,10 +52,10 @@ class Worker {
   // interface's site). Empty (offline): alerts carry no in_iface.
   void set_sources(std::vector<SourceIdentity> sources) { sources_ = std::move(sources); }
 
-  // Swaps in another compiled rule set between two packets (a rule reload): a new Detector
-  // and AlertBuilder for it, and every flow's remembered stream hits are forgotten (pattern
-  // ids of the old set). flowbits and flowints stay on their flows. Threshold and xbits
-  // state starts over (it lives in the Detector today). Allocates; cold path.
+  // Moves to the next generation between two packets (a rule reload): the Detector switches
+  // (Detector::switch_to; flow variables, remembered stream hits and the shared host state
+  // stay valid: ids come from the same NameTable) and the AlertBuilder is rebuilt for the
+  // new rule indexes. Allocates; cold path.
   void swap_rules(std::shared_ptr<const detect::RuleSet> rules);
   // Alerts per rule over this worker's life, summed by (gid, sid) across swaps.
   std::vector<RuleHits> rule_hits() const;

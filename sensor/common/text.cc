@@ -125,7 +125,8 @@ std::string duration_text(std::uint64_t ms) {
     std::uint64_t ms;
     const char* name;
   };
-  static constexpr Unit kUnits[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  static constexpr Unit kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
   for (const Unit& u : kUnits) {
     if (ms != 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
   }
@@ -193,6 +194,39 @@ void for_each_logical_line(std::string_view data, std::string_view joiner,
     }
   }
   if (continuing) fn(pending, start_line);
+}
+
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = byte(0);
+    // Length of a well-formed sequence starting at i (Unicode table 3-7), 0 if none.
+    std::size_t n = 0;
+    if (c < 0x80) {
+      n = 1;
+    } else if (c >= 0xc2 && c <= 0xf4) {
+      const std::size_t want = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+      if (i + want <= s.size()) {
+        // The second byte's range depends on the first; the others are 80..BF.
+        const unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+        const unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        bool ok = byte(1) >= lo && byte(1) <= hi;
+        for (std::size_t k = 2; ok && k < want; ++k) ok = (byte(k) & 0xc0) == 0x80;
+        if (ok) n = want;
+      }
+    }
+    if (n != 0) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out.push_back(static_cast<char>(0xc0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+      ++i;
+    }
+  }
+  return out;
 }
 
 }  // namespace wp

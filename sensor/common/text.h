@@ -27,6 +27,11 @@ std::string duration_text(std::uint64_t ms);
 // A byte count for people, in the largest binary unit it reaches: "224 B", "64 KiB",
 // "23.5 GiB" (one decimal, rounded down, unless exact).
 std::string size_text(std::uint64_t bytes);
+// `s` as valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF):
+// well-formed sequences are kept, every other byte b becomes U+00b (as Latin-1 reads it, and
+// as the EVE writer's \u00XX escape reads). Protobuf `string` fields must hold valid UTF-8:
+// a parser rejects the whole message otherwise.
+std::string valid_utf8(std::string_view s);
 // Suricata booleans: yes/no, true/false, on/off, 1/0.
 std::optional<bool> parse_bool(std::string_view s);
 

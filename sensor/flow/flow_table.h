@@ -136,14 +136,6 @@ class FlowTable {
     release_ctx_ = ctx;
   }
 
-  // Calls fn(Flow&) for every flow in the table (cold path: a rule reload).
-  template <typename Fn>
-  void for_each_flow(Fn&& fn) {
-    for (std::uint32_t i = 0; i < allocated_; ++i) {
-      if (at(i).in_use) fn(at(i));
-    }
-  }
-
   std::size_t active() const { return active_; }
   // Flows the table may hold (flow.memcap / sizeof(Flow)); allocated() of them exist now.
   std::size_t capacity() const { return max_flows_; }

@@ -1,11 +1,16 @@
 #include "output/alert_builder.h"
 
+#include "common/text.h"
+
 namespace wp::output {
 
 AlertBuilder::AlertBuilder(std::shared_ptr<const detect::RuleSet> rules, SensorIdentity identity,
                            AlertOptions options)
     : rules_(std::move(rules)), identity_(std::move(identity)), options_(options) {
   signatures_.resize(rules_->rules().size());
+  for (std::string* s : {&identity_.site, &identity_.sensor_id, &identity_.in_iface}) {
+    *s = valid_utf8(*s);
+  }
 }
 
 const watchpost::v1::Signature& AlertBuilder::signature(std::uint32_t idx) {
@@ -18,14 +23,18 @@ const watchpost::v1::Signature& AlertBuilder::signature(std::uint32_t idx) {
   slot->set_gid(r.gid);
   slot->set_signature_id(r.sid);
   slot->set_rev(r.rev);
-  slot->set_signature(r.msg);
-  slot->set_category(cr.category);
+  // Rule files are not always UTF-8 (old rules in Latin-1): every text is made valid, so
+  // the alert serializes into a message the collector can parse.
+  slot->set_signature(valid_utf8(r.msg));
+  slot->set_category(valid_utf8(cr.category));
   slot->set_severity(cr.severity);
-  slot->set_classtype(r.classtype);
+  slot->set_classtype(valid_utf8(r.classtype));
   for (const auto& [key, value] : r.metadata) {
-    (*slot->mutable_metadata())[key].add_values(value);
+    (*slot->mutable_metadata())[valid_utf8(key)].add_values(valid_utf8(value));
   }
-  for (const auto& [system, id] : r.references) slot->add_references(system + "," + id);
+  for (const auto& [system, id] : r.references) {
+    slot->add_references(valid_utf8(system + "," + id));
+  }
   return *slot;
 }
 

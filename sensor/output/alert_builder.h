@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "decode/packet.h"
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
 #include "flow/flow_table.h"
 #include "watchpost/v1/event.pb.h"
 

@@ -567,7 +567,6 @@ std::uint64_t Spool::read(std::size_t max_events, std::size_t max_bytes,
   }
   std::uint64_t first = 0;
   std::size_t bytes = 0;
-  std::uint8_t head[kRecordHeaderSize];
   while (payloads.size() < max_events && cursor_.segment < segments_.size()) {
     Segment& seg = segments_[cursor_.segment];
     if (cursor_.offset >= seg.bytes) {
@@ -580,16 +579,36 @@ std::uint64_t Spool::read(std::size_t max_events, std::size_t max_bytes,
       if (read_fd_ >= 0) ::close(read_fd_);
       read_fd_ = ::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
       read_path_ = seg.path;
+      ahead_.clear();
       if (read_fd_ < 0) break;  // retried at the next read
     }
     const std::uint64_t at = cursor_.offset;
+    // Bytes [off, off + len) of the segment (the callers keep them below seg.bytes, which
+    // only grows: written bytes never change), from the read-ahead buffer or one pread of up
+    // to kReadAhead; nullptr on a read error or a short file.
+    const auto fetch = [&](std::uint64_t off, std::size_t len) -> const std::uint8_t* {
+      if (off < ahead_offset_ || off - ahead_offset_ > ahead_.size() ||
+          ahead_.size() - (off - ahead_offset_) < len) {
+        const std::size_t want =
+            std::max<std::uint64_t>(len, std::min<std::uint64_t>(kReadAhead, seg.bytes - off));
+        ahead_.resize(want);
+        if (!pread_all(read_fd_, off, ahead_)) {
+          ahead_.clear();
+          return nullptr;
+        }
+        ahead_offset_ = off;
+      }
+      return ahead_.data() + (off - ahead_offset_);
+    };
     // A record that cannot be delimited ends what can be read of this segment.
     auto skip_rest = [&] {
       if (at >= seg.checked) corrupt_.fetch_add(1);
       seg.checked = std::max(seg.checked, seg.bytes);
       cursor_.offset = seg.bytes;
     };
-    if (seg.bytes - at < kRecordHeaderSize || !pread_all(read_fd_, at, head)) {
+    const std::uint8_t* head =
+        seg.bytes - at < kRecordHeaderSize ? nullptr : fetch(at, kRecordHeaderSize);
+    if (head == nullptr) {
       skip_rest();
       continue;
     }
@@ -598,15 +617,15 @@ std::uint64_t Spool::read(std::size_t max_events, std::size_t max_bytes,
       skip_rest();
       continue;
     }
-    payload_.resize(len);
-    if (!pread_all(read_fd_, at + kRecordHeaderSize,
-                   {reinterpret_cast<std::uint8_t*>(payload_.data()), len})) {
+    const std::uint64_t seq = load_u64(head + 8);  // before fetch() may move the buffer
+    const std::uint32_t crc = load_u32(head + 4);
+    const std::uint8_t* body = fetch(at + kRecordHeaderSize, len);
+    if (body == nullptr) {
       skip_rest();
       continue;
     }
-    const std::uint64_t seq = load_u64(head + 8);
-    const bool intact =
-        seq != 0 && seq <= kMaxSeq && record_crc(seq, bytes_of(payload_)) == load_u32(head + 4);
+    const std::span<const std::uint8_t> payload(body, len);
+    const bool intact = seq != 0 && seq <= kMaxSeq && record_crc(seq, payload) == crc;
     if (!intact) {
       if (at >= seg.checked) corrupt_.fetch_add(1);
       cursor_.offset = at + kRecordHeaderSize + len;
@@ -622,7 +641,7 @@ std::uint64_t Spool::read(std::size_t max_events, std::size_t max_bytes,
     }
     if (first == 0) first = seq;
     bytes += len;
-    payloads.push_back(payload_);
+    payloads.emplace_back(reinterpret_cast<const char*>(body), len);
     cursor_.next_seq = seq + 1;
     cursor_.offset = at + kRecordHeaderSize + len;
   }

@@ -38,6 +38,8 @@ inline constexpr std::uint64_t kMinSpoolSize = 64 * 1024;
 inline constexpr std::uint64_t kMaxSegmentSize = 64ull << 20;
 inline constexpr std::size_t kSegmentHeaderSize = 24;
 inline constexpr std::size_t kRecordHeaderSize = 16;
+// Most bytes read() takes from a segment file at once.
+inline constexpr std::size_t kReadAhead = 256 * 1024;
 // Sequence numbers above this are damage (a million events a second would take 146,000
 // years to reach it), so a crafted or corrupted seq can never wrap the numbering around.
 inline constexpr std::uint64_t kMaxSeq = 1ull << 62;
@@ -183,7 +185,11 @@ class Spool {
   std::uint64_t next_seq_ = 1;
   Cursor cursor_;
   std::string record_;  // reused buffer of one record
-  std::string payload_;
+  std::string payload_;  // reused buffer of one serialized event
+  // read()'s read-ahead: bytes of the cursor's segment from file offset ahead_offset_ (one
+  // pread fills it; two preads per record cost more than sending the events).
+  std::vector<std::uint8_t> ahead_;
+  std::uint64_t ahead_offset_ = 0;
   std::string first_error_;
   bool dirty_ = false;  // appended since the last flush()
 

@@ -198,12 +198,6 @@ TcpState StreamEngine::state(const flow::Flow& f) {
 
 std::size_t StreamEngine::session_bytes() { return sizeof(Session); }
 
-void StreamEngine::forget_hits(flow::Flow& f) {
-  auto* s = static_cast<Session*>(f.stream_state);
-  if (s == nullptr) return;
-  for (Dir& d : s->dir) d.hits = HitRing{};
-}
-
 bool StreamEngine::sizes(const flow::Flow& f, const decode::Packet* pending,
                          bool pending_to_server, std::uint64_t& client, std::uint64_t& server) {
   const auto* s = static_cast<const Session*>(f.stream_state);

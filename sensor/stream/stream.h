@@ -78,6 +78,7 @@ struct StreamConfig {
 
 // Fast-pattern hits remembered per direction, so a rule whose fast pattern was in earlier
 // data is checked again when later data arrives (its other contents may complete it).
+// `pattern` holds stable pattern ids (detect::NameTable), valid across rule reloads.
 struct HitRing {
   static constexpr int kSize = 16;
   std::uint32_t pattern[kSize];
@@ -144,11 +145,6 @@ class StreamEngine {
 
   // Frees the session of a flow leaving the table (FlowTable's release hook).
   void release(flow::Flow& f);
-
-  // Empties both directions' remembered fast-pattern hits of `f`'s session: their pattern
-  // ids belong to the rule set that found them, so a worker swapping rule sets calls this
-  // for every flow (cold path).
-  static void forget_hits(flow::Flow& f);
 
   // Bytes the client and the server have sent in order so far, each counting its SYN as one
   // (Suricata's stream_size); false when the flow has no tracked session. `pending`: a

@@ -219,6 +219,9 @@ TEST_F(AlertsTool, JsonLinesAreFlatObjectsOldestFirst) {
   EXPECT_EQ(j["dest_port"], 53);
   EXPECT_TRUE(j["id"].is_number_integer());
   EXPECT_TRUE(j["flow_id"].is_number_integer());
+  // Stored at kNow; the sample events carry no spool time, so "spooled" is left out.
+  EXPECT_EQ(j["received"], "2025-07-01T00:00:00.000000+0000");
+  EXPECT_FALSE(j.contains("spooled"));
 }
 
 TEST_F(AlertsTool, EveLinesCarryTheSensorAsHostAndTheSite) {

@@ -10,8 +10,8 @@
 
 #include "app/config.h"
 #include "app/worker.h"
-#include "detect/rule_parser.h"
-#include "detect/rule_set.h"
+#include "detect/rules/rule_parser.h"
+#include "detect/compile/rule_set.h"
 #include "support/packet_builder.h"
 #include "support/rule_texts.h"
 

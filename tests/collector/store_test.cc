@@ -182,13 +182,45 @@ TEST_F(StoreTest, HealthFollowsBatchesHeartbeatsAndConnections) {
   ASSERT_TRUE(store_->commit().ok());
   add(sample_batch("nt-1", "nha-trang", 7, 1, 5));
   EXPECT_EQ(count("SELECT connected FROM sensors WHERE sensor = 'nt-1'"), 1);
-  EXPECT_EQ(count("SELECT spool_backlog FROM sensors WHERE sensor = 'nt-1'"), 1234);
+  // The heartbeat's backlog less the 5 events stored since.
+  EXPECT_EQ(count("SELECT spool_backlog FROM sensors WHERE sensor = 'nt-1'"), 1229);
   EXPECT_EQ(count("SELECT last_seq FROM sensors WHERE sensor = 'nt-1'"), 5);
   EXPECT_EQ(count("SELECT events_total FROM sensors WHERE sensor = 'nt-1'"), 5);
   ASSERT_TRUE(store_->begin().ok());
   ASSERT_TRUE(store_->set_connected("nt-1", "127.0.0.1:5000", false, 3).ok());
   ASSERT_TRUE(store_->commit().ok());
   EXPECT_EQ(count("SELECT connected FROM sensors WHERE sensor = 'nt-1'"), 0);
+}
+
+TEST_F(StoreTest, TheBacklogOfAHeartbeatReadsZeroOnceTheSensorHasCaughtUp) {
+  Batch hb = sample_batch("nt-1", "nha-trang", 7, 0, 0);
+  hb.mutable_heartbeat()->set_spool_backlog(3);
+  add(hb);
+  EXPECT_EQ(count("SELECT spool_backlog FROM sensors WHERE sensor = 'nt-1'"), 3);
+  add(sample_batch("nt-1", "nha-trang", 7, 1, 5));
+  EXPECT_EQ(count("SELECT spool_backlog FROM sensors WHERE sensor = 'nt-1'"), 0);
+}
+
+TEST_F(StoreTest, AlertRowsKeepWhenTheSensorSpooledThemAndWhenTheyWereStored) {
+  Batch b = sample_batch("nt-1", "nha-trang", 7, 1, 2);
+  b.mutable_events(0)->set_spooled_us(400'000);
+  add(b);  // stored at 1,000,000 µs
+  EXPECT_EQ(count("SELECT spooled FROM alerts WHERE seq = 1"), 400'000);
+  EXPECT_EQ(count("SELECT spooled FROM alerts WHERE seq = 2"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM alerts WHERE received = 1000000"), 2);
+}
+
+TEST_F(StoreTest, OpeningAVersionOneStoreAddsTheDeliveryTimeColumns) {
+  add(sample_batch("nt-1", "nha-trang", 7, 1, 3));
+  ASSERT_TRUE(store_->database()
+                  .exec("ALTER TABLE alerts DROP COLUMN spooled;"
+                        "ALTER TABLE alerts DROP COLUMN received; PRAGMA user_version = 1")
+                  .ok());
+  reopen();
+  EXPECT_EQ(count("PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM alerts WHERE spooled = 0 AND received = 0"), 3);
+  add(sample_batch("nt-1", "nha-trang", 7, 4, 1));
+  EXPECT_EQ(count("SELECT received FROM alerts WHERE seq = 4"), 1'000'000);
 }
 
 TEST_F(StoreTest, TheQueryToolAcceptsTheSchemaAndRejectsOtherDatabases) {

@@ -36,6 +36,18 @@ TEST(Text, ParsesSizesWithSuricataSuffixes) {
   }
 }
 
+TEST(Text, ValidUtf8KeepsWellFormedSequencesAndReadsOtherBytesAsLatin1) {
+  EXPECT_EQ(valid_utf8("plain ASCII"), "plain ASCII");
+  EXPECT_EQ(valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(valid_utf8("caf\xe9"), "caf\xc3\xa9");                                // Latin-1 e-acute
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xc3\x80\xc2\xaf");                          // overlong '/'
+  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xc3\xad\xc2\xa0\xc2\x80");              // a surrogate
+  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80"), "\xc3\xb4\xc2\x90\xc2\x80\xc2\x80");  // > U+10FFFF
+  EXPECT_EQ(valid_utf8("\xe2\x82"), "\xc3\xa2\xc2\x82");  // cut short at the end
+  EXPECT_EQ(valid_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+}
+
 TEST(Text, ParsesSuricataBooleansCaseInsensitively) {
   struct Case {
     const char* input;
@@ -122,8 +134,8 @@ namespace {
 
 TEST(LogicalLines, SkipCommentsAndJoinContinuationsKeepingTheFirstLineNumber) {
   std::vector<std::pair<std::string, int>> got;
-  for_each_logical_line("# comment\n\nalert a \\\n  b;\r\n  # indented comment\nlast\\\n",
-                        "", [&](std::string_view l, int n) { got.emplace_back(l, n); });
+  for_each_logical_line("# comment\n\nalert a \\\n  b;\r\n  # indented comment\nlast\\\n", "",
+                        [&](std::string_view l, int n) { got.emplace_back(l, n); });
   EXPECT_EQ(got, (std::vector<std::pair<std::string, int>>{{"alert a   b;", 3}, {"last", 6}}));
   got.clear();
   for_each_logical_line("suppress gen_id 1,\\\nsig_id 2", " ",
@@ -162,10 +174,20 @@ TEST(ParseDuration, ReadsSecondsByDefaultAndTheConfigurationUnits) {
     std::optional<std::uint64_t> ms;
   };
   const Case cases[] = {
-      {"30", 30'000},  {"30s", 30'000},    {"50ms", 50},         {" 2m ", 120'000},
-      {"1h", 3'600'000}, {"1D", 86'400'000}, {"0", 0},           {"", std::nullopt},
-      {"s", std::nullopt}, {"5 s", std::nullopt}, {"5sec", std::nullopt}, {"-1s", std::nullopt},
-      {"1.5s", std::nullopt}, {"18446744073709551615s", std::nullopt},
+      {"30", 30'000},
+      {"30s", 30'000},
+      {"50ms", 50},
+      {" 2m ", 120'000},
+      {"1h", 3'600'000},
+      {"1D", 86'400'000},
+      {"0", 0},
+      {"", std::nullopt},
+      {"s", std::nullopt},
+      {"5 s", std::nullopt},
+      {"5sec", std::nullopt},
+      {"-1s", std::nullopt},
+      {"1.5s", std::nullopt},
+      {"18446744073709551615s", std::nullopt},
   };
   for (const Case& c : cases) EXPECT_EQ(parse_duration_ms(c.text), c.ms) << c.text;
 }

@@ -1,14 +1,14 @@
-#include "detect/detector.h"
+#include "detect/engine/detector.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "detect/rule_parser.h"
-#include "detect/rule_set.h"
+#include "detect/rules/rule_parser.h"
+#include "detect/compile/rule_set.h"
 #include "support/rule_texts.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/threshold_config.h"
 
 namespace wp::detect {
 namespace {

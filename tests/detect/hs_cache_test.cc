@@ -1,4 +1,4 @@
-#include "detect/hs_cache.h"
+#include "detect/compile/hs_cache.h"
 
 #include <gtest/gtest.h>
 #include <hs/hs.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "detect/rule_loader.h"
+#include "detect/compile/rule_loader.h"
 #include "support/temp_dir.h"
 
 namespace wp::detect {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "decode/decoder.h"
-#include "detect/detector.h"
-#include "detect/rule_parser.h"
-#include "detect/rule_set.h"
+#include "detect/engine/detector.h"
+#include "detect/rules/rule_parser.h"
+#include "detect/compile/rule_set.h"
 #include "support/packet_builder.h"
 #include "support/temp_dir.h"
 
@@ -382,8 +382,8 @@ TEST(PayloadKeywordParsing, ItemsAfterBase64DataInspectTheDecodedBufferUntilPktD
                         "local.rules", 1);
   ASSERT_TRUE(r.ok()) << r.error().describe();
   ASSERT_EQ(r->payload.size(), 5u);
-  const Buffer expected[] = {Buffer::kPayload, Buffer::kPayload, Buffer::kBase64, Buffer::kBase64,
-                             Buffer::kPayload};
+  const BufferId expected[] = {kPktData, kPktData, kBase64Data, kBase64Data,
+                             kPktData};
   for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(r->payload[i].buffer, expected[i]) << i;
   const auto& d = std::get<Base64Decode>(r->payload[1].match);
   EXPECT_EQ(d.bytes, 8u);

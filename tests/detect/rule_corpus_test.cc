@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "detect/rule_parser.h"
+#include "detect/rules/rule_parser.h"
 #include "support/sanitizer.h"
 
 namespace wp::detect {

@@ -1,4 +1,4 @@
-#include "detect/rule_parser.h"
+#include "detect/rules/rule_parser.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <gtest/gtest.h>
@@ -386,56 +386,60 @@ TEST(RuleParser, ParsesTcpFlags) {
            Case{"0", 0, 0, BitsMatch::Mod::kExact},
        }) {
     Rule r = parse_options(std::string("flags:") + c.value + "; sid:1;");
-    ASSERT_TRUE(r.flags.has_value()) << c.value;
-    EXPECT_EQ(r.flags->bits, c.bits) << c.value;
-    EXPECT_EQ(r.flags->ignore, c.ignore) << c.value;
-    EXPECT_EQ(r.flags->mod, c.mod) << c.value;
+    const HeaderTest* flags = r.header_test("flags");
+    ASSERT_NE(flags, nullptr) << c.value;
+    EXPECT_EQ(flags->bits.bits, c.bits) << c.value;
+    EXPECT_EQ(flags->bits.ignore, c.ignore) << c.value;
+    EXPECT_EQ(flags->bits.mod, c.mod) << c.value;
   }
 }
 
 TEST(RuleParser, ParsesFragbitsAndIpopts) {
   Rule r = parse_options("fragbits:M+D; ipopts:lsrr; sid:1;");
-  ASSERT_TRUE(r.fragbits.has_value());
-  EXPECT_EQ(r.fragbits->bits, kFragBitM | kFragBitD);
-  EXPECT_EQ(r.fragbits->mod, BitsMatch::Mod::kPlus);
-  EXPECT_EQ(r.ipopts, decode::kIpoptLsrr);
-  EXPECT_EQ(parse_options("ipopts:any; sid:1;").ipopts, decode::kIpoptAny);
+  const HeaderTest* fragbits = r.header_test("fragbits");
+  ASSERT_NE(fragbits, nullptr);
+  EXPECT_EQ(fragbits->bits.bits, kFragBitM | kFragBitD);
+  EXPECT_EQ(fragbits->bits.mod, BitsMatch::Mod::kPlus);
+  ASSERT_NE(r.header_test("ipopts"), nullptr);
+  EXPECT_EQ(r.header_test("ipopts")->cmp.a, decode::kIpoptLsrr);
+  EXPECT_EQ(parse_options("ipopts:any; sid:1;").header_test("ipopts")->cmp.a, decode::kIpoptAny);
 }
 
 TEST(RuleParser, ParsesNumericComparisons) {
   using Op = NumCmp::Op;
   struct Case {
     const char* option;
-    std::optional<NumCmp> Rule::*field;
+    const char* keyword;
     Op op;
     std::int64_t a;
     std::int64_t b;
   };
   for (const Case& c : {
-           Case{"dsize:>11", &Rule::dsize, Op::kGt, 11, 0},
-           Case{"dsize:<=5", &Rule::dsize, Op::kLe, 5, 0},
-           Case{"dsize:9<>18", &Rule::dsize, Op::kRangeExclusive, 9, 18},
-           Case{"dsize:!0", &Rule::dsize, Op::kNe, 0, 0},
-           Case{"ttl:64", &Rule::ttl, Op::kEq, 64, 0},
-           Case{"ttl:1-3", &Rule::ttl, Op::kRangeExclusive, 1, 3},
-           Case{"itype:8", &Rule::itype, Op::kEq, 8, 0},
-           Case{"icode:>=1", &Rule::icode, Op::kGe, 1, 0},
-           Case{"tos:!4", &Rule::tos, Op::kNe, 4, 0},
-           Case{"tos:x10", &Rule::tos, Op::kEq, 16, 0},
-           Case{"id:31337", &Rule::ip_id, Op::kEq, 31337, 0},
-           Case{"icmp_id:0", &Rule::icmp_id, Op::kEq, 0, 0},
-           Case{"icmp_seq:7", &Rule::icmp_seq, Op::kEq, 7, 0},
-           Case{"seq:4294967295", &Rule::tcp_seq, Op::kEq, 4294967295, 0},
-           Case{"ack:0", &Rule::tcp_ack, Op::kEq, 0, 0},
-           Case{"window:!1024", &Rule::window, Op::kNe, 1024, 0},
-           Case{"fragoffset:>0", &Rule::fragoffset, Op::kGt, 0, 0},
-           Case{"ip_proto:tcp", &Rule::ip_proto, Op::kEq, 6, 0},
-           Case{"ip_proto:!47", &Rule::ip_proto, Op::kNe, 47, 0},
-           Case{"ip_proto:<10", &Rule::ip_proto, Op::kLt, 10, 0},
+           Case{"dsize:>11", "dsize", Op::kGt, 11, 0},
+           Case{"dsize:<=5", "dsize", Op::kLe, 5, 0},
+           Case{"dsize:9<>18", "dsize", Op::kRangeExclusive, 9, 18},
+           Case{"dsize:!0", "dsize", Op::kNe, 0, 0},
+           Case{"ttl:64", "ttl", Op::kEq, 64, 0},
+           Case{"ttl:1-3", "ttl", Op::kRangeExclusive, 1, 3},
+           Case{"itype:8", "itype", Op::kEq, 8, 0},
+           Case{"icode:>=1", "icode", Op::kGe, 1, 0},
+           Case{"tos:!4", "tos", Op::kNe, 4, 0},
+           Case{"tos:x10", "tos", Op::kEq, 16, 0},
+           Case{"id:31337", "id", Op::kEq, 31337, 0},
+           Case{"icmp_id:0", "icmp_id", Op::kEq, 0, 0},
+           Case{"icmp_seq:7", "icmp_seq", Op::kEq, 7, 0},
+           Case{"seq:4294967295", "seq", Op::kEq, 4294967295, 0},
+           Case{"ack:0", "ack", Op::kEq, 0, 0},
+           Case{"window:!1024", "window", Op::kNe, 1024, 0},
+           Case{"fragoffset:>0", "fragoffset", Op::kGt, 0, 0},
+           Case{"ip_proto:tcp", "ip_proto", Op::kEq, 6, 0},
+           Case{"ip_proto:!47", "ip_proto", Op::kNe, 47, 0},
+           Case{"ip_proto:<10", "ip_proto", Op::kLt, 10, 0},
        }) {
     Rule r = parse_options(std::string(c.option) + "; sid:1;");
-    const std::optional<NumCmp>& v = r.*(c.field);
-    ASSERT_TRUE(v.has_value()) << c.option;
+    const HeaderTest* t = r.header_test(c.keyword);
+    ASSERT_NE(t, nullptr) << c.option;
+    const NumCmp* v = &t->cmp;
     EXPECT_EQ(v->op, c.op) << c.option;
     EXPECT_EQ(v->a, c.a) << c.option;
     EXPECT_EQ(v->b, c.b) << c.option;
@@ -624,7 +628,7 @@ TEST(RuleParser, AcceptsTheNearMissesOfTheMistakeChecks) {
 
 TEST(RuleParser, ParsesFlagKeywords) {
   Rule r = parse_options("sameip; noalert; pkt_data; sid:1;");
-  EXPECT_TRUE(r.sameip);
+  EXPECT_NE(r.header_test("sameip"), nullptr);
   EXPECT_TRUE(r.noalert);
   EXPECT_TRUE(r.payload.empty());
 }

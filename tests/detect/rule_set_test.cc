@@ -1,12 +1,12 @@
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "detect/rule_parser.h"
-#include "detect/threshold_config.h"
+#include "detect/rules/rule_parser.h"
+#include "detect/compile/threshold_config.h"
 #include "support/rule_texts.h"
 
 namespace wp::detect {

@@ -1,4 +1,4 @@
-#include "detect/threshold_config.h"
+#include "detect/compile/threshold_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "detect/threshold.h"
+#include "detect/engine/threshold.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "detect/xbits.h"
+#include "detect/engine/xbits.h"
 
 #include <gtest/gtest.h>
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "detect/classification.h"
-#include "detect/rule_parser.h"
+#include "detect/compile/classification.h"
+#include "detect/rules/rule_parser.h"
 #include "integration/run_program.h"
 #include "support/temp_dir.h"
 

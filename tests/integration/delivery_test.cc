@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -315,6 +316,34 @@ TEST_F(Delivery, TwoSensorsOfTwoSitesStoreEveryAlertOnceWithItsSite) {
   EXPECT_EQ(collector.stop().exit_code, 0);
 }
 
+TEST_F(Delivery, ARuleMessageThatIsNotUtf8IsDeliveredAsValidText) {
+  // "café" in Latin-1 (0xE9): a protobuf string must be UTF-8, and a batch the collector
+  // cannot parse would be refused and resent forever.
+  std::ofstream(rules_) << "alert udp any any -> any any (msg:\"caf\xe9 \xff\"; content:\"evil\"; "
+                           "metadata:owner r\xe9seau; sid:1001; rev:1;)\n";
+  Collector collector(scratch("collector"), pki_);
+  ASSERT_TRUE(collector.started()) << collector.log();
+  write_capture(tmp_.file("nt.pcap"), 5);
+  const auto r = testing::run_program(
+      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), collector.address()), scratch("run"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("collector: 6 events delivered, 0 still spooled"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(collector.stop().exit_code, 0);
+  const Stored stored = read_store(collector.db());
+  ASSERT_EQ(stored.rows, 5u);
+  // The sensor's EVE file and the store say the same: U+00E9 and U+00FF.
+  const std::string eve_text = read_file(eve("nt-01"));
+  EXPECT_NE(eve_text.find("\"signature\":\"caf\xc3\xa9 \xc3\xbf\""), std::string::npos) << eve_text;
+  EXPECT_NE(eve_text.find("\"owner\":[\"r\xc3\xa9seau\"]"), std::string::npos);
+  const auto q = testing::run_program({WP_BINARY_DIR "/tools/alerts/watchpost-alerts", "--db",
+                                       collector.db(), "--format", "json", "--limit", "1"},
+                                      scratch("query"));
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  const auto j = nlohmann::json::parse(q.out);
+  EXPECT_EQ(j["msg"], "caf\u00e9 \u00ff");
+}
+
 TEST_F(Delivery, CollectorKilledMidStreamAndRestartedLosesNothingAndDoublesNothing) {
   auto collector = std::make_unique<Collector>(scratch("collector"), pki_);
   ASSERT_TRUE(collector->started()) << collector->log();
@@ -434,6 +463,29 @@ TEST_F(Delivery, AFullSpoolDropsTheOldestEventsAndSaysHowMany) {
       << result.err;
   // The local file has them all: 2000 alerts and the final stats record.
   EXPECT_EQ(line_count(eve("nt-01")), 2001u);
+}
+
+TEST_F(Delivery, ASpoolOnAFullDiskIsReportedAndExitsOneWhileTheEveFileKeepsEveryAlert) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs as the full disk needs root";
+  const std::string disk = scratch("disk");
+  ASSERT_EQ(mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  write_capture(tmp_.file("nt.pcap"), 2000);
+  auto argv =
+      sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"), "127.0.0.1:" + closed_port(),
+                  {"--set", "collector.drain-timeout=0", "--set", "collector.spool-dir=" + disk});
+  const auto r = testing::run_program(argv, scratch("run"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("spool write errors (cannot write " + disk + "/nt-01/seg-"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" spool write errors in " + disk + "/nt-01; "), std::string::npos) << r.err;
+  EXPECT_EQ(eve_alerts(eve("nt-01")).size(), 2000u);  // the local file lost nothing
+  EXPECT_GT(stats_counters(stats("nt-01")).at("spool.write_errors"), 0u);
 }
 
 TEST_F(Delivery, ATornLastSpoolRecordIsSkippedAndCountedOnRestart) {

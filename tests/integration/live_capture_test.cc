@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -231,6 +232,15 @@ TEST_F(LiveCapture, SighupUnderTrafficSwapsRulesAndABrokenFileKeepsTheRunningSet
       sent += 20;
     }
   });
+  // The traffic ends with the test, also when an assertion returns early.
+  struct Join {
+    std::atomic<bool>& sending;
+    std::thread& traffic;
+    ~Join() {
+      sending = false;
+      if (traffic.joinable()) traffic.join();
+    }
+  } join{sending, traffic};
   ASSERT_TRUE(wait_until([&] { return alerts_for(1001) > 20; }, std::chrono::seconds(5)));
   write_rules(kRuleBeta);
   ::kill(sensor_.pid, SIGHUP);

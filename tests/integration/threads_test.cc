@@ -40,11 +40,12 @@ alert tcp any any -> any 80 (msg:"v6 attack"; content:"v6attack"; sid:6;)
 alert udp any any -> any any (msg:"big udp"; dsize:>1000; sid:7;)
 )";
 
-// Shared by hosts across flows: threshold by_src and xbits by ip_src.
+// Shared by hosts across flows (the servers are shared by clients whose flows go to
+// different workers): a threshold and xbits tracked by destination.
 constexpr const char* kHostRules = R"(
-alert tcp any any -> any 80 (msg:"scan threshold"; flow:to_server; content:"GET /attack"; threshold:type limit, track by_src, count 1, seconds 3600; sid:11;)
-alert tcp any any -> any 80 (msg:"xbit set"; flow:to_server; content:"login"; xbits:set,seen_login,track ip_src,expire 3600; xbits:noalert; sid:12;)
-alert udp any any -> any 53 (msg:"dns after login"; xbits:isset,seen_login,track ip_src; sid:13;)
+alert tcp any any -> any 80 (msg:"attacked server"; flow:to_server; content:"GET /attack"; threshold:type limit, track by_dst, count 1, seconds 3600; sid:11;)
+alert tcp any any -> any 80 (msg:"login seen"; flow:to_server; content:"login"; xbits:set,login_seen,track ip_dst,expire 3600; noalert; sid:12;)
+alert udp any any -> any 53 (msg:"dns to a server with logins"; content:"plain dns"; xbits:isset,login_seen,track ip_dst; sid:13;)
 )";
 
 struct Traffic {
@@ -186,10 +187,20 @@ TEST(Threads, OneAndFourWorkersGiveIdenticalAlertsOnTheDemoCapture) {
   EXPECT_EQ(four.alerts, one.alerts);
 }
 
-// Per rule and tracked host, the same number of alerts where hosts share state across flows.
-TEST(Threads, OneAndFourWorkersGiveTheSameAlertsPerRuleAndHostForThresholdsAndXbits) {
-  GTEST_SKIP() << "waits for the shared host state of the detection engine rebuild (issue 13, "
-                  "h-engine): threshold and xbits tables are still per worker";
+// Alerts per rule and tracked host (the destination for these rules).
+std::map<std::pair<int, std::string>, int> per_rule_and_dst(const std::vector<std::string>& alerts) {
+  std::map<std::pair<int, std::string>, int> out;
+  for (const std::string& a : alerts) {
+    const json j = json::parse(a);
+    ++out[{j["alert"]["signature_id"].get<int>(), j["dest_ip"].get<std::string>()}];
+  }
+  return out;
+}
+
+// A threshold shared by hosts across flows (the servers are reached by clients whose flows
+// go to different workers): the same number of alerts per rule and tracked host. Which
+// client's packet raises the one alert of a `limit` depends on the workers' timing.
+TEST(Threads, OneAndFourWorkersGiveTheSameThresholdAlertsPerTrackedHost) {
   testing::TempDir dir;
   const std::string pcap = dir.file("flows.pcap");
   write_many_flows(pcap);
@@ -198,16 +209,32 @@ TEST(Threads, OneAndFourWorkersGiveTheSameAlertsPerRuleAndHostForThresholdsAndXb
   const SensorRun four = run_sensor(dir, pcap, dir.file("host.rules"), 4);
   ASSERT_EQ(one.exit_code, 0) << one.err;
   ASSERT_EQ(four.exit_code, 0) << four.err;
-  auto per_rule_and_host = [](const std::vector<std::string>& alerts) {
-    std::map<std::pair<int, std::string>, int> out;
-    for (const std::string& a : alerts) {
-      const json j = json::parse(a);
-      ++out[{j["alert"]["signature_id"].get<int>(), j["src_ip"].get<std::string>()}];
-    }
-    return out;
+  auto thresholds = [](const std::vector<std::string>& alerts) {
+    auto m = per_rule_and_dst(alerts);
+    std::erase_if(m, [](const auto& kv) { return kv.first.first != 11; });
+    return m;
   };
-  EXPECT_FALSE(one.alerts.empty());
-  EXPECT_EQ(per_rule_and_host(four.alerts), per_rule_and_host(one.alerts));
+  EXPECT_EQ(thresholds(one.alerts).size(), 4u);  // four servers attacked, one alert each
+  EXPECT_EQ(thresholds(four.alerts), thresholds(one.alerts));
+}
+
+// xbits set by one flow and tested by another: whether the test sees the bit depends on
+// the order in which two workers reach the two packets, not only on packet time.
+TEST(Threads, OneAndFourWorkersGiveTheSameXbitsAlertsPerTrackedHost) {
+  GTEST_SKIP() << "open: offline with N workers an xbit set in one worker and tested in "
+                  "another is seen only if the setting worker got there first (measured: 33 "
+                  "alerts with 1 worker, 32 with 4); needs the workers kept in packet-time "
+                  "step, or the contract narrowed to thresholds";
+  testing::TempDir dir;
+  const std::string pcap = dir.file("flows.pcap");
+  write_many_flows(pcap);
+  std::ofstream(dir.file("host.rules")) << kHostRules;
+  const SensorRun one = run_sensor(dir, pcap, dir.file("host.rules"), 1);
+  const SensorRun four = run_sensor(dir, pcap, dir.file("host.rules"), 4);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(four.exit_code, 0) << four.err;
+  EXPECT_GT(count_by_sid(one.alerts).at(13), 0);
+  EXPECT_EQ(per_rule_and_dst(four.alerts), per_rule_and_dst(one.alerts));
 }
 
 }  // namespace

@@ -45,26 +45,33 @@ std::vector<PcapRecord> pcap_records(const std::string& bytes) {
   return records;
 }
 
-void expect_regenerates(const std::string& scenario) {
+// `name`.pcap in captures/ is `watchpost-trafficgen scenario` with `options`.
+void expect_regenerates(const std::string& scenario, const std::string& name,
+                        std::vector<std::string> options = {}) {
   TempDir dir;
-  const std::string out = dir.file(scenario + ".pcap");
-  const auto r = run_program({kTrafficgen, scenario, out}, dir.path().string());
+  const std::string out = dir.file(name + ".pcap");
+  std::vector<std::string> argv = {kTrafficgen, scenario, out};
+  argv.insert(argv.end(), options.begin(), options.end());
+  const auto r = run_program(argv, dir.path().string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string checked_in = read_file(kCaptures + "/" + scenario + ".pcap");
-  ASSERT_FALSE(checked_in.empty()) << "missing " << kCaptures << "/" << scenario << ".pcap";
+  const std::string checked_in = read_file(kCaptures + "/" + name + ".pcap");
+  ASSERT_FALSE(checked_in.empty()) << "missing " << kCaptures << "/" << name << ".pcap";
+  std::string command = "watchpost-trafficgen " + scenario + " tools/trafficgen/captures/" +
+                        name + ".pcap";
+  for (const auto& o : options) command += " " + o;
   // Not EXPECT_EQ on the strings: a diff of binary captures helps nobody.
   EXPECT_TRUE(read_file(out) == checked_in)
-      << "tools/trafficgen/captures/" << scenario << ".pcap differs from what the generator "
-      << "writes now; regenerate it: watchpost-trafficgen " << scenario
-      << " tools/trafficgen/captures/" << scenario << ".pcap";
+      << "tools/trafficgen/captures/" << name << ".pcap differs from what the generator "
+      << "writes now; regenerate it: " << command;
 }
 
 TEST(Trafficgen, RegeneratingDemoGivesTheCheckedInCaptureByteForByte) {
-  expect_regenerates("demo");
+  expect_regenerates("demo", "demo");
+  expect_regenerates("demo", "demo-phan-rang", {"--seed", "7"});
 }
 
 TEST(Trafficgen, RegeneratingBenignGivesTheCheckedInCaptureByteForByte) {
-  expect_regenerates("benign");
+  expect_regenerates("benign", "benign");
 }
 
 TEST(Trafficgen, CaptureStartsAt2025_07_01T03_04_05ZAndTimeOnlyMovesForward) {

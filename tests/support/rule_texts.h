@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "detect/rule_parser.h"
+#include "detect/rules/rule_parser.h"
 
 namespace wp::testing {
 

@@ -287,7 +287,15 @@ struct AlertPrinter {
         if (has_ports(alert.ip_proto())) {
           line += ",\"dest_port\":" + std::to_string(alert.dest_port());
         }
-        line += ",\"flow_id\":" + std::to_string(alert.flow_id()) + "}\n";
+        line += ",\"flow_id\":" + std::to_string(alert.flow_id());
+        // Delivery times (the sensor's spool clock, the collector's clock); 0: not known.
+        for (const auto& [name, column] : {std::pair{"spooled", 5}, std::pair{"received", 6}}) {
+          if (st.integer(column) <= 0) continue;
+          line += std::string(",\"") + name + "\":\"";
+          output::append_timestamp(line, st.integer(column));
+          line += '"';
+        }
+        line += "}\n";
         text += line;
         break;
       }
@@ -314,7 +322,7 @@ Result<std::int64_t> print_alerts(Database& db, const Options& o, std::FILE* out
   auto top = db.query_int("SELECT COALESCE(MAX(id), 0) FROM alerts");
   if (!top) return top.error();
   const Where w = where_of(o.filters, "id <= " + std::to_string(*top));
-  std::string sql = "SELECT id, ts, sensor, site, alert FROM alerts" + w.sql;
+  std::string sql = "SELECT id, ts, sensor, site, alert, spooled, received FROM alerts" + w.sql;
   if (o.limit) {
     sql = "SELECT * FROM (" + sql + " ORDER BY ts DESC, id DESC LIMIT " + std::to_string(*o.limit) +
           ") ORDER BY ts, id";
@@ -348,7 +356,8 @@ Result<std::int64_t> print_alerts(Database& db, const Options& o, std::FILE* out
 Result<void> follow(Database& db, const Options& o, std::FILE* out, std::int64_t after,
                     const volatile std::sig_atomic_t* stop) {
   const Where w = where_of(o.filters, "id > ?");
-  auto st = db.prepare("SELECT id, ts, sensor, site, alert FROM alerts" + w.sql + " ORDER BY id");
+  auto st = db.prepare("SELECT id, ts, sensor, site, alert, spooled, received FROM alerts" + w.sql +
+                       " ORDER BY id");
   if (!st) return st.error();
   AlertPrinter p{o.format, {}, {}, {}};
   while (!*stop) {

@@ -18,7 +18,7 @@
 #include "app/config.h"
 #include "app/worker.h"
 #include "bench_util.h"
-#include "detect/rule_loader.h"
+#include "detect/compile/rule_loader.h"
 #include "flows_bench.h"
 #include "hs_mode_study.h"
 #include "stream_trace.h"

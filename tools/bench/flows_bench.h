@@ -13,7 +13,7 @@
 #include <memory>
 
 #include "app/config.h"
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
 
 namespace wp::bench {
 

@@ -12,7 +12,7 @@
 // and prints stream state sizes, time per byte, ratios and match counts. Cold path tool.
 #pragma once
 
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
 #include "stream_trace.h"
 
 namespace wp::bench {

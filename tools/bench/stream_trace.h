@@ -12,7 +12,7 @@
 
 #include "app/config.h"
 #include "bench_util.h"
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
 
 namespace wp::bench {
 

@@ -29,6 +29,7 @@ void batch_rows(const std::string& sensor, watchpost::v1::Batch& batch, BatchRow
       AlertRow& row = out.alerts.emplace_back();
       row.alert = &a;
       row.seq = e.seq();
+      row.spooled_us = static_cast<std::int64_t>(e.spooled_us());
       row.src = address_key(a.src_ip());
       row.dst = address_key(a.dest_ip());
       a.SerializeToString(&row.message);

@@ -28,6 +28,7 @@ output::EveOptions eve_options(const watchpost::v1::Alert& alert);
 struct AlertRow {
   const watchpost::v1::Alert* alert = nullptr;  // in the batch; sensor_id and site set
   std::uint64_t seq = 0;
+  std::int64_t spooled_us = 0;  // Event.spooled_us
   std::optional<IpAddress> src;
   std::optional<IpAddress> dst;
   std::string message;  // the serialized Alert (the `alert` column)

@@ -10,7 +10,7 @@
 
 namespace wp::store {
 
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 // Tables; executed in one transaction by the collector at start (IF NOT EXISTS).
 inline constexpr const char* kSchema = R"sql(
@@ -29,7 +29,9 @@ CREATE TABLE IF NOT EXISTS alerts (
   sport     INTEGER NOT NULL,
   dst       BLOB,
   dport     INTEGER NOT NULL,
-  alert     BLOB NOT NULL         -- serialized watchpost.v1.Alert (rendered with wp_eve)
+  alert     BLOB NOT NULL,        -- serialized watchpost.v1.Alert (rendered with wp_eve)
+  spooled   INTEGER NOT NULL DEFAULT 0,  -- when the sensor spooled it (its clock), µs; 0 unknown
+  received  INTEGER NOT NULL DEFAULT 0   -- when the collector stored it (its clock), µs
 );
 -- Two indexes only: each index costs ingest speed (README, "Schema"); other filters are
 -- evaluated on the rows a time or sid range selects.

@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -88,7 +89,12 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                           " is newer than this collector (" + std::to_string(kSchemaVersion) + ")",
                       options.path);
   }
-  const std::string setup = std::string("BEGIN;") + kSchema +
+  // Version 1 had no spooled/received columns: the rows it stored read 0 for both.
+  const char* upgrade = *version == 1 ? "ALTER TABLE alerts ADD COLUMN spooled INTEGER NOT NULL "
+                                        "DEFAULT 0;ALTER TABLE alerts ADD COLUMN received INTEGER "
+                                        "NOT NULL DEFAULT 0;"
+                                      : "";
+  const std::string setup = std::string("BEGIN;") + upgrade + kSchema +
                             "PRAGMA user_version=" + std::to_string(kSchemaVersion) +
                             ";UPDATE sensors SET connected = 0;COMMIT;";
   if (auto r = s->db_.exec(setup); !r) {
@@ -116,8 +122,8 @@ Result<void> Store::prepare() {
   } const statements[] = {
       {&insert_alert_,
        "INSERT INTO alerts (ts, sensor, site, epoch, seq, sid, severity, classtype, proto, src, "
-       "sport, dst, dport, alert) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-       "?13, ?14)"},
+       "sport, dst, dport, alert, spooled, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+       "?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
       {&insert_stats_,
        "INSERT INTO stats (ts, sensor, site, epoch, seq, stats) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&select_mark_, "SELECT seq FROM marks WHERE sensor = ?1 AND epoch = ?2"},
@@ -255,6 +261,8 @@ Result<void> Store::add(const std::string& sensor, const std::string& peer,
     }
     st.bind(13, std::int64_t{a.dest_port()});
     st.bind_blob(14, bytes_of(row.message));
+    st.bind(15, row.spooled_us);
+    st.bind(16, now_us);
     if (auto r = st.run(); !r) return r;
   }
   for (const StatsRow& row : rows.stats) {
@@ -303,6 +311,10 @@ Result<void> Store::add(const std::string& sensor, const std::string& peer,
   if (batch.has_heartbeat()) {
     h.spool_backlog = batch.heartbeat().spool_backlog();
     h.spool_dropped = batch.heartbeat().spool_dropped();
+  } else {
+    // The backlog a heartbeat reported (the first frame of a connection has one) shrinks
+    // by what has been stored since: after a catch-up it reads 0, not the figure at connect.
+    h.spool_backlog -= std::min<std::uint64_t>(h.spool_backlog, stored + rows.duplicates);
   }
   h.peer = peer;
   h.dirty = true;

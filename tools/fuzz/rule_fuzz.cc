@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "detect/classification.h"
-#include "detect/rule_parser.h"
-#include "detect/rule_set.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/classification.h"
+#include "detect/rules/rule_parser.h"
+#include "detect/compile/rule_set.h"
+#include "detect/compile/threshold_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace wp::detect;

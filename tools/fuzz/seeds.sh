@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Writes the fuzz targets' seed corpora into DIR/{rules,config,stream}, generated from what
-# the repository holds (nothing is copied in): the bundled rules and the threshold.config
+# Writes the fuzz targets' seed corpora into DIR/{rules,config,stream,spool,collector,dns,tls},
+# generated from what the repository holds (nothing is copied in): the bundled rules and the threshold.config
 # examples of rules/README.md; with the public ET rule sets present in ../shared/data/rules
 # (beside the checkout, or two levels up from a git worktree), a sample of their rules; the
 # sensor's --dump-config output (when SENSOR is given) and YAML written below; the TCP
-# stories of stream_seeds.py. Usage: tools/fuzz/seeds.sh DIR [SENSOR]
+# stories of stream_seeds.py; for the spool target, the start of segments a real sensor run
+# spools (SENSOR, with the bundled capture and rules, its collector unreachable); for the
+# collector, dns and tls targets, the valid inputs each target writes itself (FUZZDIR holds the built
+# targets). Usage: tools/fuzz/seeds.sh DIR [SENSOR [FUZZDIR]]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$1
 sensor=${2:-}
+fuzzdir=${3:-}
 rm -rf "$out"
-mkdir -p "$out/rules" "$out/config" "$out/stream"
+mkdir -p "$out/rules" "$out/config" "$out/stream" "$out/spool" "$out/collector" "$out/dns" "$out/tls"
 
 # rules: one rule or threshold.config line per file.
 n=0
@@ -122,4 +126,31 @@ printf -- '- a\n- b\n' >"$out/config/list.yaml"
 # stream: the TCP stories of tools/fuzz/stream_seeds.py (python3; without it the target
 # starts from an empty corpus).
 if command -v python3 >/dev/null; then python3 tools/fuzz/stream_seeds.py "$out/stream"; fi
-echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream in $out" >&2
+# spool: a sensor whose collector cannot be reached spools every event; the first 4 KiB and
+# 64 KiB of its segment (header and whole records; the target's first byte 1 = file as is).
+if [[ -n $sensor && -x $sensor ]]; then
+  run=$(mktemp -d)
+  if "$sensor" -r tools/trafficgen/captures/demo.pcap -S rules/watchpost.rules -l "$run/log" \
+    --collector 127.0.0.1:1 \
+    --set collector.insecure-plaintext=yes --set collector.drain-timeout=0 \
+    --set collector.spool-dir="$run/spool" >"$run/out" 2>&1; then
+    i=0
+    for seg in "$run"/spool/*/seg-*.wps; do
+      [[ -f $seg ]] || continue
+      for bytes in 4096 65536; do
+        { printf '\001'; head -c "$bytes" "$seg"; } >"$out/spool/segment-$((i += 1))"
+      done
+    done
+  else
+    echo "seeds: the sensor run for spool seeds failed: $(tail -n 3 "$run/out")" >&2
+  fi
+  rm -rf "$run"
+fi
+
+# collector, dns: valid inputs the targets write themselves (WP_FUZZ_WRITE_SEEDS).
+for t in collector dns tls; do
+  if [[ -n $fuzzdir && -x $fuzzdir/watchpost-fuzz-$t ]]; then
+    WP_FUZZ_WRITE_SEEDS="$out/$t" "$fuzzdir/watchpost-fuzz-$t" -runs=0 >/dev/null 2>&1 || true
+  fi
+done
+echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream, $(ls "$out/spool" | wc -l) spool, $(ls "$out/collector" | wc -l) collector, $(ls "$out/dns" | wc -l) dns, $(ls "$out/tls" | wc -l) tls in $out" >&2

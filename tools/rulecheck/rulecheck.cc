@@ -202,22 +202,16 @@ std::vector<CostWarning> cost_warnings(const detect::CompiledRule& cr) {
 }
 
 Result<CheckResult> check_rules(const std::vector<std::string>& files, const app::Config& config) {
-  detect::ClassificationTable classes = detect::ClassificationTable::defaults();
-  if (!config.classification_file.empty()) {
-    auto loaded = detect::ClassificationTable::load(config.classification_file);
-    if (!loaded) return loaded.error();
-    classes = std::move(loaded.value());
-  }
+  // Loaded exactly as the sensor loads them (detect::load_detection).
+  detect::DetectionConfig detection = app::detection_config(config);
+  detection.rule_files = files;
+  detect::DetectionLoad load = detect::load_detection(detection);
+  if (!load.config_error.empty()) return make_error(load.config_error);
+  CheckResult out;
+  out.thresholds = std::move(load.thresholds);
+  out.loaded = std::move(load.loaded);
   std::vector<std::string> paths;
   for (const std::string& f : files) paths.push_back(rule_path(config, f));
-  CheckResult out;
-  auto thresholds = app::load_threshold_file(config);
-  if (!thresholds) return make_error("threshold-file " + thresholds.error().describe());
-  out.thresholds = std::move(thresholds.value());
-  out.loaded = detect::load_rules(paths, config.vars, classes,
-                                  out.thresholds ? &out.thresholds->config : nullptr,
-                                  detect::LoadOptions{config.hs_cache});
-
   std::map<std::string, std::size_t> file_order;
   for (const std::string& p : paths) file_order.emplace(p, file_order.size());
   for (const detect::RuleError& e : out.loaded.report.errors) {

@@ -1,6 +1,6 @@
 // watchpost-rulecheck's analysis: what became of every rule of a set of rule files (loaded,
 // rejected, or not supported yet), which loaded rules are likely to be costly, and, over a
-// capture, what each rule cost. Loading goes through detect::load_rules() exactly as the
+// capture, what each rule cost. Loading goes through detect::load_detection() exactly as the
 // sensor's, and a capture through app::Worker (decode -> flow -> detect), so what the checker
 // says is what the sensor does. Cold path, one thread.
 #pragma once
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "app/config.h"
-#include "detect/rule_loader.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/rule_loader.h"
+#include "detect/compile/threshold_config.h"
 
 namespace wp::rulecheck {
 

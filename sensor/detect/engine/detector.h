@@ -1,18 +1,26 @@
-// Detector: runs a compiled RuleSet over packets. One Detector per worker thread: it owns the
-// Hyperscan scratch, the PCRE2 match data and all per-packet buffers, allocated up front, so
-// inspect() never allocates. Not thread-safe.
+// Detector: the per-worker context of the engine. It runs one generation (a compiled
+// RuleSet) over packets and stream chunks. One Detector per worker thread: it owns the
+// Hyperscan scratch (cloned from the generation's prototype), the PCRE2 match data and all
+// per-packet buffers, allocated up front, so inspect() never allocates. Flow variables live
+// in the flows (ids from the generation's NameTable); host state (thresholds, xbits) in a
+// HostState shared with the other workers. Not thread-safe.
+//
+// Reload: switch_to() moves the context to the next generation between two packets (cold:
+// it allocates the new generation's scratch and per-rule arrays). State kept in flows and in
+// the HostState stays valid, as both generations take their ids from the same NameTable and
+// host state is keyed by rule identity.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "common/counters.h"
 #include "decode/packet.h"
-#include "detect/rule_set.h"
-#include "detect/threshold.h"
-#include "detect/xbits.h"
+#include "detect/compile/rule_set.h"
+#include "detect/engine/host_state.h"
 #include "flow/flow_table.h"
 #include "stream/stream.h"
 
@@ -22,7 +30,9 @@ namespace wp::detect {
 
 struct DetectorConfig {
   std::uint32_t packet_alert_max = 15;  // packet-alert-max
-  std::size_t xbits_capacity = 65536;   // xbits entries (host and ip-pair bits), preallocated
+  // xbits entries (host and ip-pair bits), preallocated: the capacity of the HostState a
+  // Detector creates when it is given none.
+  std::size_t xbits_capacity = 65536;
 };
 
 // What one rule cost, collected only when profiling is on (watchpost-rulecheck --pcap).
@@ -34,7 +44,12 @@ struct RuleProfile {
 
 class Detector {
  public:
-  Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& config, Counters& counters);
+  // `host`: the host state shared by the workers; null: a HostState of this Detector's own
+  // (one worker). A scratch that cannot be cloned is counted as detect.hs_scratch_error
+  // (scratch_error() says why); every scan then fails and is counted as
+  // detect.hs_scan_error.
+  Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& config, Counters& counters,
+           std::shared_ptr<HostState> host = nullptr);
   ~Detector();
   Detector(const Detector&) = delete;
   Detector& operator=(const Detector&) = delete;
@@ -63,7 +78,15 @@ class Detector {
   // Returns the number of distinct fast patterns that matched.
   std::size_t prefilter_only(const decode::Packet& pkt, const flow::FlowRef& flow);
 
+  // Moves this context to generation `next` (a reload), between two packets. Per-rule
+  // statistics (hits(), profile()) start again from zero.
+  void switch_to(std::shared_ptr<const RuleSet> next);
+
   const RuleSet& rule_set() const { return *rules_; }
+  const std::shared_ptr<const RuleSet>& generation() const { return rules_; }
+  const std::shared_ptr<HostState>& host_state() const { return host_; }
+  // Empty when the scratch of the current generation was cloned; else what failed.
+  const std::string& scratch_error() const { return scratch_error_; }
   // Matches per rule index since construction (for the rules-hit statistics).
   const std::vector<std::uint64_t>& hits() const { return hits_; }
 
@@ -93,6 +116,7 @@ class Detector {
   };
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
               const Input& buf);
+  bool verify_payload(const CompiledRule& r, const Input& buf);
   bool verify_profiled(RuleProfile& p, const CompiledRule& r, const decode::Packet& pkt,
                        const flow::FlowRef& flow, const Input& buf);
   void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow,
@@ -102,6 +126,8 @@ class Detector {
                         const flow::FlowRef& flow, const Input& buf, bool remembered = false);
   static bool content_reaches_new_data(const CompiledRule& cr, const Input& buf);
   void begin();
+  // Per-generation parts of the context: scratch, pattern and rule arrays.
+  void attach();
   std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow,
                                         bool reversed);
 
@@ -120,13 +146,13 @@ class Detector {
   std::vector<std::uint64_t> hits_;
   std::vector<RuleProfile> profile_;
   RuleProfile* prof_ = nullptr;  // profile_.data() when profiling, else null
-  ThresholdTable thresholds_;
-  XbitsTable xbits_;
+  std::shared_ptr<HostState> host_;
+  std::string scratch_error_;
 
   Counters& counters_;
   CounterId c_candidates_, c_verified_, c_alerts_, c_pass_, c_alert_overflow_, c_recursion_,
       c_thresholded_, c_flowbits_full_, c_flowint_full_, c_xbits_full_, c_suppressed_, c_hitring_full_;
-  CounterId c_pcre_limit_, c_pcre_undecided_, c_hs_error_;
+  CounterId c_pcre_limit_, c_pcre_undecided_, c_hs_error_, c_hs_scratch_error_;
 };
 
 }  // namespace wp::detect

@@ -11,7 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include "detect/address_set.h"
+#include "decode/packet.h"
+#include "detect/rules/address_set.h"
+#include "detect/rules/buffers.h"
 
 namespace wp::detect {
 
@@ -43,11 +45,6 @@ struct NumCmp {
     return false;
   }
 };
-
-// The buffer a payload match inspects: the packet payload, or the data the rule's
-// base64_decode decoded (`base64_data`). App-layer buffers (http.uri, dns.query, ...) are
-// recognised by the parser and make the rule rejected with a reason naming the buffer.
-enum class Buffer : std::uint8_t { kPayload, kBase64 };
 
 // At most this many byte_extract / byte_math variables per rule (Suricata sets no fixed limit;
 // ET Open uses at most two). A variable is a slot number 0..kMaxByteVars-1.
@@ -159,22 +156,15 @@ struct Bsize {
   NumCmp size;
 };
 
+// One payload keyword, in the buffer it inspects (a row of the buffer table: the packet
+// payload, or the data the rule's base64_decode decoded). App-layer buffers without a row
+// (http.uri, dns.query, ...) are recognised by the parser and make the rule rejected with a
+// reason naming the buffer.
 struct PayloadItem {
   using Match = std::variant<ContentMatch, PcreMatch, IsDataAt, ByteTest, ByteJump, ByteExtract,
                              ByteMath, Base64Decode, Bsize>;
-  Buffer buffer = Buffer::kPayload;
+  BufferId buffer = kPktData;
   Match match;
-};
-
-// flow: keyword.
-struct FlowMatch {
-  bool established = false;
-  bool not_established = false;
-  bool stateless = false;
-  bool to_server = false;  // also from_client
-  bool to_client = false;  // also from_server
-  bool only_stream = false;
-  bool no_stream = false;
 };
 
 // flags: and fragbits: keywords.
@@ -189,6 +179,39 @@ struct BitsMatch {
 inline constexpr std::uint8_t kFragBitM = 0x1;  // more fragments
 inline constexpr std::uint8_t kFragBitD = 0x2;  // don't fragment
 inline constexpr std::uint8_t kFragBitR = 0x4;  // reserved
+
+struct HeaderTest;
+
+// A header keyword's verifier (dsize, ttl, flags, ...), defined with its parser in the
+// keyword's table row (rules/keywords_header.cc) and run by the engine on each candidate.
+struct HeaderCheck {
+  std::string_view keyword;
+  // Whether the packet passes the test; false when the packet lacks the field (a ttl test
+  // on a packet without IP, flags on a non-TCP packet).
+  bool (*matches)(const HeaderTest& test, const decode::Packet& pkt);
+  // A rule with this keyword is inspected per packet, never on the reassembled stream
+  // (dsize: the size of one packet's payload).
+  bool packet_only = false;
+};
+
+// One header keyword of a rule with its parsed value.
+struct HeaderTest {
+  const HeaderCheck* check = nullptr;  // static: the keyword's row
+  NumCmp cmp;                          // numeric keywords (ipopts: the option bit in cmp.a)
+  BitsMatch bits;                      // flags, fragbits
+  bool matches(const decode::Packet& pkt) const { return check->matches(*this, pkt); }
+};
+
+// flow: keyword.
+struct FlowMatch {
+  bool established = false;
+  bool not_established = false;
+  bool stateless = false;
+  bool to_server = false;  // also from_client
+  bool to_client = false;  // also from_server
+  bool only_stream = false;
+  bool no_stream = false;
+};
 
 // threshold: / detection_filter: (and threshold.config event_filter lines).
 struct ThresholdSpec {
@@ -290,7 +313,8 @@ struct Rule {
 
   // Detection
   std::vector<PayloadItem> payload;  // in rule order
-  std::optional<NumCmp> dsize;
+  // Header keywords (dsize, ttl, tos, id, ip_proto, flags, ...), in rule order.
+  std::vector<HeaderTest> header;
   // stream_size: bytes a TCP session's client and/or server sent (Suricata counts the SYN as
   // one), compared with `cmp`; never matches outside a tracked session. Repeatable: all must
   // hold.
@@ -300,22 +324,6 @@ struct Rule {
     NumCmp cmp;
   };
   std::vector<StreamSize> stream_sizes;
-  std::optional<NumCmp> ttl;
-  std::optional<NumCmp> tos;
-  std::optional<NumCmp> ip_id;
-  std::optional<NumCmp> ip_proto;
-  std::optional<NumCmp> itype;
-  std::optional<NumCmp> icode;
-  std::optional<NumCmp> icmp_id;
-  std::optional<NumCmp> icmp_seq;
-  std::optional<NumCmp> tcp_seq;
-  std::optional<NumCmp> tcp_ack;
-  std::optional<NumCmp> window;
-  std::optional<NumCmp> fragoffset;
-  std::optional<BitsMatch> flags;
-  std::optional<BitsMatch> fragbits;
-  std::uint16_t ipopts = 0;  // decode::Ipv4Option bit the packet must carry (0: no check)
-  bool sameip = false;
   FlowMatch flow;
   bool noalert = false;             // also set by flowbits:noalert
   std::optional<ThresholdSpec> threshold;         // threshold:
@@ -330,6 +338,21 @@ struct Rule {
   // Where it came from
   std::string file;
   int line = 0;
+
+  // The header test of `keyword` ("ttl", "flags", ...), or null.
+  const HeaderTest* header_test(std::string_view keyword) const {
+    for (const HeaderTest& t : header) {
+      if (t.check->keyword == keyword) return &t;
+    }
+    return nullptr;
+  }
+  // Inspected per packet only (a header keyword such as dsize says so).
+  bool packet_only() const {
+    for (const HeaderTest& t : header) {
+      if (t.check->packet_only) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace wp::detect

@@ -1,4 +1,4 @@
-#include "detect/hs_cache.h"
+#include "detect/compile/hs_cache.h"
 
 #include <fcntl.h>
 #include <hs/hs.h>

@@ -1,59 +1,41 @@
-#include "detect/threshold.h"
+#include "detect/engine/threshold.h"
 
-#include "common/text.h"
 
 namespace wp::detect {
 namespace {
 
 constexpr int kMaxProbe = 64;
 
-std::uint64_t hash_entry(std::uint32_t rule, const IpAddress& a, const IpAddress& b) {
+std::uint64_t hash_entry(std::uint64_t rule, const IpAddress& a, const IpAddress& b) {
   return hash_addresses(rule, a, b);
 }
 
-}  // namespace
-
-bool ThresholdSpec::parse_type(std::string_view name, Type& out) {
-  const std::string t = to_lower(name);
-  if (t == "limit") {
-    out = Type::kLimit;
-  } else if (t == "threshold") {
-    out = Type::kThreshold;
-  } else if (t == "both") {
-    out = Type::kBoth;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-bool ThresholdSpec::parse_track(std::string_view name, Track& out) {
-  const std::string t = to_lower(name);
-  if (t == "by_src") {
-    out = Track::kBySrc;
-  } else if (t == "by_dst") {
-    out = Track::kByDst;
-  } else if (t == "by_rule") {
-    out = Track::kByRule;
-  } else if (t == "by_both") {
-    out = Track::kByBoth;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-ThresholdTable::ThresholdTable(std::size_t capacity) : table_(capacity) {}
-
-bool ThresholdTable::allow(const ThresholdSpec& spec, std::uint32_t rule, const IpAddress& src,
-                           const IpAddress& dst, std::int64_t now) {
-  IpAddress a, b;  // the tracked key; unused parts stay zero
+// The addresses the entry is tracked by; unused parts stay zero.
+void tracked(const ThresholdSpec& spec, const IpAddress& src, const IpAddress& dst, IpAddress& a,
+             IpAddress& b) {
   switch (spec.track) {
     case ThresholdSpec::Track::kBySrc: a = src; break;
     case ThresholdSpec::Track::kByDst: a = dst; break;
     case ThresholdSpec::Track::kByRule: break;
     case ThresholdSpec::Track::kByBoth: a = src; b = dst; break;
   }
+}
+
+}  // namespace
+
+std::uint64_t ThresholdTable::hash_of(const ThresholdSpec& spec, std::uint64_t rule,
+                                      const IpAddress& src, const IpAddress& dst) {
+  IpAddress a, b;
+  tracked(spec, src, dst, a, b);
+  return hash_entry(rule, a, b);
+}
+
+ThresholdTable::ThresholdTable(std::size_t capacity) : table_(capacity) {}
+
+bool ThresholdTable::allow(const ThresholdSpec& spec, std::uint64_t rule, const IpAddress& src,
+                           const IpAddress& dst, std::int64_t now) {
+  IpAddress a, b;  // the tracked key
+  tracked(spec, src, dst, a, b);
   Entry* reusable;
   Entry* found = table_.probe(
       hash_entry(rule, a, b), kMaxProbe,

@@ -1,16 +1,15 @@
 // XbitsTable: the state behind `xbits` — named bits on a host or on an address pair, each
 // with an expiry in packet time. Preallocated open addressing (bounded probing, expired and
 // unset entries reused in place), so the packet path never allocates and never scans.
-// One table per Detector today (a single worker), like ThresholdTable; with several workers
-// it becomes one shared table (ARCHITECTURE.md: host state is shared by all workers).
-// Not thread-safe.
+// A bit is its name's id (NameTable, the same in every generation) and its host or pair.
+// Not thread-safe: the workers share it through HostState (host_state.h), one per shard.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "common/ip_address.h"
-#include "detect/probe_table.h"
+#include "detect/engine/probe_table.h"
 
 namespace wp::detect {
 
@@ -31,6 +30,9 @@ struct XbitKey {
 class XbitsTable {
  public:
   explicit XbitsTable(std::size_t capacity = 65536);
+
+  // The hash the table files `k` by (HostState picks a shard by it).
+  static std::uint64_t hash_of(const XbitKey& k);
 
   // Times are packet time in microseconds.
   bool is_set(const XbitKey& k, std::int64_t now_us) const;

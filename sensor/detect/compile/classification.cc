@@ -1,4 +1,4 @@
-#include "detect/classification.h"
+#include "detect/compile/classification.h"
 
 #include <cerrno>
 #include <cstring>

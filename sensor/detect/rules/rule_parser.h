@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "detect/rule.h"
+#include "detect/rules/rule.h"
 
 namespace wp::detect {
 

@@ -1,4 +1,4 @@
-#include "detect/address_set.h"
+#include "detect/rules/address_set.h"
 
 #include <algorithm>
 #include <optional>

@@ -3,17 +3,24 @@
 //
 // Prefiltering. A packet only meets the rules that can match it:
 //  - rules with content: each rule's fast pattern (explicit `fast_pattern`, else the longest
-//    positive content) goes into one Hyperscan literal database per group, where a group is
-//    (protocol class: tcp/udp/icmp/other) x (direction: to_server/to_client). `ip` rules
-//    are in every protocol class; rules without a flow direction are in both directions.
-//    tcp rules with payload keywords form the stream groups (one per direction), inspected
-//    on reassembled data in tracked sessions.
+//    positive content of a buffer that can prefilter) goes into one Hyperscan literal
+//    database per group, where a group is keyed by (protocol class: tcp/udp/icmp/other,
+//    direction: to_server/to_client, buffer: a row of the buffer table, packet or stream).
+//    `ip` rules are in every protocol class; rules without a flow direction are in both
+//    directions. tcp rules with payload keywords form the stream groups, inspected on
+//    reassembled data in tracked sessions. Groups without patterns have no database.
 //  - rules without content whose source (else destination) is an explicit address list, the
 //    ET IP-reputation rules, sit in an address index: sorted, disjoint address intervals, each
 //    with the rules whose list covers it; a packet costs one binary search per address.
 //  - the remaining rules without content are checked per group, header first.
 // Candidates are then verified completely (header, contents with their positions, pcre).
 // Built on the cold path; never modified after build().
+//
+// Engine generation. A RuleSet is one generation of the engine: immutable, shared by the
+// workers through std::shared_ptr<const RuleSet>, with its generation number and the
+// NameTable it took its variable and pattern ids from. A reload compiles the next
+// generation with the same NameTable (build()'s `names`), so ids stay valid across the swap
+// (names.h); each worker's Detector switches to it between packets (Detector::switch_to).
 #pragma once
 
 #include <array>
@@ -25,10 +32,13 @@
 #include <vector>
 
 #include "common/result.h"
-#include "detect/classification.h"
-#include "detect/hs_cache.h"
-#include "detect/rule.h"
-#include "detect/threshold_config.h"
+#include "detect/compile/classification.h"
+#include "detect/compile/hs_cache.h"
+#include "detect/compile/names.h"
+#include "detect/rules/rule.h"
+#include "detect/compile/threshold_config.h"
+
+struct hs_scratch;
 
 namespace wp::detect {
 
@@ -118,6 +128,16 @@ class AddressIndex {
   std::vector<std::uint32_t> ids_;
 };
 
+// What a rule group is keyed by.
+struct GroupKey {
+  ProtoClass proto = kClassTcp;
+  bool to_server = true;
+  BufferId buffer = kPktData;
+  bool stream = false;  // the reassembled stream of tracked TCP sessions (pkt_data only)
+};
+
+inline constexpr std::uint32_t kNoPattern = ~std::uint32_t{0};
+
 struct RuleGroup {
   HsDatabasePtr db;                           // null when the group has no fast patterns
   std::vector<std::uint32_t> pattern_offsets; // pattern id -> rules in pattern_rules
@@ -126,6 +146,13 @@ struct RuleGroup {
   std::vector<std::uint8_t> pattern_remember; // pattern id -> a rule on it has other items, so
                                               // a stream hit is remembered for later chunks
   std::size_t max_pattern_len = 0;
+  // Stream groups: the stable id (NameTable kPattern) of each pattern id, and back. Flows
+  // remember stream hits by stable id (stream::HitRing), valid in every generation.
+  std::vector<std::uint32_t> stable_ids;  // pattern id -> stable id
+  std::vector<std::uint32_t> local_ids;   // stable id -> pattern id, kNoPattern if not here
+  std::uint32_t local_id(std::uint32_t stable) const {
+    return stable < local_ids.size() ? local_ids[stable] : kNoPattern;
+  }
   std::size_t patterns() const { return pattern_offsets.empty() ? 0 : pattern_offsets.size() - 1; }
 };
 
@@ -146,11 +173,15 @@ class RuleSet {
   // is not loaded is a warning. With a `cache`, each group's Hyperscan database is taken
   // from it when valid and stored in it otherwise (cache problems are warnings too); without
   // one every database is compiled.
+  // `names`: the table of the previous generation, so that ids survive a reload (a new
+  // table when null). Also allocates the prototype Hyperscan scratch the workers clone; a
+  // failure there is an error.
   static Result<std::shared_ptr<const RuleSet>> build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
                                                       std::vector<std::string>* warnings,
                                                       const ThresholdConfig* thresholds = nullptr,
-                                                      HsCache* cache = nullptr);
+                                                      HsCache* cache = nullptr,
+                                                      std::shared_ptr<NameTable> names = nullptr);
   // The fast pattern bytes of `cr` as compiled into the database (the content, or its
   // fast_pattern:offset,length slice); empty when the rule has none.
   static std::string fast_pattern_bytes(const CompiledRule& cr);
@@ -159,16 +190,34 @@ class RuleSet {
   const std::vector<CompiledRule>& rules() const { return rules_; }
   // Packet-level rules of a protocol class and direction (for tcp: the rules not inspected
   // on the stream, see CompiledRule::stream).
-  const RuleGroup& group(ProtoClass pc, bool to_server) const { return groups_[pc][to_server ? 0 : 1]; }
+  const RuleGroup& group(ProtoClass pc, bool to_server) const {
+    return group(GroupKey{pc, to_server, kPktData, false});
+  }
   // The tcp rules inspected on the reassembled stream of a tracked session (and on the
   // packet payload when the session is not tracked).
-  const RuleGroup& stream_group(bool to_server) const { return stream_groups_[to_server ? 0 : 1]; }
+  const RuleGroup& stream_group(bool to_server) const {
+    return group(GroupKey{kClassTcp, to_server, kPktData, true});
+  }
+  const RuleGroup& group(const GroupKey& k) const { return groups_[group_index(k)]; }
+  static std::size_t group_index(const GroupKey& k) {
+    return ((std::size_t{k.buffer} * 2 + (k.stream ? 1 : 0)) * kProtoClasses + k.proto) * 2 +
+           (k.to_server ? 0 : 1);
+  }
   const AddressIndex& src_index() const { return src_index_; }
   const AddressIndex& dst_index() const { return dst_index_; }
   const RuleSetStats& stats() const { return stats_; }
   std::size_t max_patterns() const { return max_patterns_; }
   // Name of flowbit `id`.
-  const std::string& flowbit_name(std::uint16_t id) const { return flowbit_names_[id]; }
+  std::string flowbit_name(std::uint16_t id) const {
+    return names_->name(NameTable::Kind::kFlowbit, id);
+  }
+  // The generation's ids (shared with the generations compiled before and after it).
+  const std::shared_ptr<NameTable>& names() const { return names_; }
+  // 1 for the first RuleSet built in this process, then counting up.
+  std::uint64_t generation() const { return generation_; }
+  // A scratch allocated for every database of this generation: workers clone it
+  // (hs_clone_scratch) instead of allocating one per database.
+  const hs_scratch* scratch_prototype() const { return scratch_; }
   // Number of distinct flowint names and xbits names.
   std::size_t flowint_names() const { return flowint_names_; }
   std::size_t xbit_names() const { return xbit_names_; }
@@ -176,13 +225,14 @@ class RuleSet {
  private:
   RuleSet() = default;
   std::vector<CompiledRule> rules_;
-  std::array<std::array<RuleGroup, 2>, kProtoClasses> groups_;
-  std::array<RuleGroup, 2> stream_groups_;
+  std::vector<RuleGroup> groups_;  // by group_index()
   AddressIndex src_index_;
   AddressIndex dst_index_;
   RuleSetStats stats_;
   std::size_t max_patterns_ = 0;
-  std::vector<std::string> flowbit_names_;
+  std::shared_ptr<NameTable> names_;
+  std::uint64_t generation_ = 0;
+  hs_scratch* scratch_ = nullptr;
   std::size_t flowint_names_ = 0;
   std::size_t xbit_names_ = 0;
 };

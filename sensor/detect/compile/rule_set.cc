@@ -1,10 +1,11 @@
-#include "detect/rule_set.h"
+#include "detect/compile/rule_set.h"
 
 #include <hs/hs.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <unordered_map>
@@ -41,13 +42,13 @@ int action_rank(Action a) {  // Suricata's action order: pass, drop, reject, ale
 }
 
 // The prefilter content of a rule: the explicit fast_pattern, else the longest positive
-// content (ties: the first). Negated contents cannot prefilter, nor can contents of the
-// base64_data buffer (the packet does not hold those bytes).
+// content (ties: the first). Negated contents cannot prefilter, nor can contents of a buffer
+// the rule produces itself (base64_data: see BufferDef::prefilter).
 int choose_fast_pattern(const Rule& r) {
   int best = -1;
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < r.payload.size(); ++i) {
-    if (r.payload[i].buffer != Buffer::kPayload) continue;
+    if (!buffer_def(r.payload[i].buffer).prefilter) continue;
     const auto* c = std::get_if<ContentMatch>(&r.payload[i].match);
     if (c == nullptr || c->negated || c->bytes.empty()) continue;
     if (c->fast_pattern) return static_cast<int>(i);
@@ -113,7 +114,8 @@ struct PatternKeyHash {
 // every occurrence: the detector keeps the last one in the new bytes of a chunk.
 Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
                            const std::vector<std::uint32_t>& members, bool single_match,
-                           HsCache* cache, std::vector<std::string>* warnings) {
+                           HsCache* cache, std::vector<std::string>* warnings,
+                           NameTable* stable_names) {
   std::unordered_map<PatternKey, std::uint32_t, PatternKeyHash> ids;
   std::vector<PatternKey> patterns;
   std::vector<std::vector<std::uint32_t>> by_pattern;
@@ -137,6 +139,17 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
     g.pattern_offsets.push_back(static_cast<std::uint32_t>(g.pattern_rules.size()));
   }
   for (const PatternKey& k : patterns) g.max_pattern_len = std::max(g.max_pattern_len, k.bytes.size());
+  if (stable_names != nullptr) {
+    for (std::uint32_t pid = 0; pid < patterns.size(); ++pid) {
+      std::string key(1, patterns[pid].nocase ? 'i' : 'c');
+      key += patterns[pid].bytes;
+      auto stable = stable_names->id(NameTable::Kind::kPattern, key);
+      if (!stable) return make_error("more stream fast patterns than the pattern table holds");
+      g.stable_ids.push_back(*stable);
+    }
+    g.local_ids.assign(stable_names->size(NameTable::Kind::kPattern), kNoPattern);
+    for (std::uint32_t pid = 0; pid < patterns.size(); ++pid) g.local_ids[g.stable_ids[pid]] = pid;
+  }
   if (patterns.empty()) {
     g.pattern_offsets.clear();
     return {};
@@ -321,7 +334,7 @@ std::span<const std::uint32_t> AddressIndex::lookup(const IpAddress& a) const {
   return {ids_.data() + offsets_[i], ids_.data() + offsets_[i + 1]};
 }
 
-RuleSet::~RuleSet() = default;
+RuleSet::~RuleSet() { hs_free_scratch(scratch_); }
 
 std::string RuleSet::fast_pattern_bytes(const CompiledRule& cr) {
   if (cr.fast_pattern < 0) return {};
@@ -332,15 +345,23 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                                                       const ClassificationTable& classes,
                                                       std::vector<std::string>* warnings,
                                                       const ThresholdConfig* thresholds,
-                                                      HsCache* cache) {
+                                                      HsCache* cache,
+                                                      std::shared_ptr<NameTable> names) {
+  static std::atomic<std::uint64_t> generations{0};
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<RuleSet> set(new RuleSet());
+  set->names_ = names != nullptr ? std::move(names) : std::make_shared<NameTable>();
+  set->generation_ = ++generations;
+  set->groups_.resize(RuleSet::group_index(GroupKey{kClassTcp, true,
+                                                    static_cast<BufferId>(buffer_table().size()), false}));
   set->rules_.reserve(rules.size());
-  std::unordered_map<std::string, std::size_t> flowbit_ids;
-  std::unordered_map<std::string, std::uint16_t> flowint_ids;
-  std::unordered_map<std::string, std::uint16_t> xbit_ids;
-  auto id_of = [](std::unordered_map<std::string, std::uint16_t>& ids, const std::string& name) {
-    return ids.emplace(name, static_cast<std::uint16_t>(ids.size())).first->second;
+  NameTable& table = *set->names_;
+  std::unordered_map<std::uint32_t, bool> flowint_seen, xbit_seen;  // names this set uses
+  bool ids_exhausted = false;
+  auto id_of = [&](NameTable::Kind kind, const std::string& name) -> std::uint16_t {
+    auto id = table.id(kind, name);
+    if (!id) ids_exhausted = true;
+    return static_cast<std::uint16_t>(id.value_or(0));
   };
   for (Rule& r : rules) {
     CompiledRule cr;
@@ -366,25 +387,29 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.proto_mask = proto_mask_of(cr.rule.proto);
     cr.fast_pattern = choose_fast_pattern(cr.rule);
     cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
-                !cr.rule.flow.no_stream && !cr.rule.dsize;
+                !cr.rule.flow.no_stream && !cr.rule.packet_only();
     derive_payload_traits(cr);
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
       for (const std::string& name : op.names) {
-        auto [it, inserted] = flowbit_ids.emplace(name, flowbit_ids.size());
-        if (inserted) set->flowbit_names_.push_back(name);
-        cf.ids.push_back(static_cast<std::uint16_t>(it->second));
+        cf.ids.push_back(id_of(NameTable::Kind::kFlowbit, name));
       }
       const bool check = op.cmd == FlowbitsOp::Cmd::kIsSet || op.cmd == FlowbitsOp::Cmd::kIsNotSet;
       (check ? cr.flowbit_checks : cr.flowbit_actions).push_back(std::move(cf));
     }
     for (const FlowintOp& op : cr.rule.flowints) {
-      CompiledFlowint cf{op.op, id_of(flowint_ids, op.name), !op.target_var.empty(), 0, op.value};
-      if (cf.target_is_var) cf.target_id = id_of(flowint_ids, op.target_var);
+      CompiledFlowint cf{op.op, id_of(NameTable::Kind::kFlowint, op.name),
+                         !op.target_var.empty(), 0, op.value};
+      flowint_seen[cf.id] = true;
+      if (cf.target_is_var) {
+        cf.target_id = id_of(NameTable::Kind::kFlowint, op.target_var);
+        flowint_seen[cf.target_id] = true;
+      }
       (op.is_action() ? cr.flowint_actions : cr.flowint_checks).push_back(cf);
     }
     for (const XbitsOp& op : cr.rule.xbits) {
-      CompiledXbits cx{op.cmd, op.track, id_of(xbit_ids, op.name), op.expire};
+      CompiledXbits cx{op.cmd, op.track, id_of(NameTable::Kind::kXbit, op.name), op.expire};
+      xbit_seen[cx.id] = true;
       (op.is_check() ? cr.xbit_checks : cr.xbit_actions).push_back(cx);
     }
     set->rules_.push_back(std::move(cr));
@@ -398,12 +423,14 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                      if (a.severity != b.severity) return a.severity < b.severity;
                      return a.rule.sid < b.rule.sid;
                    });
-  set->flowint_names_ = flowint_ids.size();
-  set->xbit_names_ = xbit_ids.size();
+  if (ids_exhausted) {
+    return make_error("more than 65535 flowbit, flowint or xbits names (over all reloads)");
+  }
+  set->flowint_names_ = flowint_seen.size();
+  set->xbit_names_ = xbit_seen.size();
   resolve_alert_filters(set->rules_, thresholds, warnings);
   std::vector<std::pair<IpRange, std::uint32_t>> src_entries, dst_entries;
-  std::array<std::array<std::vector<std::uint32_t>, 2>, kProtoClasses> with_pattern;
-  std::array<std::vector<std::uint32_t>, 2> stream_with_pattern;
+  std::vector<std::vector<std::uint32_t>> with_pattern(set->groups_.size());  // by group_index
   RuleSetStats& st = set->stats_;
   for (std::uint32_t i = 0; i < set->rules_.size(); ++i) {
     CompiledRule& cr = set->rules_[i];
@@ -428,43 +455,45 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       ++st.with_fast_pattern;
       cr.prefilter = Prefilter::kFastPattern;
     }
+    // Rules without content are header-checked with the packet's (or stream's) payload
+    // group; a fast pattern puts the rule in the group of its buffer.
+    const BufferId buffer = cr.fast_pattern >= 0 ? r.payload[cr.fast_pattern].buffer : kPktData;
     for (int pc = 0; pc < kProtoClasses; ++pc) {
       if (!(cr.proto_mask & (1u << pc))) continue;
+      if (cr.stream && pc != kClassTcp) continue;
       for (int dir = 0; dir < 2; ++dir) {
         if (dir == 0 && r.flow.to_client) continue;
         if (dir == 1 && r.flow.to_server) continue;
-        if (cr.stream) {
-          if (cr.fast_pattern >= 0) {
-            stream_with_pattern[dir].push_back(i);
-          } else {
-            set->stream_groups_[dir].no_content.push_back(i);
-          }
-        } else if (cr.fast_pattern >= 0) {
-          with_pattern[pc][dir].push_back(i);
+        const std::size_t g = RuleSet::group_index(
+            GroupKey{static_cast<ProtoClass>(pc), dir == 0, buffer, cr.stream});
+        if (cr.fast_pattern >= 0) {
+          with_pattern[g].push_back(i);
         } else {
-          set->groups_[pc][dir].no_content.push_back(i);
+          set->groups_[g].no_content.push_back(i);
         }
       }
     }
   }
   set->src_index_.build(src_entries);
   set->dst_index_.build(dst_entries);
+  // One Hyperscan database per group that has patterns, in a fixed order (packet groups,
+  // then stream groups) so that the cache sees the same lists in every run.
   std::size_t patterns = 0;
-  for (int pc = 0; pc < kProtoClasses; ++pc) {
-    for (int dir = 0; dir < 2; ++dir) {
-      RuleGroup& g = set->groups_[pc][dir];
-      auto res = compile_group(g, set->rules_, with_pattern[pc][dir], true, cache, warnings);
+  for (const bool stream : {false, true}) {
+    for (std::size_t gi = 0; gi < set->groups_.size(); ++gi) {
+      if (((gi / (2 * kProtoClasses)) % 2 == 1) != stream) continue;
+      RuleGroup& g = set->groups_[gi];
+      // Packet groups report each pattern once per scan; stream groups every occurrence
+      // (the detector keeps the last one in the new bytes of a chunk).
+      auto res = compile_group(g, set->rules_, with_pattern[gi], !stream, cache, warnings,
+                               stream ? &table : nullptr);
       if (!res) return res.error();
       patterns += g.patterns();
       set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
+      if (g.db && hs_alloc_scratch(g.db.get(), &set->scratch_) != HS_SUCCESS) {
+        return make_error("cannot allocate a Hyperscan scratch for the rule groups");
+      }
     }
-  }
-  for (int dir = 0; dir < 2; ++dir) {
-    RuleGroup& g = set->stream_groups_[dir];
-    auto res = compile_group(g, set->rules_, stream_with_pattern[dir], false, cache, warnings);
-    if (!res) return res.error();
-    patterns += g.patterns();
-    set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
   }
   st.patterns = patterns;
   st.compile_seconds =

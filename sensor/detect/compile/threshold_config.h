@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "common/result.h"
-#include "detect/address_set.h"
-#include "detect/rule.h"
-#include "detect/rule_parser.h"
+#include "detect/rules/address_set.h"
+#include "detect/rules/rule.h"
+#include "detect/rules/rule_parser.h"
 
 namespace wp::detect {
 

@@ -1,7 +1,9 @@
-#include "detect/rule_loader.h"
+#include "detect/compile/rule_loader.h"
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <system_error>
 
 namespace wp::detect {
 
@@ -27,7 +29,7 @@ std::string LoadReport::summary() const {
 
 LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
                        const ClassificationTable& classes, const ThresholdConfig* thresholds,
-                       const LoadOptions& options) {
+                       const LoadOptions& options, std::shared_ptr<NameTable> names) {
   LoadedRules out;
   LoadReport& rep = out.report;
   const auto t0 = std::chrono::steady_clock::now();
@@ -63,7 +65,8 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
   rep.parse_seconds = std::chrono::duration<double>(t1 - t0).count();
   rep.loaded = rules.size();
   HsCache cache = HsCache::open(options.hs_cache, rep.warnings);
-  auto built = RuleSet::build(std::move(rules), classes, &rep.warnings, thresholds, &cache);
+  auto built =
+      RuleSet::build(std::move(rules), classes, &rep.warnings, thresholds, &cache, std::move(names));
   cache.prune(options.hs_cache.max_age_days);
   rep.hs_cache_dir = cache.dir();
   rep.hs_cache = cache.stats();
@@ -75,6 +78,52 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
     return out;
   }
   out.rules = std::move(built.value());
+  return out;
+}
+
+DetectionLoad load_detection(const DetectionConfig& config, std::shared_ptr<NameTable> names) {
+  namespace fs = std::filesystem;
+  DetectionLoad out;
+  ClassificationTable classes = ClassificationTable::defaults();
+  if (!config.classification_file.empty()) {
+    auto loaded = ClassificationTable::load(config.classification_file);
+    if (!loaded) {
+      out.config_error = loaded.error().describe();
+      return out;
+    }
+    classes = std::move(loaded.value());
+  }
+  if (!config.reference_config_file.empty()) {
+    // Only validated today: EVE alerts carry no reference URLs (as Suricata's default).
+    auto refs = ReferenceTable::load(config.reference_config_file);
+    if (!refs) {
+      out.config_error = refs.error().describe();
+      return out;
+    }
+  }
+  if (!config.threshold_file.empty()) {
+    std::error_code ec;
+    // The default threshold file may be absent; one named explicitly must be readable.
+    if (config.threshold_file_explicit || fs::exists(config.threshold_file, ec)) {
+      auto t = load_threshold_config(config.threshold_file, config.vars);
+      if (!t) {
+        out.config_error = "threshold-file " + t.error().describe();
+        return out;
+      }
+      out.thresholds = std::move(t.value());
+    }
+  }
+  std::vector<std::string> files;
+  for (const std::string& f : config.rule_files) {
+    const bool relative = !config.default_rule_path.empty() && !fs::path(f).is_absolute();
+    files.push_back(relative ? (fs::path(config.default_rule_path) / f).string() : f);
+  }
+  out.loaded = load_rules(files, config.vars, classes,
+                          out.thresholds ? &out.thresholds->config : nullptr,
+                          LoadOptions{config.hs_cache}, std::move(names));
+  for (const RuleError& e : out.loaded.report.errors) {
+    out.unreadable_rule_file = out.unreadable_rule_file || e.unreadable_file();
+  }
   return out;
 }
 

@@ -1,4 +1,4 @@
-#include "detect/xbits.h"
+#include "detect/engine/xbits.h"
 
 #include <limits>
 
@@ -23,6 +23,8 @@ auto holds(const XbitKey& k) {
 }  // namespace
 
 XbitsTable::XbitsTable(std::size_t capacity) : table_(capacity) {}
+
+std::uint64_t XbitsTable::hash_of(const XbitKey& k) { return hash_key(k); }
 
 const XbitsTable::Entry* XbitsTable::find(const XbitKey& k) const {
   return table_.find(hash_key(k), kMaxProbe, holds(k));

@@ -1,0 +1,400 @@
+#include "applayer/tls.h"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <memory>
+
+namespace wp::applayer {
+
+namespace {
+
+enum : std::uint8_t {
+  kChangeCipherSpec = 20,
+  kAlert = 21,
+  kHandshake = 22,
+  kApplicationData = 23,
+  kHeartbeat = 24,
+};
+enum : std::uint8_t { kClientHello = 1, kServerHello = 2, kCertificate = 11 };
+enum : std::uint16_t {
+  kExtServerName = 0,
+  kExtSupportedGroups = 10,
+  kExtEcPointFormats = 11,
+  kExtSupportedVersions = 43,
+};
+constexpr std::size_t kMaxRecordLength = 16384 + 2048;
+
+// RFC 8701 GREASE values (0x0a0a, 0x1a1a, ..., 0xfafa): left out of JA3 as its authors do.
+bool grease(std::uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+
+std::uint32_t load_be24(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
+}
+
+// A length-prefixed vector of `prefix` bytes (1 or 2) from `r`.
+bool read_vector(ByteReader& r, int prefix, Bytes& out) {
+  std::size_t len = 0;
+  if (prefix == 1) {
+    std::uint8_t n = 0;
+    if (!r.u8(n)) return false;
+    len = n;
+  } else {
+    std::uint16_t n = 0;
+    if (!r.be16(n)) return false;
+    len = n;
+  }
+  if (!r.has(len)) return false;
+  out = r.rest().first(len);
+  return r.skip(len);
+}
+
+void append_u16_list(std::string& out, Bytes list, bool skip_grease) {
+  bool first = true;
+  for (std::size_t i = 0; i + 1 < list.size(); i += 2) {
+    const std::uint16_t v = load_be16(list.data() + i);
+    if (skip_grease && grease(v)) continue;
+    if (!first) out.push_back('-');
+    out += std::to_string(v);
+    first = false;
+  }
+}
+
+std::string hex(const unsigned char* p, std::size_t n, bool upper, char sep) {
+  static constexpr char kLower[] = "0123456789abcdef";
+  static constexpr char kUpper[] = "0123456789ABCDEF";
+  const char* digits = upper ? kUpper : kLower;
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i != 0 && sep != 0) s.push_back(sep);
+    s.push_back(digits[p[i] >> 4]);
+    s.push_back(digits[p[i] & 15]);
+  }
+  return s;
+}
+
+std::string md5_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &n, EVP_md5(), nullptr) != 1) return {};
+  return hex(digest, n, false, 0);
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+
+// "C=US, O=Example, CN=host" in certificate order, UTF-8, control characters escaped.
+std::string name_text(const X509_NAME* name) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  if (!bio) return {};
+  const unsigned long flags =
+      XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_UTF8_CONVERT | ASN1_STRFLGS_ESC_CTRL;
+  if (X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) return {};
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
+}
+
+std::int64_t epoch_seconds(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+}  // namespace
+
+std::string_view tls_event_name(int bit) {
+  static constexpr std::array<std::string_view, kTlsEventCount> kNames = {
+      "invalid_record_type",       "invalid_record_version", "invalid_record_length",
+      "invalid_handshake_message", "invalid_sni_type",       "invalid_sni_length",
+      "multiple_sni_extensions",   "invalid_x509_cert",      "handshake_too_long"};
+  return bit >= 0 && bit < kTlsEventCount ? kNames[static_cast<std::size_t>(bit)] : "";
+}
+
+std::string_view tls_version_name(std::uint16_t version) {
+  switch (version) {
+    case 0x0200:
+      return "SSLv2";
+    case 0x0300:
+      return "SSLv3";
+    case 0x0301:
+      return "TLSv1";
+    case 0x0302:
+      return "TLS 1.1";
+    case 0x0303:
+      return "TLS 1.2";
+    case 0x0304:
+      return "TLS 1.3";
+    default:
+      return "";
+  }
+}
+
+bool TlsSession::feed(bool to_server, Bytes data) {
+  Direction& d = dirs_[to_server ? 1 : 0];
+  bool news = false;
+  while (!data.empty() && !d.lost) {
+    if (d.record_left == 0) {
+      const std::size_t take = std::min(sizeof d.header - d.header_have, data.size());
+      std::copy_n(data.begin(), take, d.header + d.header_have);
+      d.header_have += take;
+      data = data.subspan(take);
+      if (d.header_have < sizeof d.header) break;
+      d.header_have = 0;
+      const std::uint8_t type = d.header[0];
+      const std::size_t len = load_be16(d.header + 3);
+      std::uint32_t bad = 0;
+      if (type < kChangeCipherSpec || type > kHeartbeat) {
+        bad = kTlsInvalidRecordType;
+      } else if (d.header[1] != 3) {
+        bad = kTlsInvalidRecordVersion;
+      } else if (len > kMaxRecordLength) {
+        bad = kTlsInvalidRecordLength;
+      }
+      if (bad != 0) {
+        // Records can no longer be delimited: this direction is not parsed any further.
+        info_.events |= bad;
+        d.lost = true;
+        d.handshake.clear();
+        break;
+      }
+      d.type = type;
+      d.record_left = len;
+      if (type == kChangeCipherSpec) {
+        d.encrypted = true;
+        d.handshake.clear();
+      }
+      continue;
+    }
+    const std::size_t n = std::min(d.record_left, data.size());
+    const Bytes body = data.first(n);
+    data = data.subspan(n);
+    d.record_left -= n;
+    if (d.type == kHandshake && !d.encrypted) news |= on_handshake_bytes(to_server, d, body);
+  }
+  return news;
+}
+
+void TlsSession::gap(bool to_server) {
+  Direction& d = dirs_[to_server ? 1 : 0];
+  d.lost = true;
+  d.handshake.clear();
+}
+
+bool TlsSession::on_handshake_bytes(bool to_server, Direction& d, Bytes body) {
+  if (d.handshake.size() + body.size() > kMaxHandshake + 4) {
+    info_.events |= kTlsHandshakeTooLong;
+    d.encrypted = true;  // stop looking at this direction's handshake
+    d.handshake.clear();
+    return false;
+  }
+  d.handshake.insert(d.handshake.end(), body.begin(), body.end());
+  bool news = false;
+  std::size_t at = 0;
+  while (d.handshake.size() - at >= 4 && !d.encrypted) {
+    const std::uint8_t* h = d.handshake.data() + at;
+    const std::size_t len = load_be24(h + 1);
+    if (len > kMaxHandshake) {
+      info_.events |= kTlsHandshakeTooLong;
+      d.encrypted = true;
+      d.handshake.clear();
+      return news;
+    }
+    if (d.handshake.size() - at - 4 < len) break;
+    news |= on_message(to_server, h[0], Bytes(h + 4, len));
+    at += 4 + len;
+  }
+  if (!d.encrypted) {
+    d.handshake.erase(d.handshake.begin(), d.handshake.begin() + static_cast<std::ptrdiff_t>(at));
+  } else {
+    d.handshake.clear();
+  }
+  return news;
+}
+
+bool TlsSession::on_message(bool to_server, std::uint8_t type, Bytes body) {
+  if (to_server && type == kClientHello && !info_.client_hello) {
+    client_hello(body);
+    return info_.client_hello;
+  }
+  if (!to_server && type == kServerHello && !info_.server_hello) {
+    server_hello(body);
+    if (info_.version == 0x0304) {
+      // TLS 1.3: everything after the ServerHello is encrypted, both ways.
+      dirs_[0].encrypted = dirs_[1].encrypted = true;
+    }
+    return info_.server_hello;
+  }
+  if (!to_server && type == kCertificate && info_.certificates.empty()) {
+    certificates(body);
+    return !info_.certificates.empty();
+  }
+  return false;
+}
+
+void TlsSession::client_hello(Bytes body) {
+  ByteReader r(body);
+  std::uint16_t version = 0;
+  Bytes session_id, ciphers, compression;
+  if (!r.be16(version) || !r.skip(32) || !read_vector(r, 1, session_id) ||
+      !read_vector(r, 2, ciphers) || !read_vector(r, 1, compression)) {
+    info_.events |= kTlsInvalidHandshakeMessage;
+    return;
+  }
+  std::string ja3 = std::to_string(version) + ",";
+  append_u16_list(ja3, ciphers, true);
+  ja3.push_back(',');
+  std::string extensions, groups, formats, sni;
+  bool sni_seen = false;
+  Bytes all;
+  if (r.remaining() != 0 && !read_vector(r, 2, all)) {
+    info_.events |= kTlsInvalidHandshakeMessage;
+    return;
+  }
+  ByteReader e(all);
+  while (e.remaining() != 0) {
+    std::uint16_t type = 0;
+    Bytes data;
+    if (!e.be16(type) || !read_vector(e, 2, data)) {
+      info_.events |= kTlsInvalidHandshakeMessage;
+      return;
+    }
+    if (!grease(type)) {
+      if (!extensions.empty()) extensions.push_back('-');
+      extensions += std::to_string(type);
+    }
+    if (type == kExtServerName) {
+      if (sni_seen) {
+        info_.events |= kTlsMultipleSniExtensions;
+        continue;
+      }
+      sni_seen = true;
+      ByteReader s(data);
+      Bytes list;
+      if (!read_vector(s, 2, list)) {
+        info_.events |= kTlsInvalidSniLength;
+        continue;
+      }
+      ByteReader l(list);
+      while (l.remaining() != 0) {
+        std::uint8_t name_type = 0;
+        Bytes name;
+        if (!l.u8(name_type) || !read_vector(l, 2, name)) {
+          info_.events |= kTlsInvalidSniLength;
+          break;
+        }
+        if (name_type != 0) {
+          info_.events |= kTlsInvalidSniType;
+          continue;
+        }
+        if (sni.empty()) sni.assign(reinterpret_cast<const char*>(name.data()), name.size());
+      }
+    } else if (type == kExtSupportedGroups) {
+      ByteReader g(data);
+      Bytes list;
+      if (read_vector(g, 2, list)) append_u16_list(groups, list, true);
+    } else if (type == kExtEcPointFormats) {
+      ByteReader f(data);
+      Bytes list;
+      if (read_vector(f, 1, list)) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          if (i != 0) formats.push_back('-');
+          formats += std::to_string(list[i]);
+        }
+      }
+    }
+  }
+  ja3 += extensions + "," + groups + "," + formats;
+  info_.client_hello = true;
+  info_.client_version = version;
+  info_.sni = std::move(sni);
+  info_.ja3_hash = md5_hex(ja3);
+  info_.ja3 = std::move(ja3);
+}
+
+void TlsSession::server_hello(Bytes body) {
+  ByteReader r(body);
+  std::uint16_t version = 0, cipher = 0;
+  std::uint8_t compression = 0;
+  Bytes session_id;
+  if (!r.be16(version) || !r.skip(32) || !read_vector(r, 1, session_id) || !r.be16(cipher) ||
+      !r.u8(compression)) {
+    info_.events |= kTlsInvalidHandshakeMessage;
+    return;
+  }
+  std::string extensions;
+  std::uint16_t negotiated = version;
+  Bytes all;
+  if (r.remaining() != 0 && !read_vector(r, 2, all)) {
+    info_.events |= kTlsInvalidHandshakeMessage;
+    return;
+  }
+  ByteReader e(all);
+  while (e.remaining() != 0) {
+    std::uint16_t type = 0;
+    Bytes data;
+    if (!e.be16(type) || !read_vector(e, 2, data)) {
+      info_.events |= kTlsInvalidHandshakeMessage;
+      return;
+    }
+    if (!grease(type)) {
+      if (!extensions.empty()) extensions.push_back('-');
+      extensions += std::to_string(type);
+    }
+    if (type == kExtSupportedVersions && data.size() == 2) negotiated = load_be16(data.data());
+  }
+  info_.server_hello = true;
+  info_.version = negotiated;
+  info_.cipher = cipher;
+  info_.ja3s = std::to_string(version) + "," + std::to_string(cipher) + "," + extensions;
+  info_.ja3s_hash = md5_hex(info_.ja3s);
+}
+
+void TlsSession::certificates(Bytes body) {
+  if (body.size() < 3 || load_be24(body.data()) != body.size() - 3) {
+    info_.events |= kTlsInvalidHandshakeMessage;
+    return;
+  }
+  Bytes list = body.subspan(3);
+  while (list.size() >= 3 && info_.certificates.size() < kMaxCertificates) {
+    const std::size_t len = load_be24(list.data());
+    if (list.size() - 3 < len) {
+      info_.events |= kTlsInvalidHandshakeMessage;
+      return;
+    }
+    const Bytes der = list.subspan(3, len);
+    list = list.subspan(3 + len);
+    const unsigned char* p = der.data();
+    std::unique_ptr<X509, X509Deleter> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    if (!x) {
+      info_.events |= kTlsInvalidCertificate;
+      continue;
+    }
+    TlsCertificate c;
+    c.subject = name_text(X509_get_subject_name(x.get()));
+    c.issuer = name_text(X509_get_issuer_name(x.get()));
+    if (const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get())) {
+      c.serial = hex(ASN1_STRING_get0_data(serial),
+                     static_cast<std::size_t>(ASN1_STRING_length(serial)), true, ':');
+    }
+    unsigned char sha1[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(der.data(), der.size(), sha1, &n, EVP_sha1(), nullptr) == 1) {
+      c.fingerprint = hex(sha1, n, false, ':');
+    }
+    c.not_before = epoch_seconds(X509_get0_notBefore(x.get()));
+    c.not_after = epoch_seconds(X509_get0_notAfter(x.get()));
+    info_.certificates.push_back(std::move(c));
+  }
+}
+
+}  // namespace wp::applayer

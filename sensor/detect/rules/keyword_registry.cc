@@ -1,0 +1,178 @@
+// The keyword registry: the family tables joined into one lookup (keyword.h), and the
+// keywords recognised from Suricata's and Snort's rule languages that this release does not
+// evaluate yet (a rule using one is "not supported yet", not malformed).
+#include <algorithm>
+#include <iterator>
+#include <unordered_map>
+
+#include "detect/rules/keyword.h"
+
+namespace wp::detect::lang {
+namespace {
+
+// Recognised keywords this release does not evaluate yet.
+constexpr std::string_view kUnsupportedKeywords[] = {
+    // Flow and host state, byte math, app-layer keywords, transforms, files, ...
+    "flowvar",
+    "pktvar",
+    "hostbits",
+    "event_filter",
+    "app-layer-event",
+    "app-layer-protocol",
+    "app-layer-state",
+    "stream-event",
+    "decode-event",
+    "engine-event",
+    "lua",
+    "luajit",
+    "asn1",
+    "ssl_version",
+    "ssl_state",
+    "tls.version",
+    "tls_cert_notbefore",
+    "tls_cert_notafter",
+    "tls_cert_expired",
+    "tls_cert_valid",
+    "tls.store",
+    "tls_store",
+    "dns.opcode",
+    "dns.rrtype",
+    "ssh.protoversion",
+    "ssh_protoversion",
+    "ssh.softwareversion",
+    "ssh_softwareversion",
+    "http2.frametype",
+    "http2.errorcode",
+    "http2.priority",
+    "http2.window",
+    "http2.size_update",
+    "http2.settings",
+    "dcerpc.iface",
+    "dce_iface",
+    "dcerpc.opnum",
+    "dce_opnum",
+    "krb5_msg_type",
+    "krb5_err_code",
+    "krb5.weak_encryption",
+    "snmp.version",
+    "snmp.pdu_type",
+    "modbus",
+    "dnp3_func",
+    "dnp3_ind",
+    "dnp3_obj",
+    "enip_command",
+    "cip_service",
+    "ftpbounce",
+    "ftpdata_command",
+    "filename",
+    "fileext",
+    "filemagic",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "filesize",
+    "filestore",
+    "iprep",
+    "geoip",
+    "dataset",
+    "datarep",
+    "to_lowercase",
+    "to_uppercase",
+    "dotprefix",
+    "strip_whitespace",
+    "compress_whitespace",
+    "to_md5",
+    "to_sha1",
+    "to_sha256",
+    "pcrexform",
+    "url_decode",
+    "xor",
+    "header_lowercase",
+    "strip_pseudo_headers",
+    "from_base64",
+    "requires",
+    "config",
+    "replace",
+    "prefilter",
+    "bypass",
+    "tcp.mss",
+    "tcp.flags",
+    "icmpv6.mtu",
+    "l3_proto",
+    "ipv4-csum",
+    "tcpv4-csum",
+    "tcpv6-csum",
+    "udpv4-csum",
+    "udpv6-csum",
+    "icmpv4-csum",
+    "icmpv6-csum",
+    "flow.age",
+    "flow.pkts",
+    "flow.bytes",
+    "entropy",
+    "rpc",
+    "nfs_procedure",
+    "nfs.version",
+    "template",
+    "template2",
+    "react",
+    "resp",
+    "session",
+    "logto",
+    "activate",
+    "dynamic",
+    "activated_by",
+    "count",
+    "cvs",
+    "sip_method",
+    "sip_stat_code",
+    "http_encode",
+    "ssl.version",
+    "ttl.hdr",
+    "ike.exchtype",
+    "ike.spi.initiator",
+    "ike.spi.responder",
+    "ike.chosen_sa_attribute",
+    "ike.key_exchange_payload_length",
+    "ike.nonce_payload_length",
+    "mqtt.type",
+    "mqtt.flags",
+    "mqtt.qos",
+    "mqtt.protocol_version",
+    "mqtt.reason_code",
+    "rfb.secresult",
+    "rfb.sectype",
+    "smb.version",
+    "sip.method.raw",
+    "quic.version",
+    "http.response_header.names",
+    "ja4",
+    "ike.vendor_id"};
+
+using Registry = std::unordered_map<std::string_view, const KeywordDef*>;
+
+const Registry& registry() {
+  static const auto* table = [] {
+    auto* t = new Registry();
+    for (auto family : {meta_keywords(), payload_keywords(), byte_keywords(), header_keywords(),
+                        flow_keywords(), threshold_keywords()}) {
+      for (const KeywordDef& kw : family) t->emplace(kw.name, &kw);
+    }
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+const KeywordDef* find_keyword(std::string_view name) {
+  auto it = registry().find(name);
+  return it == registry().end() ? nullptr : it->second;
+}
+
+bool recognised_unsupported_keyword(std::string_view name) {
+  return std::find(std::begin(kUnsupportedKeywords), std::end(kUnsupportedKeywords), name) !=
+         std::end(kUnsupportedKeywords);
+}
+
+}  // namespace wp::detect::lang

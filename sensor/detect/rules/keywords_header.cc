@@ -1,0 +1,397 @@
+// The header keywords: each row carries its parser and its verifier (HeaderCheck), so a
+// header keyword is defined here and nowhere else (keyword.h). The engine runs
+// Rule::header's tests on every candidate.
+#include <algorithm>
+#include <iterator>
+#include <limits>
+
+#include "common/text.h"
+#include "detect/rules/keyword.h"
+
+namespace wp::detect::lang {
+namespace {
+
+using decode::Packet;
+
+struct IpProtoName {
+  std::string_view name;
+  int number;
+};
+
+constexpr IpProtoName kIpProtoNames[] = {
+    {"hopopt", 0},     {"icmp", 1},         {"igmp", 2},       {"ggp", 3},
+    {"ipip", 4},       {"ipencap", 4},      {"st", 5},         {"tcp", 6},
+    {"egp", 8},        {"igp", 9},          {"pup", 12},       {"udp", 17},
+    {"hmp", 20},       {"xns-idp", 22},     {"rdp", 27},       {"iso-tp4", 29},
+    {"dccp", 33},      {"xtp", 36},         {"ddp", 37},       {"idpr-cmtp", 38},
+    {"ipv6", 41},      {"ipv6-route", 43},  {"ipv6-frag", 44}, {"idrp", 45},
+    {"rsvp", 46},      {"gre", 47},         {"esp", 50},       {"ah", 51},
+    {"skip", 57},      {"ipv6-icmp", 58},   {"icmpv6", 58},    {"ipv6-nonxt", 59},
+    {"ipv6-opts", 60}, {"rspf", 73},        {"vmtp", 81},      {"eigrp", 88},
+    {"ospf", 89},      {"ax.25", 93},       {"etherip", 97},   {"encap", 98},
+    {"pim", 103},      {"ipcomp", 108},     {"vrrp", 112},     {"l2tp", 115},
+    {"isis", 124},     {"sctp", 132},       {"fc", 133},       {"mobility-header", 135},
+    {"udplite", 136},  {"mpls-in-ip", 137}, {"manet", 138},    {"hip", 139},
+    {"shim6", 140},    {"wesp", 141},       {"rohc", 142}};
+
+constexpr std::pair<std::string_view, std::uint16_t> kIpoptNames[] = {
+    {"rr", decode::kIpoptRr},     {"eol", decode::kIpoptEol},   {"nop", decode::kIpoptNop},
+    {"ts", decode::kIpoptTs},     {"sec", decode::kIpoptSec},   {"esec", decode::kIpoptEsec},
+    {"lsrr", decode::kIpoptLsrr}, {"ssrr", decode::kIpoptSsrr}, {"satid", decode::kIpoptSatid},
+    {"any", decode::kIpoptAny}};
+
+MaybeFailure parse_bits(std::string_view name, std::string_view value, BitsMatch& out) {
+  auto bit_of = [&](char c) -> int {
+    if (name == "fragbits") {
+      switch (c) {
+        case 'M':
+          return kFragBitM;
+        case 'D':
+          return kFragBitD;
+        case 'R':
+          return kFragBitR;
+        default:
+          return -1;
+      }
+    }
+    switch (c) {
+      case 'F':
+        return decode::kTcpFin;
+      case 'S':
+        return decode::kTcpSyn;
+      case 'R':
+        return decode::kTcpRst;
+      case 'P':
+        return decode::kTcpPsh;
+      case 'A':
+        return decode::kTcpAck;
+      case 'U':
+        return decode::kTcpUrg;
+      case 'C':
+      case '1':
+        return decode::kTcpCwr;  // '1': Snort's old name for CWR
+      case 'E':
+      case '2':
+        return decode::kTcpEce;  // '2': Snort's old name for ECE
+      default:
+        return -1;
+    }
+  };
+  std::size_t comma = value.find(',');
+  std::string_view main = trim(value.substr(0, comma));
+  bool have_mod = false;
+  bool zero = false;
+  bool any_bit = false;
+  for (char c : main) {
+    if (is_space(c)) continue;
+    if (c == '+' || c == '*' || c == '!') {
+      if (have_mod) return invalid(name, "more than one modifier in " + quoted(value));
+      have_mod = true;
+      out.mod = c == '+'   ? BitsMatch::Mod::kPlus
+                : c == '*' ? BitsMatch::Mod::kAny
+                           : BitsMatch::Mod::kNot;
+      continue;
+    }
+    if (c == '0' && name == "flags") {
+      zero = true;
+      continue;
+    }
+    int bit = bit_of(c);
+    if (bit < 0) return invalid(name, "unknown flag " + quoted(std::string(1, c)));
+    out.bits |= static_cast<std::uint8_t>(bit);
+    any_bit = true;
+  }
+  if (zero && any_bit) return invalid(name, "'0' (no flags) cannot be combined with flags");
+  if (!zero && !any_bit) return invalid(name, "no flags in " + quoted(value));
+  if (comma != std::string_view::npos) {
+    if (name != "flags") return invalid(name, "unexpected ',' in " + quoted(value));
+    std::string_view mask = trim(value.substr(comma + 1));
+    if (mask.empty()) return invalid(name, "empty mask in " + quoted(value));
+    for (char c : mask) {
+      if (is_space(c)) continue;
+      int bit = bit_of(c);
+      if (bit < 0) return invalid(name, "unknown flag " + quoted(std::string(1, c)) + " in mask");
+      out.ignore |= static_cast<std::uint8_t>(bit);
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeFailure parse_ip_proto(std::string_view value, NumCmp& out) {
+  std::string_view v = trim(value);
+  NumCmp c;
+  if (!v.empty() && (v[0] == '!' || v[0] == '<' || v[0] == '>')) {
+    c.op = v[0] == '!' ? NumCmp::Op::kNe : v[0] == '<' ? NumCmp::Op::kLt : NumCmp::Op::kGt;
+    v = trim(v.substr(1));
+  }
+  if (auto n = parse_decimal(v, 255)) {
+    c.a = *n;
+  } else {
+    std::string lower = to_lower(v);
+    auto it = std::find_if(std::begin(kIpProtoNames), std::end(kIpProtoNames),
+                           [&](const IpProtoName& p) { return p.name == lower; });
+    if (it == std::end(kIpProtoNames)) return invalid("ip_proto", "unknown protocol " + quoted(v));
+    c.a = it->number;
+  }
+  if (never_matches(c, 255)) return invalid("ip_proto", never_matches_message(value));
+  out = c;
+  return std::nullopt;
+}
+
+bool bits_match(const BitsMatch& m, std::uint8_t value) {
+  const std::uint8_t v = value & static_cast<std::uint8_t>(~m.ignore);
+  switch (m.mod) {
+    case BitsMatch::Mod::kExact:
+      return v == m.bits;
+    case BitsMatch::Mod::kPlus:
+      return (v & m.bits) == m.bits;
+    case BitsMatch::Mod::kAny:
+      return (v & m.bits) != 0;
+    case BitsMatch::Mod::kNot:
+      return (v & m.bits) == 0;
+  }
+  return false;
+}
+
+// A numeric header keyword: the field it reads and the forms of comparison it accepts.
+// `read` returns false when the packet has no such field (the test fails).
+struct NumericHeader {
+  HeaderCheck check;
+  bool (*read)(const Packet& p, std::int64_t& v);
+  std::int64_t max;
+  unsigned forms;
+};
+
+const NumericHeader& numeric_of(const HeaderTest& t) {
+  // `check` is the first member: a HeaderCheck of a numeric keyword is its NumericHeader.
+  return *reinterpret_cast<const NumericHeader*>(t.check);
+}
+
+bool numeric_matches(const HeaderTest& t, const Packet& p) {
+  std::int64_t v = 0;
+  return numeric_of(t).read(p, v) && t.cmp.matches(v);
+}
+
+bool is_tcp(const Packet& p) { return p.proto == decode::kProtoTcp; }
+bool is_icmp(const Packet& p) {
+  return p.proto == decode::kProtoIcmp || p.proto == decode::kProtoIcmpv6;
+}
+
+constexpr std::int64_t kU32 = std::numeric_limits<std::uint32_t>::max();
+
+// The numeric header keywords. dsize is the payload's size: a rule with it stays on packets.
+constexpr NumericHeader kNumeric[] = {
+    {{"dsize", numeric_matches, true},
+     [](const Packet& p, std::int64_t& v) {
+       v = static_cast<std::int64_t>(p.payload.size());
+       return true;
+     },
+     65535,
+     kAllowAll},
+    {{"ttl", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.ttl;
+       return true;
+     },
+     255,
+     kAllowAll},
+    {{"tos", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tos;
+       return true;
+     },
+     255,
+     kAllowNot},
+    {{"id", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.ip_id;
+       return p.ip_version == 4;
+     },
+     65535,
+     kEqOnly},
+    {{"ip_proto", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.proto;
+       return true;
+     },
+     255,
+     kEqOnly},
+    {{"itype", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_type;
+       return is_icmp(p);
+     },
+     255,
+     kAllowAll},
+    {{"icode", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_code;
+       return is_icmp(p);
+     },
+     255,
+     kAllowAll},
+    {{"icmp_id", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_id;
+       return is_icmp(p) && p.icmp_has_id_seq;
+     },
+     65535,
+     kEqOnly},
+    {{"icmp_seq", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmp_seq;
+       return is_icmp(p) && p.icmp_has_id_seq;
+     },
+     65535,
+     kEqOnly},
+    {{"seq", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_seq;
+       return is_tcp(p);
+     },
+     kU32,
+     kEqOnly},
+    {{"ack", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_ack;
+       return is_tcp(p);
+     },
+     kU32,
+     kEqOnly},
+    {{"window", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_window;
+       return is_tcp(p);
+     },
+     65535,
+     kAllowNot},
+    {{"fragoffset", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.frag_offset * 8;
+       return p.ip_version == 4;
+     },
+     65535,
+     kAllowNot | kAllowLtGt},
+};
+
+constexpr HeaderCheck kFlags{"flags", [](const HeaderTest& t, const Packet& p) {
+                               return is_tcp(p) && bits_match(t.bits, p.tcp_flags);
+                             }};
+constexpr HeaderCheck kFragbits{"fragbits", [](const HeaderTest& t, const Packet& p) {
+                                  const std::uint8_t bits = (p.frag_mf ? kFragBitM : 0) |
+                                                            (p.frag_df ? kFragBitD : 0) |
+                                                            (p.frag_rb ? kFragBitR : 0);
+                                  return p.ip_version == 4 && bits_match(t.bits, bits);
+                                }};
+// ipopts:any means "any option present"; other names need that option.
+constexpr HeaderCheck kIpopts{"ipopts", [](const HeaderTest& t, const Packet& p) {
+                                const auto bit = static_cast<std::uint16_t>(t.cmp.a);
+                                const bool present = bit == decode::kIpoptAny
+                                                         ? p.ipv4_options != 0
+                                                         : (p.ipv4_options & bit) != 0;
+                                return p.ip_version == 4 && present;
+                              }};
+constexpr HeaderCheck kSameip{"sameip",
+                              [](const HeaderTest&, const Packet& p) { return p.src == p.dst; }};
+
+void add_test(RuleBuilder& b, const HeaderCheck& check, const NumCmp& cmp,
+              const BitsMatch& bits = {}) {
+  b.rule.header.push_back(HeaderTest{&check, cmp, bits});
+}
+
+MaybeFailure parse_numeric(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+  const auto& h = *static_cast<const NumericHeader*>(kw.data);
+  std::string_view v = opt.value;
+  std::string text;
+  if (kw.name == "tos") {
+    // Suricata also writes the value in hex as "x10".
+    text = std::string(v);
+    std::size_t digits = text.find_first_not_of('!');
+    if (digits != std::string::npos && (text[digits] == 'x' || text[digits] == 'X')) {
+      auto hex = parse_uint("0x" + text.substr(digits + 1));
+      if (!hex || *hex > 255) return invalid(kw.name, quoted(v) + " is not a valid value");
+      text = text.substr(0, digits) + std::to_string(*hex);
+    }
+    v = text;
+  }
+  std::optional<NumCmp> c;
+  if (kw.name == "ip_proto") {
+    NumCmp p;
+    if (auto f = parse_ip_proto(v, p)) return f;
+    c = p;
+  } else {
+    c = parse_numcmp(v, h.max, h.forms);
+    if (!c) return invalid(kw.name, quoted(v) + " is not a valid value");
+    if (never_matches(*c, h.max)) return invalid(kw.name, never_matches_message(v));
+  }
+  add_test(b, h.check, *c);
+  return std::nullopt;
+}
+
+MaybeFailure parse_bits_keyword(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+  BitsMatch bits;
+  if (auto f = parse_bits(kw.name, opt.value, bits)) return f;
+  add_test(b, *static_cast<const HeaderCheck*>(kw.data), NumCmp{}, bits);
+  return std::nullopt;
+}
+
+constexpr KeywordDef numeric_row(const NumericHeader& h) {
+  return {.name = h.check.keyword,
+          .family = KeywordFamily::kHeader,
+          .once = true,
+          .parse = parse_numeric,
+          .data = &h};
+}
+
+constexpr KeywordDef kHeaderKeywords[] = {
+    numeric_row(kNumeric[0]),
+    numeric_row(kNumeric[1]),
+    numeric_row(kNumeric[2]),
+    numeric_row(kNumeric[3]),
+    numeric_row(kNumeric[4]),
+    numeric_row(kNumeric[5]),
+    numeric_row(kNumeric[6]),
+    numeric_row(kNumeric[7]),
+    numeric_row(kNumeric[8]),
+    numeric_row(kNumeric[9]),
+    numeric_row(kNumeric[10]),
+    numeric_row(kNumeric[11]),
+    numeric_row(kNumeric[12]),
+    {.name = "flags",
+     .family = KeywordFamily::kHeader,
+     .once = true,
+     .parse = parse_bits_keyword,
+     .data = &kFlags},
+    {.name = "fragbits",
+     .family = KeywordFamily::kHeader,
+     .once = true,
+     .parse = parse_bits_keyword,
+     .data = &kFragbits},
+    {.name = "ipopts",
+     .family = KeywordFamily::kHeader,
+     .once = true,
+     .parse = [](RuleBuilder& b, const KeywordDef& kw, const Option& opt) -> MaybeFailure {
+       std::string opt_name = to_lower(opt.value);
+       for (const auto& [n, bit] : kIpoptNames) {
+         if (n == opt_name) {
+           add_test(b, kIpopts, NumCmp{NumCmp::Op::kEq, bit, 0});
+           return std::nullopt;
+         }
+       }
+       return invalid(kw.name, "unknown option " + quoted(opt.value));
+     }},
+    {.name = "sameip",
+     .family = KeywordFamily::kHeader,
+     .value = ValueForm::kNone,
+     .parse = [](RuleBuilder& b, const KeywordDef&, const Option&) -> MaybeFailure {
+       add_test(b, kSameip, NumCmp{});
+       return std::nullopt;
+     }},
+};
+static_assert(std::size(kNumeric) == 13, "one numeric_row() per kNumeric entry");
+
+}  // namespace
+
+std::span<const KeywordDef> header_keywords() { return kHeaderKeywords; }
+
+}  // namespace wp::detect::lang

@@ -1,0 +1,299 @@
+// The TLS handshake parser: ClientHello (SNI, JA3), ServerHello (JA3S, version), certificates
+// in clear, records split and coalesced, messages spanning records, and malformed input.
+// Every message, record and certificate is built here (the certificate with OpenSSL).
+#include "applayer/tls.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace wp::applayer {
+namespace {
+
+using Buf = std::vector<std::uint8_t>;
+
+void put8(Buf& b, unsigned v) { b.push_back(static_cast<std::uint8_t>(v)); }
+void put16(Buf& b, unsigned v) {
+  put8(b, v >> 8);
+  put8(b, v & 0xff);
+}
+void put24(Buf& b, std::size_t v) {
+  put8(b, static_cast<unsigned>(v >> 16));
+  put16(b, static_cast<unsigned>(v & 0xffff));
+}
+void append(Buf& b, const Buf& more) { b.insert(b.end(), more.begin(), more.end()); }
+Buf with16(const Buf& body) {
+  Buf b;
+  put16(b, static_cast<unsigned>(body.size()));
+  append(b, body);
+  return b;
+}
+Buf extension(unsigned type, const Buf& data) {
+  Buf b;
+  put16(b, type);
+  append(b, with16(data));
+  return b;
+}
+Buf handshake(unsigned type, const Buf& body) {
+  Buf b;
+  put8(b, type);
+  put24(b, body.size());
+  append(b, body);
+  return b;
+}
+// `payload` as records of `type`, at most `max` bytes each.
+Buf records(unsigned type, const Buf& payload, std::size_t max = 16384) {
+  Buf b;
+  for (std::size_t at = 0; at < payload.size(); at += max) {
+    const std::size_t n = std::min(max, payload.size() - at);
+    put8(b, type);
+    put16(b, 0x0303);
+    put16(b, static_cast<unsigned>(n));
+    b.insert(b.end(), payload.begin() + static_cast<std::ptrdiff_t>(at),
+             payload.begin() + static_cast<std::ptrdiff_t>(at + n));
+  }
+  return b;
+}
+
+Buf sni_extension(const std::string& host) {
+  Buf entry;
+  put8(entry, 0);
+  append(entry, with16(Buf(host.begin(), host.end())));
+  return extension(0, with16(entry));
+}
+
+// Ciphers GREASE, 4865, 4866, 49195; extensions GREASE, SNI, groups (GREASE, 29, 23), point
+// formats (0), supported_versions: JA3 "771,4865-4866-49195,0-10-11-43,29-23,0".
+Buf client_hello(const std::vector<Buf>& extensions) {
+  Buf b;
+  put16(b, 0x0303);
+  b.insert(b.end(), 32, 0x11);  // random
+  put8(b, 0);                   // session id
+  Buf ciphers;
+  for (unsigned c : {0x0a0au, 0x1301u, 0x1302u, 0xc02bu}) put16(ciphers, c);
+  append(b, with16(ciphers));
+  put8(b, 1);
+  put8(b, 0);  // compression: null
+  Buf ext;
+  for (const Buf& e : extensions) append(ext, e);
+  append(b, with16(ext));
+  return handshake(1, b);
+}
+Buf usual_client_hello(const std::string& host = "www.example.com") {
+  Buf groups;
+  for (unsigned g : {0x2a2au, 29u, 23u}) put16(groups, g);
+  Buf formats = {1, 0};
+  Buf versions = {4, 0x03, 0x04, 0x03, 0x03};
+  return client_hello({extension(0x1a1a, {}), sni_extension(host), extension(10, with16(groups)),
+                       extension(11, formats), extension(43, versions)});
+}
+Buf server_hello(unsigned cipher, const std::vector<Buf>& extensions) {
+  Buf b;
+  put16(b, 0x0303);
+  b.insert(b.end(), 32, 0x22);
+  put8(b, 0);
+  put16(b, cipher);
+  put8(b, 0);
+  if (!extensions.empty()) {
+    Buf ext;
+    for (const Buf& e : extensions) append(ext, e);
+    append(b, with16(ext));
+  }
+  return handshake(2, b);
+}
+
+// A self-signed-looking certificate: subject C=VN, O=Khanh Hoa DC, CN=www.example.com,
+// issuer CN=Watchpost Test CA, serial 0x0A1B2C, valid 1700000000..1800000000.
+struct Cert {
+  Buf der;
+  std::string fingerprint;  // X509_digest SHA-1, "aa:bb:..."
+};
+Cert make_cert() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
+  X509_set_version(x.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 0x0a1b2c);
+  ASN1_TIME_set(X509_getm_notBefore(x.get()), 1700000000);
+  ASN1_TIME_set(X509_getm_notAfter(x.get()), 1800000000);
+  X509_NAME* subject = X509_get_subject_name(x.get());
+  X509_NAME_add_entry_by_txt(subject, "C", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("VN"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("Khanh Hoa DC"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("www.example.com"), -1, -1, 0);
+  X509_NAME* issuer = X509_get_issuer_name(x.get());
+  X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("Watchpost Test CA"), -1, -1,
+                             0);
+  X509_set_pubkey(x.get(), key.get());
+  X509_sign(x.get(), key.get(), EVP_sha256());
+  Cert c;
+  unsigned char* p = nullptr;
+  const int n = i2d_X509(x.get(), &p);
+  c.der.assign(p, p + n);
+  OPENSSL_free(p);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(x.get(), EVP_sha1(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) {
+    if (i) c.fingerprint += ':';
+    c.fingerprint += kHex[md[i] >> 4];
+    c.fingerprint += kHex[md[i] & 15];
+  }
+  return c;
+}
+Buf certificate_message(const std::vector<Buf>& ders) {
+  Buf list;
+  for (const Buf& d : ders) {
+    put24(list, d.size());
+    append(list, d);
+  }
+  Buf body;
+  put24(body, list.size());
+  append(body, list);
+  return handshake(11, body);
+}
+
+TEST(Tls, ClientHelloSplitAtEveryByteGivesSniAndJa3) {
+  const Buf stream = records(22, usual_client_hello());
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    TlsSession s;
+    const Bytes all(stream);
+    const bool first = s.feed(true, all.first(cut));
+    const bool second = s.feed(true, all.subspan(cut));
+    EXPECT_TRUE(first != second || cut == stream.size()) << cut;
+    const TlsInfo& i = s.info();
+    ASSERT_TRUE(i.client_hello) << cut;
+    EXPECT_EQ(i.sni, "www.example.com");
+    EXPECT_EQ(i.client_version, 0x0303);
+    EXPECT_EQ(i.ja3, "771,4865-4866-49195,0-10-11-43,29-23,0");
+    EXPECT_EQ(i.ja3_hash, "fd17f1f9b9c56d4bfda8900c8900ec06");
+    EXPECT_EQ(i.events, 0u);
+  }
+}
+
+TEST(Tls, AMessageSpanningRecordsAndRecordsCoalescedInOneChunkAreReassembled) {
+  Buf stream = records(22, usual_client_hello("split.example"), 7);  // many 7-byte records
+  TlsSession s;
+  EXPECT_TRUE(s.feed(true, stream));
+  EXPECT_EQ(s.info().sni, "split.example");
+}
+
+TEST(Tls, Tls13ServerHelloGivesTheNegotiatedVersionAndJa3sThenNothingIsParsed) {
+  TlsSession s;
+  s.feed(true, records(22, usual_client_hello()));
+  Buf key_share(36, 0x33);
+  Buf hello = server_hello(0x1301, {extension(43, {0x03, 0x04}), extension(51, key_share)});
+  // The ServerHello and, in the same record, what would be a certificate in clear.
+  append(hello, certificate_message({make_cert().der}));
+  EXPECT_TRUE(s.feed(false, records(22, hello)));
+  const TlsInfo& i = s.info();
+  ASSERT_TRUE(i.server_hello);
+  EXPECT_EQ(i.version, 0x0304);
+  EXPECT_EQ(tls_version_name(i.version), "TLS 1.3");
+  EXPECT_EQ(i.cipher, 0x1301);
+  EXPECT_EQ(i.ja3s, "771,4865,43-51");
+  EXPECT_EQ(i.ja3s_hash, "f4febc55ea12b31ae17cfb7e614afda8");
+  EXPECT_TRUE(i.certificates.empty());
+}
+
+TEST(Tls, Tls12CertificatesGiveSubjectIssuerSerialFingerprintAndValidity) {
+  const Cert cert = make_cert();
+  TlsSession s;
+  Buf flight = server_hello(0xc02b, {});
+  append(flight, certificate_message({cert.der, cert.der}));
+  const Buf stream = records(22, flight, 1000);
+  // Fed in pieces of 100 bytes: the certificate message spans records and chunks.
+  for (std::size_t at = 0; at < stream.size(); at += 100) {
+    s.feed(false, Bytes(stream).subspan(at, std::min<std::size_t>(100, stream.size() - at)));
+  }
+  const TlsInfo& i = s.info();
+  ASSERT_TRUE(i.server_hello);
+  EXPECT_EQ(i.version, 0x0303);
+  EXPECT_EQ(i.ja3s, "771,49195,");
+  ASSERT_EQ(i.certificates.size(), 2u);
+  const TlsCertificate& c = i.certificates[0];
+  EXPECT_EQ(c.subject, "C=VN, O=Khanh Hoa DC, CN=www.example.com");
+  EXPECT_EQ(c.issuer, "CN=Watchpost Test CA");
+  EXPECT_EQ(c.serial, "0A:1B:2C");
+  EXPECT_EQ(c.fingerprint, cert.fingerprint);
+  EXPECT_EQ(c.not_before, 1700000000);
+  EXPECT_EQ(c.not_after, 1800000000);
+  EXPECT_EQ(i.events, 0u);
+}
+
+TEST(Tls, ChangeCipherSpecEndsTheClearHandshakeOfItsDirection) {
+  TlsSession s;
+  Buf stream = records(20, {1});
+  append(stream, records(22, usual_client_hello()));  // encrypted from here: not parsed
+  EXPECT_FALSE(s.feed(true, stream));
+  EXPECT_FALSE(s.info().client_hello);
+}
+
+TEST(Tls, BadRecordHeadersAreFlaggedAndStopTheDirection) {
+  struct Case {
+    Buf header;
+    std::uint32_t event;
+  };
+  const Case cases[] = {{{0x17 + 10, 3, 3, 0, 5}, kTlsInvalidRecordType},
+                        {{22, 9, 9, 0, 5}, kTlsInvalidRecordVersion},
+                        {{22, 3, 3, 0x50, 0x01}, kTlsInvalidRecordLength}};
+  for (const Case& c : cases) {
+    TlsSession s;
+    Buf stream = c.header;
+    append(stream, records(22, usual_client_hello()));
+    EXPECT_FALSE(s.feed(true, stream));
+    EXPECT_EQ(s.info().events, c.event);
+    EXPECT_FALSE(s.info().client_hello);
+    EXPECT_FALSE(s.feed(true, records(22, usual_client_hello())));  // stays stopped
+  }
+}
+
+TEST(Tls, ATruncatedClientHelloAtEveryLengthIsAnInvalidMessageNotACrash) {
+  const Buf full = usual_client_hello();
+  const Buf body(full.begin() + 4, full.end());
+  for (std::size_t n = 0; n < body.size(); ++n) {
+    const Buf cut = handshake(1, Buf(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(n)));
+    TlsSession s;
+    s.feed(true, records(22, cut));
+    // Whole extensions may parse (a shorter but valid hello); a cut inside one may not.
+    if (!s.info().client_hello) {
+      EXPECT_NE(s.info().events & kTlsInvalidHandshakeMessage, 0u) << n;
+    }
+  }
+}
+
+TEST(Tls, TwoSniExtensionsAreFlaggedAndTheFirstIsKept) {
+  TlsSession s;
+  s.feed(
+      true,
+      records(22, client_hello({sni_extension("first.example"), sni_extension("second.example")})));
+  EXPECT_EQ(s.info().sni, "first.example");
+  EXPECT_NE(s.info().events & kTlsMultipleSniExtensions, 0u);
+}
+
+TEST(Tls, AHandshakeMessageOverTheBoundIsFlaggedAndNotBuffered) {
+  TlsSession s;
+  Buf huge;
+  put8(huge, 11);
+  put24(huge, kMaxHandshake + 1);
+  s.feed(false, records(22, huge));
+  EXPECT_NE(s.info().events & kTlsHandshakeTooLong, 0u);
+}
+
+TEST(Tls, VersionAndEventNamesAreSuricatas) {
+  EXPECT_EQ(tls_version_name(0x0303), "TLS 1.2");
+  EXPECT_EQ(tls_version_name(0x0301), "TLSv1");
+  EXPECT_EQ(tls_version_name(0x9999), "");
+  EXPECT_EQ(tls_event_name(0), "invalid_record_type");
+  EXPECT_EQ(tls_event_name(kTlsEventCount), "");
+}
+
+}  // namespace
+}  // namespace wp::applayer
