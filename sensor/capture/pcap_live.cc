@@ -22,7 +22,7 @@ Result<std::unique_ptr<PcapLiveSource>> PcapLiveSource::open(const LiveOptions& 
   if (rc < 0) {
     std::string why = pcap_statustostr(rc);
     const std::string detail = pcap_geterr(s->pcap_);
-    if (!detail.empty()) why += " (" + detail + ")";
+    if (!detail.empty() && detail != why) why += " (" + detail + ")";
     return make_error("cannot capture: " + why, where);
   }
   if (!options.bpf_filter.empty()) {
