@@ -14,8 +14,9 @@
 #include <optional>
 #include <thread>
 
-#include "output/json.h"
 #include "common/text.h"
+#include "common/thread.h"
+#include "output/json.h"
 
 namespace wp::app {
 namespace {
@@ -92,10 +93,12 @@ struct ControlThread::Impl {
     }
     void on_line(const error_code& ec, std::size_t n) {
       if (ec) {
-        if (ec == asio::error::not_found) send(answer(false, json_text("command line too long")), false);
+        if (ec == asio::error::not_found)
+          send(answer(false, json_text("command line too long")), false);
         return;  // closed (or too long): the session ends with its last handler
       }
-      std::string line(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(n));
+      std::string line(asio::buffers_begin(in.data()),
+                       asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(n));
       in.consume(n);
       while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) return read();
@@ -115,17 +118,19 @@ struct ControlThread::Impl {
       if (cmd.empty() && line.find("\"version\"") != std::string::npos) {
         return send(answer(true, json_text("0.2")), true);  // Suricata's client handshake
       }
-      if (cmd.empty()) return send(answer(false, json_text("expected {\"command\":\"NAME\"}")), true);
+      if (cmd.empty())
+        return send(answer(false, json_text("expected {\"command\":\"NAME\"}")), true);
       send(answer(false, json_text("unknown command '" + cmd +
                                    "' (reload-rules, stats, reopen-log-files, ruleset-stats)")),
            true);
     }
     void send(std::string text, bool then_read) {
       auto buf = std::make_shared<std::string>(std::move(text));
-      asio::async_write(socket, asio::buffer(*buf),
-                        [self = shared_from_this(), buf, then_read](const error_code& ec, std::size_t) {
-                          if (!ec && then_read) self->read();
-                        });
+      asio::async_write(
+          socket, asio::buffer(*buf),
+          [self = shared_from_this(), buf, then_read](const error_code& ec, std::size_t) {
+            if (!ec && then_read) self->read();
+          });
     }
   };
 
@@ -146,9 +151,10 @@ struct ControlThread::Impl {
     HttpSession(Impl& i, tcp::socket s) : impl(i), socket(std::move(s)) {}
 
     void read() {
-      http::async_read(socket, buffer, req, [self = shared_from_this()](const error_code& ec, std::size_t) {
-        if (!ec) self->respond();
-      });
+      http::async_read(socket, buffer, req,
+                       [self = shared_from_this()](const error_code& ec, std::size_t) {
+                         if (!ec) self->respond();
+                       });
     }
     void respond() {
       res.version(req.version());
@@ -220,8 +226,10 @@ Result<std::unique_ptr<ControlThread>> ControlThread::create(const ControlOption
     const std::string& text = options.metrics_listen;
     const std::size_t colon = text.rfind(':');
     std::string host = colon == std::string::npos ? text : text.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    const auto port = colon == std::string::npos ? std::nullopt : parse_uint(text.substr(colon + 1));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    const auto port =
+        colon == std::string::npos ? std::nullopt : parse_uint(text.substr(colon + 1));
     if (!port || *port > 65535) {
       return make_error("metrics.listen '" + text + "': expected ADDRESS:PORT (port 0 to 65535)");
     }
@@ -234,7 +242,9 @@ Result<std::unique_ptr<ControlThread>> ControlThread::create(const ControlOption
     if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acc->bind(ep, ec);
     if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return make_error("metrics.listen " + options.metrics_listen + ": cannot listen: " + ec.message());
+    if (ec)
+      return make_error("metrics.listen " + options.metrics_listen +
+                        ": cannot listen: " + ec.message());
     const tcp::endpoint bound = acc->local_endpoint(ec);
     impl->metrics_endpoint = bound.address().to_string() + ":" + std::to_string(bound.port());
     impl->metrics_acceptor = std::move(acc);
@@ -247,7 +257,7 @@ void ControlThread::start() {
   i.schedule_tick();
   if (i.socket_acceptor) i.accept_control();
   if (i.metrics_acceptor) i.accept_metrics();
-  i.thread = std::thread([&i] { i.io.run(); });
+  i.thread = start_thread([&i] { i.io.run(); });
 }
 
 void ControlThread::stop() {

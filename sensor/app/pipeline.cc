@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <functional>
-#include <map>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <new>
 #include <optional>
 #include <thread>
@@ -22,6 +22,7 @@
 #include "capture/pcap_file.h"
 #include "common/file_io.h"
 #include "common/text.h"
+#include "common/thread.h"
 #include "detect/compile/rule_loader.h"
 #include "detect/compile/threshold_config.h"
 #include "detect/engine/host_state.h"
@@ -65,8 +66,9 @@ std::string human_count(double v) {
 Result<void> write_stats(const std::string& path, const Counters& counters,
                          const std::vector<RuleHits>& hits, const detect::LoadReport& load,
                          std::uint64_t packets, std::uint64_t bytes, double seconds) {
-  std::string out = "{\"packets\":" + std::to_string(packets) + ",\"bytes\":" +
-                    std::to_string(bytes) + ",\"seconds\":" + std::to_string(seconds);
+  std::string out = "{\"packets\":" + std::to_string(packets) +
+                    ",\"bytes\":" + std::to_string(bytes) +
+                    ",\"seconds\":" + std::to_string(seconds);
   out += ",\"rules\":{\"loaded\":" + std::to_string(load.loaded) +
          ",\"skipped\":" + std::to_string(load.skipped) + ",\"skipped_by_reason\":{";
   bool first = true;
@@ -185,8 +187,10 @@ struct Delivery {
     if (!created) return created.error();
     shipper = std::move(created.value());
     if (const std::uint64_t backlog = spool->backlog(); backlog != 0) {
-      std::fprintf(stderr, "collector: %llu unacknowledged events in %s from an earlier run; sending them first\n",
-                   static_cast<unsigned long long>(backlog), spool->dir().c_str());
+      std::fprintf(
+          stderr,
+          "collector: %llu unacknowledged events in %s from an earlier run; sending them first\n",
+          static_cast<unsigned long long>(backlog), spool->dir().c_str());
     }
     return {};
   }
@@ -269,7 +273,8 @@ Result<Detection> load_detection(const Config& config, bool reload,
   if (config.rule_files.empty()) {
     return make_error("no rule files (use --rules FILE, -S FILE or rule-files)");
   }
-  detect::DetectionLoad detection = detect::load_detection(detection_config(config), std::move(names));
+  detect::DetectionLoad detection =
+      detect::load_detection(detection_config(config), std::move(names));
   if (!detection.config_error.empty()) return make_error(detection.config_error);
   const std::optional<detect::ThresholdConfigResult>& thresholds = detection.thresholds;
   const detect::LoadedRules& loaded = detection.loaded;
@@ -304,7 +309,9 @@ Result<Detection> load_detection(const Config& config, bool reload,
                  thresholds->config.file.c_str(), thresholds->config.entries(),
                  thresholds->errors.size());
   }
-  std::fprintf(stderr, "rules: parsed in %.2f s, compiled in %.2f s (%zu with fast pattern, %zu address-indexed, %zu other without content)\n",
+  std::fprintf(stderr,
+               "rules: parsed in %.2f s, compiled in %.2f s (%zu with fast pattern, %zu "
+               "address-indexed, %zu other without content)\n",
                rep.parse_seconds, rep.compile_seconds, loaded.rules->stats().with_fast_pattern,
                loaded.rules->stats().address_indexed,
                loaded.rules->stats().no_content - loaded.rules->stats().address_indexed);
@@ -402,7 +409,7 @@ class Reloader {
                             std::make_move_iterator(waiters_.end()));
     waiters_.clear();
     std::fprintf(stderr, "watchpost: reloading rules\n");
-    thread_ = std::thread([this] {
+    thread_ = start_thread([this] {
       result_ = load_detection(config_, /*reload=*/true, generation_.current()->names());
       finished_.store(true, std::memory_order_release);
     });
@@ -427,7 +434,8 @@ class Reloader {
 std::string metric_name(const std::string& counter) {
   std::string out = "watchpost_";
   for (char ch : counter) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    const bool ok =
+        (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
     out.push_back(ok ? ch : '_');
   }
   return out + "_total";
@@ -576,10 +584,13 @@ int run_sensor(const Config& config) {
     std::fprintf(stderr,
                  "watchpost: not enough memory to set up the flow table (flow.hash-size %u, "
                  "flow.prealloc %u, flow.memcap %s); lower flow.hash-size or flow.prealloc\n",
-                 config.flow.hash_size, config.flow.prealloc, size_text(config.flow.memcap).c_str());
+                 config.flow.hash_size, config.flow.prealloc,
+                 size_text(config.flow.memcap).c_str());
     if (threads > 1) {
-      std::fprintf(stderr, "watchpost: (each of the %u workers has its own flow table; --threads "
-                           "sets how many)\n", threads);
+      std::fprintf(stderr,
+                   "watchpost: (each of the %u workers has its own flow table; --threads "
+                   "sets how many)\n",
+                   threads);
     }
     return 2;
   }
@@ -591,7 +602,8 @@ int run_sensor(const Config& config) {
   for (std::size_t s = 0; s < ifaces.size(); ++s) {
     std::vector<capture::PacketRing*> rings;
     for (auto& w : workers) rings.push_back(&w->ring(s));
-    captures.push_back(std::make_unique<CaptureThread>(static_cast<std::uint32_t>(s), ifaces[s], rings));
+    captures.push_back(
+        std::make_unique<CaptureThread>(static_cast<std::uint32_t>(s), ifaces[s], rings));
     if (auto r = captures.back()->open(); !r) {
       std::fprintf(stderr, "watchpost: %s\n", r.error().describe().c_str());
       return 1;
@@ -636,7 +648,8 @@ int run_sensor(const Config& config) {
   // Control thread state (touched on the control thread only while it runs).
   Reloader reloader(config, generation, control_counters, rep);
   Counters previous_stats;
-  auto next_stats = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.runtime.stats_interval_ms);
+  auto next_stats = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(config.runtime.stats_interval_ms);
   const CounterId c_stats_skipped = control_counters.add("output.stats_skipped");
   ControlHooks hooks;
   hooks.tick = [&] {
@@ -668,8 +681,13 @@ int run_sensor(const Config& config) {
   hooks.reopen_log_files = [&] { output_thread.request_reopen(); };
   hooks.metrics_text = [&] {
     std::vector<LabelledCounters> sets;
-    for (auto& c : captures) sets.push_back({&c->counters(), {{"iface", c->config().interface}, {"site", c->config().site.empty() ? config.site : c->config().site}}});
-    for (auto& w : workers) sets.push_back({&w->counters(), {{"worker", std::to_string(w->index())}, {"site", config.site}}});
+    for (auto& c : captures)
+      sets.push_back({&c->counters(),
+                      {{"iface", c->config().interface},
+                       {"site", c->config().site.empty() ? config.site : c->config().site}}});
+    for (auto& w : workers)
+      sets.push_back(
+          {&w->counters(), {{"worker", std::to_string(w->index())}, {"site", config.site}}});
     sets.push_back({&counters, {{"site", config.site}}});
     sets.push_back({&control_counters, {{"site", config.site}}});
     return prometheus_text(sets);
@@ -688,7 +706,8 @@ int run_sensor(const Config& config) {
     return 1;
   }
   if (!control.value()->metrics_endpoint().empty()) {
-    std::fprintf(stderr, "watchpost: metrics at http://%s/metrics\n", control.value()->metrics_endpoint().c_str());
+    std::fprintf(stderr, "watchpost: metrics at http://%s/metrics\n",
+                 control.value()->metrics_endpoint().c_str());
   }
   if (!control.value()->socket_path().empty()) {
     std::fprintf(stderr, "watchpost: control socket %s\n", control.value()->socket_path().c_str());
@@ -733,8 +752,7 @@ int run_sensor(const Config& config) {
             workers[0]->process_inline(raw);
           } else {
             // Offline nothing is dropped: wait for the worker instead.
-            capture::PacketRing& ring =
-                workers[dispatch_worker(raw, threads)]->ring(0);
+            capture::PacketRing& ring = workers[dispatch_worker(raw, threads)]->ring(0);
             int spins = 0;
             while (!ring.push(raw)) {
               if (spins == 0) counters.inc(c_reader_waits);
@@ -772,7 +790,8 @@ int run_sensor(const Config& config) {
     // is now the control ring's one producer.
     Counters total = total_counters();
     watchpost::v1::Event* e = nullptr;
-    while ((e = control_ring.try_acquire()) == nullptr) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    while ((e = control_ring.try_acquire()) == nullptr)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     fill_stats(*e->mutable_stats(), total, config.runtime.stats_deltas ? &previous_stats : nullptr);
     control_ring.publish();
   }
@@ -781,7 +800,8 @@ int run_sensor(const Config& config) {
     if (live) {
       std::fprintf(stderr, "watchpost: %s: capture stopped\n", stop_signal_name());
     } else {
-      std::fprintf(stderr, "watchpost: %s: stopped reading after %llu packets\n", stop_signal_name(),
+      std::fprintf(stderr, "watchpost: %s: stopped reading after %llu packets\n",
+                   stop_signal_name(),
                    static_cast<unsigned long long>(file_source->packets_read()));
     }
   }
@@ -811,8 +831,10 @@ int run_sensor(const Config& config) {
   bool checksum_off = false;
   for (auto& w : workers) checksum_off = checksum_off || w->worker().checksum_auto_disabled();
   if (checksum_off) {
-    std::fprintf(stderr, "notice: more than 10%% of the first 1000 packets had invalid checksums "
-                         "(offloading?): checksum validation turned off (pcap-file.checksum-checks: auto)\n");
+    std::fprintf(
+        stderr,
+        "notice: more than 10%% of the first 1000 packets had invalid checksums "
+        "(offloading?): checksum validation turned off (pcap-file.checksum-checks: auto)\n");
   }
 
   std::uint64_t packets = 0, bytes = 0;
@@ -843,8 +865,8 @@ int run_sensor(const Config& config) {
     return a.gid != b.gid ? a.gid < b.gid : a.sid < b.sid;
   });
   if (!config.stats_file.empty()) {
-    auto written =
-        write_stats(in_log_dir(config, config.stats_file), total, hits, rep, packets, bytes, seconds);
+    auto written = write_stats(in_log_dir(config, config.stats_file), total, hits, rep, packets,
+                               bytes, seconds);
     if (!written) {
       write_failed = true;
       std::fprintf(stderr, "watchpost: cannot write stats file %s\n",
@@ -875,7 +897,7 @@ int run_sensor(const Config& config) {
   std::string drops;
   if (live) {
     drops += "; " + std::to_string(total.get("capture.kernel_drops")) + " kernel drops, " +
-            std::to_string(total.get("capture.ring_drops")) + " ring drops";
+             std::to_string(total.get("capture.ring_drops")) + " ring drops";
   }
   std::fprintf(stderr,
                "watchpost: %llu packets (%.1f MB) in %.2f s: %s pkt/s, %.1f Mbit/s; %llu flows; "

@@ -5,9 +5,8 @@
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -16,6 +15,7 @@
 
 #include "app/dispatch.h"
 #include "common/text.h"
+#include "common/thread.h"
 
 namespace wp::app {
 namespace {
@@ -55,7 +55,8 @@ WorkerThread::WorkerThread(std::uint32_t index, const Config& config,
       generation_(generation),
       version_(generation.version()),
       sink_(events_, counters_) {
-  worker_ = std::make_unique<Worker>(config, generation.current(), counters_, &sink_, std::move(host));
+  worker_ =
+      std::make_unique<Worker>(config, generation.current(), counters_, &sink_, std::move(host));
   for (std::size_t i = 0; i < sources; ++i) {
     rings_.push_back(std::make_unique<capture::PacketRing>(ring_bytes));
   }
@@ -63,7 +64,9 @@ WorkerThread::WorkerThread(std::uint32_t index, const Config& config,
 
 WorkerThread::~WorkerThread() { stop(); }
 
-void WorkerThread::start() { thread_ = std::thread([this] { run(); }); }
+void WorkerThread::start() {
+  thread_ = start_thread([this] { run(); });
+}
 
 void WorkerThread::stop() {
   if (!thread_.joinable()) return;
@@ -128,7 +131,9 @@ Result<void> CaptureThread::open() {
   return {};
 }
 
-void CaptureThread::start() { thread_ = std::thread([this] { run(); }); }
+void CaptureThread::start() {
+  thread_ = start_thread([this] { run(); });
+}
 
 void CaptureThread::stop() {
   if (!thread_.joinable()) return;
@@ -137,8 +142,10 @@ void CaptureThread::stop() {
   // block not yet handed over are processed; that takes at most a read timeout while
   // packets flow. A quiet link never ends the read (TPACKET_V3 retires only blocks holding
   // packets): then pcap_breakloop() wakes it (libpcap's eventfd).
-  const auto deadline = std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(capture::kReadTimeoutMs);
-  while (!finished_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(capture::kReadTimeoutMs);
+  while (!finished_.load(std::memory_order_acquire) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   {
@@ -184,7 +191,8 @@ void CaptureThread::run() {
       if (stopping_.load(std::memory_order_acquire)) break;
       if (open()) {
         counters_.inc(c_reopens_);
-        std::fprintf(stderr, "watchpost: interface %s: capturing again\n", config_.interface.c_str());
+        std::fprintf(stderr, "watchpost: interface %s: capturing again\n",
+                     config_.interface.c_str());
       }
       continue;
     }
@@ -250,8 +258,10 @@ Result<void> drop_privileges(const std::string& user, const std::string& group) 
   data[0].effective = keep;
   data[0].permitted = keep;
   if (::syscall(SYS_capset, &hdr, data) != 0 && uid != 0) {
-    std::fprintf(stderr, "warning: cannot keep CAP_NET_RAW after dropping privileges (%s): an "
-                         "interface that fails will not be reopened\n", std::strerror(errno));
+    std::fprintf(stderr,
+                 "warning: cannot keep CAP_NET_RAW after dropping privileges (%s): an "
+                 "interface that fails will not be reopened\n",
+                 std::strerror(errno));
   }
   return {};
 }

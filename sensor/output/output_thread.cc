@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/thread.h"
+
 namespace wp::output {
 namespace {
 
@@ -19,7 +21,9 @@ OutputThread::OutputThread(std::vector<EventRing*> rings, std::vector<EventSink*
 
 OutputThread::~OutputThread() { stop(); }
 
-void OutputThread::start() { thread_ = std::thread([this] { run(); }); }
+void OutputThread::start() {
+  thread_ = start_thread([this] { run(); });
+}
 
 void OutputThread::stop() {
   if (!thread_.joinable()) return;

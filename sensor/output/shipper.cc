@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/thread.h"
 #include "output/wire.h"
 
 namespace wp::output {
@@ -166,7 +167,7 @@ class Shipper::Impl {
     spool_.set_append_callback([this] { notify(); });
     work_.emplace(io_.get_executor());
     asio::co_spawn(io_, run(), [](std::exception_ptr) {});
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = start_thread([this] { io_.run(); });
   }
 
   void stop() {
