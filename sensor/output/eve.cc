@@ -182,30 +182,44 @@ void render_fast_alert(const watchpost::v1::Alert& a, std::string& out) {
 namespace wp::output {
 namespace {
 
-// Counters nested by the dots of their names, for the EVE stats record.
+// Counters nested by the dots of their names, for the EVE stats record. (Children are a
+// struct declared here and defined below, not a std::pair: a pair of an incomplete type is
+// instantiated too early for clang.)
+struct StatsChild;
 struct StatsNode {
   bool has_value = false;
   std::uint64_t value = 0;
   bool has_delta = false;
   std::uint64_t delta = 0;
-  std::vector<std::pair<std::string, StatsNode>> children;  // sorted by name
+  std::vector<StatsChild> children;  // sorted by name
 
-  StatsNode& child(std::string_view name) {
-    auto it = std::lower_bound(children.begin(), children.end(), name,
-                               [](const auto& c, std::string_view n) { return c.first < n; });
-    if (it == children.end() || it->first != name) it = children.insert(it, {std::string(name), {}});
-    return it->second;
-  }
-  StatsNode& path(std::string_view name) {
-    StatsNode* n = this;
-    while (true) {
-      const std::size_t dot = name.find('.');
-      n = &n->child(name.substr(0, dot));
-      if (dot == std::string_view::npos) return *n;
-      name.remove_prefix(dot + 1);
-    }
-  }
+  StatsNode& child(std::string_view name);
+  StatsNode& path(std::string_view name);
 };
+
+struct StatsChild {
+  std::string first;  // the name
+  StatsNode second;
+};
+
+StatsNode& StatsNode::child(std::string_view name) {
+  auto it = std::lower_bound(children.begin(), children.end(), name,
+                             [](const auto& c, std::string_view n) { return c.first < n; });
+  if (it == children.end() || it->first != name) {
+    it = children.insert(it, StatsChild{std::string(name), StatsNode{}});
+  }
+  return it->second;
+}
+
+StatsNode& StatsNode::path(std::string_view name) {
+  StatsNode* n = this;
+  while (true) {
+    const std::size_t dot = name.find('.');
+    n = &n->child(name.substr(0, dot));
+    if (dot == std::string_view::npos) return *n;
+    name.remove_prefix(dot + 1);
+  }
+}
 
 // The members of `node`, without braces; `first`: nothing was written before them.
 void render_stats_members(const StatsNode& node, std::string& out, bool first) {
