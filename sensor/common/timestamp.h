@@ -1,6 +1,7 @@
 // Packet time: seconds and microseconds since the epoch, as libpcap delivers it.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 
 namespace wp {
