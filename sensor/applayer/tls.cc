@@ -54,6 +54,27 @@ bool read_vector(ByteReader& r, int prefix, Bytes& out) {
   return r.skip(len);
 }
 
+// The extensions block that ends a hello (absent: none), read from `r`: each extension's
+// type is appended to `types` as JA3 lists them (decimal, '-' between, GREASE left out) and
+// fn(type, data) is called. False when the block or an extension runs past the message.
+template <typename Fn>
+bool for_each_extension(ByteReader& r, std::string& types, Fn&& fn) {
+  Bytes all;
+  if (r.remaining() != 0 && !read_vector(r, 2, all)) return false;
+  ByteReader e(all);
+  while (e.remaining() != 0) {
+    std::uint16_t type = 0;
+    Bytes data;
+    if (!e.be16(type) || !read_vector(e, 2, data)) return false;
+    if (!grease(type)) {
+      if (!types.empty()) types.push_back('-');
+      types += std::to_string(type);
+    }
+    fn(type, data);
+  }
+  return true;
+}
+
 void append_u16_list(std::string& out, Bytes list, bool skip_grease) {
   bool first = true;
   for (std::size_t i = 0; i + 1 < list.size(); i += 2) {
@@ -255,34 +276,18 @@ void TlsSession::client_hello(Bytes body) {
   ja3.push_back(',');
   std::string extensions, groups, formats, sni;
   bool sni_seen = false;
-  Bytes all;
-  if (r.remaining() != 0 && !read_vector(r, 2, all)) {
-    info_.events |= kTlsInvalidHandshakeMessage;
-    return;
-  }
-  ByteReader e(all);
-  while (e.remaining() != 0) {
-    std::uint16_t type = 0;
-    Bytes data;
-    if (!e.be16(type) || !read_vector(e, 2, data)) {
-      info_.events |= kTlsInvalidHandshakeMessage;
-      return;
-    }
-    if (!grease(type)) {
-      if (!extensions.empty()) extensions.push_back('-');
-      extensions += std::to_string(type);
-    }
+  const bool whole = for_each_extension(r, extensions, [&](std::uint16_t type, Bytes data) {
     if (type == kExtServerName) {
       if (sni_seen) {
         info_.events |= kTlsMultipleSniExtensions;
-        continue;
+        return;
       }
       sni_seen = true;
       ByteReader s(data);
       Bytes list;
       if (!read_vector(s, 2, list)) {
         info_.events |= kTlsInvalidSniLength;
-        continue;
+        return;
       }
       ByteReader l(list);
       while (l.remaining() != 0) {
@@ -312,6 +317,10 @@ void TlsSession::client_hello(Bytes body) {
         }
       }
     }
+  });
+  if (!whole) {
+    info_.events |= kTlsInvalidHandshakeMessage;
+    return;
   }
   ja3 += extensions + "," + groups + "," + formats;
   info_.client_hello = true;
@@ -333,24 +342,12 @@ void TlsSession::server_hello(Bytes body) {
   }
   std::string extensions;
   std::uint16_t negotiated = version;
-  Bytes all;
-  if (r.remaining() != 0 && !read_vector(r, 2, all)) {
+  const bool whole = for_each_extension(r, extensions, [&](std::uint16_t type, Bytes data) {
+    if (type == kExtSupportedVersions && data.size() == 2) negotiated = load_be16(data.data());
+  });
+  if (!whole) {
     info_.events |= kTlsInvalidHandshakeMessage;
     return;
-  }
-  ByteReader e(all);
-  while (e.remaining() != 0) {
-    std::uint16_t type = 0;
-    Bytes data;
-    if (!e.be16(type) || !read_vector(e, 2, data)) {
-      info_.events |= kTlsInvalidHandshakeMessage;
-      return;
-    }
-    if (!grease(type)) {
-      if (!extensions.empty()) extensions.push_back('-');
-      extensions += std::to_string(type);
-    }
-    if (type == kExtSupportedVersions && data.size() == 2) negotiated = load_be16(data.data());
   }
   info_.server_hello = true;
   info_.version = negotiated;
