@@ -26,7 +26,10 @@ enum class RuleProto : std::uint8_t { kIp, kTcp, kUdp, kIcmp };
 // "5" (kEq), "!5" (kNe), "<5", "<=5", ">5", ">=5", "1<>9" (kRangeExclusive: 1 < x < 9),
 // "1-9" (kRangeInclusive, where the keyword allows it).
 struct NumCmp {
-  enum class Op : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kRangeExclusive, kRangeInclusive };
+  enum class Op : std::uint8_t {
+    kEq, kNe, kLt, kLe, kGt, kGe, kRangeExclusive, kRangeInclusive,
+    kNotRangeExclusive  // Suricata's "!N-M": outside the exclusive range
+  };
   Op op = Op::kEq;
   std::int64_t a = 0;
   std::int64_t b = 0;  // upper bound of a range
@@ -41,6 +44,7 @@ struct NumCmp {
       case Op::kGe: return v >= a;
       case Op::kRangeExclusive: return v > a && v < b;
       case Op::kRangeInclusive: return v >= a && v <= b;
+      case Op::kNotRangeExclusive: return !(v > a && v < b);
     }
     return false;
   }
@@ -199,6 +203,7 @@ struct HeaderTest {
   const HeaderCheck* check = nullptr;  // static: the keyword's row
   NumCmp cmp;                          // numeric keywords (ipopts: the option bit in cmp.a)
   BitsMatch bits;                      // flags, fragbits
+  std::int32_t arg = 0;                // keyword-specific: vlan.id's layer, *-csum's valid/invalid
   bool matches(const decode::Packet& pkt) const { return check->matches(*this, pkt); }
 };
 
