@@ -1233,6 +1233,24 @@ TEST(RuleParser, ParseFileKeepsTheFirstOfTwoRulesWithTheSameSid) {
   EXPECT_EQ(r.errors[0].reason, "duplicate sid");
 }
 
+TEST(RuleParser, ParseFileKeepsTheHigherRevOfTwoRulesWithTheSameSid) {
+  TempDir dir;
+  std::string path = dir.write("local.rules",
+                               "alert tcp any any -> any any (msg:\"old\"; sid:7; rev:2;)\n"
+                               "alert tcp any any -> any any (msg:\"new\"; sid:7; rev:3;)\n"
+                               "alert tcp any any -> any any (msg:\"older\"; sid:7; rev:1;)\n");
+  RuleParser parser(RuleVars::suricata_defaults());
+  RuleFileResult r = parser.parse_file(path);
+  ASSERT_EQ(r.rules.size(), 1u);
+  EXPECT_EQ(r.rules[0].msg, "new");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].message, path + ":1: sid 7: duplicate sid (rev 2; rev 3 at " + path +
+                                     ":2 is kept); rule skipped");
+  EXPECT_EQ(r.errors[0].line, 1);
+  EXPECT_EQ(r.errors[1].message, path + ":3: sid 7: duplicate sid (rev 1; rev 3 at " + path +
+                                     ":2 is kept); rule skipped");
+}
+
 TEST(RuleParser, ParseFileOfAMissingFileIsOneErrorAtLineZero) {
   RuleParser parser(RuleVars::suricata_defaults());
   RuleFileResult r = parser.parse_file("/nonexistent/local.rules");
