@@ -588,7 +588,11 @@ void HttpSession::request_line(Direction& d, HttpProgressList& out) {
     tx->uri_ = {static_cast<std::uint32_t>(uri_at), static_cast<std::uint32_t>(uri_end - uri_at)};
     if (!istarts_with(tx->request_protocol(), "HTTP/")) tx->events_ |= kHttpRequestLineInvalid;
   }
-  if (tx->method().empty() || tx->uri_raw().empty()) tx->events_ |= kHttpRequestLineInvalid;
+  const std::string_view method = tx->method();
+  if (method.empty() || tx->uri_raw().empty() ||
+      !std::all_of(method.begin(), method.end(), is_token)) {
+    tx->events_ |= kHttpRequestLineInvalid;
+  }
   tx->head_ = tx->method() == "HEAD";
   tx->connect_ = tx->method() == "CONNECT";
   normalize_uri(tx->uri_raw(), tx->uri_norm_, tx->host_);
