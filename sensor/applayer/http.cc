@@ -774,9 +774,9 @@ void HttpSession::headers_done(bool to_server, Direction& d, HttpProgressList& o
       if (tx.continue_seen_) tx.events_ |= kHttp100ContinueAlreadySeen;
       tx.continue_seen_ = true;
     }
-    const std::uint64_t events = tx.events_;
     m.reset();
-    tx.events_ = events;
+    tx.res_proto_ = tx.status_ = tx.message_ = HttpTransaction::Range{};
+    tx.status_number_ = -1;
     d.state = State::kLine;
     return;
   }

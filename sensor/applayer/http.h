@@ -204,7 +204,7 @@ class HttpTransaction {
     std::uint32_t at = 0, len = 0;
   };
   static std::string_view slice(const std::string& s, Range r) {
-    return std::string_view(s).substr(r.at, r.len);
+    return r.at <= s.size() ? std::string_view(s).substr(r.at, r.len) : std::string_view();
   }
   void reset(std::uint64_t id);
 

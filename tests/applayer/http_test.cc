@@ -259,6 +259,19 @@ TEST(HttpParser, SkipsInterim100ContinueAndFlagsASecondOne) {
   EXPECT_NE(tx->events() & kHttp100ContinueAlreadySeen, 0u);
 }
 
+TEST(HttpParser, ClearsTheInterimStatusWhileTheFinalResponseIsAwaited) {
+  HttpSession s;
+  req(s, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  res(s, "HTTP/1.1 100 Continue with a long message\r\n\r\n");
+  const HttpTransaction* tx = s.find(0);
+  EXPECT_EQ(tx->status(), -1);
+  EXPECT_EQ(tx->status_code(), "");
+  EXPECT_EQ(tx->status_message(), "");
+  res(s, "HTTP/1.1 204 No Content\r\n\r\n");
+  EXPECT_EQ(tx->status_code(), "204");
+  EXPECT_TRUE(tx->complete());
+}
+
 TEST(HttpParser, StopsAfterSuccessfulConnectAndUpgrade) {
   {
     HttpSession s;
