@@ -476,7 +476,7 @@ void HttpSession::feed_dir(bool to_server, std::span<const std::uint8_t> data,
           }
         }
         bool have_line = false;
-        const std::size_t used = take_line(d, to_server, data, have_line);
+        const std::size_t used = take_line(d, data, have_line);
         data = data.subspan(used);
         if (have_line) on_line(to_server, d, out);
         break;
@@ -487,7 +487,7 @@ void HttpSession::feed_dir(bool to_server, std::span<const std::uint8_t> data,
 
 // Appends the bytes up to the next LF to the pending line (at most max_line of them) and
 // returns how many bytes were used.
-std::size_t HttpSession::take_line(Direction& d, bool, std::span<const std::uint8_t> data,
+std::size_t HttpSession::take_line(Direction& d, std::span<const std::uint8_t> data,
                                    bool& have_line) {
   const auto* lf = static_cast<const std::uint8_t*>(std::memchr(data.data(), '\n', data.size()));
   const std::size_t n = lf != nullptr ? static_cast<std::size_t>(lf - data.data()) : data.size();
@@ -534,11 +534,11 @@ void HttpSession::on_line(bool to_server, Direction& d, HttpProgressList& out) {
       if (d.line.empty()) {
         d.state = State::kChunkSize;
       } else {
-        chunk_size_line(to_server, d, out);
+        chunk_size_line(to_server, d);
       }
       break;
     case State::kChunkSize:
-      chunk_size_line(to_server, d, out);
+      chunk_size_line(to_server, d);
       break;
     case State::kTrailers:
       if (d.line.empty()) message_done(to_server, d, out);
@@ -747,6 +747,7 @@ void HttpSession::headers_done(bool to_server, Direction& d, HttpProgressList& o
   // The composed buffers rules inspect (Suricata's http.header, http.header_names,
   // http.start).
   const std::string_view skip = to_server ? "Cookie" : "Set-Cookie";
+  m.normalized_.clear();
   m.names_.assign("\r\n");
   m.start_.assign(m.line_).append("\r\n");
   for (std::size_t i = 0; i < m.merged_.size(); ++i) {
@@ -872,7 +873,7 @@ void HttpSession::start_body(bool to_server, Direction& d, HttpProgressList& out
   message_done(to_server, d, out);
 }
 
-void HttpSession::chunk_size_line(bool to_server, Direction& d, HttpProgressList& out) {
+void HttpSession::chunk_size_line(bool to_server, Direction& d) {
   const std::uint64_t invalid =
       to_server ? kHttpInvalidRequestChunkLen : kHttpInvalidResponseChunkLen;
   std::string_view s = trim(d.line);
@@ -907,7 +908,6 @@ void HttpSession::chunk_size_line(bool to_server, Direction& d, HttpProgressList
   }
   d.left = size;
   d.state = State::kChunkData;
-  (void)out;
 }
 
 void HttpSession::body_bytes(bool to_server, Direction& d, std::span<const std::uint8_t> data,
@@ -956,7 +956,10 @@ void HttpSession::inflate_body(bool to_server, Direction& d, std::span<const std
   const std::size_t limit = body_limit(to_server);
   d.zs.next_in = const_cast<Bytef*>(data.data());
   d.zs.avail_in = static_cast<uInt>(data.size());
-  while (d.zs.avail_in > 0) {
+  // Until the input is used up and the last call left room in its output (zlib may hold
+  // output back when the output was full).
+  bool output_full = false;
+  while (d.zs.avail_in > 0 || output_full) {
     const std::size_t offset = m.body_.size();
     const std::size_t room = limit > offset ? limit - offset : 0;
     if (room == 0) {
@@ -971,6 +974,7 @@ void HttpSession::inflate_body(bool to_server, Direction& d, std::span<const std
     const uInt in_before = d.zs.avail_in;
     const int rc = inflate(&d.zs, Z_NO_FLUSH);
     const std::size_t produced = step - d.zs.avail_out;
+    output_full = d.zs.avail_out == 0;
     m.body_.resize(offset + produced);
     d.inflate_in += in_before - d.zs.avail_in;
     emit_body(out, tx.id_, to_server ? HttpPart::kRequestBody : HttpPart::kResponseBody, offset,

@@ -291,8 +291,7 @@ class HttpSession {
   };
 
   void feed_dir(bool to_server, std::span<const std::uint8_t> data, HttpProgressList& out);
-  std::size_t take_line(Direction& d, bool to_server, std::span<const std::uint8_t> data,
-                        bool& have_line);
+  std::size_t take_line(Direction& d, std::span<const std::uint8_t> data, bool& have_line);
   void on_line(bool to_server, Direction& d, HttpProgressList& out);
   void request_line(Direction& d, HttpProgressList& out);
   void response_line(Direction& d, HttpProgressList& out);
@@ -300,7 +299,7 @@ class HttpSession {
   void headers_done(bool to_server, Direction& d, HttpProgressList& out);
   void finish_request_headers(HttpTransaction& tx);
   void start_body(bool to_server, Direction& d, HttpProgressList& out);
-  void chunk_size_line(bool to_server, Direction& d, HttpProgressList& out);
+  void chunk_size_line(bool to_server, Direction& d);
   void body_bytes(bool to_server, Direction& d, std::span<const std::uint8_t> data,
                   HttpProgressList& out);
   void store_body(bool to_server, Direction& d, const std::uint8_t* p, std::size_t n,
