@@ -162,6 +162,7 @@ void decode_path(std::string_view in, std::string& out) {
 // UTF-8 in the decoded path to one byte per character, in place from `from` (libhtp's
 // utf8_convert_bestfit): code points below 256 are that byte, full-width ASCII forms their
 // letter, others '?'; an invalid sequence is one '?' and a sequence cut by the end is dropped.
+// It runs after the slashes were compressed, as libhtp's does, so a decoded '/' may double.
 void utf8_bestfit(std::string& s, std::size_t from) {
   std::size_t r = from, w = from;
   const std::size_t n = s.size();
@@ -173,7 +174,9 @@ void utf8_bestfit(std::string& s, std::size_t from) {
     }
     std::size_t need = 0;
     std::uint32_t cp = 0;
-    if (b >= 0xc2 && b <= 0xdf) {
+    // Overlong forms are decoded too (libhtp's decoder accepts them and flags them), so
+    // %c0%af is a '/'.
+    if (b >= 0xc0 && b <= 0xdf) {
       need = 1, cp = b & 0x1f;
     } else if (b >= 0xe0 && b <= 0xef) {
       need = 2, cp = b & 0x0f;
@@ -541,7 +544,15 @@ void HttpSession::on_line(bool to_server, Direction& d, HttpProgressList& out) {
       chunk_size_line(to_server, d);
       break;
     case State::kTrailers:
-      if (d.line.empty()) message_done(to_server, d, out);
+      if (!d.line.empty()) {
+        header_line(to_server, d);
+        d.trailers = true;
+      } else {
+        if (d.trailers && d.tx != nullptr) {
+          merge_headers(to_server, *d.tx, to_server ? d.tx->request_ : d.tx->response_);
+        }
+        message_done(to_server, d, out);
+      }
       break;
     default:
       break;
@@ -711,7 +722,48 @@ void HttpSession::headers_done(bool to_server, Direction& d, HttpProgressList& o
   }
   HttpTransaction& tx = *d.tx;
   HttpMessage& m = to_server ? tx.request_ : tx.response_;
-  // Duplicates merged into the first one's place, values joined with ", " (libhtp).
+  merge_headers(to_server, tx, m);
+  m.headers_done_ = true;
+  if (to_server) {
+    finish_request_headers(tx);
+    emit(out, tx.id_, HttpPart::kRequestHeaders);
+    start_body(true, d, out);
+    return;
+  }
+  // Responses: 1xx are interim (RFC 7231 6.2), 101 switches protocols.
+  emit(out, tx.id_, HttpPart::kResponseHeaders);
+  if (tx.status_number_ == 101) {
+    tx.tunnel_ = true;
+  } else if (tx.status_number_ >= 100 && tx.status_number_ < 200) {
+    if (tx.status_number_ == 100) {
+      if (tx.continue_seen_) tx.events_ |= kHttp100ContinueAlreadySeen;
+      tx.continue_seen_ = true;
+    }
+    m.reset();
+    tx.res_proto_ = tx.status_ = tx.message_ = HttpTransaction::Range{};
+    tx.status_number_ = -1;
+    d.state = State::kLine;
+    return;
+  }
+  if (tx.connect_ && tx.status_number_ >= 200 && tx.status_number_ < 300) tx.tunnel_ = true;
+  if (tx.tunnel_) {
+    tunnel_ = true;
+    message_done(false, d, out);
+    dirs_[0].state = dirs_[1].state = State::kStopped;
+    return;
+  }
+  if (tx.connect_ && dirs_[1].waiting_connect) {
+    // The CONNECT was refused: the client may go on with plain HTTP.
+    dirs_[1].waiting_connect = false;
+    dirs_[1].state = State::kLine;
+  }
+  start_body(false, d, out);
+}
+
+// Duplicates merged into the first one's place, values joined with ", " (libhtp), and the
+// buffers rules inspect composed from them. Run again after trailers: libhtp adds them to
+// the headers.
+void HttpSession::merge_headers(bool to_server, HttpTransaction& tx, HttpMessage& m) {
   merged_flag_.assign(m.fields_.size(), 0);
   m.merged_store_.clear();
   m.merged_.clear();
@@ -759,41 +811,6 @@ void HttpSession::headers_done(bool to_server, Direction& d, HttpProgressList& o
   }
   m.names_.append("\r\n");
   m.start_.append("\r\n");
-  m.headers_done_ = true;
-  if (to_server) {
-    finish_request_headers(tx);
-    emit(out, tx.id_, HttpPart::kRequestHeaders);
-    start_body(true, d, out);
-    return;
-  }
-  // Responses: 1xx are interim (RFC 7231 6.2), 101 switches protocols.
-  emit(out, tx.id_, HttpPart::kResponseHeaders);
-  if (tx.status_number_ == 101) {
-    tx.tunnel_ = true;
-  } else if (tx.status_number_ >= 100 && tx.status_number_ < 200) {
-    if (tx.status_number_ == 100) {
-      if (tx.continue_seen_) tx.events_ |= kHttp100ContinueAlreadySeen;
-      tx.continue_seen_ = true;
-    }
-    m.reset();
-    tx.res_proto_ = tx.status_ = tx.message_ = HttpTransaction::Range{};
-    tx.status_number_ = -1;
-    d.state = State::kLine;
-    return;
-  }
-  if (tx.connect_ && tx.status_number_ >= 200 && tx.status_number_ < 300) tx.tunnel_ = true;
-  if (tx.tunnel_) {
-    tunnel_ = true;
-    message_done(false, d, out);
-    dirs_[0].state = dirs_[1].state = State::kStopped;
-    return;
-  }
-  if (tx.connect_ && dirs_[1].waiting_connect) {
-    // The CONNECT was refused: the client may go on with plain HTTP.
-    dirs_[1].waiting_connect = false;
-    dirs_[1].state = State::kLine;
-  }
-  start_body(false, d, out);
 }
 
 void HttpSession::finish_request_headers(HttpTransaction& tx) {
@@ -904,6 +921,7 @@ void HttpSession::chunk_size_line(bool to_server, Direction& d) {
   }
   if (size == 0) {
     d.state = State::kTrailers;
+    d.trailers = false;
     return;
   }
   d.left = size;

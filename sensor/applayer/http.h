@@ -288,6 +288,7 @@ class HttpSession {
     z_stream zs{};
     bool zs_ready = false;
     bool waiting_connect = false;  // to server: CONNECT sent, its answer not yet seen
+    bool trailers = false;         // trailer lines came after the last chunk
   };
 
   void feed_dir(bool to_server, std::span<const std::uint8_t> data, HttpProgressList& out);
@@ -297,6 +298,7 @@ class HttpSession {
   void response_line(Direction& d, HttpProgressList& out);
   void header_line(bool to_server, Direction& d);
   void headers_done(bool to_server, Direction& d, HttpProgressList& out);
+  void merge_headers(bool to_server, HttpTransaction& tx, HttpMessage& m);
   void finish_request_headers(HttpTransaction& tx);
   void start_body(bool to_server, Direction& d, HttpProgressList& out);
   void chunk_size_line(bool to_server, Direction& d);

@@ -461,6 +461,7 @@ const UriCase kUriCases[] = {
     {"/a%zz%u12%7", "/a%zz%u12%7", ""},
     {"/%uff0fwin%u0041", "/wina", ""},
     {"/caf%c3%a9", "/caf\xe9", ""},
+    {"/a/%c0%af", "/a//", ""},
     {"http://Host.Com:80/p?q", "/p?q", "host.com"},
     {"http://user:pw@www.B.org./x/../y", "/y", "www.b.org"},
     {"/Mixed/CASE.html?Q=Up", "/mixed/case.html?Q=Up", ""},
@@ -489,6 +490,12 @@ class Libhtp {
     htp_config_set_plusspace_decode(cfg_, HTP_DECODER_URLENCODED, 0);
     htp_config_set_request_decompression(cfg_, 1);
     htp_config_set_allow_space_uri(cfg_, 1);
+    htp_config_register_response_body_data(cfg_, [](htp_tx_data_t* d) {
+      if (d->data != nullptr && body_ != nullptr) {
+        body_->append(reinterpret_cast<const char*>(d->data), d->len);
+      }
+      return HTP_OK;
+    });
   }
   ~Libhtp() { htp_config_destroy(cfg_); }
   // Parses one request; returns its first transaction's values.
@@ -497,6 +504,36 @@ class Libhtp {
     std::string uri, host;
     std::vector<std::pair<std::string, std::string>> headers;
   };
+  struct ResponseValues {
+    bool parsed = false;
+    int status = 0;
+    std::string message, body;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  // Parses one request and its response; the body as libhtp's body hook sees it (dechunked,
+  // inflated).
+  ResponseValues parse_response(const std::string& request, const std::string& response) {
+    ResponseValues v;
+    body_ = &v.body;
+    htp_connp_t* c = htp_connp_create(cfg_);
+    htp_connp_open(c, "10.0.0.1", 40000, "10.0.0.2", 80, nullptr);
+    htp_connp_req_data(c, nullptr, request.data(), request.size());
+    htp_connp_res_data(c, nullptr, response.data(), response.size());
+    htp_connp_close(c, nullptr);
+    htp_tx_t* tx = static_cast<htp_tx_t*>(htp_list_get(htp_connp_get_connection(c)->transactions, 0));
+    if (tx != nullptr && tx->response_message != nullptr) {
+      v.parsed = true;
+      v.status = tx->response_status_number;
+      v.message = str(tx->response_message);
+      for (std::size_t i = 0; i < htp_table_size(tx->response_headers); ++i) {
+        auto* h = static_cast<htp_header_t*>(htp_table_get_index(tx->response_headers, i, nullptr));
+        v.headers.emplace_back(str(h->name), str(h->value));
+      }
+    }
+    htp_connp_destroy_all(c);
+    body_ = nullptr;
+    return v;
+  }
   Values parse(const std::string& request) {
     Values v;
     htp_connp_t* c = htp_connp_create(cfg_);
@@ -524,6 +561,7 @@ class Libhtp {
   static std::string str(const bstr* b) {
     return std::string(reinterpret_cast<const char*>(bstr_ptr(b)), bstr_len(b));
   }
+  static inline std::string* body_ = nullptr;  // where the body hook appends
   htp_cfg_t* cfg_;
 };
 
@@ -544,6 +582,31 @@ TEST(HttpNormalize, UriAndHostEqualLibhtps) {
     ASSERT_NE(tx, nullptr);
     EXPECT_EQ(tx->uri(), want.uri) << c.raw;
     EXPECT_EQ(tx->host(), want.host) << c.raw;
+  }
+}
+
+// More request targets, checked against libhtp only.
+const char* kParityTargets[] = {
+    "/a/%2e%2e/b", "/./a", "/a/..", "/..", "/a/b/../../..", "/a//b/./c", "/x%20y",
+    "/%u002e%u002e/etc", "/a#frag?x", "/a?b#c#d", "/A%2FB%5Cc", "/%41%42%43?%41", "/%",
+    "/%4", "/%u", "/%u004", "/a.b/c..d/...", "/a/.../b", "/.hidden/./x", "/a/b/c/../../d",
+    "/%e2%82%ac", "/%c0%af", "/%ff", "/Ab%u0043", "/tail/.", "/tail/..", "/\\server\\share",
+    "http://EXAMPLE.com", "http://example.com?x=1", "https://h:8443/a/../b#F%41",
+    "/ab%u00", "/%uFF21%uff41",
+};
+
+TEST(HttpNormalize, MoreTargetsEqualLibhtps) {
+  Libhtp htp;
+  for (const char* target : kParityTargets) {
+    const std::string request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    const auto want = htp.parse(request);
+    ASSERT_TRUE(want.parsed) << target;
+    HttpSession s;
+    req(s, request);
+    const HttpTransaction* tx = s.find(0);
+    ASSERT_NE(tx, nullptr);
+    EXPECT_EQ(tx->uri(), want.uri) << target;
+    EXPECT_EQ(tx->host(), lower_copy(want.host)) << target;
   }
 }
 
@@ -571,6 +634,41 @@ TEST(HttpNormalize, HostAndHeadersEqualLibhtps) {
     for (std::size_t i = 0; i < want.headers.size(); ++i) {
       EXPECT_EQ(tx->request().header(i).name, want.headers[i].first) << r;
       EXPECT_EQ(tx->request().header(i).value, want.headers[i].second) << r;
+    }
+  }
+}
+
+TEST(HttpNormalize, ResponsesEqualLibhtps) {
+  std::string page;
+  for (int i = 0; i < 500; ++i) page += "<p>item " + std::to_string(i) + "</p>\n";
+  const std::string gz = compress(page, 31);
+  const std::string request = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string responses[] = {
+      "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nhello",
+      "HTTP/1.1 404   Not  Found  \r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Fold: a\r\n b\r\n\r\n"
+      "3;ext\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: t\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " +
+          std::to_string(gz.size()) + "\r\n\r\n" + gz,
+      "HTTP/1.0 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nuntil the close",
+  };
+  Libhtp htp;
+  for (const auto& r : responses) {
+    const auto want = htp.parse_response(request, r);
+    ASSERT_TRUE(want.parsed) << r;
+    HttpSession s;
+    req(s, request);
+    res(s, r);
+    s.close();
+    const HttpTransaction* tx = s.find(0);
+    ASSERT_NE(tx, nullptr);
+    EXPECT_EQ(tx->status(), want.status) << r;
+    EXPECT_EQ(tx->status_message(), want.message) << r;
+    EXPECT_EQ(text(tx->response_body()), want.body) << r;
+    ASSERT_EQ(tx->response().header_count(), want.headers.size()) << r;
+    for (std::size_t i = 0; i < want.headers.size(); ++i) {
+      EXPECT_EQ(tx->response().header(i).name, want.headers[i].first) << r;
+      EXPECT_EQ(tx->response().header(i).value, want.headers[i].second) << r;
     }
   }
 }
