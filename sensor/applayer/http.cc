@@ -379,7 +379,8 @@ std::string_view HttpMessage::name_of(const Field& f, const std::string& store) 
 
 HttpHeader HttpMessage::header(std::size_t i) const {
   const Field& f = merged_[i];
-  return {name_of(f, merged_store_), std::string_view(merged_store_).substr(f.value_at, f.value_len)};
+  return {name_of(f, merged_store_),
+          std::string_view(merged_store_).substr(f.value_at, f.value_len)};
 }
 
 std::string_view HttpMessage::header(std::string_view name) const {
@@ -413,7 +414,9 @@ void HttpTransaction::reset(std::uint64_t id) {
 
 namespace {
 
-void emit(HttpProgressList& out, std::uint64_t id, HttpPart part) { out.push_back({id, part, 0, 0}); }
+void emit(HttpProgressList& out, std::uint64_t id, HttpPart part) {
+  out.push_back({id, part, 0, 0});
+}
 
 void emit_body(HttpProgressList& out, std::uint64_t id, HttpPart part, std::size_t offset,
                std::size_t length) {
@@ -449,7 +452,8 @@ void HttpSession::feed_dir(bool to_server, std::span<const std::uint8_t> data,
     switch (d.state) {
       case State::kBodyLength:
       case State::kChunkData: {
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(d.left, data.size()));
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(d.left, data.size()));
         body_bytes(to_server, d, data.first(n), out);
         data = data.subspan(n);
         d.left -= n;
@@ -657,9 +661,8 @@ void HttpSession::response_line(Direction& d, HttpProgressList& out) {
   if (!istarts_with(tx->response_protocol(), "HTTP/")) tx->events_ |= kHttpResponseInvalidProtocol;
   const std::string_view code = tx->status_code();
   tx->status_number_ = -1;
-  if (code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      })) {
+  if (code.size() == 3 &&
+      std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     tx->status_number_ = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
   } else {
     tx->events_ |= kHttpResponseInvalidStatus;

@@ -21,14 +21,14 @@
 // per direction, so a session in steady state does not allocate.
 #pragma once
 
+#include <zlib.h>
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <zlib.h>
 
 namespace wp::applayer {
 
@@ -119,7 +119,7 @@ struct HttpHeader {
 // are invalidated by further parsing of this message and by release().
 class HttpMessage {
  public:
-  std::string_view line() const { return line_; }  // request/status line, no CRLF
+  std::string_view line() const { return line_; }                // request/status line, no CRLF
   std::string_view raw_headers() const { return raw_headers_; }  // as received, with CRLFs
   std::size_t header_count() const { return merged_.size(); }
   HttpHeader header(std::size_t i) const;
@@ -278,8 +278,8 @@ class HttpSession {
     State state = State::kLine;
     std::string line;  // pending line bytes (without the LF)
     bool line_too_long = false;
-    std::uint64_t left = 0;          // body or chunk bytes still to come
-    HttpTransaction* tx = nullptr;   // message being parsed
+    std::uint64_t left = 0;         // body or chunk bytes still to come
+    HttpTransaction* tx = nullptr;  // message being parsed
     Coding coding = Coding::kIdentity;
     bool inflating = false;          // zlib stream set up for this body
     bool inflate_done = false;       // stopped: end, error, limit or bomb
@@ -317,7 +317,7 @@ class HttpSession {
   }
 
   HttpConfig config_;
-  Direction dirs_[2];  // [0] to client, [1] to server
+  Direction dirs_[2];                                   // [0] to client, [1] to server
   std::vector<std::unique_ptr<HttpTransaction>> live_;  // by id
   std::vector<std::unique_ptr<HttpTransaction>> free_;
   std::uint64_t next_id_ = 0;

@@ -103,7 +103,9 @@ std::string request(unsigned i) {
          "Accept-Language: en-US,en;q=0.5\r\n"
          "Accept-Encoding: gzip, deflate\r\n"
          "Referer: http://www.example.com/news/\r\n"
-         "Cookie: session=" + std::to_string(i * 7919u) + "; theme=dark; consent=1\r\n"
+         "Cookie: session=" +
+         std::to_string(i * 7919u) +
+         "; theme=dark; consent=1\r\n"
          "Connection: keep-alive\r\n"
          "Upgrade-Insecure-Requests: 1\r\n"
          "Cache-Control: max-age=0\r\n\r\n";
@@ -158,7 +160,8 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
 struct OwnResult {
   std::uint64_t transactions = 0, body_bytes = 0;
 };
-OwnResult run_own(const std::vector<Connection>& traffic, std::vector<wp::applayer::HttpSession*>& sessions) {
+OwnResult run_own(const std::vector<Connection>& traffic,
+                  std::vector<wp::applayer::HttpSession*>& sessions) {
   OwnResult r;
   wp::applayer::HttpProgressList out;
   out.reserve(64);
@@ -246,10 +249,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const unsigned long v = std::strtoul(argv[i + 1], nullptr, 10);
-    if (a == "--connections") connections = static_cast<unsigned>(v);
-    else if (a == "--transactions-per-connection") per_connection = static_cast<unsigned>(v);
-    else if (a == "--body-bytes") body_bytes = v;
-    else if (a == "--repeat") repeat = static_cast<unsigned>(v);
+    if (a == "--connections")
+      connections = static_cast<unsigned>(v);
+    else if (a == "--transactions-per-connection")
+      per_connection = static_cast<unsigned>(v);
+    else if (a == "--body-bytes")
+      body_bytes = v;
+    else if (a == "--repeat")
+      repeat = static_cast<unsigned>(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -259,9 +266,10 @@ int main(int argc, char** argv) {
   const auto traffic = make_traffic(connections, per_connection, body_bytes, total);
   const double mb = static_cast<double>(total) * repeat / 1e6;
   const double txs = static_cast<double>(connections) * per_connection * repeat;
-  std::printf("traffic: %u connections x %u transactions, %.1f MB per pass (bodies %zu bytes "
-              "before gzip), %u passes\n",
-              connections, per_connection, static_cast<double>(total) / 1e6, body_bytes, repeat);
+  std::printf(
+      "traffic: %u connections x %u transactions, %.1f MB per pass (bodies %zu bytes "
+      "before gzip), %u passes\n",
+      connections, per_connection, static_cast<double>(total) / 1e6, body_bytes, repeat);
 
   // Ours: sessions made once (as a flow's session lives as long as the flow); the first pass
   // warms their pools up, the timed passes are steady state.
@@ -296,16 +304,16 @@ int main(int argc, char** argv) {
   std::printf("own:    %8.1f MB/s %10.0f tx/s  (%llu tx, %llu inflated body bytes)\n", mb / own_s,
               txs / own_s, static_cast<unsigned long long>(own.transactions),
               static_cast<unsigned long long>(own.body_bytes));
-  std::printf("libhtp: %8.1f MB/s %10.0f tx/s  (%llu tx, %llu inflated body bytes)\n",
-              mb / htp_s, txs / htp_s, static_cast<unsigned long long>(user.transactions),
+  std::printf("libhtp: %8.1f MB/s %10.0f tx/s  (%llu tx, %llu inflated body bytes)\n", mb / htp_s,
+              txs / htp_s, static_cast<unsigned long long>(user.transactions),
               static_cast<unsigned long long>(user.body_bytes));
   std::printf("ratio own/libhtp: %.2fx\n", htp_s / own_s);
-  std::printf("allocations: own %.2f per tx on first use of a session (%llu), %.4f per tx in "
-              "steady state (%llu); libhtp %.1f per tx (%llu)\n",
-              static_cast<double>(own_first) / (txs / repeat),
-              static_cast<unsigned long long>(own_first),
-              static_cast<double>(own_steady) / txs, static_cast<unsigned long long>(own_steady),
-              static_cast<double>(htp_allocs) / txs, static_cast<unsigned long long>(htp_allocs));
+  std::printf(
+      "allocations: own %.2f per tx on first use of a session (%llu), %.4f per tx in "
+      "steady state (%llu); libhtp %.1f per tx (%llu)\n",
+      static_cast<double>(own_first) / (txs / repeat), static_cast<unsigned long long>(own_first),
+      static_cast<double>(own_steady) / txs, static_cast<unsigned long long>(own_steady),
+      static_cast<double>(htp_allocs) / txs, static_cast<unsigned long long>(htp_allocs));
   if (warm.transactions == 0 || own.transactions != user.transactions ||
       own.body_bytes != user.body_bytes) {
     std::printf("MISMATCH: the parsers did not see the same transactions or bodies\n");

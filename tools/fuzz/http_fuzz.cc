@@ -41,7 +41,8 @@ void write_seeds(const std::string& dir) {
   std::snprintf(size, sizeof size, "%zx\r\n", body.size());
   const std::string responses =
       "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" +
-      std::string(size) + body + "\r\n0\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+      std::string(size) + body +
+      "\r\n0\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
       "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
   std::string seed = std::string("\xff\x01\x00", 3) + requests;
   seed.resize(3 + 255, ' ');  // the first piece holds the requests
@@ -97,7 +98,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int i = 0; !rest.empty(); ++i) {
     const std::size_t n = std::min(piece, rest.size());
     const bool to_server = ((pattern >> (i % 8)) & 1) != 0;
-    const auto dir = to_server ? wp::applayer::HttpDir::kToServer : wp::applayer::HttpDir::kToClient;
+    const auto dir =
+        to_server ? wp::applayer::HttpDir::kToServer : wp::applayer::HttpDir::kToClient;
     if (gap && fed <= gap_at && fed + n > gap_at) s.gap(dir);
     out.clear();
     s.feed(dir, rest.first(n), out);
