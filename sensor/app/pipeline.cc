@@ -594,6 +594,12 @@ int run_sensor(const Config& config) {
     }
     return 2;
   }
+  // Offline, several workers: host state in capture order (PacketOrder), so the alerts do
+  // not depend on which worker ran first.
+  PacketOrder packet_order(workers.size());
+  if (!live && !inline_worker) {
+    for (auto& w : workers) w->keep_order(packet_order);
+  }
   if (const std::string& e = workers[0]->worker().detector().scratch_error(); !e.empty()) {
     // Counted as detect.hs_scratch_error; the packets' scans fail (detect.hs_scan_error).
     std::fprintf(stderr, "warning: %s\n", e.c_str());

@@ -304,6 +304,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   if (!r.payload.empty() && !verify_payload(cr, buf)) return false;
   // Host state last: its lookups lock a shard, so only rules that hold otherwise pay for it.
   for (const CompiledXbits& xb : cr.xbit_checks) {
+    host_turn(pkt);
     const bool set = host_->xbit_is_set(xbit_key(xb, pkt, buf.reversed), pkt.ts.micros());
     if (set != (xb.cmd == XbitsOp::Cmd::kIsSet)) return false;
   }
@@ -365,6 +366,7 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   counters_.inc(c_verified_);
   matches_.push_back(idx);
   for (const CompiledXbits& xb : cr.xbit_actions) {
+    host_turn(pkt);
     const XbitKey key = xbit_key(xb, pkt, buf.reversed);
     bool stored = true;
     switch (xb.cmd) {
@@ -607,6 +609,7 @@ std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const
       counters_.inc(c_suppressed_);
       continue;
     }
+    if (cr.alert_threshold) host_turn(pkt);
     if (cr.alert_threshold &&
         !host_->allow(*cr.alert_threshold, ThresholdTable::rule_key(cr.rule.gid, cr.rule.sid), src,
                       dst, pkt.ts.sec)) {

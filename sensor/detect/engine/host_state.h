@@ -25,6 +25,18 @@
 
 namespace wp::detect {
 
+// Offline replay with several workers: the host state must see the packets in capture order,
+// as one worker would, or an xbit set by one flow and tested by another (on another worker)
+// would depend on which thread ran first. The runtime gives each Detector a HostOrder; the
+// Detector calls wait_turn() with the packet's number before the packet's first host-state
+// operation, and it returns once no other worker still holds an earlier packet. Live capture
+// has no order to keep (packets are numbered 0) and runs without one.
+class HostOrder {
+ public:
+  virtual ~HostOrder() = default;
+  virtual void wait_turn(std::uint64_t packet_number) = 0;
+};
+
 struct HostStateConfig {
   std::size_t threshold_capacity = 65536;  // entries over all shards, preallocated
   std::size_t xbits_capacity = 65536;      // entries over all shards (48 bytes each)
