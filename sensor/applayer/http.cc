@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "applayer/http_bestfit.h"
+
 namespace wp::applayer {
 
 namespace {
@@ -110,16 +112,13 @@ std::int64_t parse_content_length(std::string_view v) {
 
 // --- URI normalization (libhtp's htp_decode_path_inplace with the IDS personality) ---
 
-// %u encoding of the path: U+00XX is the byte itself (an overlong form), the full-width ASCII
-// forms U+FF01..U+FF5E are their ASCII letter (libhtp's best-fit map does the same); any other
-// code point becomes '?', libhtp's replacement byte (see the README for the best-fit table).
+// %u encoding of the path: U+00XX is the byte itself (an overlong form), others go through
+// libhtp's best-fit map.
 char decode_u(const char* p) {
   const int c1 = hex_byte(p);
   const int c2 = hex_byte(p + 2);
   if (c1 == 0) return static_cast<char>(c2);
-  const int cp = c1 * 256 + c2;
-  if (cp >= 0xff01 && cp <= 0xff5e) return static_cast<char>(cp - 0xfee0);
-  return '?';
+  return bestfit::lookup(static_cast<std::uint32_t>(c1 * 256 + c2));
 }
 
 // Percent and %u decoding, backslash to slash, lower case, one slash of each run.
@@ -159,12 +158,12 @@ void decode_path(std::string_view in, std::string& out) {
   }
 }
 
-// UTF-8 in the decoded path to one byte per character, in place from `from` (libhtp's
-// utf8_convert_bestfit): code points below 256 are that byte, full-width ASCII forms their
-// letter, others '?'; an invalid sequence is one '?' and a sequence cut by the end is dropped.
-// It runs after the slashes were compressed, as libhtp's does, so a decoded '/' may double.
-void utf8_bestfit(std::string& s, std::size_t from) {
-  std::size_t r = from, w = from;
+// UTF-8 in the decoded path to one byte per character, in place (libhtp's
+// utf8_convert_bestfit): code points below 256 are that byte, others their best fit or '?';
+// an invalid sequence is one '?' and a sequence cut by the end is dropped. It runs after the
+// slashes were compressed, as libhtp's does, so a decoded '/' may double.
+void utf8_bestfit(std::string& s) {
+  std::size_t r = 0, w = 0;
   const std::size_t n = s.size();
   while (r < n) {
     const auto b = static_cast<unsigned char>(s[r]);
@@ -202,23 +201,17 @@ void utf8_bestfit(std::string& s, std::size_t from) {
       continue;
     }
     r += k;
-    if (cp < 0x100) {
-      s[w++] = static_cast<char>(cp);
-    } else if (cp >= 0xff01 && cp <= 0xff5e) {
-      s[w++] = static_cast<char>(cp - 0xfee0);
-    } else {
-      s[w++] = '?';
-    }
+    s[w++] = cp < 0x100 ? static_cast<char>(cp) : bestfit::lookup(cp);
   }
   s.resize(w);
 }
 
-// RFC 3986 5.2.4 remove_dot_segments, in place from `from`, as libhtp implements it
+// RFC 3986 5.2.4 remove_dot_segments, in place, as libhtp implements it
 // (htp_normalize_uri_path_inplace): its loop ends with the input, so a slash pending from a
 // removed "/." or "/.." at the very end is not written ("/a/./" gives "/a").
-void remove_dot_segments(std::string& s, std::size_t from) {
-  char* data = s.data() + from;
-  const std::size_t len = s.size() - from;
+void remove_dot_segments(std::string& s) {
+  char* data = s.data();
+  const std::size_t len = s.size();
   std::size_t r = 0, w = 0;
   int c = -1;
   auto drop_last_segment = [&] {
@@ -269,7 +262,7 @@ void remove_dot_segments(std::string& s, std::size_t from) {
     while (r < len && data[r] != '/' && w < len) data[w++] = data[r++];
     c = -1;
   }
-  s.resize(from + w);
+  s.resize(w);
 }
 
 // Percent decoding of the fragment (libhtp's urlencoded decoder as Suricata sets it: no '+'
@@ -340,8 +333,8 @@ void normalize_uri(std::string_view raw, std::string& out, std::string& host) {
   }
   const auto path_end = std::min(rest.find_first_of("?#"), rest.size());
   decode_path(rest.substr(0, path_end), out);
-  utf8_bestfit(out, 0);
-  remove_dot_segments(out, 0);
+  utf8_bestfit(out);
+  remove_dot_segments(out);
   rest.remove_prefix(path_end);
   if (!rest.empty() && rest.front() == '?') {
     const auto query_end = std::min(rest.find('#'), rest.size());

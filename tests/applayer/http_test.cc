@@ -464,6 +464,7 @@ const UriCase kUriCases[] = {
     {"/%2e%2e/%2fetc%5cpasswd", "/etc/passwd", ""},
     {"/a%zz%u12%7", "/a%zz%u12%7", ""},
     {"/%uff0fwin%u0041", "/wina", ""},
+    {"/%u0100%u2215x", "/a/x", ""},
     {"/caf%c3%a9", "/caf\xe9", ""},
     {"/a/%c0%af", "/a//", ""},
     {"http://Host.Com:80/p?q", "/p?q", "host.com"},
@@ -639,6 +640,31 @@ TEST(HttpNormalize, MoreTargetsEqualLibhtps) {
     ASSERT_NE(tx, nullptr);
     EXPECT_EQ(tx->uri(), want.uri) << target;
     EXPECT_EQ(tx->host(), lower_copy(want.host)) << target;
+  }
+}
+
+TEST(HttpNormalize, EveryUEscapeAndUtf8CharacterEqualsLibhtps) {
+  // libhtp's best-fit map (http_bestfit.h) for every code point above U+00FF, as %uXXXX and
+  // as UTF-8 (surrogates have no UTF-8 form).
+  Libhtp htp;
+  char target[64];
+  for (unsigned cp = 0x100; cp <= 0xffff; ++cp) {
+    std::snprintf(target, sizeof target, "/a%%u%04xb", cp);
+    std::string request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    HttpSession s;
+    req(s, request);
+    ASSERT_EQ(s.find(0)->uri(), htp.parse(request).uri) << target;
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    if (cp < 0x800) {
+      std::snprintf(target, sizeof target, "/a%%%02x%%%02xb", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+    } else {
+      std::snprintf(target, sizeof target, "/a%%%02x%%%02x%%%02xb", 0xe0 | (cp >> 12),
+                    0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    }
+    request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    HttpSession s2;
+    req(s2, request);
+    ASSERT_EQ(s2.find(0)->uri(), htp.parse(request).uri) << target;
   }
 }
 
