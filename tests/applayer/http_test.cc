@@ -669,16 +669,20 @@ TEST(HttpNormalize, EveryUEscapeAndUtf8CharacterEqualsLibhtps) {
 }
 
 TEST(HttpNormalize, HostAndHeadersEqualLibhtps) {
-  const char* requests[] = {
+  const std::string requests[] = {
       "GET / HTTP/1.1\r\nHost: WWW.Example.COM:8080\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: h\r\nX-Fold: a\r\n  b\r\n\tc \r\nX-Dup: 1\r\nx-dup: 2\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: h\r\nSpaces:    v  w   \r\nEmpty:\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\nOther: x\r\n\r\n",
       "GET http://Abs.Example/p HTTP/1.1\r\nHost: abs.example\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nName : v\r\nTight:v\r\n:novalue\r\nBad Name: w\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nLong: " + std::string(300, 'x') + "\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h.example.\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\nUnix: lf only\n\n",
   };
   Libhtp htp;
-  for (const char* r : requests) {
+  for (const std::string& r : requests) {
     const auto want = htp.parse(r);
     ASSERT_TRUE(want.parsed) << r;
     HttpSession s;
@@ -709,6 +713,12 @@ TEST(HttpNormalize, ResponsesEqualLibhtps) {
       "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + std::to_string(gz.size()) +
           "\r\n\r\n" + gz,
       "HTTP/1.0 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nuntil the close",
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+      "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: " +
+          std::to_string(compress(page, 15).size()) + "\r\n\r\n" + compress(page, 15),
+      "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: " +
+          std::to_string(compress(page, -15).size()) + "\r\n\r\n" + compress(page, -15),
+      "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n",
   };
   Libhtp htp;
   for (const auto& r : responses) {
