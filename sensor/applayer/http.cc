@@ -426,7 +426,13 @@ void emit_body(HttpProgressList& out, std::uint64_t id, HttpPart part, std::size
 
 }  // namespace
 
-HttpSession::HttpSession(const HttpConfig& config) : config_(config) {}
+HttpSession::HttpSession(const HttpConfig& config) : config_(config) {
+  constexpr std::size_t kMaxLimit = 0xffffffffu;
+  config_.request_body_limit = std::min(config_.request_body_limit, kMaxLimit);
+  config_.response_body_limit = std::min(config_.response_body_limit, kMaxLimit);
+  config_.max_header_bytes = std::min(config_.max_header_bytes, kMaxLimit);
+  config_.max_line = std::min(config_.max_line, kMaxLimit);
+}
 
 HttpSession::~HttpSession() {
   for (Direction& d : dirs_) {

@@ -32,6 +32,7 @@
 
 namespace wp::applayer {
 
+// Limits are taken below 4 GiB (body offsets in the progress are 32-bit).
 struct HttpConfig {
   std::size_t request_body_limit = 100 * 1024;   // Suricata's libhtp default
   std::size_t response_body_limit = 100 * 1024;  // Suricata's libhtp default
@@ -88,7 +89,9 @@ inline constexpr int kHttpEventCount = 34;
 // "REQUEST_FIELD_MISSING_COLON", ... for the flag with bit `bit`; "" outside the range.
 std::string_view http_event_name(int bit);
 
-// What became available in one feed()/close() call.
+// What became available in one feed()/close() call. An interim 1xx response shows its
+// kResponseLine and kResponseHeaders too; the final response's then replace them in the
+// transaction.
 enum class HttpPart : std::uint8_t {
   kRequestLine,
   kRequestHeaders,
