@@ -612,7 +612,7 @@ std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const
     if (cr.alert_threshold) host_turn(pkt);
     if (cr.alert_threshold &&
         !host_->allow(*cr.alert_threshold, ThresholdTable::rule_key(cr.rule.gid, cr.rule.sid), src,
-                      dst, pkt.ts.sec)) {
+                      dst, fr.flow != nullptr ? fr.flow->flow_id : 0, pkt.ts.sec)) {
       counters_.inc(c_thresholded_);
       continue;
     }

@@ -220,16 +220,21 @@ struct FlowMatch {
 
 // threshold: / detection_filter: (and threshold.config event_filter lines).
 struct ThresholdSpec {
-  enum class Type : std::uint8_t { kLimit, kThreshold, kBoth, kDetectionFilter };
-  enum class Track : std::uint8_t { kBySrc, kByDst, kByRule, kByBoth };
+  // kBackoff (Suricata 7+): alerts on the count-th match, then on count * multiplier,
+  // count * multiplier^2, ... (no time window).
+  enum class Type : std::uint8_t { kLimit, kThreshold, kBoth, kDetectionFilter, kBackoff };
+  // kByFlow: one counter per flow (its flow id).
+  enum class Track : std::uint8_t { kBySrc, kByDst, kByRule, kByBoth, kByFlow };
   Type type = Type::kLimit;
   Track track = Track::kBySrc;
   std::uint32_t count = 1;
   std::uint32_t seconds = 60;
+  std::uint32_t multiplier = 0;  // kBackoff
 
   // The names used by rules and threshold.config (case-insensitive); false when unknown.
-  static bool parse_type(std::string_view name, Type& out);    // limit, threshold, both
-  static bool parse_track(std::string_view name, Track& out);  // by_src, by_dst, by_rule, by_both
+  static bool parse_type(std::string_view name, Type& out);    // limit, threshold, both, backoff
+  // by_src, by_dst, by_rule, by_both, by_flow
+  static bool parse_track(std::string_view name, Track& out);
 };
 
 // flowbits: one operation, e.g. "set,ET.foo" or "isset,a|b" (any) / "isset,a&b" (all).
