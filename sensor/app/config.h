@@ -104,6 +104,7 @@ struct Config {
   bool eve_enabled = true;               // eve-log.enabled
   std::string eve_file = "eve.json";     // eve-log.filename (relative to log_dir) / --eve
   std::string fast_file;                 // fast.filename / --fast ("-" = stdout)
+  bool fast_enabled = true;              // fast.enabled: no turns a configured fast.log off
   std::string stats_file = "stats.json"; // stats.filename (relative to log_dir)
   std::string classification_file;       // classification-file; empty: built-in table
   std::string reference_config_file;     // reference-config-file; empty: built-in table

@@ -198,7 +198,10 @@ int main(int argc, char** argv) {
     config.eve_file = std::filesystem::absolute(eve).string();
     config.eve_enabled = true;
   }
-  if (!fast.empty()) config.fast_file = fast == "-" ? fast : std::filesystem::absolute(fast).string();
+  if (!fast.empty()) {
+    config.fast_file = fast == "-" ? fast : std::filesystem::absolute(fast).string();
+    config.fast_enabled = true;
+  }
   if (!site.empty()) config.site = site;
   if (!sensor_id.empty()) config.sensor_id = sensor_id;
   if (!collector.empty()) config.collector.address = collector;

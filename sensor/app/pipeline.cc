@@ -573,7 +573,7 @@ int run_sensor(const Config& config) {
     eve.stats_deltas = config.runtime.stats_deltas;
     sinks.push_back(std::make_unique<output::EveSink>(std::move(f), eve));
   }
-  if (!config.fast_file.empty()) {
+  if (!config.fast_file.empty() && config.fast_enabled) {
     auto f = open_alert_file(config.fast_file, "fast.log", "output.fast");
     if (!f) return 1;
     sinks.push_back(std::make_unique<output::FastSink>(std::move(f)));

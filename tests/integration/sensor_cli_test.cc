@@ -645,5 +645,39 @@ TEST(SensorCli, LowercaseSAddsARuleFileAsRulesDoes) {
   EXPECT_TRUE(contains(r.err, "rules: 2 loaded, 0 skipped")) << r.err;
 }
 
+// A suricata.yaml as an operator brings it: globs in rule-files, Suricata's default paths
+// for files this machine does not have.
+TEST(SensorCli, ReusedSuricataYamlWithGlobsAndSuricatasDefaultPathsLoads) {
+  Fixture fx;
+  std::filesystem::create_directories(fx.dir.file("rules"));
+  std::ofstream(fx.dir.file("rules/a.rules")) << kGoodRule;
+  std::ofstream(fx.dir.file("rules/b.rules")) << kUdpRule;
+  std::ofstream(fx.dir.file("rules/notes.txt")) << "not a rule file\n";
+  std::ofstream(fx.dir.file("suricata.yaml"))
+      << "%YAML 1.1\n---\n"
+      << "default-rule-path: " << fx.dir.file("rules") << "\n"
+      << "rule-files:\n  - \"*.rules\"\n"
+      << "classification-file: /etc/suricata-absent/classification.config\n"
+      << "reference-config-file: /etc/suricata-absent/reference.config\n";
+  auto r = testing::run_program({kSensor, "-T", "-c", fx.dir.file("suricata.yaml"), "--set",
+                                 "detect.sgh-mpm-caching-path=" + fx.dir.file("hs")},
+                                fx.dir.path().string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "rules: 2 loaded, 0 skipped")) << r.err;
+  EXPECT_TRUE(contains(r.err, "warning: classification-file /etc/suricata-absent/classification.config "
+                              "does not exist; using the built-in table"))
+      << r.err;
+  EXPECT_TRUE(contains(r.err, "warning: reference-config-file /etc/suricata-absent/reference.config "
+                              "does not exist"))
+      << r.err;
+  // A glob that matches nothing is a missing rule file.
+  std::ofstream(fx.dir.file("none.yaml"))
+      << "default-rule-path: " << fx.dir.file("rules") << "\nrule-files:\n  - \"*.nothing\"\n";
+  auto none = testing::run_program({kSensor, "-T", "-c", fx.dir.file("none.yaml")},
+                                   fx.dir.path().string());
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_TRUE(contains(none.err, "*.nothing")) << none.err;
+}
+
 }  // namespace
 }  // namespace wp
