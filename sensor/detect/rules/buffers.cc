@@ -84,14 +84,9 @@ constexpr std::string_view kBufferKeywords[] = {
     "http_response_line", "http_stat_code", "http_stat_msg", "uricontent",
     // Files
     "file.data", "file_data", "file.name", "file.magic",
-    // DNS
-    "dns.query", "dns_query", "dns.query.name", "dns.answer.name",
-    // TLS and fingerprints
-    "tls.sni", "tls_sni", "tls.cert_subject", "tls_cert_subject", "tls.cert_issuer",
-    "tls_cert_issuer", "tls.cert_serial", "tls_cert_serial", "tls.cert_fingerprint",
-    "tls_cert_fingerprint", "tls.certs", "tls.subjectaltname", "tls.random", "tls.random_time",
-    "tls.random_bytes", "tls.alpn", "ja3.hash", "ja3_hash", "ja3.string", "ja3_string", "ja3s.hash",
-    "ja3s_hash", "ja3s.string", "ja3s_string", "ja4.hash",
+    // DNS and TLS buffers not in the table (its rows and their aliases are supported)
+    "dns.query.name", "tls.subjectaltname", "tls.random", "tls.random_time", "tls.random_bytes",
+    "tls.alpn", "ja4.hash",
     // SSH
     "ssh.proto", "ssh_proto", "ssh.software", "ssh_software", "ssh.hassh", "ssh.hassh.string",
     "ssh.hassh.server", "ssh.hassh.server.string",
