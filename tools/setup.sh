@@ -13,6 +13,8 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler  # event format (proto/)
   libyaml-cpp-dev       # configuration
   libgtest-dev          # tests
+  libhtp-dev            # libhtp (Suricata's HTTP/1 parser): the HTTP comparison bench and the normalization parity test (sensor/applayer/README.md)
+  zlib1g-dev            # HTTP gzip/deflate bodies (sensor/applayer)
   nlohmann-json3-dev    # tests parse EVE JSON
   clang libclang-rt-14-dev  # the fuzzing pass (tools/test-fuzz.sh): libFuzzer; ~55 MB download
   libsqlite3-dev        # the collector's store, the query tool

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -33,6 +34,25 @@ struct KeyDef {
 };
 
 std::string bool_text(bool b) { return b ? "yes" : "no"; }
+
+const char* log_level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::kError: return "error";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kNotice: return "notice";
+    case LogLevel::kInfo: return "info";
+  }
+  return "notice";
+}
+
+std::optional<LogLevel> parse_log_level(std::string_view v) {
+  const std::string t = to_lower(v);
+  if (t == "error" || t == "emergency" || t == "alert" || t == "critical") return LogLevel::kError;
+  if (t == "warning") return LogLevel::kWarning;
+  if (t == "notice") return LogLevel::kNotice;
+  if (t == "info" || t == "perf" || t == "config" || t == "debug") return LogLevel::kInfo;
+  return std::nullopt;
+}
 
 Error bad_value(const std::string& key, const std::string& value, const std::string& expected) {
   return make_error("invalid value '" + value + "' for '" + key + "' (expected " + expected + ")");
@@ -125,6 +145,19 @@ const std::vector<KeyDef>& keys() {
     k.push_back(string_key("sensor-name", "sensor id in alerts (EVE host; --sensor-id)", &Config::sensor_id));
     k.push_back(string_key("site", "site label in alerts (--site)", &Config::site));
     k.push_back(bool_key("stream.checksum-validation", "drop packets with invalid IPv4/TCP/UDP/ICMP checksums from inspection", &Config::checksum_validation));
+    k.push_back({"logging.default-log-level", "enum",
+                 "error, warning, notice (default) or info; Suricata's perf, config and debug "
+                 "are taken as info (-q: warning, -v: info)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   auto level = parse_log_level(v);
+                   if (!level) {
+                     return bad_value("logging.default-log-level", v,
+                                      "error, warning, notice, info, perf, config or debug");
+                   }
+                   c.log_level = *level;
+                   return {};
+                 },
+                 [](const Config& c) { return std::string(log_level_name(c.log_level)); }});
     k.push_back({"pcap-file.checksum-checks", "enum", "yes, no, or auto (off when >10% of the first 1000 packets have bad checksums)",
                  [](Config& c, const std::string& v) -> Result<void> {
                    std::string t = to_lower(v);

@@ -48,6 +48,23 @@ std::shared_ptr<const detect::RuleSet> RuleGeneration::current() const {
   return rules_;
 }
 
+void PacketOrder::wait_turn(std::uint32_t worker, std::uint64_t number) const {
+  for (std::uint32_t w = 0; w < slots_.size(); ++w) {
+    if (w == worker) continue;
+    const Slot& s = slots_[w];
+    int spins = 0;
+    // The worker still holds an earlier packet while it processes one (its record leaves
+    // the ring only afterwards) or has one queued.
+    while (s.current.load(std::memory_order_acquire) < number && !s.ring->empty()) {
+      if (++spins < 64) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+    }
+  }
+}
+
 WorkerThread::WorkerThread(std::uint32_t index, const Config& config,
                            const RuleGeneration& generation, std::size_t sources,
                            std::size_t ring_bytes, std::shared_ptr<detect::HostState> host)
@@ -63,6 +80,13 @@ WorkerThread::WorkerThread(std::uint32_t index, const Config& config,
 }
 
 WorkerThread::~WorkerThread() { stop(); }
+
+void WorkerThread::keep_order(PacketOrder& order) {
+  order_ = &order;
+  order.attach(index_, rings_.at(0).get());
+  turn_ = std::make_unique<PacketOrder::Turn>(order, index_);
+  worker_->set_host_order(turn_.get());
+}
 
 void WorkerThread::start() {
   thread_ = start_thread([this] { run(); });
@@ -88,6 +112,7 @@ void WorkerThread::run() {
     std::size_t done = 0;
     for (auto& ring : rings_) {
       for (int i = 0; i < kBatch && ring->peek(p); ++i) {
+        if (order_ != nullptr) order_->begin(index_, p.number);
         worker_->process(p);
         ring->pop();
         ++done;

@@ -45,6 +45,45 @@ class RuleGeneration {
   std::atomic<std::uint64_t> version_{0};
 };
 
+// Offline replay with several workers: keeps the host state (thresholds, xbits) in capture
+// order across the workers, so 1 and N workers raise the same alerts (detect::HostOrder).
+// Each worker publishes the number of the packet it is processing; a worker about to touch
+// the host state for packet S waits until every other worker is either past S or has
+// nothing left in its ring (the reader pushes in packet order, so all packets before S were
+// pushed before S itself). The waits form a chain of strictly smaller packet numbers, so
+// the oldest packet in flight never waits: no deadlock. Only packets that reach a threshold
+// or an xbit wait; everything else runs in parallel.
+class PacketOrder {
+ public:
+  explicit PacketOrder(std::size_t workers) : slots_(workers) {}
+  // Before the worker's rings are read (once, at setup).
+  void attach(std::uint32_t worker, const capture::PacketRing* ring) { slots_[worker].ring = ring; }
+  // The worker starts processing packet `number` (its own thread).
+  void begin(std::uint32_t worker, std::uint64_t number) {
+    slots_[worker].current.store(number, std::memory_order_release);
+  }
+  // Returns once no worker other than `worker` holds a packet numbered below `number`.
+  void wait_turn(std::uint32_t worker, std::uint64_t number) const;
+
+  // The Detector's view for one worker.
+  class Turn : public detect::HostOrder {
+   public:
+    Turn(const PacketOrder& order, std::uint32_t worker) : order_(order), worker_(worker) {}
+    void wait_turn(std::uint64_t number) override { order_.wait_turn(worker_, number); }
+
+   private:
+    const PacketOrder& order_;
+    std::uint32_t worker_;
+  };
+
+ private:
+  struct alignas(64) Slot {
+    std::atomic<std::uint64_t> current{0};
+    const capture::PacketRing* ring = nullptr;
+  };
+  std::vector<Slot> slots_;
+};
+
 class WorkerThread {
  public:
   // Builds the Worker (std::bad_alloc escapes: the flow table could not be allocated) and
@@ -66,6 +105,10 @@ class WorkerThread {
   // Processes what the rings still hold, then ends the thread. Call once the producers have
   // stopped pushing.
   void stop();
+  // Offline with several workers: keep host-state operations in packet order (before
+  // start()).
+  void keep_order(PacketOrder& order);
+
   // CPU time the thread used, in seconds (after stop(); 0 without a thread).
   double cpu_seconds() const { return cpu_seconds_; }
 
@@ -90,6 +133,8 @@ class WorkerThread {
   std::vector<std::unique_ptr<capture::PacketRing>> rings_;
   std::atomic<bool> stopping_{false};
   double cpu_seconds_ = 0;
+  PacketOrder* order_ = nullptr;
+  std::unique_ptr<PacketOrder::Turn> turn_;
   std::thread thread_;
 };
 

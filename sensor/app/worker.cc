@@ -37,7 +37,7 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
       counters_(counters) {
   auto_mode_ = decoder_.validate_checksums() && config.pcap_checksum_checks == ChecksumChecks::kAuto;
   flows_.set_release_hook(&Worker::release_flow, this);
-  c_skipped_checksum_ = counters_.add("detect.skipped_invalid_checksum");
+  c_skipped_checksum_ = counters_.add("stream.skipped_invalid_checksum");
   c_not_ip_ = counters_.add("decoder.not_inspected");
 }
 
@@ -100,8 +100,15 @@ void Worker::process(const capture::RawPacket& raw) {
   std::uint64_t t2 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageFlow] += t2 - t1;
   if (pkt_.checksum_bad) {
-    // The receiving host drops such a packet, so an attack in it does not land.
+    // The receiving host drops such a packet, so it stays out of the stream (its valid
+    // retransmission is used) but, as Suricata does, it is still inspected as a packet:
+    // rules on it (tcpv4-csum:invalid, an attack sent with a broken checksum) see it.
     counters_.inc(c_skipped_checksum_);
+    // The stream stage does not see it: `flow:established` is the session's state before it.
+    if (fr.flow != nullptr && pkt_.proto == decode::kProtoTcp) fr.established = fr.flow->established();
+    fr_ = fr;
+    const auto matches = detector_->inspect(pkt_, fr, false);
+    if (!matches.empty()) emit(matches, fr, {}, false);
     return;
   }
   // The stream stage owns the TCP session state: it decides (for this packet) whether the

@@ -61,6 +61,9 @@ class Worker {
   // Alerts per rule over this worker's life, summed by (gid, sid) across swaps.
   std::vector<RuleHits> rule_hits() const;
 
+  // Offline with several workers: host-state operations wait for their packet's turn.
+  void set_host_order(detect::HostOrder* order) { detector_->set_host_order(order); }
+
   // Checksum validation (the pcap-file `auto` mode turns it off on the fly).
   decode::Decoder& decoder() { return decoder_; }
   const detect::Detector& detector() const { return *detector_; }

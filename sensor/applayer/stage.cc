@@ -380,7 +380,7 @@ void AppLayer::parse_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, v
       return;
     }
     default:
-      return;  // HTTP (h-http's parser plugs in here), SMTP, FTP, SSH: detected, not parsed
+      return;  // HTTP (http.h plugs in here, like TLS), SMTP, FTP, SSH: detected, not parsed
   }
 }
 

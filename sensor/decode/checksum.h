@@ -1,5 +1,6 @@
 // Internet checksums (RFC 1071) for the decoder: IPv4 header, TCP, UDP, ICMP and ICMPv6.
-// Private to wp_decode. Pure functions over byte spans; no allocation, any thread.
+// Used by the decoder and by the checksum rule keywords (ipv4-csum, ...). Pure functions
+// over byte spans; no allocation, any thread.
 #pragma once
 
 #include <cstdint>

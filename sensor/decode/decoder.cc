@@ -549,6 +549,7 @@ DecodeStatus Decoder::Impl::ipv6(Packet& p, Bytes data, bool reassembled) {
 }
 
 DecodeStatus Decoder::Impl::transport(Packet& p, Bytes seg, std::size_t claimed, bool short_data) {
+  p.l4 = seg;
   switch (p.proto) {
     case kProtoTcp:
       return tcp(p, seg, claimed, short_data);
@@ -582,6 +583,7 @@ bool Decoder::Impl::tcp_options(Packet& p, Bytes opts) {
       case 2:  // MSS
         if (len != 4) return false;
         p.tcp_mss = load_be16(o + 2);
+        p.tcp_has_mss = true;
         break;
       case 3:  // window scale (RFC 7323 section 2.2)
         if (len != 3) return false;
@@ -668,6 +670,10 @@ DecodeStatus Decoder::Impl::icmp(Packet& p, Bytes seg, bool v6, bool short_data)
     p.icmp_id = load_be16(h + 4);
     p.icmp_seq = load_be16(h + 6);
     p.icmp_has_id_seq = true;
+  }
+  if (v6 && h[0] == 2) {  // Packet Too Big (RFC 4443 section 3.2)
+    p.icmpv6_mtu = load_be32(h + 4);
+    p.icmpv6_has_mtu = true;
   }
   p.payload = seg.subspan(8);
   if (v6) {

@@ -97,14 +97,18 @@ struct Packet {
   std::uint32_t tcp_tsval = 0;
   std::uint32_t tcp_tsecr = 0;
   std::uint16_t tcp_mss = 0;
+  bool tcp_has_mss = false;
   std::uint8_t icmp_type = 0;
   std::uint8_t icmp_code = 0;
   std::uint16_t icmp_id = 0;   // echo request/reply only
   std::uint16_t icmp_seq = 0;
   bool icmp_has_id_seq = false;
+  std::uint32_t icmpv6_mtu = 0;  // ICMPv6 Packet Too Big (type 2) only
+  bool icmpv6_has_mtu = false;
 
   // Offsets into `frame` (or the reassembly buffer): start of L3 and L4 headers.
   std::span<const std::uint8_t> l3;       // from the IP header to the end of the datagram
+  std::span<const std::uint8_t> l4;       // from the transport header (TCP/UDP/ICMP) on
   std::span<const std::uint8_t> payload;  // application payload (after TCP/UDP/ICMP header)
 
   // Checksums: computed only when validation is on; `checksum_bad` is true when the IPv4

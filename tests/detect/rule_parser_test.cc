@@ -584,6 +584,10 @@ TEST(RuleParser, ParsesThresholdAndDetectionFilterInAnyOrder) {
                 Track::kByRule, 10, 3600},
            Case{"threshold:type limit, track by_both, count 1, seconds 1", Type::kLimit,
                 Track::kByBoth, 1, 1},
+           Case{"threshold:type limit, track by_flow, count 2, seconds 5", Type::kLimit,
+                Track::kByFlow, 2, 5},
+           Case{"threshold: type backoff, track by_flow, count 1, multiplier 10", Type::kBackoff,
+                Track::kByFlow, 1, 60},
        }) {
     Rule r = parse_options(std::string(c.option) + "; sid:1;");
     ASSERT_TRUE(r.threshold.has_value()) << c.option;
@@ -666,9 +670,18 @@ std::vector<Rejected> rejected_cases() {
       {h + "(stream_size:client,=>,5; sid:7;)",
        "local.rules:3: sid 7: invalid stream_size: unknown operator '=>'; rule skipped",
        "invalid stream_size"},
-      {h + "(threshold:type limit, track by_flow, count 1, seconds 60; sid:7;)",
-       "local.rules:3: sid 7: threshold track 'by_flow' not supported yet; rule skipped",
-       "threshold track 'by_flow' not supported yet"},
+      {h + "(threshold:type backoff, track by_flow, count 1, seconds 60, multiplier 10; sid:7;)",
+       "local.rules:3: sid 7: invalid threshold: type backoff takes no 'seconds'; rule skipped",
+       "invalid threshold"},
+      {h + "(threshold:type backoff, track by_flow, count 1; sid:7;)",
+       "local.rules:3: sid 7: invalid threshold: missing 'multiplier'; rule skipped",
+       "invalid threshold"},
+      {h + "(threshold:type backoff, track by_flow, count 1, multiplier 1; sid:7;)",
+       "local.rules:3: sid 7: invalid threshold: multiplier 1 is less than 2; rule skipped",
+       "invalid threshold"},
+      {h + "(threshold:type limit, track by_src, count 1, seconds 9, multiplier 2; sid:7;)",
+       "local.rules:3: sid 7: invalid threshold: 'multiplier' needs type backoff; rule skipped",
+       "invalid threshold"},
       {h + "(http.uri; content:\"/x\"; sid:8;)",
        "local.rules:3: sid 8: buffer 'http.uri' not supported yet; rule skipped",
        "buffer 'http.uri' not supported yet"},
@@ -1231,6 +1244,24 @@ TEST(RuleParser, ParseFileKeepsTheFirstOfTwoRulesWithTheSameSid) {
   EXPECT_EQ(r.errors[0].message,
             path + ":3: sid 7: duplicate sid (first at " + path + ":1); rule skipped");
   EXPECT_EQ(r.errors[0].reason, "duplicate sid");
+}
+
+TEST(RuleParser, ParseFileKeepsTheHigherRevOfTwoRulesWithTheSameSid) {
+  TempDir dir;
+  std::string path = dir.write("local.rules",
+                               "alert tcp any any -> any any (msg:\"old\"; sid:7; rev:2;)\n"
+                               "alert tcp any any -> any any (msg:\"new\"; sid:7; rev:3;)\n"
+                               "alert tcp any any -> any any (msg:\"older\"; sid:7; rev:1;)\n");
+  RuleParser parser(RuleVars::suricata_defaults());
+  RuleFileResult r = parser.parse_file(path);
+  ASSERT_EQ(r.rules.size(), 1u);
+  EXPECT_EQ(r.rules[0].msg, "new");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].message, path + ":1: sid 7: duplicate sid (rev 2; rev 3 at " + path +
+                                     ":2 is kept); rule skipped");
+  EXPECT_EQ(r.errors[0].line, 1);
+  EXPECT_EQ(r.errors[1].message, path + ":3: sid 7: duplicate sid (rev 1; rev 3 at " + path +
+                                     ":2 is kept); rule skipped");
 }
 
 TEST(RuleParser, ParseFileOfAMissingFileIsOneErrorAtLineZero) {

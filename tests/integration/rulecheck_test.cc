@@ -103,10 +103,11 @@ TEST(Rulecheck, DuplicateSidNamesBothLocations) {
       "\nalert udp any any -> any 53 (msg:\"again\"; content:\"abcdef\"; sid:1000001; rev:4;)\n");
   auto r = fx.run({a, b});
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_TRUE(
-      fx.has_line(r.out, b + ":2: sid 1000001: duplicate sid (first at " + a + ":1); rule skipped"))
+  // The higher rev is kept, as in Suricata: the first rule (rev 3) is the one skipped.
+  EXPECT_TRUE(fx.has_line(r.out, a + ":1: sid 1000001: duplicate sid (rev 3; rev 4 at " + b +
+                                     ":2 is kept); rule skipped"))
       << r.out;
-  // Within one file too.
+  // Within one file too; at equal revs the first loads.
   const std::string c = fx.write("c.rules", std::string(kGood) + kGood);
   auto same = fx.run({c});
   EXPECT_EQ(same.exit_code, 1);

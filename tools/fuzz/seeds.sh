@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes the fuzz targets' seed corpora into DIR/{rules,config,stream,spool,collector,dns,tls},
+# Writes the fuzz targets' seed corpora into DIR/{rules,config,stream,spool,collector,dns,tls,http},
 # generated from what the repository holds (nothing is copied in): the bundled rules and the threshold.config
 # examples of rules/README.md; with the public ET rule sets present in ../shared/data/rules
 # (beside the checkout, or two levels up from a git worktree), a sample of their rules; the
@@ -14,7 +14,7 @@ out=$1
 sensor=${2:-}
 fuzzdir=${3:-}
 rm -rf "$out"
-mkdir -p "$out/rules" "$out/config" "$out/stream" "$out/spool" "$out/collector" "$out/dns" "$out/tls"
+mkdir -p "$out/rules" "$out/config" "$out/stream" "$out/spool" "$out/collector" "$out/dns" "$out/tls" "$out/http"
 
 # rules: one rule or threshold.config line per file.
 n=0
@@ -148,9 +148,9 @@ if [[ -n $sensor && -x $sensor ]]; then
 fi
 
 # collector, dns: valid inputs the targets write themselves (WP_FUZZ_WRITE_SEEDS).
-for t in collector dns tls; do
+for t in collector dns tls http; do
   if [[ -n $fuzzdir && -x $fuzzdir/watchpost-fuzz-$t ]]; then
     WP_FUZZ_WRITE_SEEDS="$out/$t" "$fuzzdir/watchpost-fuzz-$t" -runs=0 >/dev/null 2>&1 || true
   fi
 done
-echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream, $(ls "$out/spool" | wc -l) spool, $(ls "$out/collector" | wc -l) collector, $(ls "$out/dns" | wc -l) dns, $(ls "$out/tls" | wc -l) tls in $out" >&2
+echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream, $(ls "$out/spool" | wc -l) spool, $(ls "$out/collector" | wc -l) collector, $(ls "$out/dns" | wc -l) dns, $(ls "$out/tls" | wc -l) tls, $(ls "$out/http" | wc -l) http in $out" >&2

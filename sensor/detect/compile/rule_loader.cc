@@ -35,7 +35,8 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
   const auto t0 = std::chrono::steady_clock::now();
   RuleParser parser(vars);
   std::vector<Rule> rules;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> first_seen;
+  // (gid, sid) -> index into `rules`: a sid repeated across files keeps the higher rev.
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> first_seen;
   for (const std::string& path : files) {
     ++rep.files;
     RuleFileResult r = parser.parse_file(path);
@@ -47,15 +48,13 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
       rep.errors.push_back(std::move(e));
     }
     for (Rule& rule : r.rules) {
-      const std::string here = rule.file + ":" + std::to_string(rule.line);
-      auto [it, inserted] = first_seen.emplace(std::make_pair(rule.gid, rule.sid), here);
+      auto [it, inserted] = first_seen.emplace(std::make_pair(rule.gid, rule.sid), rules.size());
       if (!inserted) {
+        Rule& first = rules[it->second];
         ++rep.skipped;
         ++rep.skipped_by_reason["duplicate sid"];
-        rep.errors.push_back({rule.file, rule.line,
-                              here + ": sid " + std::to_string(rule.sid) +
-                                  ": duplicate sid (first at " + it->second + "); rule skipped",
-                              "duplicate sid"});
+        rep.errors.push_back(duplicate_sid_error(first, rule));
+        if (duplicate_replaces(first, rule)) first = std::move(rule);
         continue;
       }
       rules.push_back(std::move(rule));

@@ -316,6 +316,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   }
   // Host state last: its lookups lock a shard, so only rules that hold otherwise pay for it.
   for (const CompiledXbits& xb : cr.xbit_checks) {
+    host_turn(pkt);
     const bool set = host_->xbit_is_set(xbit_key(xb, pkt, buf.reversed), pkt.ts.micros());
     if (set != (xb.cmd == XbitsOp::Cmd::kIsSet)) return false;
   }
@@ -406,6 +407,7 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   matches_.push_back(idx);
   if (log != nullptr) log->add(tx_->id, identity);
   for (const CompiledXbits& xb : cr.xbit_actions) {
+    host_turn(pkt);
     const XbitKey key = xbit_key(xb, pkt, buf.reversed);
     bool stored = true;
     switch (xb.cmd) {
@@ -678,9 +680,10 @@ std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const
       counters_.inc(c_suppressed_);
       continue;
     }
+    if (cr.alert_threshold) host_turn(pkt);
     if (cr.alert_threshold &&
         !host_->allow(*cr.alert_threshold, ThresholdTable::rule_key(cr.rule.gid, cr.rule.sid), src,
-                      dst, pkt.ts.sec)) {
+                      dst, fr.flow != nullptr ? fr.flow->flow_id : 0, pkt.ts.sec)) {
       counters_.inc(c_thresholded_);
       continue;
     }

@@ -93,6 +93,10 @@ class Detector {
   // statistics (hits(), profile()) start again from zero.
   void switch_to(std::shared_ptr<const RuleSet> next);
 
+  // Offline with several workers: host-state operations wait for their packet's turn
+  // (HostOrder). Null (the default): no ordering.
+  void set_host_order(HostOrder* order) { order_ = order; }
+
   const RuleSet& rule_set() const { return *rules_; }
   const std::shared_ptr<const RuleSet>& generation() const { return rules_; }
   const std::shared_ptr<HostState>& host_state() const { return host_; }
@@ -139,6 +143,14 @@ class Detector {
                         const flow::FlowRef& flow, const Input& buf, bool remembered = false);
   static bool content_reaches_new_data(const CompiledRule& cr, const Input& buf);
   void begin();
+  // Before a host-state operation: waits for the packet's turn (set_host_order), once per
+  // packet.
+  void host_turn(const decode::Packet& pkt) {
+    if (order_ != nullptr && pkt.number != turn_granted_) {
+      order_->wait_turn(pkt.number);
+      turn_granted_ = pkt.number;
+    }
+  }
   // Per-generation parts of the context: scratch, pattern and rule arrays.
   void attach();
   std::span<const std::uint32_t> finish(const decode::Packet& pkt, const flow::FlowRef& flow,
@@ -161,6 +173,8 @@ class Detector {
   std::vector<RuleProfile> profile_;
   RuleProfile* prof_ = nullptr;  // profile_.data() when profiling, else null
   std::shared_ptr<HostState> host_;
+  HostOrder* order_ = nullptr;
+  std::uint64_t turn_granted_ = 0;  // the packet number host_turn() last waited for
   std::string scratch_error_;
 
   Counters& counters_;

@@ -25,6 +25,18 @@
 
 namespace wp::detect {
 
+// Offline replay with several workers: the host state must see the packets in capture order,
+// as one worker would, or an xbit set by one flow and tested by another (on another worker)
+// would depend on which thread ran first. The runtime gives each Detector a HostOrder; the
+// Detector calls wait_turn() with the packet's number before the packet's first host-state
+// operation, and it returns once no other worker still holds an earlier packet. Live capture
+// has no order to keep (packets are numbered 0) and runs without one.
+class HostOrder {
+ public:
+  virtual ~HostOrder() = default;
+  virtual void wait_turn(std::uint64_t packet_number) = 0;
+};
+
 struct HostStateConfig {
   std::size_t threshold_capacity = 65536;  // entries over all shards, preallocated
   std::size_t xbits_capacity = 65536;      // entries over all shards (48 bytes each)
@@ -40,7 +52,7 @@ class HostState {
 
   // ThresholdTable::allow() on the shard of the entry (`rule`: ThresholdTable::rule_key).
   bool allow(const ThresholdSpec& spec, std::uint64_t rule, const IpAddress& src,
-             const IpAddress& dst, std::int64_t now_sec);
+             const IpAddress& dst, std::uint64_t flow_id, std::int64_t now_sec);
 
   // XbitsTable's operations on the shard of `k`. The set operations return false when the
   // bit could not be stored (its shard's probe window is full).

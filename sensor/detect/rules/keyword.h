@@ -77,7 +77,12 @@ enum NumForms : unsigned {
   kAllowNot = 1,
   kAllowLtGt = 2,
   kAllowRange = 4,
-  kAllowAll = 7
+  kAllowAll = 7,
+  // Suricata 8's integer keywords (its generic uint parser): also "!=N", "!N-M" (outside
+  // the range) and numbers in hex ("0x1f").
+  kAllowHex = 8,
+  kAllowNotRange = 16,
+  kSuricataUint = kAllowAll | kAllowHex | kAllowNotRange,
 };
 std::optional<NumCmp> parse_numcmp(std::string_view text, std::int64_t max, unsigned forms);
 // A comparison that no value in [0, max] satisfies: "<0", ">255" on an 8-bit field, an

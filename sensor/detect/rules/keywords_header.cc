@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/text.h"
+#include "decode/checksum.h"
 #include "detect/rules/keyword.h"
 
 namespace wp::detect::lang {
@@ -92,7 +93,7 @@ MaybeFailure parse_bits(std::string_view name, std::string_view value, BitsMatch
                            : BitsMatch::Mod::kNot;
       continue;
     }
-    if (c == '0' && name == "flags") {
+    if (c == '0' && (name == "flags" || name == "tcp.flags")) {
       zero = true;
       continue;
     }
@@ -104,7 +105,9 @@ MaybeFailure parse_bits(std::string_view name, std::string_view value, BitsMatch
   if (zero && any_bit) return invalid(name, "'0' (no flags) cannot be combined with flags");
   if (!zero && !any_bit) return invalid(name, "no flags in " + quoted(value));
   if (comma != std::string_view::npos) {
-    if (name != "flags") return invalid(name, "unexpected ',' in " + quoted(value));
+    if (name != "flags" && name != "tcp.flags") {
+      return invalid(name, "unexpected ',' in " + quoted(value));
+    }
     std::string_view mask = trim(value.substr(comma + 1));
     if (mask.empty()) return invalid(name, "empty mask in " + quoted(value));
     for (char c : mask) {
@@ -172,6 +175,15 @@ bool numeric_matches(const HeaderTest& t, const Packet& p) {
   return numeric_of(t).read(p, v) && t.cmp.matches(v);
 }
 
+// dsize: as Suricata, a greater-than test never matches a packet without payload (a
+// `dsize:>=0` rule is not a rule on every packet).
+bool dsize_matches(const HeaderTest& t, const Packet& p) {
+  if (p.payload.empty() && (t.cmp.op == NumCmp::Op::kGt || t.cmp.op == NumCmp::Op::kGe)) {
+    return false;
+  }
+  return numeric_matches(t, p);
+}
+
 bool is_tcp(const Packet& p) { return p.proto == decode::kProtoTcp; }
 bool is_icmp(const Packet& p) {
   return p.proto == decode::kProtoIcmp || p.proto == decode::kProtoIcmpv6;
@@ -181,20 +193,20 @@ constexpr std::int64_t kU32 = std::numeric_limits<std::uint32_t>::max();
 
 // The numeric header keywords. dsize is the payload's size: a rule with it stays on packets.
 constexpr NumericHeader kNumeric[] = {
-    {{"dsize", numeric_matches, true},
+    {{"dsize", dsize_matches, true},
      [](const Packet& p, std::int64_t& v) {
        v = static_cast<std::int64_t>(p.payload.size());
        return true;
      },
      65535,
-     kAllowAll},
+     kSuricataUint},
     {{"ttl", numeric_matches},
      [](const Packet& p, std::int64_t& v) {
        v = p.ttl;
        return true;
      },
      255,
-     kAllowAll},
+     kSuricataUint},
     {{"tos", numeric_matches},
      [](const Packet& p, std::int64_t& v) {
        v = p.tos;
@@ -208,7 +220,7 @@ constexpr NumericHeader kNumeric[] = {
        return p.ip_version == 4;
      },
      65535,
-     kEqOnly},
+     kSuricataUint},
     {{"ip_proto", numeric_matches},
      [](const Packet& p, std::int64_t& v) {
        v = p.proto;
@@ -222,28 +234,28 @@ constexpr NumericHeader kNumeric[] = {
        return is_icmp(p);
      },
      255,
-     kAllowAll},
+     kSuricataUint},
     {{"icode", numeric_matches},
      [](const Packet& p, std::int64_t& v) {
        v = p.icmp_code;
        return is_icmp(p);
      },
      255,
-     kAllowAll},
+     kSuricataUint},
     {{"icmp_id", numeric_matches},
      [](const Packet& p, std::int64_t& v) {
        v = p.icmp_id;
        return is_icmp(p) && p.icmp_has_id_seq;
      },
      65535,
-     kEqOnly},
+     kSuricataUint},
     {{"icmp_seq", numeric_matches},
      [](const Packet& p, std::int64_t& v) {
        v = p.icmp_seq;
        return is_icmp(p) && p.icmp_has_id_seq;
      },
      65535,
-     kEqOnly},
+     kSuricataUint},
     {{"seq", numeric_matches},
      [](const Packet& p, std::int64_t& v) {
        v = p.tcp_seq;
@@ -274,6 +286,87 @@ constexpr NumericHeader kNumeric[] = {
      kAllowNot | kAllowLtGt},
 };
 
+// Suricata 8's header keywords on integer fields (its generic integer syntax).
+constexpr NumericHeader kNumeric8[] = {
+    {{"tcp.mss", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_mss;
+       return is_tcp(p) && p.tcp_has_mss;
+     },
+     65535,
+     kSuricataUint},
+    {{"tcp.wscale", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.tcp_wscale;
+       return is_tcp(p) && p.tcp_has_wscale;
+     },
+     255,
+     kSuricataUint},
+    {{"icmpv6.mtu", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.icmpv6_mtu;
+       return p.proto == decode::kProtoIcmpv6 && p.icmpv6_has_mtu;
+     },
+     kU32,
+     kSuricataUint},
+    {{"vlan.layers", numeric_matches},
+     [](const Packet& p, std::int64_t& v) {
+       v = p.vlan_count;
+       return true;
+     },
+     255,
+     kSuricataUint},
+};
+
+// vlan.id:[op]N[,layer]: the id of one VLAN layer (0 the outermost, -1 the innermost, as
+// Suricata counts them) or, without a layer, of any layer. HeaderTest::arg holds the layer,
+// kAnyLayer for none.
+constexpr std::int32_t kAnyLayer = 1000;
+constexpr HeaderCheck kVlanId{"vlan.id", [](const HeaderTest& t, const Packet& p) {
+                                const int n = p.vlan_count;
+                                if (t.arg == kAnyLayer) {
+                                  for (int i = 0; i < n; ++i) {
+                                    if (t.cmp.matches(p.vlan[i])) return true;
+                                  }
+                                  return false;
+                                }
+                                const int layer = t.arg < 0 ? n + t.arg : t.arg;
+                                return layer >= 0 && layer < n && t.cmp.matches(p.vlan[layer]);
+                              }};
+
+// The checksum keywords (ipv4-csum:valid|invalid, ...): computed here, whether or not the
+// decoder validates checksums; a packet of another protocol or family does not match.
+// HeaderTest::arg is 1 for "valid", 0 for "invalid".
+bool transport_csum_valid(const Packet& p) {
+  return decode::transport_checksum_ok(p.src, p.dst, p.proto, p.l4);
+}
+template <int Version, std::uint8_t Proto>
+bool csum_matches(const HeaderTest& t, const Packet& p) {
+  if (p.ip_version != Version || p.proto != Proto || p.l4.empty()) return false;
+  bool valid = false;
+  if constexpr (Proto == decode::kProtoIcmp) {
+    valid = decode::checksum_finish(decode::checksum_add(0, p.l4)) == 0;  // no pseudo header
+  } else {
+    valid = transport_csum_valid(p);
+  }
+  return valid == (t.arg == 1);
+}
+bool ipv4_csum_matches(const HeaderTest& t, const Packet& p) {
+  if (p.ip_version != 4 || p.l3.size() < 20) return false;
+  const std::size_t hlen = std::size_t{p.l3[0] & 0x0fu} * 4;
+  if (hlen < 20 || hlen > p.l3.size()) return false;
+  return decode::ipv4_header_checksum_ok(p.l3.first(hlen)) == (t.arg == 1);
+}
+constexpr HeaderCheck kCsum[] = {
+    {"ipv4-csum", ipv4_csum_matches},
+    {"tcpv4-csum", csum_matches<4, decode::kProtoTcp>},
+    {"tcpv6-csum", csum_matches<6, decode::kProtoTcp>},
+    {"udpv4-csum", csum_matches<4, decode::kProtoUdp>},
+    {"udpv6-csum", csum_matches<6, decode::kProtoUdp>},
+    {"icmpv4-csum", csum_matches<4, decode::kProtoIcmp>},
+    {"icmpv6-csum", csum_matches<6, decode::kProtoIcmpv6>},
+};
+
 constexpr HeaderCheck kFlags{"flags", [](const HeaderTest& t, const Packet& p) {
                                return is_tcp(p) && bits_match(t.bits, p.tcp_flags);
                              }};
@@ -295,8 +388,45 @@ constexpr HeaderCheck kSameip{"sameip",
                               [](const HeaderTest&, const Packet& p) { return p.src == p.dst; }};
 
 void add_test(RuleBuilder& b, const HeaderCheck& check, const NumCmp& cmp,
-              const BitsMatch& bits = {}) {
-  b.rule.header.push_back(HeaderTest{&check, cmp, bits});
+              const BitsMatch& bits = {}, std::int32_t arg = 0) {
+  b.rule.header.push_back(HeaderTest{&check, cmp, bits, arg});
+}
+
+MaybeFailure parse_vlan_id(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+  std::string_view v = opt.value;
+  std::int32_t layer = kAnyLayer;
+  if (const std::size_t comma = v.find(','); comma != std::string_view::npos) {
+    std::string_view l = trim(v.substr(comma + 1));
+    const bool minus = !l.empty() && l[0] == '-';
+    auto n = parse_decimal(minus ? l.substr(1) : l, 3);
+    if (!n || (minus && *n == 0) || (!minus && *n > 2)) {
+      return invalid(kw.name, "layer " + quoted(l) + " is not 0, 1, 2, -1, -2 or -3");
+    }
+    layer = static_cast<std::int32_t>(minus ? -*n : *n);
+    v = trim(v.substr(0, comma));
+  }
+  auto c = parse_numcmp(v, 4095, kSuricataUint);
+  if (!c) return invalid(kw.name, quoted(v) + " is not a valid VLAN id (0-4095)");
+  if (never_matches(*c, 4095)) return invalid(kw.name, never_matches_message(v));
+  add_test(b, kVlanId, *c, {}, layer);
+  return std::nullopt;
+}
+
+MaybeFailure parse_csum(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+  const std::string v = to_lower(trim(opt.value));
+  if (v != "valid" && v != "invalid") {
+    return invalid(kw.name, quoted(opt.value) + ": expected \"valid\" or \"invalid\"");
+  }
+  add_test(b, *static_cast<const HeaderCheck*>(kw.data), NumCmp{}, {}, v == "valid" ? 1 : 0);
+  return std::nullopt;
+}
+
+constexpr KeywordDef csum_row(const HeaderCheck& h) {
+  return {.name = h.keyword,
+          .family = KeywordFamily::kHeader,
+          .once = true,
+          .parse = parse_csum,
+          .data = &h};
 }
 
 MaybeFailure parse_numeric(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
@@ -362,6 +492,24 @@ constexpr KeywordDef kHeaderKeywords[] = {
      .once = true,
      .parse = parse_bits_keyword,
      .data = &kFlags},
+    // Suricata 8's name for flags.
+    {.name = "tcp.flags",
+     .family = KeywordFamily::kHeader,
+     .once = true,
+     .parse = parse_bits_keyword,
+     .data = &kFlags},
+    numeric_row(kNumeric8[0]),
+    numeric_row(kNumeric8[1]),
+    numeric_row(kNumeric8[2]),
+    numeric_row(kNumeric8[3]),
+    {.name = "vlan.id", .family = KeywordFamily::kHeader, .once = true, .parse = parse_vlan_id},
+    csum_row(kCsum[0]),
+    csum_row(kCsum[1]),
+    csum_row(kCsum[2]),
+    csum_row(kCsum[3]),
+    csum_row(kCsum[4]),
+    csum_row(kCsum[5]),
+    csum_row(kCsum[6]),
     {.name = "fragbits",
      .family = KeywordFamily::kHeader,
      .once = true,
@@ -389,6 +537,8 @@ constexpr KeywordDef kHeaderKeywords[] = {
      }},
 };
 static_assert(std::size(kNumeric) == 13, "one numeric_row() per kNumeric entry");
+static_assert(std::size(kNumeric8) == 4, "one numeric_row() per kNumeric8 entry");
+static_assert(std::size(kCsum) == 7, "one csum_row() per kCsum entry");
 
 }  // namespace
 

@@ -1,6 +1,12 @@
 // The identity and presentation keywords: msg, sid, rev, gid, classtype, priority, reference,
-// metadata, noalert, tag, target.
+// metadata, noalert, tag, target; and two that speak to the engine rather than the traffic:
+// prefilter (a hint) and requires.
+#include <array>
+#include <compare>
 #include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "common/text.h"
 #include "detect/rules/keyword.h"
@@ -67,6 +73,87 @@ MaybeFailure parse_tag(RuleBuilder& b, std::string_view value) {
 }
 
 // threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both, count N,
+
+// The Suricata version the rule language follows: `requires: version ...` compares with it.
+constexpr int kSuricataVersion[3] = {8, 0, 0};
+
+// "X", "X.Y" or "X.Y.Z" (missing parts are 0).
+std::optional<std::array<int, 3>> parse_version(std::string_view v) {
+  if (v.empty()) return std::nullopt;
+  std::array<int, 3> out{0, 0, 0};
+  for (int i = 0; i < 3 && !v.empty(); ++i) {
+    const std::size_t dot = v.find('.');
+    auto n = parse_decimal(v.substr(0, dot), 1000000);
+    if (!n) return std::nullopt;
+    out[static_cast<std::size_t>(i)] = static_cast<int>(*n);
+    if (dot == std::string_view::npos) return out;
+    v.remove_prefix(dot + 1);
+    if (i == 2) return std::nullopt;
+  }
+  return out;
+}
+
+// One alternative of a version requirement: ">= 7.0.3 < 8". nullopt when malformed.
+std::optional<bool> version_alternative_holds(std::string_view alt) {
+  const std::array<int, 3> ours{kSuricataVersion[0], kSuricataVersion[1], kSuricataVersion[2]};
+  alt = trim(alt);
+  if (alt.empty()) return std::nullopt;
+  bool holds = true;
+  while (!alt.empty()) {
+    std::size_t op_len = alt.size() > 1 && alt[1] == '=' ? 2 : 1;
+    const std::string_view op = alt.substr(0, op_len);
+    if (op != "<" && op != "<=" && op != ">" && op != ">=" && op != "=") return std::nullopt;
+    alt = trim(alt.substr(op_len));
+    const std::size_t end = alt.find_first_of(" <>=");
+    auto v = parse_version(alt.substr(0, end));
+    if (!v) return std::nullopt;
+    alt = end == std::string_view::npos ? std::string_view{} : trim(alt.substr(end));
+    const auto cmp = ours <=> *v;
+    if (op == "<") holds = holds && cmp < 0;
+    if (op == "<=") holds = holds && cmp <= 0;
+    if (op == ">") holds = holds && cmp > 0;
+    if (op == ">=") holds = holds && cmp >= 0;
+    if (op == "=") holds = holds && cmp == 0;
+  }
+  return holds;
+}
+
+// requires: feature NAME, version >= 7.0.3 < 8 | >= 8.0.1; (Suricata 7.0.3+). A rule whose
+// requirements are not met is skipped, not an error: "not supported" with reason
+// "requires". No optional feature of Suricata's is claimed here, so a feature requirement
+// is never met.
+MaybeFailure parse_requires(RuleBuilder&, std::string_view value) {
+  std::vector<std::string> unmet;
+  for (std::string_view term : split(value, ',')) {
+    term = trim(term);
+    if (term.substr(0, 8) == "feature ") {
+      const std::string_view name = trim(term.substr(8));
+      if (name.empty()) return invalid("requires", "feature without a name");
+      unmet.push_back("feature " + std::string(name));
+    } else if (term.substr(0, 8) == "version ") {
+      bool any = false;
+      std::string_view spec = term.substr(8);
+      while (true) {
+        const std::size_t bar = spec.find('|');
+        auto holds = version_alternative_holds(spec.substr(0, bar));
+        if (!holds) return invalid("requires", quoted(term) + " is not a version requirement");
+        any = any || *holds;
+        if (bar == std::string_view::npos) break;
+        spec.remove_prefix(bar + 1);
+      }
+      if (!any) unmet.push_back(std::string(term));
+    } else {
+      return invalid("requires", quoted(term) + ": expected \"feature NAME\" or \"version ...\"");
+    }
+  }
+  if (unmet.empty()) return std::nullopt;
+  std::string what;
+  for (const std::string& u : unmet) what += (what.empty() ? "" : ", ") + u;
+  return not_supported("requires", "the rule requires " + what + " (this engine is Suricata " +
+                                       std::to_string(kSuricataVersion[0]) + "." +
+                                       std::to_string(kSuricataVersion[1]) + "." +
+                                       std::to_string(kSuricataVersion[2]) + " compatible)");
+}
 
 constexpr KeywordDef kMetaKeywords[] = {
     {.name = "msg",
@@ -147,6 +234,15 @@ constexpr KeywordDef kMetaKeywords[] = {
        return std::nullopt;
      }},
     {.name = "tag", .family = KeywordFamily::kMeta, .parse = with_value<parse_tag>},
+    // A hint that a keyword other than content should drive the prefilter. Hyperscan
+    // prefilters on the rule's fast pattern here either way: accepted, changes nothing.
+    {.name = "prefilter",
+     .family = KeywordFamily::kMeta,
+     .value = ValueForm::kNone,
+     .parse = [](RuleBuilder&, const KeywordDef&, const Option&) -> MaybeFailure {
+       return std::nullopt;
+     }},
+    {.name = "requires", .family = KeywordFamily::kMeta, .parse = with_value<parse_requires>},
     {.name = "target",
      .family = KeywordFamily::kMeta,
      .once = true,

@@ -215,8 +215,22 @@ MaybeFailure decode_content(std::string_view value, ContentMatch& out) {
 std::optional<NumCmp> parse_numcmp(std::string_view text, std::int64_t max, unsigned forms) {
   std::string_view v = trim(text);
   NumCmp c;
-  auto number = [&](std::string_view s) { return parse_decimal(s, max); };
-  if ((forms & kAllowRange) != 0) {
+  auto number = [&](std::string_view s) -> std::optional<std::int64_t> {
+    s = trim(s);
+    if ((forms & kAllowHex) != 0 && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+      auto n = parse_c_unsigned(s);
+      if (!n || *n > static_cast<std::uint64_t>(max)) return std::nullopt;
+      return static_cast<std::int64_t>(*n);
+    }
+    return parse_decimal(s, max);
+  };
+  bool negated = false;
+  if (!v.empty() && v[0] == '!' && (forms & kAllowNot) != 0) {
+    negated = true;
+    v.remove_prefix(v.size() > 1 && v[1] == '=' && (forms & kAllowNotRange) != 0 ? 2 : 1);
+    v = trim(v);
+  }
+  if ((forms & kAllowRange) != 0 && (!negated || (forms & kAllowNotRange) != 0)) {
     std::size_t sep = v.find("<>");
     std::size_t sep_len = 2;
     if (sep == std::string_view::npos) {
@@ -227,15 +241,14 @@ std::optional<NumCmp> parse_numcmp(std::string_view text, std::int64_t max, unsi
       auto a = number(v.substr(0, sep));
       auto b = number(v.substr(sep + sep_len));
       if (!a || !b || *a >= *b) return std::nullopt;
-      c.op = NumCmp::Op::kRangeExclusive;
+      c.op = negated ? NumCmp::Op::kNotRangeExclusive : NumCmp::Op::kRangeExclusive;
       c.a = *a;
       c.b = *b;
       return c;
     }
   }
-  if (!v.empty() && v[0] == '!' && (forms & kAllowNot) != 0) {
+  if (negated) {
     c.op = NumCmp::Op::kNe;
-    v.remove_prefix(1);
   } else if (!v.empty() && (v[0] == '<' || v[0] == '>') && (forms & kAllowLtGt) != 0) {
     bool lt = v[0] == '<';
     bool eq = v.size() > 1 && v[1] == '=';
@@ -263,6 +276,8 @@ bool never_matches(const NumCmp& c, std::int64_t max) {
       return c.b - c.a <= 1;
     case NumCmp::Op::kRangeInclusive:
       return c.a > c.b;
+    case NumCmp::Op::kNotRangeExclusive:  // excludes at most the values between 0 and max
+      return c.a < 0 && c.b > max;
     default:
       return false;
   }

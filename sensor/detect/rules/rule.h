@@ -27,7 +27,10 @@ enum class RuleProto : std::uint8_t { kIp, kTcp, kUdp, kIcmp };
 // "5" (kEq), "!5" (kNe), "<5", "<=5", ">5", ">=5", "1<>9" (kRangeExclusive: 1 < x < 9),
 // "1-9" (kRangeInclusive, where the keyword allows it).
 struct NumCmp {
-  enum class Op : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kRangeExclusive, kRangeInclusive };
+  enum class Op : std::uint8_t {
+    kEq, kNe, kLt, kLe, kGt, kGe, kRangeExclusive, kRangeInclusive,
+    kNotRangeExclusive  // Suricata's "!N-M": outside the exclusive range
+  };
   Op op = Op::kEq;
   std::int64_t a = 0;
   std::int64_t b = 0;  // upper bound of a range
@@ -42,6 +45,7 @@ struct NumCmp {
       case Op::kGe: return v >= a;
       case Op::kRangeExclusive: return v > a && v < b;
       case Op::kRangeInclusive: return v >= a && v <= b;
+      case Op::kNotRangeExclusive: return !(v > a && v < b);
     }
     return false;
   }
@@ -200,6 +204,7 @@ struct HeaderTest {
   const HeaderCheck* check = nullptr;  // static: the keyword's row
   NumCmp cmp;                          // numeric keywords (ipopts: the option bit in cmp.a)
   BitsMatch bits;                      // flags, fragbits
+  std::int32_t arg = 0;                // keyword-specific: vlan.id's layer, *-csum's valid/invalid
   bool matches(const decode::Packet& pkt) const { return check->matches(*this, pkt); }
 };
 
@@ -216,16 +221,21 @@ struct FlowMatch {
 
 // threshold: / detection_filter: (and threshold.config event_filter lines).
 struct ThresholdSpec {
-  enum class Type : std::uint8_t { kLimit, kThreshold, kBoth, kDetectionFilter };
-  enum class Track : std::uint8_t { kBySrc, kByDst, kByRule, kByBoth };
+  // kBackoff (Suricata 7+): alerts on the count-th match, then on count * multiplier,
+  // count * multiplier^2, ... (no time window).
+  enum class Type : std::uint8_t { kLimit, kThreshold, kBoth, kDetectionFilter, kBackoff };
+  // kByFlow: one counter per flow (its flow id).
+  enum class Track : std::uint8_t { kBySrc, kByDst, kByRule, kByBoth, kByFlow };
   Type type = Type::kLimit;
   Track track = Track::kBySrc;
   std::uint32_t count = 1;
   std::uint32_t seconds = 60;
+  std::uint32_t multiplier = 0;  // kBackoff
 
   // The names used by rules and threshold.config (case-insensitive); false when unknown.
-  static bool parse_type(std::string_view name, Type& out);    // limit, threshold, both
-  static bool parse_track(std::string_view name, Track& out);  // by_src, by_dst, by_rule, by_both
+  static bool parse_type(std::string_view name, Type& out);    // limit, threshold, both, backoff
+  // by_src, by_dst, by_rule, by_both, by_flow
+  static bool parse_track(std::string_view name, Track& out);
 };
 
 // flowbits: one operation, e.g. "set,ET.foo" or "isset,a|b" (any) / "isset,a&b" (all).

@@ -678,11 +678,9 @@ RuleFileResult RuleParser::parse_file(const std::string& path) {
     std::uint64_t key = (std::uint64_t{r->gid} << 32) | r->sid;
     auto [it, inserted] = seen.emplace(key, result.rules.size());
     if (!inserted) {
-      const Rule& first = result.rules[it->second];
-      std::string message = location_of(path, line) + ": sid " + std::to_string(r->sid) +
-                            ": duplicate sid (first at " + location_of(first.file, first.line) +
-                            "); rule skipped";
-      result.errors.push_back({path, line, std::move(message), "duplicate sid"});
+      Rule& first = result.rules[it->second];
+      result.errors.push_back(duplicate_sid_error(first, *r));
+      if (duplicate_replaces(first, *r)) first = std::move(r).value();
       return;
     }
     result.rules.push_back(std::move(r).value());
@@ -690,6 +688,20 @@ RuleFileResult RuleParser::parse_file(const std::string& path) {
 
   for_each_logical_line(data, "", handle);
   return result;
+}
+
+RuleError duplicate_sid_error(const Rule& first, const Rule& later) {
+  const bool replaces = duplicate_replaces(first, later);
+  const Rule& dropped = replaces ? first : later;
+  const Rule& kept = replaces ? later : first;
+  std::string why = first.rev == later.rev
+                        ? "first at " + location_of(kept.file, kept.line)
+                        : "rev " + std::to_string(dropped.rev) + "; rev " + std::to_string(kept.rev) +
+                              " at " + location_of(kept.file, kept.line) + " is kept";
+  return {dropped.file, dropped.line,
+          location_of(dropped.file, dropped.line) + ": sid " + std::to_string(dropped.sid) +
+              ": duplicate sid (" + why + "); rule skipped",
+          "duplicate sid"};
 }
 
 }  // namespace wp::detect

@@ -44,6 +44,13 @@ struct RuleFileResult {
   std::vector<RuleError> errors;
 };
 
+// Two rules with the same gid and sid: as Suricata, the one with the higher rev is kept (the
+// first one when the revs are equal). Returns the error reported for the one that is not,
+// at its place, naming the other's (reason "duplicate sid").
+RuleError duplicate_sid_error(const Rule& first, const Rule& later);
+// Whether `later` replaces `first` (see duplicate_sid_error).
+inline bool duplicate_replaces(const Rule& first, const Rule& later) { return later.rev > first.rev; }
+
 class RuleParser {
  public:
   explicit RuleParser(RuleVars vars);
