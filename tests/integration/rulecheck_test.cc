@@ -174,7 +174,7 @@ TEST(Rulecheck, JsonIsOneDocumentWithEveryRule) {
   const std::string rules = fx.write(
       "mixed.rules", std::string(kGood) +
                          "alert tcp any any -> any any (msg:\"x\"; frobnicate; sid:5;)\n" +
-                         "alert dns any any -> any any (msg:\"dns\"; content:\"abcd\"; sid:6;)\n" +
+                         "alert smb any any -> any any (msg:\"smb\"; content:\"abcd\"; sid:6;)\n" +
                          "alert tcp any any -> any any (msg:\"short\"; content:\"ab\"; sid:7;)\n");
   auto r = fx.run({"--json", rules});
   EXPECT_EQ(r.exit_code, 1);
