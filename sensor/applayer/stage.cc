@@ -1,5 +1,8 @@
 #include "applayer/stage.h"
 
+#include "applayer/http.h"
+#include "common/text.h"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -93,6 +96,12 @@ struct AppLayer::State {
   int queries = 0;
   DnsTcpFramer framer[2];
   std::unique_ptr<TlsSession> tls;  // allocated once per state, reset per flow
+  std::unique_ptr<HttpSession> http;  // made at the flow's first HTTP data, kept for reuse
+  bool http_used = false;             // `http` has parsed data of the current flow
+  HttpProgressList http_progress;     // scratch of one feed (capacity reused)
+  // Per direction: the first transaction id whose body point was not reported yet (bodies
+  // of one direction complete in id order).
+  std::uint64_t http_body_next[2] = {0, 0};
   TxAlertLog alerted;
 
   void reset() {
@@ -106,6 +115,13 @@ struct AppLayer::State {
     framer[0].reset();
     framer[1].reset();
     if (tls) *tls = TlsSession();
+    if (http_used) {
+      // A session's pool and buffers are per connection; a fresh one keeps the memory bound
+      // per flow (the old transactions go with it).
+      http = std::make_unique<HttpSession>();
+      http_used = false;
+    }
+    http_body_next[0] = http_body_next[1] = 0;
     alerted.clear();
   }
 
@@ -137,6 +153,9 @@ AppLayer::AppLayer(const AppLayerConfig& config, Counters& counters)
   }
   for (int b = 0; b < kTlsEventCount; ++b) {
     c_tls_events_[b] = counters_.add("applayer.tls." + std::string(tls_event_name(b)));
+  }
+  for (int b = 0; b < kHttpEventCount; ++b) {
+    c_http_events_[b] = counters_.add("applayer.http." + to_lower(http_event_name(b)));
   }
   c_state_full_ = counters_.add("applayer.state_full");
   c_tx_ = counters_.add("applayer.tx");
@@ -181,6 +200,13 @@ void AppLayer::count_tls_events(std::uint32_t before, std::uint32_t after) {
   const std::uint32_t raised = after & ~before;
   for (int b = 0; b < kTlsEventCount; ++b) {
     if (raised & (1u << b)) counters_.inc(c_tls_events_[b]);
+  }
+}
+
+void AppLayer::count_http_events(std::uint64_t before, std::uint64_t after) {
+  const std::uint64_t raised = after & ~before;
+  for (int b = 0; b < kHttpEventCount; ++b) {
+    if (raised & (std::uint64_t{1} << b)) counters_.inc(c_http_events_[b]);
   }
 }
 
@@ -252,6 +278,7 @@ void AppLayer::on_stream(flow::Flow& f, bool to_server, std::uint64_t offset, By
     s->verdict[di] = Probe::kNone;
     s->framer[di].reset();
     if (s->tls) s->tls->gap(to_server);
+    if (s->http) s->http->gap(to_server ? HttpDir::kToServer : HttpDir::kToClient);
   }
   if (app == AppProto::kUnknown) {
     if (!gap) detect_tcp(f, *s, di, data, fn, ctx);
@@ -379,8 +406,69 @@ void AppLayer::parse_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, v
       if (!had_certs && !info.certificates.empty()) report(false, kTlsCertificate);
       return;
     }
+    case AppProto::kHttp:
+      http_data(s, di, data, fn, ctx);
+      return;
     default:
-      return;  // HTTP (http.h plugs in here, like TLS), SMTP, FTP, SSH: detected, not parsed
+      return;  // SMTP, FTP, SSH: detected, not parsed
+  }
+}
+
+// Feeds one direction's bytes to the flow's HTTP session and reports each transaction that
+// reached a point: the line, the headers, and the body once (when the message is complete or
+// its body passed the limit: body buffers are inspected whole, once). A transaction whose
+// response was reported complete is released: detection is done with it.
+void AppLayer::http_data(State& s, int di, Bytes data, TxFn fn, void* ctx) {
+  const bool to_server = di == 0;
+  if (!s.http) s.http = std::make_unique<HttpSession>();
+  s.http_used = true;
+  HttpSession& session = *s.http;
+  s.http_progress.clear();
+  session.feed(to_server ? HttpDir::kToServer : HttpDir::kToClient, data, s.http_progress);
+  for (const HttpProgress& p : s.http_progress) {
+    const HttpTransaction* t = session.find(p.tx_id);
+    if (t == nullptr) continue;
+    const bool request = p.part <= HttpPart::kRequestComplete;
+    const int pdi = request ? 0 : 1;
+    const HttpMessage& m = request ? t->request() : t->response();
+    int point = -1;
+    switch (p.part) {
+      case HttpPart::kRequestLine:
+      case HttpPart::kResponseLine:
+        point = kHttpLine;
+        break;
+      case HttpPart::kRequestHeaders:
+      case HttpPart::kResponseHeaders:
+        point = kHttpHeaders;
+        break;
+      case HttpPart::kRequestBody:
+      case HttpPart::kResponseBody:
+      case HttpPart::kRequestComplete:
+      case HttpPart::kResponseComplete: {
+        const bool body_ready = m.complete() || m.body_truncated();
+        if (body_ready && p.tx_id >= s.http_body_next[pdi]) {
+          s.http_body_next[pdi] = p.tx_id + 1;
+          point = kHttpBody;
+        }
+        break;
+      }
+    }
+    if (point >= 0) {
+      Transaction tx;
+      tx.proto = AppProto::kHttp;
+      tx.id = p.tx_id;
+      tx.to_server = request;
+      tx.progress = static_cast<std::uint8_t>(point);
+      tx.http = t;
+      tx.events = t->events();
+      tx.alerted = &s.alerted;
+      counters_.inc(c_tx_);
+      fn(ctx, tx);
+    }
+    if (p.part == HttpPart::kResponseComplete) {
+      count_http_events(0, t->events());  // once per transaction, when it is done
+      session.release(p.tx_id);
+    }
   }
 }
 

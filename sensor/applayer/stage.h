@@ -10,8 +10,9 @@
 // that finds the pool empty is counted (applayer.state_full) and not parsed. No allocation per
 // packet once the pool and the parsers' buffers are warm. Not thread-safe.
 //
-// HTTP plugs in as a parser per flow like TLS: fed in-order data per direction, reporting
-// which transaction reached which progress point (its buffers are rows of detect's table).
+// HTTP is a parser per flow like TLS (HttpSession): fed in-order data per direction, it
+// reports which transaction reached which progress point (request/response line, headers,
+// body); a transaction is released once its response was reported complete.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +62,8 @@ class AppLayer {
   void dns_message(flow::Flow& f, State& s, bool to_server, Bytes message, TxFn fn, void* ctx);
   void count_dns_events(std::uint32_t events);
   void count_tls_events(std::uint32_t before, std::uint32_t after);
+  void http_data(State& s, int di, Bytes data, TxFn fn, void* ctx);
+  void count_http_events(std::uint64_t before, std::uint64_t after);
 
   AppLayerConfig config_;
   std::vector<std::unique_ptr<State>> states_;
@@ -72,6 +75,7 @@ class AppLayer {
   CounterId c_flows_[kAppProtoCount];  // applayer.flow.<proto>
   CounterId c_dns_events_[kDnsEventCount];
   CounterId c_tls_events_[kTlsEventCount];
+  CounterId c_http_events_[kHttpEventCount];
   CounterId c_state_full_, c_tx_;
 };
 

@@ -1,5 +1,5 @@
 // What the application-layer stage hands detection: one transaction that progressed (a DNS
-// message, a TLS handshake step), with the parser data its buffers are read from, and the
+// message, a TLS handshake step, a part of an HTTP request or response), with the parser data its buffers are read from, and the
 // flow's small record of rules that already alerted on recent transactions.
 // Valid during the stage's callback only. Worker-local; no locks.
 #pragma once
@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "applayer/dns.h"
+#include "applayer/http.h"
 #include "applayer/tls.h"
 #include "common/app_proto.h"
 
@@ -14,12 +15,16 @@ namespace wp::applayer {
 
 // Progress points of a transaction, per direction, in the order a parser reaches them. DNS:
 // each message is one point. TLS: to_server the ClientHello; to_client the ServerHello, then
-// the certificates.
+// the certificates. HTTP: to_server the request line, the request headers, the request body
+// (complete, or cut at the body limit); to_client the same three of the response.
 inline constexpr std::uint8_t kProgressMessage = 0;
 inline constexpr std::uint8_t kTlsClientHello = 0;
 inline constexpr std::uint8_t kTlsServerHello = 0;
 inline constexpr std::uint8_t kTlsCertificate = 1;
-inline constexpr std::uint8_t kMaxProgress = 2;  // points per direction
+inline constexpr std::uint8_t kHttpLine = 0;
+inline constexpr std::uint8_t kHttpHeaders = 1;
+inline constexpr std::uint8_t kHttpBody = 2;
+inline constexpr std::uint8_t kMaxProgress = 3;  // points per direction
 
 // The rules that alerted on a flow's recent transactions, so a rule alerts at most once per
 // transaction: (tx id, rule identity gid << 32 | sid) pairs, the oldest replaced when full.
@@ -56,7 +61,8 @@ struct Transaction {
   const DnsMessage* dns = nullptr;  // DNS: this event's message (request or response)
   Bytes dns_raw;                    // DNS: the message's bytes (answers' rdata point into it)
   const TlsInfo* tls = nullptr;     // TLS: the session so far
-  std::uint32_t events = 0;         // the parser's anomaly flags (DnsEvent / TlsEvent)
+  const HttpTransaction* http = nullptr;  // HTTP: the request/response pair so far
+  std::uint64_t events = 0;         // the parser's anomaly flags (DnsEvent / TlsEvent / HttpEvent)
   TxAlertLog* alerted = nullptr;    // the flow's record; null: no once-per-tx bookkeeping
 };
 

@@ -85,6 +85,21 @@ std::string utc_time(std::int64_t seconds) {
   return buf;
 }
 
+// Suricata's alert http object: the request's fields, and the response's once it came.
+void fill_http(const applayer::HttpTransaction& t, watchpost::v1::HttpInfo& h) {
+  auto text = [](std::string_view v) { return valid_utf8(std::string(v)); };
+  h.set_hostname(text(t.host()));
+  h.set_url(text(t.uri_raw()));
+  h.set_http_user_agent(text(t.user_agent()));
+  h.set_http_content_type(text(t.response().header("Content-Type")));
+  h.set_http_refer(text(t.referer()));
+  h.set_http_method(text(t.method()));
+  h.set_protocol(text(t.request_protocol()));
+  if (t.status() > 0) h.set_status(static_cast<std::uint32_t>(t.status()));
+  h.set_redirect(text(t.location()));
+  h.set_length(t.response().body_length());
+}
+
 void fill_tls(const applayer::TlsInfo& info, watchpost::v1::TlsInfo& t) {
   if (!info.certificates.empty()) {
     const applayer::TlsCertificate& leaf = info.certificates[0];
@@ -180,6 +195,7 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
     a.set_tx_id(tx->id);
     if (tx->dns != nullptr) fill_dns(*tx, *a.mutable_dns());
     if (tx->tls != nullptr) fill_tls(*tx->tls, *a.mutable_tls());
+    if (tx->http != nullptr) fill_http(*tx->http, *a.mutable_http());
   }
 }
 

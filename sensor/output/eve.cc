@@ -104,6 +104,25 @@ void render_tls(const watchpost::v1::TlsInfo& t, std::string& out) {
   out += "}";
 }
 
+// Suricata's alert http object; fields not seen are left out (length is always there once
+// the object is: 0 before a response body).
+void render_http(const watchpost::v1::HttpInfo& h, std::string& out) {
+  out += ",\"http\":{";
+  const std::size_t start = out.size();
+  text_field(out, "hostname", h.hostname());
+  text_field(out, "url", h.url());
+  text_field(out, "http_user_agent", h.http_user_agent());
+  text_field(out, "http_content_type", h.http_content_type());
+  text_field(out, "http_refer", h.http_refer());
+  text_field(out, "http_method", h.http_method());
+  text_field(out, "protocol", h.protocol());
+  if (h.status() != 0) out += ",\"status\":" + std::to_string(h.status());
+  text_field(out, "redirect", h.redirect());
+  out += ",\"length\":" + std::to_string(h.length());
+  out.erase(start, 1);  // the first field's comma
+  out += "}";
+}
+
 }  // namespace
 
 std::string proto_name(std::uint32_t proto) {
@@ -203,6 +222,7 @@ void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std:
   out += "}";
   if (a.has_dns()) render_dns(a.dns(), out);
   if (a.has_tls()) render_tls(a.tls(), out);
+  if (a.has_http()) render_http(a.http(), out);
   text_field(out, "app_proto", a.app_proto());
   if (opt.payload) {
     out += ",\"payload\":\"";

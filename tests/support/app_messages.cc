@@ -1,8 +1,10 @@
 #include "support/app_messages.h"
 
 #include <openssl/evp.h>
+#include <zlib.h>
 #include <openssl/x509.h>
 
+#include <cstdio>
 #include <memory>
 
 namespace wp::testing {
@@ -152,6 +154,58 @@ std::string tls_certificate(const TestCert& cert) {
   put24(body, list.size());
   append(body, list);
   return record(11, body);
+}
+
+std::string http_request(std::string_view method, std::string_view target,
+                         const std::vector<std::string>& headers, std::string_view body) {
+  std::string m = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\n";
+  for (const std::string& h : headers) m += h + "\r\n";
+  if (!body.empty()) m += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  m += "\r\n";
+  m += body;
+  return m;
+}
+
+std::string http_response(int code, std::string_view reason, const std::vector<std::string>& headers,
+                          std::string_view body) {
+  std::string m = "HTTP/1.1 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
+  bool chunked = false;
+  for (const std::string& h : headers) {
+    m += h + "\r\n";
+    chunked = chunked || h.rfind("Transfer-Encoding:", 0) == 0;
+  }
+  if (!chunked) m += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  m += "\r\n";
+  m += body;
+  return m;
+}
+
+std::string http_chunked(std::string_view data, std::size_t size) {
+  std::string out;
+  for (std::size_t at = 0; at < data.size(); at += size) {
+    const std::string_view piece = data.substr(at, size);
+    char len[20];
+    std::snprintf(len, sizeof len, "%zx\r\n", piece.size());
+    out += len;
+    out += piece;
+    out += "\r\n";
+  }
+  out += "0\r\n\r\n";
+  return out;
+}
+
+std::string gzip(std::string_view data) {
+  z_stream zs{};
+  deflateInit2(&zs, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY);  // 31: gzip framing
+  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
 }
 
 }  // namespace wp::testing

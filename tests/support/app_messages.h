@@ -1,5 +1,6 @@
-// Application-layer messages built by code for tests: DNS messages and TLS handshakes (hellos,
-// a certificate made with OpenSSL), as bytes ready to put in packets or stream segments.
+// Application-layer messages built by code for tests: DNS messages, TLS handshakes (hellos,
+// a certificate made with OpenSSL) and HTTP/1.1 messages (bodies chunked or gzipped with
+// zlib), as bytes ready to put in packets or stream segments.
 #pragma once
 
 #include <cstdint>
@@ -42,5 +43,18 @@ struct TestCert {
 };
 TestCert make_test_cert(std::string_view cn);
 std::string tls_certificate(const TestCert& cert);
+
+// An HTTP/1.1 request: the request line, each header line as given ("Name: value"), a
+// Content-Length for a non-empty body, the body.
+std::string http_request(std::string_view method, std::string_view target,
+                         const std::vector<std::string>& headers, std::string_view body = {});
+// A response with status line "HTTP/1.1 <code> <reason>"; `body` gets a Content-Length unless
+// a Transfer-Encoding header is among `headers` (the body is then sent as given).
+std::string http_response(int code, std::string_view reason, const std::vector<std::string>& headers,
+                          std::string_view body = {});
+// `data` in chunks of `size` bytes, with the last chunk.
+std::string http_chunked(std::string_view data, std::size_t size);
+// `data` gzip-compressed (zlib).
+std::string gzip(std::string_view data);
 
 }  // namespace wp::testing

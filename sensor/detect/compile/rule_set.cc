@@ -56,6 +56,52 @@ bool can_prefilter(const CompiledRule& cr, BufferId id) {
          def.progress == cr.tx_progress;
 }
 
+// How a transform chain changes what a content of its buffer can prefilter with: only chains
+// of prefilter-safe transforms (TransformOp::prefilter_safe) can; a content found in their
+// output has its bytes in the untransformed buffer, up to case (to_lowercase/to_uppercase:
+// the pattern becomes caseless) and but for the dots dotprefix put in front (as many bytes
+// are dropped from the pattern's start).
+struct ChainEffect {
+  bool prefilter = true;
+  bool nocase = false;
+  std::size_t dots = 0;
+};
+ChainEffect chain_effect(const Rule& r, std::uint8_t chain) {
+  ChainEffect e;
+  if (chain == 0) return e;
+  for (const TransformOp& op : r.transforms[chain - 1]) {
+    if (!op.prefilter_safe()) e.prefilter = false;
+    if (op.kind == TransformOp::Kind::kDotPrefix) ++e.dots;
+    if (op.kind != TransformOp::Kind::kDotPrefix) e.nocase = true;
+  }
+  return e;
+}
+
+// The bytes Hyperscan looks for: the content, or its fast_pattern:offset,length slice.
+std::string fast_pattern_bytes(const ContentMatch& c) {
+  if (c.fp_offset >= 0 && c.fp_length > 0 &&
+      static_cast<std::size_t>(c.fp_offset) + static_cast<std::size_t>(c.fp_length) <= c.bytes.size()) {
+    return c.bytes.substr(static_cast<std::size_t>(c.fp_offset), static_cast<std::size_t>(c.fp_length));
+  }
+  return c.bytes;
+}
+
+struct PatternKey {
+  std::string bytes;
+  bool nocase;
+  bool operator==(const PatternKey&) const = default;
+};
+
+// The pattern of payload item `i` (a content) as it is searched in the untransformed buffer.
+PatternKey prefilter_key(const Rule& r, std::size_t i) {
+  const auto& c = std::get<ContentMatch>(r.payload[i].match);
+  const ChainEffect e = chain_effect(r, r.payload[i].chain);
+  PatternKey key{fast_pattern_bytes(c), c.nocase || e.nocase};
+  const std::size_t start = c.fp_offset > 0 ? static_cast<std::size_t>(c.fp_offset) : 0;
+  if (e.dots > start) key.bytes.erase(0, std::min(key.bytes.size(), e.dots - start));
+  return key;
+}
+
 int choose_fast_pattern(const CompiledRule& cr) {
   const Rule& r = cr.rule;
   int best = -1;
@@ -64,6 +110,9 @@ int choose_fast_pattern(const CompiledRule& cr) {
     if (!can_prefilter(cr, r.payload[i].buffer)) continue;
     const auto* c = std::get_if<ContentMatch>(&r.payload[i].match);
     if (c == nullptr || c->negated || c->bytes.empty()) continue;
+    if (!chain_effect(r, r.payload[i].chain).prefilter || prefilter_key(r, i).bytes.empty()) {
+      continue;
+    }
     if (c->fast_pattern) return static_cast<int>(i);
     if (c->bytes.size() > best_len) {
       best = static_cast<int>(i);
@@ -71,6 +120,18 @@ int choose_fast_pattern(const CompiledRule& cr) {
     }
   }
   return best;
+}
+
+// A chain's identity: rules whose chains have the same signature share its output.
+std::string chain_signature(const TransformChain& chain) {
+  std::string s;
+  for (const TransformOp& op : chain) {
+    s += static_cast<char>('A' + static_cast<int>(op.kind));
+    s += std::to_string(op.arg.size());
+    s += ':';
+    s += op.arg;
+  }
+  return s;
 }
 
 // The ordering of progress points: a transaction's requests come before its responses.
@@ -98,21 +159,38 @@ int test_point(const TxTest& t) {
   }
 }
 
-// A transaction rule's point and the buffers it inspects (CompiledRule::tx*).
+// A transaction rule's point and the buffers it inspects (CompiledRule::tx*). The direction
+// is the flow keyword's, else that of the latest point its one-direction buffers and keywords
+// need; a buffer of both directions (http.header, file.data) then counts in that direction.
+// Without a direction the rule is evaluated at every point (each both-direction buffer is
+// then the request's at request points and the response's at response points).
 void derive_tx_point(CompiledRule& cr) {
   cr.tx = cr.rule.on_transaction();
   if (!cr.tx) return;
   int key = -1;
+  bool both = false;
+  std::uint8_t both_progress = 0;
   for (const PayloadItem& item : cr.rule.payload) {
     const BufferDef& def = buffer_def(item.buffer);
+    const CompiledRule::TxList list{item.buffer, item.chain};
     if (item.buffer != kBase64Data &&
-        std::find(cr.tx_lists.begin(), cr.tx_lists.end(), item.buffer) == cr.tx_lists.end()) {
-      cr.tx_lists.push_back(item.buffer);
+        std::find(cr.tx_lists.begin(), cr.tx_lists.end(), list) == cr.tx_lists.end()) {
+      cr.tx_lists.push_back(list);
     }
-    if (def.scope != BufferScope::kTransaction || def.directions == kBothDirections) continue;
+    if (def.scope != BufferScope::kTransaction) continue;
+    if (def.directions == kBothDirections) {
+      both = true;
+      both_progress = std::max(both_progress, def.progress);
+      continue;
+    }
     key = std::max(key, point_key(def.directions == kToServerOnly, def.progress));
   }
   for (const TxTest& t : cr.rule.tx_tests) key = std::max(key, test_point(t));
+  const FlowMatch& flow = cr.rule.flow;
+  if (both && (flow.to_server || flow.to_client || key >= 0)) {
+    const bool to_server = flow.to_server || (!flow.to_client && key < kMaxProgress);
+    key = std::max(key, point_key(to_server, both_progress));
+  }
   cr.tx_any_point = key < 0;
   if (key >= 0) {
     cr.tx_to_server = key < kMaxProgress;
@@ -150,20 +228,6 @@ void derive_payload_traits(CompiledRule& cr) {
   }
 }
 
-// The bytes Hyperscan looks for: the content, or its fast_pattern:offset,length slice.
-std::string fast_pattern_bytes(const ContentMatch& c) {
-  if (c.fp_offset >= 0 && c.fp_length > 0 &&
-      static_cast<std::size_t>(c.fp_offset) + static_cast<std::size_t>(c.fp_length) <= c.bytes.size()) {
-    return c.bytes.substr(static_cast<std::size_t>(c.fp_offset), static_cast<std::size_t>(c.fp_length));
-  }
-  return c.bytes;
-}
-
-struct PatternKey {
-  std::string bytes;
-  bool nocase;
-  bool operator==(const PatternKey&) const = default;
-};
 struct PatternKeyHash {
   std::size_t operator()(const PatternKey& k) const {
     return std::hash<std::string>()(k.bytes) ^ (k.nocase ? 0x9e3779b9u : 0u);
@@ -181,8 +245,7 @@ Result<void> compile_group(RuleGroup& g, const std::vector<CompiledRule>& rules,
   std::vector<std::vector<std::uint32_t>> by_pattern;
   for (std::uint32_t idx : members) {
     const CompiledRule& cr = rules[idx];
-    const auto& c = std::get<ContentMatch>(cr.rule.payload[cr.fast_pattern].match);
-    PatternKey key{fast_pattern_bytes(c), c.nocase};
+    PatternKey key = prefilter_key(cr.rule, static_cast<std::size_t>(cr.fast_pattern));
     auto [it, inserted] = ids.emplace(key, static_cast<std::uint32_t>(patterns.size()));
     if (inserted) {
       patterns.push_back(std::move(key));
@@ -425,7 +488,7 @@ RuleSet::~RuleSet() { hs_free_scratch(scratch_); }
 
 std::string RuleSet::fast_pattern_bytes(const CompiledRule& cr) {
   if (cr.fast_pattern < 0) return {};
-  return detect::fast_pattern_bytes(std::get<ContentMatch>(cr.rule.payload[cr.fast_pattern].match));
+  return prefilter_key(cr.rule, static_cast<std::size_t>(cr.fast_pattern)).bytes;
 }
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
@@ -489,6 +552,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       cr.proto_mask = (1u << kClassTcp) | (1u << kClassUdp);
     }
     derive_tx_point(cr);
+    for (const TransformChain& chain : cr.rule.transforms) {
+      cr.chain_signatures.push_back(chain_signature(chain));
+    }
     cr.fast_pattern = choose_fast_pattern(cr);
     // Stream rules: tcp rules with payload keywords (a dns rule is one in TCP flows and a
     // packet rule in UDP ones). Transaction rules inspect the parser's buffers instead.

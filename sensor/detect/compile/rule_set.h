@@ -103,9 +103,17 @@ struct CompiledRule {
   bool tx_any_point = false;
   bool tx_to_server = true;
   std::uint8_t tx_progress = 0;
-  // The buffers the payload items inspect, each once, in rule order (base64_data goes with
-  // the buffer its base64_decode read).
-  std::vector<BufferId> tx_lists;
+  // The buffers the payload items inspect, each once per transform chain, in rule order
+  // (base64_data goes with the buffer its base64_decode read).
+  struct TxList {
+    BufferId buffer = kPktData;
+    std::uint8_t chain = 0;  // PayloadItem::chain
+    bool operator==(const TxList&) const = default;
+  };
+  std::vector<TxList> tx_lists;
+  // Per Rule::transforms entry: its identity (kinds and arguments), so the engine computes a
+  // transformed buffer once for all rules with the same chain.
+  std::vector<std::string> chain_signatures;
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
   std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
   std::vector<CompiledFlowint> flowint_checks;    // comparisons, isset / isnotset

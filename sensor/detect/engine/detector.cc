@@ -185,6 +185,7 @@ Detector::Detector(std::shared_ptr<const RuleSet> rules, const DetectorConfig& c
   c_hs_error_ = counters_.add("detect.hs_scan_error");
   c_hs_scratch_error_ = counters_.add("detect.hs_scratch_error");
   s_->base64.resize(kBase64DecodeMax);
+  xform_ = std::make_unique<TransformScratch>();
   s_->md = pcre2_match_data_create(32, nullptr);
   s_->mctx = pcre2_match_context_create(nullptr);
   s_->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, nullptr);
@@ -332,21 +333,39 @@ bool Detector::verify_tx(const CompiledRule& cr, const decode::Packet& pkt, cons
   for (const TxTest& t : cr.rule.tx_tests) {
     if (!txbuf::holds(t, *tx, pkt.ts.sec)) return false;
   }
-  for (const BufferId id : cr.tx_lists) {
+  for (const CompiledRule::TxList& list : cr.tx_lists) {
+    const BufferId id = list.buffer;
     if (id == kPktData) {
       if (!verify_payload(cr, buf, kPktData)) return false;
       continue;
     }
     // Suricata's multi-buffers: all the rule's items of this buffer within one instance.
     const bool ok = txbuf::any_instance(*tx, id, [&](std::span<const std::uint8_t> data) {
-      return verify_payload(cr, Input{data, 0, 0, false, buf.reversed}, id);
+      if (list.chain != 0) data = transformed(cr, list.chain, data);
+      return verify_payload(cr, Input{data, 0, 0, false, buf.reversed}, id, list.chain);
     });
     if (!ok) return false;
   }
   return true;
 }
 
-bool Detector::verify_payload(const CompiledRule& cr, const Input& buf, BufferId pass) {
+std::span<const std::uint8_t> Detector::transformed(const CompiledRule& cr, std::uint8_t chain,
+                                                    std::span<const std::uint8_t> data) {
+  const std::string* signature = &cr.chain_signatures[chain - 1];
+  for (const XformEntry& e : xform_cache_) {
+    if (e.src == data.data() && e.src_len == data.size() && *e.signature == *signature) {
+      return {xform_arena_.data() + e.at, e.len};
+    }
+  }
+  const std::span<const std::uint8_t> out = xform_->apply(cr.rule.transforms[chain - 1], data);
+  const std::size_t at = xform_arena_.size();
+  xform_arena_.insert(xform_arena_.end(), out.begin(), out.end());
+  xform_cache_.push_back({data.data(), data.size(), signature, at, out.size()});
+  return {xform_arena_.data() + at, out.size()};
+}
+
+bool Detector::verify_payload(const CompiledRule& cr, const Input& buf, BufferId pass,
+                              std::uint8_t chain) {
   const Rule& r = cr.rule;
   s_->budget = kRecursionLimit;
   InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
@@ -354,6 +373,7 @@ bool Detector::verify_payload(const CompiledRule& cr, const Input& buf, BufferId
                 s_->md,           s_->mctx,         &s_->budget,
                 s_->vars.data(),  s_->base64.data(), s_->base64.size()};
   cx.pass = pass;
+  cx.pass_chain = chain;
   cx.pcre_fallback = &s_->pcre_fallback;
   cx.counters = &counters_;
   cx.c_pcre_limit = c_pcre_limit_;
@@ -637,6 +657,8 @@ std::span<const std::uint32_t> Detector::inspect_tx(const decode::Packet& pkt,
   const Input buf{pkt_data, 0, 0, false, reversed};
   const ProtoClass pc = proto_class(pkt.proto);
   tx_ = &tx;
+  xform_cache_.clear();
+  xform_arena_.clear();
   for (const BufferId id : rules_->tx_buffers(tx.proto, tx.to_server, tx.progress)) {
     const RuleGroup& g = rules_->group(GroupKey{pc, tx.to_server, id, false});
     if (!g.db) continue;

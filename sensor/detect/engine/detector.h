@@ -22,6 +22,7 @@
 #include "decode/packet.h"
 #include "detect/compile/rule_set.h"
 #include "detect/engine/host_state.h"
+#include "detect/engine/transforms.h"
 #include "flow/flow_table.h"
 #include "stream/stream.h"
 
@@ -131,7 +132,12 @@ class Detector {
   };
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
               const Input& buf);
-  bool verify_payload(const CompiledRule& r, const Input& buf, BufferId pass = kPktData);
+  bool verify_payload(const CompiledRule& r, const Input& buf, BufferId pass = kPktData,
+                      std::uint8_t chain = 0);
+  // Buffer instance `data` through the rule's transform chain `chain` (1-based), computed once
+  // per (instance, chain) during one inspect_tx call (rules with the same chain share it).
+  std::span<const std::uint8_t> transformed(const CompiledRule& cr, std::uint8_t chain,
+                                            std::span<const std::uint8_t> data);
   // A transaction rule's point, keywords and buffers on tx_ (buf: its pkt_data).
   bool verify_tx(const CompiledRule& r, const decode::Packet& pkt, const Input& buf);
   bool verify_profiled(RuleProfile& p, const CompiledRule& r, const decode::Packet& pkt,
@@ -159,6 +165,17 @@ class Detector {
   std::shared_ptr<const RuleSet> rules_;
   DetectorConfig config_;
   const applayer::Transaction* tx_ = nullptr;  // during inspect_tx()
+  // Transformed buffers of the current inspect_tx call: (source bytes, chain signature) ->
+  // bytes in xform_arena_; cleared per call, capacity kept.
+  struct XformEntry {
+    const std::uint8_t* src;
+    std::size_t src_len;
+    const std::string* signature;
+    std::size_t at, len;
+  };
+  std::vector<XformEntry> xform_cache_;
+  std::vector<std::uint8_t> xform_arena_;
+  std::unique_ptr<TransformScratch> xform_;
   hs_scratch* scratch_ = nullptr;
   std::unique_ptr<Scratch> s_;
   std::vector<std::uint32_t> matched_patterns_;

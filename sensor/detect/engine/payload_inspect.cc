@@ -270,6 +270,7 @@ Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, s
     sub.buf = cx.base64;
     sub.len = decoded;
     sub.pass = kBase64Data;
+    sub.pass_chain = 0;
     sub.base = 0;  // positions in the decoded data are its own
     sub.min_end = 0;
     std::size_t first = i + 1;
@@ -317,7 +318,9 @@ Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::
   }
   if (--*cx.budget < 0) return Inspect::kFail;
   const PayloadItem& item = (*cx.items)[i];
-  if (item.buffer != cx.pass) return inspect_items(cx, i + 1, prev_end, reach);
+  if (item.buffer != cx.pass || item.chain != cx.pass_chain) {
+    return inspect_items(cx, i + 1, prev_end, reach);
+  }
   const bool next_relative = i + 1 < cx.items->size() && item_is_relative((*cx.items)[i + 1]);
   // Whether another occurrence of this item can turn outcome `r` of the rest into a match.
   auto retry = [&](Inspect r) { return next_relative || r == Inspect::kShort; };

@@ -160,6 +160,7 @@ struct InspectCtx {
   std::uint8_t* base64;  // base64_decode output buffer
   std::size_t base64_cap;
   BufferId pass = kPktData;  // the buffer being inspected; items of others are skipped
+  std::uint8_t pass_chain = 0;  // and its transform chain (items of other chains are skipped)
   PcreFallback* pcre_fallback = nullptr;
   Counters* counters = nullptr;
   CounterId c_pcre_limit = 0;      // detect.pcre_match_limit

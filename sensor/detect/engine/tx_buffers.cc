@@ -61,7 +61,75 @@ bool tls_holds(const TxTest& t, const applayer::Transaction& tx, std::int64_t no
   }
 }
 
+using Span = std::span<const std::uint8_t>;
+
+// The request's or response's part is parsed: its line, its headers, its body (complete, or
+// cut at the body limit: the stage reports the body point then).
+bool reached(const applayer::HttpMessage& m, std::uint8_t point) {
+  switch (point) {
+    case applayer::kHttpLine: return !m.line().empty();
+    case applayer::kHttpHeaders: return m.headers_done();
+    default: return m.complete() || m.body_truncated();
+  }
+}
+
+Span header_of(const applayer::HttpMessage& m, std::string_view name) {
+  return bytes(m.header(name));
+}
+
+// The bytes of HTTP buffer `id` from transaction `t`, `m` being the message it reads.
+Span http_part(const applayer::HttpTransaction& t, const applayer::HttpMessage& m, bool request,
+               BufferId id) {
+  switch (id) {
+    case kHttpUri: return bytes(t.uri());
+    case kHttpUriRaw: return bytes(t.uri_raw());
+    case kHttpMethod: return bytes(t.method());
+    case kHttpRequestLine:
+    case kHttpResponseLine: return bytes(m.line());
+    case kHttpProtocol: return bytes(request ? t.request_protocol() : t.response_protocol());
+    case kHttpHost: return bytes(t.host());
+    case kHttpHostRaw: return bytes(t.host_raw());
+    case kHttpUserAgent: return header_of(m, "User-Agent");
+    case kHttpReferer: return header_of(m, "Referer");
+    case kHttpAccept: return header_of(m, "Accept");
+    case kHttpAcceptEnc: return header_of(m, "Accept-Encoding");
+    case kHttpAcceptLang: return header_of(m, "Accept-Language");
+    case kHttpCookie: return header_of(m, request ? "Cookie" : "Set-Cookie");
+    case kHttpHeader: return bytes(m.normalized_headers());
+    case kHttpHeaderRaw: return bytes(m.raw_headers());
+    case kHttpHeaderNames: return bytes(m.header_names());
+    case kHttpContentType: return header_of(m, "Content-Type");
+    case kHttpContentLen: return header_of(m, "Content-Length");
+    case kHttpConnection: return header_of(m, "Connection");
+    case kHttpStart: return bytes(m.start());
+    case kHttpStatCode: return bytes(t.status_code());
+    case kHttpStatMsg: return bytes(t.status_message());
+    case kHttpLocation: return header_of(m, "Location");
+    case kHttpServer: return header_of(m, "Server");
+    case kHttpRequestBody:
+    case kHttpResponseBody:
+    case kFileData: return m.body();
+    default: return {};
+  }
+}
+
 }  // namespace
+
+std::optional<Span> http_buffer(const applayer::Transaction& tx, BufferId id) {
+  const applayer::HttpTransaction& t = *tx.http;
+  const BufferDef& def = buffer_def(id);
+  if (def.app_proto != "http") return std::nullopt;
+  const bool request =
+      def.directions == kToServerOnly || (def.directions == kBothDirections && tx.to_server);
+  if (request && !t.has_request()) return std::nullopt;
+  const applayer::HttpMessage& m = request ? t.request() : t.response();
+  if (!reached(m, def.progress)) return std::nullopt;
+  // An absent header or an empty part is no buffer (as in Suricata): no content matches it,
+  // not even a negated one.
+  const Span data = http_part(t, m, request, id);
+  if (data.empty()) return std::nullopt;
+  return data;
+}
 
 bool holds(const TxTest& test, const applayer::Transaction& tx, std::int64_t now) {
   if (test.proto != tx.proto) return false;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -17,12 +18,24 @@ inline std::span<const std::uint8_t> bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// The HTTP buffer `id` of `tx` (one instance); nullopt while the part that makes it has not
+// been parsed (a rule evaluated before never sees an empty stand-in). A buffer of both
+// directions is the request's on a to_server point, the response's on a to_client point;
+// the others are their message's whatever the point (a rule evaluated at the response also
+// reads the request's http.uri).
+std::optional<std::span<const std::uint8_t>> http_buffer(const applayer::Transaction& tx,
+                                                         BufferId id);
+
 // Calls fn(span) on each instance of buffer `id` in `tx` until fn returns true; returns
 // whether one did. DNS buffers are those of the event's message (a response's questions are
 // dns.queries.rrname, not dns.query: that buffer is the request's); TLS buffers are the
 // session's so far (the SNI stays available at the certificates).
 template <typename Fn>
 bool any_instance(const applayer::Transaction& tx, BufferId id, Fn&& fn) {
+  if (tx.http != nullptr) {
+    const auto data = http_buffer(tx, id);
+    return data && fn(*data);
+  }
   if (tx.dns != nullptr) {
     const applayer::DnsMessage& m = *tx.dns;
     const std::uint8_t dir = tx.to_server ? kToServerOnly : kToClientOnly;

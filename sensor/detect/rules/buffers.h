@@ -5,7 +5,7 @@
 // Rows: `pkt_data` (the packet payload, or the reassembled stream of a tracked TCP session),
 // `base64_data` (what a rule's base64_decode decoded), and the transaction buffers the
 // application layer fills (DNS: dns.query, dns.queries.rrname, dns.answer.name; TLS: tls.sni,
-// the certificate fields, tls.certs, ja3/ja3s). Legacy names (dns_query, tls_sni, ja3_hash,
+// the certificate fields, tls.certs, ja3/ja3s; HTTP: http.uri, ..., file.data). Legacy names (dns_query, tls_sni, ja3_hash,
 // ...) are aliases of their rows. Names recognised from Suricata's and Snort's rule languages
 // that have no row yet make a rule "not supported yet" (recognised_buffer()).
 //
@@ -39,6 +39,34 @@ inline constexpr BufferId kTlsCertIssuer = 11;
 inline constexpr BufferId kTlsCertSerial = 12;
 inline constexpr BufferId kTlsCertFingerprint = 13;
 inline constexpr BufferId kTlsCerts = 14;  // each certificate's DER
+inline constexpr BufferId kHttpUri = 15;  // http.uri: to server, request line: the normalized URI
+inline constexpr BufferId kHttpUriRaw = 16;  // http.uri.raw
+inline constexpr BufferId kHttpMethod = 17;  // http.method
+inline constexpr BufferId kHttpRequestLine = 18;  // http.request_line
+inline constexpr BufferId kHttpProtocol = 19;  // http.protocol: both: the request's / the response's
+inline constexpr BufferId kHttpHost = 20;  // http.host: to server, request headers
+inline constexpr BufferId kHttpHostRaw = 21;  // http.host.raw
+inline constexpr BufferId kHttpUserAgent = 22;  // http.user_agent
+inline constexpr BufferId kHttpReferer = 23;  // http.referer
+inline constexpr BufferId kHttpAccept = 24;  // http.accept
+inline constexpr BufferId kHttpAcceptEnc = 25;  // http.accept_enc
+inline constexpr BufferId kHttpAcceptLang = 26;  // http.accept_lang
+inline constexpr BufferId kHttpCookie = 27;  // http.cookie: both: Cookie / Set-Cookie
+inline constexpr BufferId kHttpHeader = 28;  // http.header: both directions, headers point
+inline constexpr BufferId kHttpHeaderRaw = 29;  // http.header.raw
+inline constexpr BufferId kHttpHeaderNames = 30;  // http.header_names
+inline constexpr BufferId kHttpContentType = 31;  // http.content_type
+inline constexpr BufferId kHttpContentLen = 32;  // http.content_len
+inline constexpr BufferId kHttpConnection = 33;  // http.connection
+inline constexpr BufferId kHttpStart = 34;  // http.start
+inline constexpr BufferId kHttpRequestBody = 35;  // http.request_body: to server, body point
+inline constexpr BufferId kHttpStatCode = 36;  // http.stat_code: to client, response line
+inline constexpr BufferId kHttpStatMsg = 37;  // http.stat_msg
+inline constexpr BufferId kHttpResponseLine = 38;  // http.response_line
+inline constexpr BufferId kHttpLocation = 39;  // http.location: to client, response headers
+inline constexpr BufferId kHttpServer = 40;  // http.server
+inline constexpr BufferId kHttpResponseBody = 41;  // http.response_body: to client, body point
+inline constexpr BufferId kFileData = 42;  // file.data: both: the request's / the response's body
 
 // Which directions of a flow carry the buffer.
 enum BufferDirections : std::uint8_t { kToServerOnly = 1, kToClientOnly = 2, kBothDirections = 3 };
@@ -47,9 +75,8 @@ enum BufferDirections : std::uint8_t { kToServerOnly = 1, kToClientOnly = 2, kBo
 // transaction (filled when the parser completes a part of a transaction).
 enum class BufferScope : std::uint8_t { kPacket, kTransaction };
 
-// Transforms (to_lowercase, ...) a rule may apply to a buffer: bits of BufferDef::transforms.
-// None is supported yet; the parser rejects a transform a buffer does not allow.
-enum Transform : std::uint32_t { kNoTransforms = 0 };
+// Transforms (dotprefix, to_lowercase, ...: rules/rule.h TransformOp) apply to transaction
+// buffers (scope kTransaction); on the packet buffers they are "not supported yet".
 
 // Progress points of a transaction, per direction: applayer/transaction.h.
 using applayer::kMaxProgress;
@@ -57,13 +84,15 @@ using applayer::kProgressMessage;
 using applayer::kTlsCertificate;
 using applayer::kTlsClientHello;
 using applayer::kTlsServerHello;
+using applayer::kHttpBody;
+using applayer::kHttpHeaders;
+using applayer::kHttpLine;
 
 struct BufferDef {
   std::string_view name;       // the sticky-buffer keyword, e.g. "pkt_data", "http.uri"
   std::string_view app_proto;  // the application protocol that fills it; "" for any traffic
   std::uint8_t directions = kBothDirections;
   BufferScope scope = BufferScope::kPacket;
-  std::uint32_t transforms = kNoTransforms;
   // The buffer exists before any rule runs, so its contents can be fast patterns (one
   // Hyperscan database per rule group of this buffer). base64_data is produced by the rule
   // itself: its contents are verified, never prefiltered.

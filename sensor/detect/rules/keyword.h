@@ -4,8 +4,12 @@
 // row (HeaderCheck). The families:
 //   keywords_meta.cc       msg, sid, rev, gid, classtype, priority, reference, metadata,
 //                          noalert, tag, target
-//   keywords_payload.cc    content and its modifiers, pcre, isdataat, base64_decode, bsize,
+//   keywords_payload.cc    content and its modifiers (http_uri, http_header, ... included),
+//                          pcre (with its HTTP flags), isdataat, base64_decode, bsize,
 //                          urilen, uricontent (sticky buffers are rows of buffers.h)
+//   keywords_transform.cc  dotprefix, to_lowercase, to_uppercase, strip_whitespace,
+//                          compress_whitespace, url_decode, to_md5/sha1/sha256, pcrexform,
+//                          xor, header_lowercase, strip_pseudo_headers
 //   keywords_byte.cc       byte_test, byte_jump, byte_extract, byte_math
 //   keywords_header.cc     dsize, ttl, tos, id, ip_proto, itype, icode, icmp_id, icmp_seq,
 //                          seq, ack, window, fragoffset, flags, fragbits, ipopts, sameip
@@ -13,7 +17,8 @@
 //   keywords_threshold.cc  threshold, detection_filter
 //   keywords_applayer.cc   app-layer-protocol, app-layer-event, dns.opcode, dns.rrtype,
 //                          tls.version, ssl_version, ssl_state, tls.subject, tls.issuerdn,
-//                          tls_cert_notbefore/notafter/expired/valid
+//                          tls_cert_notbefore/notafter/expired/valid; app-layer-event
+//                          also http.EVENT
 //   keyword_registry.cc    the tables joined, and the keywords recognised but not supported
 // Cold path.
 #pragma once
@@ -107,13 +112,17 @@ struct RuleBuilder {
 
   // The content the modifiers (nocase, offset, ...) apply to: the most recent one.
   ContentMatch* last_content() {
+    PayloadItem* item = last_content_item();
+    return item != nullptr ? &std::get<ContentMatch>(item->match) : nullptr;
+  }
+  PayloadItem* last_content_item() {
     for (auto it = rule.payload.rbegin(); it != rule.payload.rend(); ++it) {
-      if (auto* c = std::get_if<ContentMatch>(&it->match)) return c;
+      if (std::holds_alternative<ContentMatch>(it->match)) return &*it;
     }
     return nullptr;
   }
   // Appends a payload item in the current sticky buffer.
-  void add_item(PayloadItem::Match m) { rule.payload.push_back({buffer, std::move(m)}); }
+  void add_item(PayloadItem::Match m) { rule.payload.push_back({buffer, std::move(m), chain}); }
   // byte_extract / byte_math variables, by name -> slot.
   std::optional<std::int8_t> find_var(std::string_view name) const;
   MaybeFailure define_var(std::string_view keyword, std::string_view name, std::int8_t& slot);
@@ -124,6 +133,8 @@ struct RuleBuilder {
 
   Rule& rule;
   BufferId buffer = kPktData;              // the sticky buffer new payload items inspect
+  std::uint8_t chain = 0;                  // its transform chain (PayloadItem::chain)
+  std::size_t sticky_start = 0;            // rule.payload's size when the buffer was named
   std::string unsupported_buffer;          // the last app-layer buffer named, when it is current
   std::vector<std::string_view> produced;  // keywords seen that produce a buffer (base64_decode)
   bool have_fast_pattern = false;
@@ -175,6 +186,7 @@ std::span<const KeywordDef> header_keywords();
 std::span<const KeywordDef> flow_keywords();
 std::span<const KeywordDef> threshold_keywords();
 std::span<const KeywordDef> applayer_keywords();
+std::span<const KeywordDef> transform_keywords();
 
 // The application-layer protocol of a rule header (`alert dns ...`): detected protocols are
 // supported, the others Suricata knows are "not supported yet".

@@ -65,19 +65,6 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "geoip",
     "dataset",
     "datarep",
-    "to_lowercase",
-    "to_uppercase",
-    "dotprefix",
-    "strip_whitespace",
-    "compress_whitespace",
-    "to_md5",
-    "to_sha1",
-    "to_sha256",
-    "pcrexform",
-    "url_decode",
-    "xor",
-    "header_lowercase",
-    "strip_pseudo_headers",
     "from_base64",
     "config",
     "replace",
@@ -133,7 +120,7 @@ const Registry& registry() {
     auto* t = new Registry();
     for (auto family : {meta_keywords(), payload_keywords(), byte_keywords(), header_keywords(),
                         flow_keywords(), threshold_keywords(),
-                        applayer_keywords()}) {
+                        applayer_keywords(), transform_keywords()}) {
       for (const KeywordDef& kw : family) t->emplace(kw.name, &kw);
     }
     return t;

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "applayer/dns.h"
+#include "applayer/http.h"
 #include "applayer/tls.h"
 #include "common/text.h"
 #include "detect/rules/keyword.h"
@@ -42,7 +43,7 @@ MaybeFailure parse_app_layer_protocol(RuleBuilder& b, std::string_view value) {
   return std::nullopt;
 }
 
-// app-layer-event:PROTO.EVENT, for the events the DNS and TLS parsers raise.
+// app-layer-event:PROTO.EVENT, for the events the DNS, TLS and HTTP parsers raise.
 MaybeFailure parse_app_layer_event(RuleBuilder& b, std::string_view value) {
   const std::string v = to_lower(value);
   const std::size_t dot = v.find('.');
@@ -62,6 +63,11 @@ MaybeFailure parse_app_layer_event(RuleBuilder& b, std::string_view value) {
     t.proto = AppProto::kTls;
     for (int bit = 0; bit < applayer::kTlsEventCount; ++bit) {
       if (applayer::tls_event_name(bit) == event) t.mask = 1u << bit;
+    }
+  } else if (proto == "http") {
+    t.proto = AppProto::kHttp;
+    for (int bit = 0; bit < applayer::kHttpEventCount; ++bit) {
+      if (to_lower(applayer::http_event_name(bit)) == event) t.mask = std::uint64_t{1} << bit;
     }
   }
   if (t.mask == 0) return not_supported("app-layer-event " + quoted(value) + " not supported yet");

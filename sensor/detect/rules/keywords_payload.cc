@@ -1,6 +1,7 @@
-// The payload keywords: content and its modifiers, pcre, isdataat, base64_decode, bsize, and
-// the app-layer forms recognised but not supported yet (uricontent, urilen). The sticky
-// buffer keywords (pkt_data, base64_data, ...) are rows of the buffer table (buffers.h).
+// The payload keywords: content and its modifiers (with the legacy HTTP modifiers http_uri,
+// http_header, ... that move the content to an HTTP buffer), pcre (with its HTTP buffer
+// flags), isdataat, base64_decode, bsize, uricontent and urilen. The sticky buffer keywords
+// (pkt_data, base64_data, http.uri, ...) are rows of the buffer table (buffers.h).
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -23,11 +24,47 @@ MaybeFailure parse_content(RuleBuilder& b, const KeywordDef&, const Option& opt)
 }
 
 // uricontent: a content of its own (later modifiers refer to it), in the http.uri buffer.
-MaybeFailure parse_uricontent(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+MaybeFailure parse_uricontent(RuleBuilder& b, const KeywordDef&, const Option& opt) {
   ContentMatch c;
   if (auto f = decode_content(opt.value, c)) return f;
-  b.add_item(std::move(c));
-  return not_supported("buffer " + quoted(kw.name) + " not supported yet");
+  b.rule.payload.push_back({kHttpUri, std::move(c)});
+  return std::nullopt;
+}
+
+// The legacy HTTP content modifiers (Suricata's, Snort 2.9's): the preceding content
+// inspects that buffer instead of the sticky one. KeywordDef::data holds the BufferId.
+MaybeFailure parse_http_modifier(RuleBuilder& b, const KeywordDef& kw, const Option&) {
+  PayloadItem* item = b.last_content_item();
+  if (item == nullptr) return invalid(kw.name, "no preceding content");
+  if (item->buffer != kPktData) {
+    return invalid(kw.name, "the preceding content is already in buffer " +
+                                quoted(buffer_def(item->buffer).name));
+  }
+  item->buffer = *static_cast<const BufferId*>(kw.data);
+  return std::nullopt;
+}
+
+constexpr BufferId kModUri = kHttpUri, kModRawUri = kHttpUriRaw, kModHeader = kHttpHeader,
+                   kModRawHeader = kHttpHeaderRaw, kModClientBody = kHttpRequestBody,
+                   kModServerBody = kHttpResponseBody, kModCookie = kHttpCookie,
+                   kModMethod = kHttpMethod, kModStatCode = kHttpStatCode,
+                   kModStatMsg = kHttpStatMsg, kModUserAgent = kHttpUserAgent,
+                   kModHost = kHttpHost, kModRawHost = kHttpHostRaw;
+
+// urilen:[op]N[,raw|norm]: the length of http.uri (or http.uri.raw), as bsize on that buffer.
+MaybeFailure parse_urilen(RuleBuilder& b, std::string_view value) {
+  std::vector<std::string_view> parts = split(value, ',');
+  BufferId buffer = kHttpUri;
+  if (parts.size() == 2 && parts[1] == "raw") {
+    buffer = kHttpUriRaw;
+  } else if (parts.size() > 2 || (parts.size() == 2 && parts[1] != "norm")) {
+    return invalid("urilen", "expected N[,raw|norm], got " + quoted(value));
+  }
+  auto c = parse_numcmp(parts[0], 65535, kAllowAll);
+  if (!c) return invalid("urilen", quoted(parts[0]) + " is not a valid length");
+  if (never_matches(*c, 65535)) return invalid("urilen", never_matches_message(parts[0]));
+  b.rule.payload.push_back({buffer, Bsize{*c}});
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -164,7 +201,7 @@ std::optional<std::string_view> pcre_http_buffer(char flag) {
     case 'P':
       return "http.request_body";
     case 'Q':
-      return "file.data";
+      return "http.response_body";  // the server body (file.data from the server)
     case 'H':
       return "http.header";
     case 'D':
@@ -232,6 +269,7 @@ MaybeFailure parse_pcre(RuleBuilder& b, std::string_view value) {
     return invalid("pcre", "expected \"/pattern/flags\"");
   }
   m.pattern = std::string(v.substr(1, last - 1));
+  std::optional<BufferId> http_buffer;  // a flag selecting an HTTP buffer (U, H, ...)
   for (char f : v.substr(last + 1)) {
     switch (f) {
       case 'i':
@@ -265,13 +303,20 @@ MaybeFailure parse_pcre(RuleBuilder& b, std::string_view value) {
         break;
       case 'O':
         break;  // override the configured match limits: the limits are ours to keep
-      default:
-        if (auto buffer = pcre_http_buffer(f)) {
-          return not_supported("buffer " + quoted(*buffer) + " not supported yet",
-                               "buffer " + quoted(*buffer) + " not supported yet (pcre flag " +
+      default: {
+        const auto name = pcre_http_buffer(f);
+        if (!name) return invalid("pcre", "unknown flag " + quoted(std::string(1, f)));
+        const auto id = find_buffer(*name);
+        if (!id) {
+          return not_supported("buffer " + quoted(*name) + " not supported yet",
+                               "buffer " + quoted(*name) + " not supported yet (pcre flag " +
                                    quoted(std::string(1, f)) + ")");
         }
-        return invalid("pcre", "unknown flag " + quoted(std::string(1, f)));
+        if (http_buffer && *http_buffer != *id) {
+          return invalid("pcre", "flags name two HTTP buffers");
+        }
+        http_buffer = *id;
+      }
     }
   }
   int error = 0;
@@ -288,7 +333,11 @@ MaybeFailure parse_pcre(RuleBuilder& b, std::string_view value) {
   // (app-layer), and JIT-compiling their pcres was a tenth of the load time.
   m.code =
       std::shared_ptr<void>(code, [](void* p) { pcre2_code_free(static_cast<pcre2_code*>(p)); });
-  b.add_item(std::move(m));
+  if (http_buffer) {
+    b.rule.payload.push_back({*http_buffer, std::move(m)});
+  } else {
+    b.add_item(std::move(m));
+  }
   return std::nullopt;
 }
 
@@ -427,13 +476,33 @@ constexpr KeywordDef kPayloadKeywords[] = {
      .parse = [](RuleBuilder& b, const KeywordDef&,
                  const Option& o) { return parse_base64_decode(b, o.value, o.has_value); }},
     {.name = "bsize", .family = KeywordFamily::kPayload, .parse = with_value<parse_bsize>},
-    // Needs http.uri: recognised, the rule is rejected naming that buffer.
-    {.name = "urilen",
-     .family = KeywordFamily::kPayload,
-     .parse = [](RuleBuilder&, const KeywordDef&, const Option&) -> MaybeFailure {
-       return not_supported("buffer 'http.uri' not supported yet",
-                            "buffer 'http.uri' not supported yet (urilen)");
-     }},
+    {.name = "urilen", .family = KeywordFamily::kPayload, .parse = with_value<parse_urilen>},
+    {.name = "http_uri", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModUri},
+    {.name = "http_raw_uri", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModRawUri},
+    {.name = "http_header", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModHeader},
+    {.name = "http_raw_header", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModRawHeader},
+    {.name = "http_client_body", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModClientBody},
+    {.name = "http_server_body", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModServerBody},
+    {.name = "http_cookie", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModCookie},
+    {.name = "http_method", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModMethod},
+    {.name = "http_stat_code", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModStatCode},
+    {.name = "http_stat_msg", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModStatMsg},
+    {.name = "http_user_agent", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModUserAgent},
+    {.name = "http_host", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModHost},
+    {.name = "http_raw_host", .family = KeywordFamily::kPayload, .value = ValueForm::kNone,
+     .parse = parse_http_modifier, .data = &kModRawHost},
 };
 
 }  // namespace

@@ -170,7 +170,38 @@ struct PayloadItem {
                              ByteMath, Base64Decode, Bsize>;
   BufferId buffer = kPktData;
   Match match;
+  // The transform chain its buffer goes through first: 0 none, else Rule::transforms[chain-1].
+  std::uint8_t chain = 0;
 };
+
+// One transform of a chain after a sticky buffer (Suricata 8 semantics): the rule's items of
+// that buffer inspect the transformed bytes.
+struct TransformOp {
+  enum class Kind : std::uint8_t {
+    kDotPrefix,          // "." before the buffer
+    kToLowercase,        // ASCII
+    kToUppercase,        // ASCII
+    kStripWhitespace,    // every whitespace byte removed
+    kCompressWhitespace, // each run of whitespace cut to its first byte
+    kUrlDecode,          // %HH decoded, '+' a space
+    kToMd5,              // the digest's raw bytes
+    kToSha1,
+    kToSha256,
+    kPcrexform,          // the first capture group (or the whole match) of `code`
+    kXor,                // each byte XORed with `arg`, repeated
+    kHeaderLowercase,    // header names ("Name:" at each line start) lower-cased
+    kStripPseudoHeaders, // lines starting with ':' removed
+  };
+  Kind kind = Kind::kDotPrefix;
+  std::string arg;             // xor: the key bytes; pcrexform: the pattern
+  std::shared_ptr<void> code;  // pcrexform: pcre2_code*
+  // The transform keeps every byte of a match of the original (a content found in the
+  // output has its bytes, up to case, in the input): its contents may prefilter there.
+  bool prefilter_safe() const {
+    return kind == Kind::kDotPrefix || kind == Kind::kToLowercase || kind == Kind::kToUppercase;
+  }
+};
+using TransformChain = std::vector<TransformOp>;
 
 // flags: and fragbits: keywords.
 struct BitsMatch {
@@ -323,7 +354,7 @@ struct TxTest {
   Kind kind = Kind::kDnsOpcode;
   AppProto proto = AppProto::kUnknown;  // the protocol whose transactions it reads
   NumCmp cmp;
-  std::uint32_t mask = 0;
+  std::uint64_t mask = 0;
   bool negated = false;
   std::string text;
 };
@@ -364,6 +395,7 @@ struct Rule {
 
   // Detection
   std::vector<PayloadItem> payload;  // in rule order
+  std::vector<TransformChain> transforms;  // PayloadItem::chain - 1 indexes it
   // Header keywords (dsize, ttl, tos, id, ip_proto, flags, ...), in rule order.
   std::vector<HeaderTest> header;
   // stream_size: bytes a TCP session's client and/or server sent (Suricata counts the SYN as

@@ -378,6 +378,8 @@ MaybeFailure OptionBuilder::sticky_buffer(BufferId id, std::string_view name) {
     return invalid(name, "no preceding " + std::string(def.produced_by));
   }
   b_.buffer = id;
+  b_.chain = 0;
+  b_.sticky_start = b_.rule.payload.size();
   b_.unsupported_buffer.clear();
   return std::nullopt;
 }
@@ -411,6 +413,11 @@ MaybeFailure OptionBuilder::settle_app_proto() {
   for (const PayloadItem& item : r.payload) {
     const BufferDef& def = buffer_def(item.buffer);
     if (def.scope != BufferScope::kTransaction) continue;
+    if (item.buffer == kFileData && app != AppProto::kUnknown && app != AppProto::kHttp) {
+      // Suricata's file.data also reads files of SMTP, SMB, FTP, ...: only HTTP's here.
+      return not_supported("file.data on " + std::string(app_proto_name(app)) +
+                           " not supported yet");
+    }
     if (auto f = take(*parse_app_proto(def.app_proto), def.name)) return f;
   }
   for (const TxTest& t : r.tx_tests) {
