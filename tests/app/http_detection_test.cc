@@ -359,6 +359,42 @@ TEST(HttpDetection, DotprefixAnchorsADomainOnADnsQuery) {
   EXPECT_EQ(s.sink.alerts[1].dns().queries(0).rrname(), "a.b.evil.example");
 }
 
+// The compiled rule set of `texts` (each must parse).
+std::shared_ptr<const detect::RuleSet> compile(const std::vector<std::string>& texts) {
+  detect::RuleParser parser(detect::RuleVars::suricata_defaults());
+  auto rules = testing::parse_rule_texts(parser, texts);
+  auto set = detect::RuleSet::build(std::move(rules), detect::ClassificationTable::defaults(), nullptr);
+  EXPECT_TRUE(set.ok());
+  return set.value();
+}
+
+TEST(HttpDetection, DotprefixContentPrefiltersWithoutItsDot) {
+  auto set = compile({R"(alert dns any any -> any any (msg:"d"; dns.query; dotprefix; content:".evil.example"; endswith; sid:1;))",
+                      R"(alert dns any any -> any any (msg:"d"; dns.query; dotprefix; to_uppercase; content:".EVIL.EXAMPLE"; sid:2;))",
+                      R"(alert http any any -> any any (msg:"s"; http.user_agent; strip_whitespace; content:"TestAgent"; sid:3;))"});
+  ASSERT_EQ(set->rules().size(), 3u);
+  EXPECT_EQ(detect::RuleSet::fast_pattern_bytes(set->rules()[0]), "evil.example");
+  EXPECT_EQ(detect::RuleSet::fast_pattern_bytes(set->rules()[1]), "EVIL.EXAMPLE");
+  // strip_whitespace can join bytes the original buffer has apart: no prefilter.
+  EXPECT_EQ(set->rules()[2].prefilter, detect::Prefilter::kEveryPacket);
+}
+
+TEST(HttpDetection, RulesAtALaterPointPrefilterOnAnEarlierBuffer) {
+  const std::vector<std::string> texts = {
+      R"(alert http any any -> any any (msg:"l"; http.uri; content:"/dir/index.php"; http.header_names; content:!"|0d 0a|X-Absent|0d 0a|"; sid:1;))",
+      R"(alert http any any -> any any (msg:"l"; http.uri; content:"/dir/index.php"; http.header_names; content:!"|0d 0a|Host|0d 0a|"; sid:2;))",
+      R"(alert http any any -> any any (msg:"l"; flow:to_client; http.uri; content:"index.php"; http.stat_code; bsize:3; sid:3;))",
+      R"(alert http any any -> any any (msg:"l"; flow:to_client; http.uri; content:"/elsewhere"; http.stat_code; bsize:3; sid:4;))",
+      R"(alert http any any -> any any (msg:"l"; http.method; content:"POST"; file.data; content:!"MZ"; sid:5;))"};
+  auto set = compile(texts);
+  for (const auto& cr : set->rules()) {
+    EXPECT_EQ(cr.prefilter, detect::Prefilter::kFastPattern) << cr.rule.sid;
+  }
+  Sensor s(texts);
+  exchange(s);
+  EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1, 3, 5}));
+}
+
 TEST(HttpDetection, TransformsRejectedWhereSuricataRejectsThem) {
   detect::RuleParser parser(detect::RuleVars::suricata_defaults());
   EXPECT_FALSE(parser.parse(R"(alert http any any -> any any (msg:"x"; http.uri; content:"a"; to_lowercase; sid:1;))").ok());

@@ -44,16 +44,22 @@ int action_rank(Action a) {  // Suricata's action order: pass, drop, reject, ale
 // The prefilter content of a rule: the explicit fast_pattern, else the longest positive
 // content (ties: the first). Negated contents cannot prefilter, nor can contents of a buffer
 // the rule produces itself (base64_data: see BufferDef::prefilter).
-// A transaction rule's fast pattern is a content of a buffer its point makes available, so
-// the buffer is scanned when the rule is evaluated.
+// A transaction rule's fast pattern is a content of a buffer available at its point: made at
+// that point, or earlier in the transaction (see available_at), so the buffer is scanned
+// when the rule is evaluated.
 bool can_prefilter(const CompiledRule& cr, BufferId id) {
   const BufferDef& def = buffer_def(id);
   if (!def.prefilter) return false;
   if (!cr.tx) return def.scope == BufferScope::kPacket;
   if (def.scope != BufferScope::kTransaction) return false;
   if (cr.tx_any_point) return true;
-  return (def.directions & (cr.tx_to_server ? kToServerOnly : kToClientOnly)) != 0 &&
-         def.progress == cr.tx_progress;
+  return RuleSet::available_at(def, cr.tx_to_server, cr.tx_progress);
+}
+
+// The buffer is made at exactly this point (its rules' group is scanned with it then).
+bool made_at(const BufferDef& def, bool to_server, std::uint8_t progress) {
+  return (def.directions & (to_server ? kToServerOnly : kToClientOnly)) != 0 &&
+         def.progress == progress;
 }
 
 // How a transform chain changes what a content of its buffer can prefilter with: only chains
@@ -417,6 +423,36 @@ void resolve_alert_filters(std::vector<CompiledRule>& rules, const ThresholdConf
 
 }  // namespace
 
+// RuleSet::tx_later: per (protocol, direction, point), the buffers available before that point
+// whose "later" group in that direction has patterns.
+void RuleSet::list_later_buffers(RuleSet& set) {
+  for (std::size_t id = 0; id < buffer_table().size(); ++id) {
+    const BufferDef& def = buffer_table()[id];
+    if (def.scope != BufferScope::kTransaction) continue;
+    const AppProto proto = *parse_app_proto(def.app_proto);
+    for (const bool to_server : {true, false}) {
+      bool has_group = false;
+      for (int pc = 0; pc < kProtoClasses; ++pc) {
+        const GroupKey key{static_cast<ProtoClass>(pc), to_server, static_cast<BufferId>(id), true};
+        has_group = has_group || set.group(key).db != nullptr;
+      }
+      if (!has_group) continue;
+      for (std::uint8_t p = 0; p < kMaxProgress; ++p) {
+        if (available_at(def, to_server, p) && !made_at(def, to_server, p)) {
+          set.tx_later_[tx_index(proto, to_server, p)].push_back(static_cast<BufferId>(id));
+        }
+      }
+    }
+  }
+}
+
+bool RuleSet::available_at(const BufferDef& def, bool to_server, std::uint8_t progress) {
+  if ((def.directions & (to_server ? kToServerOnly : kToClientOnly)) != 0) {
+    return def.progress <= progress;
+  }
+  return !to_server && def.directions == kToServerOnly && def.app_proto != "dns";
+}
+
 // A transaction rule goes to the groups of its fast pattern's buffer (every protocol class
 // and direction it can be evaluated in), or, without one, to the lists of its points.
 void RuleSet::place_tx_rule(RuleSet& set, const CompiledRule& cr, std::uint32_t i,
@@ -435,10 +471,13 @@ void RuleSet::place_tx_rule(RuleSet& set, const CompiledRule& cr, std::uint32_t 
       continue;
     }
     const BufferId buffer = r.payload[static_cast<std::size_t>(cr.fast_pattern)].buffer;
-    if ((buffer_def(buffer).directions & (to_server ? kToServerOnly : kToClientOnly)) == 0) continue;
+    const BufferDef& def = buffer_def(buffer);
+    // A buffer made before the rule's point: its "later" group, rescanned at later points.
+    const bool later = !cr.tx_any_point && !made_at(def, to_server, cr.tx_progress);
+    if (!later && (def.directions & (to_server ? kToServerOnly : kToClientOnly)) == 0) continue;
     for (int pc = 0; pc < kProtoClasses; ++pc) {
       if (!(cr.proto_mask & (1u << pc))) continue;
-      with_pattern[group_index(GroupKey{static_cast<ProtoClass>(pc), to_server, buffer, false})]
+      with_pattern[group_index(GroupKey{static_cast<ProtoClass>(pc), to_server, buffer, later})]
           .push_back(i);
     }
   }
@@ -508,6 +547,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   set->tx_no_content_.resize(RuleSet::tx_index(static_cast<AppProto>(kAppProtoCount - 1), false,
                                                kMaxProgress - 1) + 1);
   set->tx_buffers_.resize(set->tx_no_content_.size());
+  set->tx_later_.resize(set->tx_no_content_.size());
   for (std::size_t id = 0; id < buffer_table().size(); ++id) {
     const BufferDef& def = buffer_table()[id];
     if (def.scope != BufferScope::kTransaction) continue;
@@ -664,9 +704,11 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       if (((gi / (2 * kProtoClasses)) % 2 == 1) != stream) continue;
       RuleGroup& g = set->groups_[gi];
       // Packet groups report each pattern once per scan; stream groups every occurrence
-      // (the detector keeps the last one in the new bytes of a chunk).
-      auto res = compile_group(g, set->rules_, with_pattern[gi], !stream, cache, warnings,
-                               stream ? &table : nullptr);
+      // (the detector keeps the last one in the new bytes of a chunk). A transaction
+      // buffer's "later" groups scan like packet groups.
+      const bool stream_scan = stream && gi / (4 * kProtoClasses) == kPktData;
+      auto res = compile_group(g, set->rules_, with_pattern[gi], !stream_scan, cache, warnings,
+                               stream_scan ? &table : nullptr);
       if (!res) return res.error();
       patterns += g.patterns();
       set->max_patterns_ = std::max(set->max_patterns_, g.patterns());
@@ -675,6 +717,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       }
     }
   }
+  list_later_buffers(*set);
   st.patterns = patterns;
   st.compile_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

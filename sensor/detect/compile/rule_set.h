@@ -153,7 +153,11 @@ struct GroupKey {
   ProtoClass proto = kClassTcp;
   bool to_server = true;
   BufferId buffer = kPktData;
-  bool stream = false;  // the reassembled stream of tracked TCP sessions (pkt_data only)
+  // pkt_data: the reassembled stream of tracked TCP sessions. A transaction buffer: the
+  // group of rules evaluated at a point after the one that makes the buffer (a rule on
+  // http.uri and http.header_names, at the request headers, prefiltered on its URI): it is
+  // scanned again at each later point the buffer is available at (RuleSet::tx_later).
+  bool stream = false;
 };
 
 inline constexpr std::uint32_t kNoPattern = ~std::uint32_t{0};
@@ -232,6 +236,15 @@ class RuleSet {
   std::span<const BufferId> tx_buffers(AppProto p, bool to_server, std::uint8_t progress) const {
     return tx_buffers_[tx_index(p, to_server, progress)];
   }
+  // The buffers made before (protocol, direction, point) with a "later" group in that
+  // direction (GroupKey::stream): scanned again at this point.
+  std::span<const BufferId> tx_later(AppProto p, bool to_server, std::uint8_t progress) const {
+    return tx_later_[tx_index(p, to_server, progress)];
+  }
+  // Buffer `def` is available at (direction, point): made there or earlier in the
+  // transaction (a request's buffers stay available at the response's points). DNS
+  // messages are transactions of their own: only the message's buffers.
+  static bool available_at(const BufferDef& def, bool to_server, std::uint8_t progress);
   static std::size_t tx_index(AppProto p, bool to_server, std::uint8_t progress) {
     return (static_cast<std::size_t>(p) * 2 + (to_server ? 0 : 1)) * kMaxProgress +
            std::min<std::uint8_t>(progress, kMaxProgress - 1);
@@ -259,10 +272,12 @@ class RuleSet {
   RuleSet() = default;
   static void place_tx_rule(RuleSet& set, const CompiledRule& cr, std::uint32_t i,
                             std::vector<std::vector<std::uint32_t>>& with_pattern);
+  static void list_later_buffers(RuleSet& set);
   std::vector<CompiledRule> rules_;
   std::vector<RuleGroup> groups_;  // by group_index()
   std::vector<std::vector<std::uint32_t>> tx_no_content_;  // by tx_index()
   std::vector<std::vector<BufferId>> tx_buffers_;          // by tx_index()
+  std::vector<std::vector<BufferId>> tx_later_;            // by tx_index()
   AddressIndex src_index_;
   AddressIndex dst_index_;
   RuleSetStats stats_;

@@ -668,6 +668,16 @@ std::span<const std::uint32_t> Detector::inspect_tx(const decode::Packet& pkt,
       return false;  // every instance
     });
   }
+  // Rules evaluated at this point and prefiltered on a buffer made earlier.
+  for (const BufferId id : rules_->tx_later(tx.proto, tx.to_server, tx.progress)) {
+    const RuleGroup& g = rules_->group(GroupKey{pc, tx.to_server, id, true});
+    if (!g.db) continue;
+    txbuf::any_instance(tx, id, [&](std::span<const std::uint8_t> data) {
+      const std::size_t matched = scan(g, data);
+      for (std::size_t i = 0; i < matched; ++i) consider_pattern(g, matched_patterns_[i], pkt, fr, buf);
+      return false;
+    });
+  }
   for (std::uint32_t idx : rules_->tx_no_content(tx.proto, tx.to_server, tx.progress)) {
     consider(idx, pkt, fr, buf);
   }
