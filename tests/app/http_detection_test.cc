@@ -395,9 +395,16 @@ TEST(HttpDetection, RulesAtALaterPointPrefilterOnAnEarlierBuffer) {
   EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1, 3, 5}));
 }
 
+TEST(HttpDetection, ATransformAfterTheBuffersContentAppliesToTheWholeList) {
+  // As Suricata applies it: the content before the transform sees the transformed buffer.
+  Sensor s({R"(alert http any any -> any any (msg:"x"; http.uri.raw; content:"/dir/"; to_lowercase; content:"index.php"; sid:1;))",
+            R"(alert http any any -> any any (msg:"x"; http.uri.raw; content:"/Dir/"; to_lowercase; content:"index.php"; sid:2;))"});
+  exchange(s);
+  EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1}));
+}
+
 TEST(HttpDetection, TransformsRejectedWhereSuricataRejectsThem) {
   detect::RuleParser parser(detect::RuleVars::suricata_defaults());
-  EXPECT_FALSE(parser.parse(R"(alert http any any -> any any (msg:"x"; http.uri; content:"a"; to_lowercase; sid:1;))").ok());
   EXPECT_FALSE(parser.parse(R"(alert http any any -> any any (msg:"x"; http.uri; xor:"0"; content:"a"; sid:2;))").ok());
   EXPECT_FALSE(parser.parse(R"x(alert http any any -> any any (msg:"x"; http.uri; pcrexform:"("; content:"a"; sid:3;))x").ok());
   EXPECT_FALSE(parser.parse(R"(alert http any any -> any any (msg:"x"; content:"a"; http_uri; http_header; sid:4;))").ok());

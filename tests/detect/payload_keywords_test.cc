@@ -294,12 +294,12 @@ std::vector<Rejected> rejected_cases() {
       {"base64_decode; base64_data; base64_decode;", "invalid base64_decode: cannot decode the base64_data buffer", "invalid base64_decode"},
       {"content:\"a\"; bsize:10;", "invalid bsize: no sticky buffer before it (e.g. base64_data)", "invalid bsize"},
       {"base64_decode; base64_data; bsize:x;", "invalid bsize: 'x' is not a valid value", "invalid bsize"},
-      {"http.uri; bsize:10;", "buffer 'http.uri' not supported yet", "buffer 'http.uri' not supported yet", true},
-      {"urilen:>10;", "buffer 'http.uri' not supported yet (urilen)", "buffer 'http.uri' not supported yet", true},
-      // pcre modifiers that select an app-layer buffer
-      {"pcre:\"/a/P\";", "buffer 'http.request_body' not supported yet (pcre flag 'P')", "buffer 'http.request_body' not supported yet", true},
-      {"pcre:\"/a/H\";", "buffer 'http.header' not supported yet (pcre flag 'H')", "buffer 'http.header' not supported yet", true},
-      {"pcre:\"/a/RU\";", "buffer 'http.uri' not supported yet (pcre flag 'U')", "buffer 'http.uri' not supported yet", true},
+      {"http2.header; bsize:10;", "buffer 'http2.header' not supported yet", "buffer 'http2.header' not supported yet", true},
+      {"urilen:>10,both;", "invalid urilen: expected N[,raw|norm], got '>10,both'", "invalid urilen"},
+      {"urilen:5<>6;", "invalid urilen: '5<>6' can never match", "invalid urilen"},
+      // pcre modifiers that select an app-layer buffer without a row, or two buffers
+      {"pcre:\"/a/K\";", "buffer 'http.cookie.raw' not supported yet (pcre flag 'K')", "buffer 'http.cookie.raw' not supported yet", true},
+      {"pcre:\"/a/UH\";", "invalid pcre: flags name two HTTP buffers", "invalid pcre"},
       {"pcre:\"/a/RJ\";", "invalid pcre: unknown flag 'J'", "invalid pcre"},
   };
 }

@@ -15,22 +15,22 @@ namespace {
 // Suricata allows at most this many transforms per buffer.
 constexpr std::size_t kMaxTransforms = 16;
 
-// Appends `op` to the chain of the current sticky buffer (a new chain at the first one).
+// Appends `op` to the chain of the current sticky buffer (a new chain at the first one). As
+// in Suricata, where a transform belongs to the buffer's whole list, one written after the
+// buffer's first items applies to them too (ET has such a rule: sid 2044076).
 MaybeFailure add_transform(RuleBuilder& b, std::string_view keyword, TransformOp op) {
   if (buffer_def(b.buffer).scope != BufferScope::kTransaction) {
     return not_supported("transform " + quoted(keyword) + " on buffer " +
                          quoted(buffer_def(b.buffer).name) + " not supported yet");
   }
-  for (std::size_t i = b.sticky_start; i < b.rule.payload.size(); ++i) {
-    if (b.rule.payload[i].buffer == b.buffer && b.rule.payload[i].chain == b.chain) {
-      // Suricata: transforms must directly follow the sticky buffer.
-      return invalid(keyword, "must come before the buffer's content");
-    }
-  }
   if (b.chain == 0) {
     if (b.rule.transforms.size() >= 255) return invalid(keyword, "too many transform chains");
     b.rule.transforms.emplace_back();
     b.chain = static_cast<std::uint8_t>(b.rule.transforms.size());
+    for (std::size_t i = b.sticky_start; i < b.rule.payload.size(); ++i) {
+      PayloadItem& item = b.rule.payload[i];
+      if (item.buffer == b.buffer && item.chain == 0) item.chain = b.chain;
+    }
   }
   TransformChain& chain = b.rule.transforms[b.chain - 1];
   if (chain.size() == kMaxTransforms) return invalid(keyword, "more than 16 transforms");

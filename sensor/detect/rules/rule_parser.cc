@@ -415,8 +415,9 @@ MaybeFailure OptionBuilder::settle_app_proto() {
     if (def.scope != BufferScope::kTransaction) continue;
     if (item.buffer == kFileData && app != AppProto::kUnknown && app != AppProto::kHttp) {
       // Suricata's file.data also reads files of SMTP, SMB, FTP, ...: only HTTP's here.
-      return not_supported("file.data on " + std::string(app_proto_name(app)) +
-                           " not supported yet");
+      return not_supported("buffer 'file.data' not supported yet",
+                           "buffer 'file.data' not supported yet on " +
+                               std::string(app_proto_name(app)) + " (only HTTP bodies)");
     }
     if (auto f = take(*parse_app_proto(def.app_proto), def.name)) return f;
   }
