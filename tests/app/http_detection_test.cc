@@ -443,6 +443,21 @@ TEST(HttpDetection, PipelinedRequestsHaveTheirOwnTransactions) {
   EXPECT_EQ(got, (std::vector<std::pair<std::uint32_t, std::uint64_t>>{{2, 1}, {3, 0}, {3, 1}}));
 }
 
+TEST(HttpDetection, AKeepAliveConnectionOfManyTransactionsKeepsDetecting) {
+  // More transactions than the parser keeps alive (512): each one is released once its
+  // response completed, so the last one is still parsed and detected with its own id.
+  Sensor s({R"(alert http any any -> any any (msg:"last"; http.uri; content:"/item-599"; endswith; sid:1;))",
+            R"(alert http any any -> any any (msg:"code"; http.uri; content:"/item-3"; endswith; http.stat_code; content:"404"; sid:2;))"});
+  Conn c(s, 41000);
+  for (int i = 0; i < 600; ++i) {
+    c.client(s, testing::http_request("GET", "/item-" + std::to_string(i), {"Host: k.example"}));
+    c.server(s, testing::http_response(i == 3 ? 404 : 200, "X", {}, "body"));
+  }
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> got;
+  for (const auto& a : s.sink.alerts) got.emplace_back(a.signature().signature_id(), a.tx_id());
+  EXPECT_EQ(got, (std::vector<std::pair<std::uint32_t, std::uint64_t>>{{2, 3}, {1, 599}}));
+}
+
 TEST(HttpDetection, GzipChunkedResponseBodyIsInflatedForFileData) {
   Sensor s({R"(alert http any any -> any any (msg:"z"; flow:to_client; file.data; content:"secret payload inside"; sid:1;))",
             R"(alert http any any -> any any (msg:"raw"; flow:to_client; file.data; content:"|1f 8b|"; startswith; sid:2;))"});
