@@ -230,6 +230,29 @@ TEST(Detector, IcmpRulesMatchTypeAndCode) {
   EXPECT_EQ(h.sids(p), Sids{});
 }
 
+TEST(Detector, FlowCountersCompareTheFlowsPacketsBytesAndAge) {
+  Harness h({"alert tcp any any -> any any (msg:\"a\"; flow.pkts:toserver,>=3; sid:1;)",
+             "alert tcp any any -> any any (msg:\"b\"; flow.bytes:both,>100; sid:2;)",
+             "alert tcp any any -> any any (msg:\"c\"; flow.pkts_toclient:0; sid:3;)",
+             "alert tcp any any -> any any (msg:\"d\"; flow.age:>60; sid:4;)",
+             "alert tcp any any -> any any (msg:\"e\"; flow.bytes:either,1-10; sid:5;)"});
+  flow::Flow f;
+  f.first_seen = Timestamp{1000, 0};
+  f.pkts_to_server = 2;
+  f.bytes_to_server = 500;
+  decode::Packet p = tcp_packet("");
+  p.ts = Timestamp{1030, 0};
+  EXPECT_EQ(h.sids(p, true, &f), Sids{3});
+  f.pkts_to_server = 3;
+  f.pkts_to_client = 1;
+  f.bytes_to_client = 5;
+  p.ts = Timestamp{1061, 0};
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{1, 4, 5}));
+  f.bytes_to_client = 200;
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{1, 2, 4}));
+  EXPECT_EQ(h.sids(p), Sids{}) << "no flow: no match";
+}
+
 TEST(Detector, UdpRuleDoesNotSeeTcp) {
   Harness h({"alert udp any any -> any any (msg:\"u\"; content:\"x\"; sid:80;)"});
   EXPECT_EQ(h.sids(tcp_packet("x")), Sids{});

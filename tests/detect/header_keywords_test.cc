@@ -224,7 +224,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ParseCase{"requires: version >= 9;", "requires version >= 9"},
                       ParseCase{"requires: feature geoip;", "requires feature geoip"},
                       ParseCase{"requires: colour blue;", "expected"},
-                      ParseCase{"requires: version >> 8;", "not a version requirement"}));
+                      ParseCase{"requires: version >> 8;", "not a version requirement"},
+                      ParseCase{"flow.pkts:toserver,>5;", ""},
+                      ParseCase{"flow.pkts:sideways,>5;", "unknown direction"},
+                      ParseCase{"flow.bytes:>5;", "expected 'toserver|toclient|either|both"},
+                      ParseCase{"flow.pkts_toclient:!=0x10;", ""}, ParseCase{"flow.age:<3600;", ""},
+                      ParseCase{"flow.age:lots;", "not a valid value"}));
 
 TEST(HeaderKeywords, UnmetRequirementSkipsTheRuleAsNotSupported) {
   testing::TempDir dir;

@@ -249,6 +249,31 @@ void Detector::switch_to(std::shared_ptr<const RuleSet> next) {
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
 
+// flow.pkts / flow.bytes / flow.age, counted with this packet (the flow stage has counted it).
+bool Detector::flow_counters_hold(const Rule& r, const flow::Flow* f, const decode::Packet& pkt) {
+  if (f == nullptr) return false;
+  using FC = Rule::FlowCounter;
+  for (const FC& fc : r.flow_counters) {
+    if (fc.what == FC::What::kAge) {
+      const std::int64_t age = pkt.ts.sec - f->first_seen.sec;
+      if (!fc.cmp.matches(age < 0 ? 0 : age)) return false;
+      continue;
+    }
+    const bool pkts = fc.what == FC::What::kPkts;
+    const auto ts = static_cast<std::int64_t>(pkts ? f->pkts_to_server : f->bytes_to_server);
+    const auto tc = static_cast<std::int64_t>(pkts ? f->pkts_to_client : f->bytes_to_client);
+    bool ok = false;
+    switch (fc.dir) {
+      case FC::Dir::kToServer: ok = fc.cmp.matches(ts); break;
+      case FC::Dir::kToClient: ok = fc.cmp.matches(tc); break;
+      case FC::Dir::kEither: ok = fc.cmp.matches(ts) || fc.cmp.matches(tc); break;
+      case FC::Dir::kBoth: ok = fc.cmp.matches(ts) && fc.cmp.matches(tc); break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const flow::FlowRef& fr,
                       const Input& buf) {
   const Rule& r = cr.rule;
@@ -286,6 +311,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   for (const HeaderTest& t : r.header) {
     if (!t.matches(pkt)) return false;
   }
+  if (!r.flow_counters.empty() && !flow_counters_hold(r, f, pkt)) return false;
   if (!r.stream_sizes.empty()) {
     std::uint64_t client = 0, server = 0;
     if (f == nullptr ||
