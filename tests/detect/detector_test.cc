@@ -253,6 +253,24 @@ TEST(Detector, FlowCountersCompareTheFlowsPacketsBytesAndAge) {
   EXPECT_EQ(h.sids(p), Sids{}) << "no flow: no match";
 }
 
+// Suricata's IP-only rules (protocol ip, ports any, only addresses to test) match once per
+// flow and direction; every other rule matches on each packet.
+TEST(Detector, IpOnlyRulesMatchOncePerFlowAndDirection) {
+  Harness h({"alert ip 203.0.113.0/24 any <> any any (msg:\"listed host\"; sid:1;)",
+             "alert ip 203.0.113.0/24 any -> any 80 (msg:\"listed host, port 80\"; sid:2;)",
+             "alert ip 203.0.113.0/24 any -> any any (msg:\"listed, ttl\"; ttl:64; sid:3;)"});
+  flow::Flow f;
+  decode::Packet p = tcp_packet("");
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{1, 2, 3}));
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{2, 3})) << "the IP-only rule matched this direction already";
+  decode::Packet reply = tcp_packet("", "10.0.0.2", 80, "203.0.113.5", 40000);
+  EXPECT_EQ(h.sids(reply, false, &f), Sids{1}) << "the other direction's first packet";
+  EXPECT_EQ(h.sids(reply, false, &f), Sids{});
+  flow::Flow other;
+  EXPECT_EQ(h.sids(p, true, &other), (Sids{1, 2, 3})) << "another flow";
+  EXPECT_EQ(h.sids(p), (Sids{1, 2, 3})) << "without a flow: each packet";
+}
+
 TEST(Detector, UdpRuleDoesNotSeeTcp) {
   Harness h({"alert udp any any -> any any (msg:\"u\"; content:\"x\"; sid:80;)"});
   EXPECT_EQ(h.sids(tcp_packet("x")), Sids{});

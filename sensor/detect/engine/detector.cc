@@ -413,6 +413,10 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   seen_epoch_[idx] = epoch_;
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
+  // IP-only rules: once per flow and direction, on its first packet.
+  if (cr.ip_only && fr.flow != nullptr && (fr.flow->ip_only_done & (fr.to_server ? 1 : 2)) != 0) {
+    return;
+  }
   // At most one alert per rule and transaction.
   const std::uint64_t identity = (std::uint64_t{cr.rule.gid} << 32) | cr.rule.sid;
   applayer::TxAlertLog* log = tx_ != nullptr ? tx_->alerted : nullptr;
@@ -584,6 +588,7 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
   if (!rules_->dst_index().empty()) {
     for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr, buf);
   }
+  if (fr.flow != nullptr) fr.flow->ip_only_done |= fr.to_server ? 1 : 2;
   return finish(pkt, fr, false);
 }
 
