@@ -138,6 +138,7 @@ class Detector {
   // per (instance, chain) during one inspect_tx call (rules with the same chain share it).
   std::span<const std::uint8_t> transformed(const CompiledRule& cr, std::uint8_t chain,
                                             std::span<const std::uint8_t> data);
+  static bool flow_counters_hold(const Rule& r, const flow::Flow* f, const decode::Packet& pkt);
   // A transaction rule's point, keywords and buffers on tx_ (buf: its pkt_data).
   bool verify_tx(const CompiledRule& r, const decode::Packet& pkt, const Input& buf);
   bool verify_profiled(RuleProfile& p, const CompiledRule& r, const decode::Packet& pkt,
