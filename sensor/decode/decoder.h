@@ -26,6 +26,10 @@ enum class DecodeStatus {
   kUnsupported // not IP (ARP, LLDP, ...); counted, not an anomaly
 };
 
+// Whether packets of link type `linktype` (a DLT/LINKTYPE value, as RawPacket::linktype) are
+// decoded; the others are counted as decoder.unsupported_linktype.
+bool is_decoded_linktype(int linktype);
+
 class Decoder {
  public:
   Decoder(const DecoderConfig& config, Counters& counters);
