@@ -195,7 +195,7 @@ inline constexpr DecodeEventInfo kDecodeEvents[] = {
     {DecodeEvent::kMplsUnknownPayloadType, "mpls.unknown_payload_type", "decoder.mpls.unknown_payload_type", true},
     {DecodeEvent::kVxlanUnknownPayloadType, "vxlan.unknown_payload_type", "decoder.vxlan.unknown_payload_type", false},
     {DecodeEvent::kGeneveUnknownPayloadType, "geneve.unknown_payload_type", "decoder.geneve.unknown_payload_type", false},
-    {DecodeEvent::kTooManyLayers, "decoder.too_many_layers", "decoder.too_many_layers", true},
+    {DecodeEvent::kTooManyLayers, "too_many_layers", "decoder.too_many_layers", true},
 };
 static_assert(std::size(kDecodeEvents) == kDecodeEventCount, "one row per DecodeEvent");
 static_assert(
