@@ -172,6 +172,9 @@ const std::vector<std::string> kDecoderEventRules = {
     "alert pkthdr any any -> any any (msg:\"SURICATA GRE version 0 recursion control\"; decode-event:gre.version0_recur; classtype:protocol-command-decode; sid:2200053; rev:2;)",
     "alert pkthdr any any -> any any (msg:\"SURICATA MPLS header too small\"; decode-event:mpls.header_too_small; classtype:protocol-command-decode; sid:2200111; rev:2;)",
     "alert pkthdr any any -> any any (msg:\"SURICATA too many layers\"; decode-event:too_many_layers; classtype:protocol-command-decode; sid:2200116; rev:2;)",
+    // As in Emerging Threats' emerging-exploit.rules (which says `alert ipv6`, a header
+    // protocol the rule parser does not take yet).
+    "alert ip any any -> any any (msg:\"IPv6 deprecated RH Type 0\"; decode-event:ipv6.rh_type_0; classtype:attempted-admin; sid:2030386; rev:1;)",
 };
 
 Frame udp_ok() { return testing::udp_packet(kInnerSrc, kInnerDst, 5353, 53, "fine"); }
@@ -261,6 +264,17 @@ std::vector<MalformedCase> malformed_cases() {
          return std::vector<Frame>{testing::ip_packet(kOuterA, kOuterB, 47, g)};
        },
        {2200053}},
+      {"IPv6 routing header type 0",
+       [] {
+         Frame f = testing::udp_packet(ip("fd00::1"), ip("fd00::2"), 1, 2, "routed");
+         const std::uint8_t next = f[14 + 6];
+         f[14 + 6] = 43;
+         const Frame rh = {next, 0, 0, 0, 0, 0, 0, 0};
+         f.insert(f.begin() + 14 + 40, rh.begin(), rh.end());
+         set16(f, 14 + 4, static_cast<std::uint16_t>(f.size() - 14 - 40));
+         return std::vector<Frame>{f};
+       },
+       {2030386}},
       {"MPLS label cut",
        [] { return std::vector<Frame>{testing::ethernet_frame(0x8847, Frame{0, 0, 1})}; },
        {2200111}},
