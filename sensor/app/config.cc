@@ -6,8 +6,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -33,6 +35,25 @@ struct KeyDef {
 };
 
 std::string bool_text(bool b) { return b ? "yes" : "no"; }
+
+const char* log_level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::kError: return "error";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kNotice: return "notice";
+    case LogLevel::kInfo: return "info";
+  }
+  return "notice";
+}
+
+std::optional<LogLevel> parse_log_level(std::string_view v) {
+  const std::string t = to_lower(v);
+  if (t == "error" || t == "emergency" || t == "alert" || t == "critical") return LogLevel::kError;
+  if (t == "warning") return LogLevel::kWarning;
+  if (t == "notice") return LogLevel::kNotice;
+  if (t == "info" || t == "perf" || t == "config" || t == "debug") return LogLevel::kInfo;
+  return std::nullopt;
+}
 
 Error bad_value(const std::string& key, const std::string& value, const std::string& expected) {
   return make_error("invalid value '" + value + "' for '" + key + "' (expected " + expected + ")");
@@ -124,7 +145,20 @@ const std::vector<KeyDef>& keys() {
                  [](const Config& c) { return c.threshold_file; }});
     k.push_back(string_key("sensor-name", "sensor id in alerts (EVE host; --sensor-id)", &Config::sensor_id));
     k.push_back(string_key("site", "site label in alerts (--site)", &Config::site));
-    k.push_back(bool_key("stream.checksum-validation", "drop packets with invalid IPv4/TCP/UDP/ICMP checksums from inspection", &Config::checksum_validation));
+    k.push_back(bool_key("stream.checksum-validation", "keep packets with invalid IPv4/TCP/UDP/ICMP checksums out of TCP reassembly (they are still inspected as packets)", &Config::checksum_validation));
+    k.push_back({"logging.default-log-level", "enum",
+                 "error, warning, notice (default) or info; Suricata's perf, config and debug "
+                 "are taken as info (-q: warning, -v: info)",
+                 [](Config& c, const std::string& v) -> Result<void> {
+                   auto level = parse_log_level(v);
+                   if (!level) {
+                     return bad_value("logging.default-log-level", v,
+                                      "error, warning, notice, info, perf, config or debug");
+                   }
+                   c.log_level = *level;
+                   return {};
+                 },
+                 [](const Config& c) { return std::string(log_level_name(c.log_level)); }});
     k.push_back({"pcap-file.checksum-checks", "enum", "yes, no, or auto (off when >10% of the first 1000 packets have bad checksums)",
                  [](Config& c, const std::string& v) -> Result<void> {
                    std::string t = to_lower(v);
@@ -210,6 +244,13 @@ const std::vector<KeyDef>& keys() {
     k.push_back(bool_ref_key("eve-log.packet", "the alerting packet as base64", [](Config& c) -> bool& { return c.eve.packet; }));
     k.push_back(bool_ref_key("eve-log.metadata", "rule metadata in alert.metadata", [](Config& c) -> bool& { return c.eve.metadata; }));
     k.push_back(string_key("fast.filename", "fast.log alert lines (relative to default-log-dir, '-' = stdout; --fast)", &Config::fast_file));
+    k.push_back(bool_key("fast.enabled", "write fast.filename (suricata.yaml's outputs: - fast: enabled)", &Config::fast_enabled));
+    k.push_back({"eve-log.filetype", "enum", "regular (Suricata's syslog, unix_dgram, unix_stream and redis are refused)",
+                 [](Config&, const std::string& v) -> Result<void> {
+                   if (to_lower(v) == "regular" || to_lower(v) == "file") return {};
+                   return make_error("eve-log.filetype '" + v + "' is not supported: the sensor writes regular files (and delivers to its collector)");
+                 },
+                 [](const Config&) { return std::string("regular"); }});
     k.push_back(string_key("stats.filename", "JSON counters written at exit (relative to default-log-dir)", &Config::stats_file));
     k.push_back(bool_ref_key("stats.enabled", "periodic stats: an EVE event_type stats record and a protobuf Stats event every stats.interval", [](Config& c) -> bool& { return c.runtime.stats_enabled; }));
     k.push_back(duration_key("stats.interval", "period of the stats records (a number is seconds)", [](Config& c) -> auto& { return c.runtime.stats_interval_ms; }));
@@ -377,13 +418,148 @@ Result<void> apply_interface_key(InterfaceConfig& iface, const std::string& key,
   return {};
 }
 
+// A YAML file, size-checked and parsed.
+Result<YAML::Node> load_yaml_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return make_error("cannot read configuration file: is a directory", path);
+    if (static_cast<std::uintmax_t>(st.st_size) > kMaxConfigFileBytes) {
+      return make_error("configuration file larger than 16 MiB (" + std::to_string(st.st_size) +
+                            " bytes); refused",
+                        path);
+    }
+  }
+  std::string text;
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error("cannot read configuration file", path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {  // libstdc++'s filebuf throws on a read error
+    return make_error("cannot read configuration file", path);
+  }
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
+  }
+}
+
+constexpr int kMaxIncludeDepth = 8;
+// Unknown keys named in the one warning that summarises them.
+constexpr std::size_t kUnknownKeysShown = 5;
+
 struct YamlWalker {
   Config& config;
-  const std::string& path;
+  std::string path;  // the file being walked (an included one while it is)
   std::vector<std::string>& warnings;
   std::size_t nodes = 0;
   int depth = 0;
+  int includes = 0;
   bool too_large = false;  // the walk stopped at kMaxConfigNodes or kMaxConfigDepth
+  // Keys watchpost does not use, (key, FILE:LINE), summarised in one warning (a reused
+  // suricata.yaml has hundreds).
+  std::vector<std::pair<std::string, std::string>> unknown;
+  // eve-log record types a reused suricata.yaml asks for that the sensor does not write.
+  std::vector<std::string> eve_types_not_written;
+
+  void ignore(const std::string& key, const YAML::Node& n) { unknown.emplace_back(key, where(n)); }
+
+  // The warnings the walk leaves besides those it gave as it went.
+  void finish() {
+    if (unknown.size() == 1) {
+      warnings.push_back(unknown[0].second + ": unknown key '" + unknown[0].first + "'; ignored");
+    } else if (!unknown.empty()) {
+      std::string shown;
+      for (std::size_t i = 0; i < unknown.size() && i < kUnknownKeysShown; ++i) {
+        shown += (i ? ", '" : "'") + unknown[i].first + "' (" + unknown[i].second + ")";
+      }
+      if (unknown.size() > kUnknownKeysShown) {
+        shown += ", and " + std::to_string(unknown.size() - kUnknownKeysShown) + " more";
+      }
+      warnings.push_back(std::to_string(unknown.size()) +
+                         " configuration keys are not used by watchpost and were ignored: " +
+                         shown + " (--dump-config shows what is used)");
+    }
+    if (!eve_types_not_written.empty()) {
+      std::string t;
+      for (const std::string& n : eve_types_not_written) t += (t.empty() ? "" : ", ") + n;
+      warnings.push_back("eve-log types not written by this sensor (alert and stats are): " + t);
+    }
+  }
+
+  // `file` (relative to the including file's directory) walked at `prefix`: suricata.yaml's
+  // top-level `include:` (prefix "") and a value tagged `!include`.
+  Result<void> include(const std::string& prefix, const std::string& file, const YAML::Node& at) {
+    if (includes >= kMaxIncludeDepth) {
+      return make_error("includes nested more than " + std::to_string(kMaxIncludeDepth) +
+                            " deep (a file including itself?)",
+                        where(at));
+    }
+    namespace fs = std::filesystem;
+    const fs::path target = fs::path(file).is_absolute()
+                                ? fs::path(file)
+                                : fs::path(path).parent_path() / file;
+    auto root = load_yaml_file(target.string());
+    if (!root) {
+      return make_error(root.error().describe() + " (included at " + where(at) + ")");
+    }
+    if (root.value().IsNull()) return {};
+    if (!root.value().IsMap()) {
+      return make_error("an included configuration must be a YAML mapping", target.string());
+    }
+    const std::string outer = path;
+    path = target.string();
+    ++includes;
+    Result<void> r = walk(prefix, root.value());
+    --includes;
+    path = outer;
+    return r;
+  }
+
+  // suricata.yaml's `outputs: - eve-log: types: [...]`: the alert options map to the
+  // eve-log keys; the stats options to stats.*; other record types are noted.
+  Result<void> eve_types(const YAML::Node& key_node, const YAML::Node& value) {
+    if (!value.IsSequence()) return wrong_type("'eve-log.types'", key_node, value, "a list");
+    for (const auto& item : value) {
+      if (auto r = visit(1); !r) return r;
+      std::string type;
+      YAML::Node options;
+      if (item.IsScalar()) {
+        type = item.Scalar();
+      } else if (item.IsMap() && item.size() == 1) {
+        type = item.begin()->first.Scalar();
+        options = item.begin()->second;
+      } else {
+        return wrong_type("each of 'eve-log.types'", key_node, item, "a type name or a mapping");
+      }
+      if (type == "alert" || type == "stats") {
+        if (!options || options.IsNull()) continue;
+        if (!options.IsMap()) {
+          return wrong_type("'eve-log.types." + type + "'", key_node, options, "a mapping");
+        }
+        for (const auto& kv : options) {
+          if (auto r = visit(2); !r) return r;
+          const std::string name = kv.first.Scalar();
+          const std::string key = (type == "alert" ? "eve-log." : "stats.") + name;
+          // metadata may be a mapping of what to include (app-layer, flow, rule): on.
+          if (type == "alert" && name == "metadata" && kv.second.IsMap()) {
+            config.eve.metadata = true;
+            continue;
+          }
+          if (find_key(key) == nullptr) {
+            ignore("eve-log.types." + type + "." + name, kv.first);
+            continue;
+          }
+          if (auto r = apply(key, kv.first, kv.second); !r) return r;
+        }
+      } else if (std::find(eve_types_not_written.begin(), eve_types_not_written.end(), type) ==
+                 eve_types_not_written.end()) {
+        eve_types_not_written.push_back(type);
+      }
+    }
+    return {};
+  }
 
   std::string where(const YAML::Node& n) const {
     return path + ":" + std::to_string(n.Mark().line + 1);
@@ -405,6 +581,21 @@ struct YamlWalker {
   }
 
   Result<void> apply(const std::string& key, const YAML::Node& key_node, const YAML::Node& value) {
+    if (value.Tag() == "!include") {
+      if (!value.IsScalar()) return wrong_type("'!include'", key_node, value, "a file name");
+      return include(key, value.Scalar(), value);
+    }
+    if (key == "include") {
+      if (value.IsScalar()) return include("", value.Scalar(), value);
+      if (!value.IsSequence()) return wrong_type("'include'", key_node, value, "a file or a list");
+      for (const auto& item : value) {
+        if (auto r = visit(1); !r) return r;
+        if (!item.IsScalar()) return wrong_type("each of 'include'", key_node, item, "a file name");
+        if (auto r = include("", item.Scalar(), item); !r) return r;
+      }
+      return {};
+    }
+    if (key == "eve-log.types") return eve_types(key_node, value);
     if (key == "rule-files") {
       if (!value.IsSequence())
         return wrong_type("'rule-files'", key_node, value, "a list of file names");
@@ -433,7 +624,7 @@ struct YamlWalker {
           const std::string v = scalar_text(kv.second);
           if (auto r = apply_interface_key(iface, name, v); !r) {
             if (r.error().message.empty()) {
-              warnings.push_back(where(kv.first) + ": unknown key 'pcap." + name + "'; ignored");
+              ignore("pcap." + name, kv.first);
               continue;
             }
             return make_error(r.error().message, where(kv.second));
@@ -475,6 +666,17 @@ struct YamlWalker {
     }
     const KeyDef* k = find_key(key);
     const bool dynamic = k == nullptr && is_dynamic(key);
+    if (dynamic && value.IsSequence()) {
+      // HOME_NET: [10.0.0.0/8, 192.168.0.0/16] without quotes is a YAML list: the same group.
+      std::string list;
+      for (const auto& item : value) {
+        if (auto r = visit(1); !r) return r;
+        if (!item.IsScalar()) return wrong_type("each of '" + key + "'", key_node, item, "an address or port");
+        list += (list.empty() ? "" : ",") + item.Scalar();
+      }
+      apply_dynamic(config, key, "[" + list + "]");
+      return {};
+    }
     if (k != nullptr || dynamic) {
       // A known key takes one value: a list or a mapping is a mistake, not an unknown key.
       if (value.IsMap() || value.IsSequence()) {
@@ -491,11 +693,7 @@ struct YamlWalker {
       return {};
     }
     if (value.IsMap()) return walk(key, value);
-    if (value.IsSequence()) {
-      warnings.push_back(where(value) + ": key '" + key + "' is not used by watchpost; ignored");
-      return {};
-    }
-    warnings.push_back(where(value) + ": unknown key '" + key + "'; ignored");
+    ignore(key, value);
     return {};
   }
 
@@ -525,29 +723,33 @@ struct YamlWalker {
   }
 };
 
+Result<void> apply_config_root(Config& config, const YAML::Node& root, const std::string& path,
+                               std::vector<std::string>& warnings) {
+  if (root.IsNull()) return {};
+  if (!root.IsMap()) return make_error("configuration must be a YAML mapping", path);
+  std::vector<std::string> found;
+  YamlWalker w{config, path, found};
+  Result<void> r;
+  try {
+    r = w.walk("", root);
+  } catch (const YAML::Exception& e) {
+    r = make_error(e.msg, w.path + ":" + std::to_string(e.mark.line + 1));
+  }
+  // A refused oversized file would repeat its warnings once per expanded node: only the error.
+  if (!w.too_large) {
+    w.finish();
+    warnings.insert(warnings.end(), found.begin(), found.end());
+  }
+  return r;
+}
+
 }  // namespace
 
 Result<void> apply_config_file(Config& config, const std::string& path,
                                std::vector<std::string>& warnings) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode))
-      return make_error("cannot read configuration file: is a directory", path);
-    if (static_cast<std::uintmax_t>(st.st_size) > kMaxConfigFileBytes) {
-      return make_error("configuration file larger than 16 MiB (" + std::to_string(st.st_size) +
-                            " bytes); refused",
-                        path);
-    }
-  }
-  std::string text;
-  try {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("cannot read configuration file", path);
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (const std::ios_base::failure&) {  // libstdc++'s filebuf throws on a read error
-    return make_error("cannot read configuration file", path);
-  }
-  return apply_config_text(config, text, path, warnings);
+  auto root = load_yaml_file(path);
+  if (!root) return root.error();
+  return apply_config_root(config, root.value(), path, warnings);
 }
 
 Result<void> apply_config_text(Config& config, std::string_view text, std::string_view name,
@@ -564,19 +766,7 @@ Result<void> apply_config_text(Config& config, std::string_view text, std::strin
   } catch (const YAML::ParserException& e) {
     return make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
   }
-  if (root.IsNull()) return {};
-  if (!root.IsMap()) return make_error("configuration must be a YAML mapping", path);
-  std::vector<std::string> found;
-  YamlWalker w{config, path, found};
-  Result<void> r;
-  try {
-    r = w.walk("", root);
-  } catch (const YAML::Exception& e) {
-    r = make_error(e.msg, path + ":" + std::to_string(e.mark.line + 1));
-  }
-  // A refused oversized file would repeat its warnings once per expanded node: only the error.
-  if (!w.too_large) warnings.insert(warnings.end(), found.begin(), found.end());
-  return r;
+  return apply_config_root(config, root, path, warnings);
 }
 
 InterfaceConfig interface_config(const Config& config, const std::string& name) {
@@ -727,16 +917,56 @@ std::string config_help() {
   return os.str();
 }
 
+namespace {
+
+// `v` as a YAML scalar that reads back as the same string: plain when it can be, else
+// double-quoted with escapes ("!$HOME_NET" would be a tag, "[...]" a list, "" null).
+std::string yaml_scalar(const std::string& v) {
+  const bool plain =
+      !v.empty() && v.find_first_of("!&*[]{}'\"#|>%@`,?:") == std::string::npos &&
+      v.front() != ' ' && v.back() != ' ' && v.front() != '-' && to_lower(v) != "null" &&
+      v != "~";
+  if (plain) return v;
+  std::string out = "\"";
+  for (char ch : v) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
 std::string dump_config(const Config& config) {
   std::ostringstream os;
-  for (const KeyDef& k : keys()) os << k.name << ": " << k.get(config) << "\n";
-  for (const auto& [name, v] : config.vars.address_groups) os << "vars.address-groups." << name << ": " << v << "\n";
-  for (const auto& [name, v] : config.vars.port_groups) os << "vars.port-groups." << name << ": " << v << "\n";
-  for (const auto& [policy, addr] : config.host_os_policy) os << "host-os-policy." << policy << ": " << addr << "\n";
+  os << "# watchpost-sensor --dump-config: the effective configuration; loads back with -c.\n";
+  for (const KeyDef& k : keys()) {
+    if (k.name == "rule-files") {
+      os << "rule-files: [";
+      for (std::size_t i = 0; i < config.rule_files.size(); ++i) {
+        os << (i ? ", " : "") << yaml_scalar(config.rule_files[i]);
+      }
+      os << "]\n";
+      continue;
+    }
+    if (k.name == "threshold-file" && !config.threshold_file_explicit) {
+      // The default file is loaded only when present; naming it would make it required.
+      os << "# threshold-file: " << config.threshold_file << " (default: loaded when present)\n";
+      continue;
+    }
+    os << k.name << ": " << yaml_scalar(k.get(config)) << "\n";
+  }
+  for (const auto& [name, v] : config.vars.address_groups) os << "vars.address-groups." << name << ": " << yaml_scalar(v) << "\n";
+  for (const auto& [name, v] : config.vars.port_groups) os << "vars.port-groups." << name << ": " << yaml_scalar(v) << "\n";
+  for (const auto& [policy, addr] : config.host_os_policy) os << "host-os-policy." << policy << ": " << yaml_scalar(addr) << "\n";
+  if (!config.pcap.empty()) os << "pcap:\n";
   for (const InterfaceConfig& i : config.pcap) {
-    os << "pcap: interface " << i.interface << ", bpf-filter '" << i.bpf_filter << "', snaplen "
-       << i.snaplen << ", buffer-size " << (i.buffer_size == 0 ? "default" : size_text(i.buffer_size))
-       << ", promisc " << bool_text(i.promisc) << ", site '" << i.site << "'\n";
+    os << "  - interface: " << yaml_scalar(i.interface) << "\n";
+    if (!i.bpf_filter.empty()) os << "    bpf-filter: " << yaml_scalar(i.bpf_filter) << "\n";
+    os << "    snaplen: " << i.snaplen << "\n";
+    if (i.buffer_size != 0) os << "    buffer-size: " << i.buffer_size << "\n";
+    os << "    promisc: " << bool_text(i.promisc) << "\n";
+    if (!i.site.empty()) os << "    site: " << yaml_scalar(i.site) << "\n";
   }
   return os.str();
 }

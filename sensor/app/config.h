@@ -22,6 +22,13 @@ namespace wp::app {
 
 enum class ChecksumChecks { kYes, kNo, kAuto };
 
+// How much the sensor says on stderr (logging.default-log-level, -q, -v). kWarning (-q):
+// errors and warnings only; kNotice (default): also the load summaries, with the rules
+// "not supported yet" collapsed into the summary's reasons; kInfo (-v and more): also one
+// line per rule not supported yet. Rule errors (malformed rules, unreadable files) and the
+// run's last summary line are always printed.
+enum class LogLevel { kError, kWarning, kNotice, kInfo };
+
 // threshold-file when none is configured: loaded only if it exists (Suricata's own default is
 // /etc/suricata/threshold.config; set threshold-file to reuse it).
 inline constexpr const char* kDefaultThresholdFile = "/etc/watchpost/threshold.config";
@@ -97,6 +104,7 @@ struct Config {
   bool eve_enabled = true;               // eve-log.enabled
   std::string eve_file = "eve.json";     // eve-log.filename (relative to log_dir) / --eve
   std::string fast_file;                 // fast.filename / --fast ("-" = stdout)
+  bool fast_enabled = true;              // fast.enabled: no turns a configured fast.log off
   std::string stats_file = "stats.json"; // stats.filename (relative to log_dir)
   std::string classification_file;       // classification-file; empty: built-in table
   std::string reference_config_file;     // reference-config-file; empty: built-in table
@@ -104,6 +112,9 @@ struct Config {
   bool threshold_file_explicit = false;  // set by the config or --set: must then be readable
   std::string site;                      // site / --site
   std::string sensor_id;                 // sensor-name / --sensor-id (default: host name)
+  LogLevel log_level = LogLevel::kNotice;  // logging.default-log-level, -q, -v
+  bool init_errors_fatal = false;          // --init-errors-fatal: a rule that does not load
+                                           // (unsupported included) stops the start
 
   // Stages
   bool checksum_validation = true;                  // stream.checksum-validation

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/build_info.h"
 #include "app/config.h"
 #include "app/pipeline.h"
 #include "app/shutdown.h"
@@ -18,6 +19,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: watchpost-sensor -r FILE [-r FILE ...] | -i IFACE [-i IFACE ...]\n"
     "                        (--rules FILE ... | -S FILE) [options]\n"
+    "       watchpost-sensor -T [-c CONFIG.yaml] [--rules FILE ...]\n"
     "\n"
     "Replays pcap/pcapng files (-r) or captures live on interfaces (-i) through decode, flow\n"
     "tracking and rule matching on N worker threads and writes alerts as EVE JSON (one object\n"
@@ -34,7 +36,8 @@ constexpr const char* kUsage =
     "  --user USER         switch to USER once captures, outputs and sockets are open\n"
     "  --group GROUP       switch to GROUP likewise\n"
     "  --pidfile FILE      write the process id to FILE (removed at exit)\n"
-    "  --rules FILE        rule file to load, added to the config's rule-files (repeatable)\n"
+    "  --rules FILE, -s FILE  rule file to load, added to the config's rule-files\n"
+    "                      (repeatable)\n"
     "  -S FILE             load only this rule file (ignores rule-files; repeatable)\n"
     "  -c CONFIG.yaml      configuration file (suricata.yaml key names)\n"
     "  --set KEY=VALUE     override one configuration key (repeatable)\n"
@@ -49,6 +52,17 @@ constexpr const char* kUsage =
     "                      collector.ca-file; events are spooled on disk first\n"
     "                      (collector.spool-dir) until the collector acknowledges them\n"
     "  --dump-config       print the effective configuration and exit\n"
+    "  -T                  test the configuration: load and compile the rules, open no\n"
+    "                      capture; exit 0 when every rule loads or is not supported yet\n"
+    "                      (counted in the summary), 2 on a malformed rule, a missing or\n"
+    "                      unreadable file or a bad configuration\n"
+    "  --init-errors-fatal every rule that does not load, not supported ones included,\n"
+    "                      stops the start (exit 2)\n"
+    "  -q                  quiet: errors and warnings only (logging.default-log-level)\n"
+    "  -v                  verbose: also one line per rule not supported yet (otherwise\n"
+    "                      counted by reason in the load summary)\n"
+    "  -V, --version       print the version and exit\n"
+    "  --build-info        print the version and the libraries and CPU features in use\n"
     "  -h, --help          this help, with every configuration key\n"
     "\n"
     "SIGINT or SIGTERM stops the replay or the capture: the workers finish what they hold,\n"
@@ -92,7 +106,7 @@ int usage_error(const std::string& msg) {
 
 int main(int argc, char** argv) {
   enum { kRules = 1000, kSet, kEve, kFast, kSite, kSensorId, kDump, kCollector, kThreads, kUser,
-         kGroup, kPidfile };
+         kGroup, kPidfile, kBuildInfo, kInitErrorsFatal };
   static const option kLong[] = {
       {"rules", required_argument, nullptr, kRules},
       {"set", required_argument, nullptr, kSet},
@@ -107,17 +121,28 @@ int main(int argc, char** argv) {
       {"group", required_argument, nullptr, kGroup},
       {"pidfile", required_argument, nullptr, kPidfile},
       {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},
+      {"build-info", no_argument, nullptr, kBuildInfo},
+      {"init-errors-fatal", no_argument, nullptr, kInitErrorsFatal},
       {nullptr, 0, nullptr, 0},
   };
   std::vector<std::string> pcaps, ifaces, rules, exclusive_rules, sets;
   std::string config_file, eve, fast, log_dir, site, sensor_id, collector, threads, user, group,
       pidfile;
-  bool dump = false;
+  bool dump = false, test = false, init_errors_fatal = false;
+  int verbose = 0, quiet = 0;
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":r:S:c:l:i:h", kLong, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, ":r:S:s:c:l:i:hTvqV", kLong, nullptr)) != -1) {
     switch (c) {
       case 'r': pcaps.push_back(optarg); break;
+      case 's': rules.push_back(optarg); break;
+      case 'T': test = true; break;
+      case 'v': ++verbose; break;
+      case 'q': ++quiet; break;
+      case 'V': std::printf("%s\n", wp::app::version_text().c_str()); return 0;
+      case kBuildInfo: std::fputs(wp::app::build_info_text().c_str(), stdout); return 0;
+      case kInitErrorsFatal: init_errors_fatal = true; break;
       case 'S': exclusive_rules.push_back(optarg); break;
       case 'c': config_file = optarg; break;
       case 'l': log_dir = optarg; break;
@@ -161,6 +186,10 @@ int main(int argc, char** argv) {
     auto r = wp::app::apply_set(config, s);
     if (!r) return usage_error("--set " + s + ": " + r.error().describe());
   }
+  if (quiet != 0 && verbose != 0) return usage_error("give either -q or -v, not both");
+  if (quiet != 0) config.log_level = wp::app::LogLevel::kWarning;
+  if (verbose != 0) config.log_level = wp::app::LogLevel::kInfo;
+  config.init_errors_fatal = init_errors_fatal;
   if (!exclusive_rules.empty()) config.rule_files = exclusive_rules;  // -S: only these
   config.rule_files.insert(config.rule_files.end(), rules.begin(), rules.end());
   if (!log_dir.empty()) config.log_dir = log_dir;
@@ -169,7 +198,10 @@ int main(int argc, char** argv) {
     config.eve_file = std::filesystem::absolute(eve).string();
     config.eve_enabled = true;
   }
-  if (!fast.empty()) config.fast_file = fast == "-" ? fast : std::filesystem::absolute(fast).string();
+  if (!fast.empty()) {
+    config.fast_file = fast == "-" ? fast : std::filesystem::absolute(fast).string();
+    config.fast_enabled = true;
+  }
   if (!site.empty()) config.site = site;
   if (!sensor_id.empty()) config.sensor_id = sensor_id;
   if (!collector.empty()) config.collector.address = collector;
@@ -191,6 +223,13 @@ int main(int argc, char** argv) {
   if (dump) {
     std::fputs(wp::app::dump_config(config).c_str(), stdout);
     return 0;
+  }
+  if (test) {
+    if (auto valid = config.validate(); !valid) {
+      std::fprintf(stderr, "watchpost-sensor: %s\n", valid.error().describe().c_str());
+      return 2;
+    }
+    return wp::app::test_configuration(config);
   }
   if (!config.pcap_files.empty() && !config.live_interfaces.empty()) {
     return usage_error("give either -r FILE or -i IFACE, not both");

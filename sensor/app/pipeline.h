@@ -22,6 +22,12 @@ namespace wp::app {
 
 int run_sensor(const Config& config);
 
+// -T: loads the configuration's rules (and threshold, classification files) as startup
+// does, compiles them, opens no capture. 0 when every rule loaded or is "not supported
+// yet"; 2 on a malformed rule, a missing or unreadable file, or a rule set that cannot
+// compile (and, with --init-errors-fatal, on any rule that did not load).
+int test_configuration(const Config& config);
+
 // What detect::load_detection() loads the engine from, taken from the configuration (the
 // sensor at startup and on reload, watchpost-rulecheck).
 detect::DetectionConfig detection_config(const Config& config);

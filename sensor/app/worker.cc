@@ -26,6 +26,7 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
                std::shared_ptr<detect::HostState> host)
     : decoder_(decoder_config(config), counters),
       stream_(config.stream, counters),
+      app_(applayer::AppLayerConfig{}, counters),
       flows_(config.flow, counters),
       detect_config_(config.detect),
       identity_{config.site, config.sensor_id, {}},
@@ -35,11 +36,15 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
       sink_(sink),
       counters_(counters) {
   auto_mode_ = decoder_.validate_checksums() && config.pcap_checksum_checks == ChecksumChecks::kAuto;
-  flows_.set_release_hook(
-      [](void* engine, flow::Flow& f) { static_cast<stream::StreamEngine*>(engine)->release(f); },
-      &stream_);
+  flows_.set_release_hook(&Worker::release_flow, this);
   c_skipped_checksum_ = counters_.add("stream.skipped_invalid_checksum");
   c_not_ip_ = counters_.add("decoder.not_inspected");
+}
+
+void Worker::release_flow(void* self, flow::Flow& f) {
+  auto* w = static_cast<Worker*>(self);
+  w->stream_.release(f);
+  w->app_.release(f);
 }
 
 void Worker::swap_rules(std::shared_ptr<const detect::RuleSet> rules) {
@@ -120,6 +125,12 @@ void Worker::process(const capture::RawPacket& raw) {
   const bool tcp = pkt_.proto == decode::kProtoTcp;
   const bool tracked = tcp && stream_.track(pkt_, fr) == stream::StreamVerdict::kTracked;
   fr_ = fr;
+  if (pkt_.proto == decode::kProtoUdp) {
+    // The application layer before the packet rules: `alert dns` rules need the flow's
+    // protocol, and the message's transaction rules run on this packet.
+    tx_data_ = pkt_.payload;
+    app_.on_udp(pkt_, fr, &Worker::on_tx, this);
+  }
   const auto matches = detector_->inspect(pkt_, fr, tracked);
   std::uint64_t t3 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageDetect] += t3 - t2;
@@ -142,6 +153,11 @@ void Worker::process(const capture::RawPacket& raw) {
 void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   auto* w = static_cast<Worker*>(self);
   const std::uint64_t t0 = w->timing_ ? now_ns() : 0;
+  // The application layer first: it detects the protocol the stream rules may require and
+  // runs the transaction rules of what the new bytes completed.
+  w->tx_data_ = chunk.message();
+  w->app_.on_stream(*w->fr_.flow, chunk.to_server, chunk.base + chunk.new_from,
+                    chunk.data.subspan(chunk.new_from), &Worker::on_tx, w);
   const auto matches = w->detector_->inspect_stream(w->pkt_, w->fr_, chunk);
   const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
   if (!matches.empty()) {
@@ -156,10 +172,21 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   }
 }
 
+void Worker::on_tx(void* self, const applayer::Transaction& tx) {
+  auto* w = static_cast<Worker*>(self);
+  const auto matches = w->detector_->inspect_tx(w->pkt_, w->fr_, tx, w->tx_data_);
+  if (matches.empty()) return;
+  const bool tcp = w->pkt_.proto == decode::kProtoTcp;
+  const flow::FlowRef fr{w->fr_.flow, tx.to_server, w->fr_.created, w->fr_.established};
+  w->emit(matches, fr, tcp ? w->tx_data_ : std::span<const std::uint8_t>{},
+          tx.to_server != w->fr_.to_server, &tx);
+}
+
 void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
-                  std::span<const std::uint8_t> stream_data, bool reversed) {
+                  std::span<const std::uint8_t> stream_data, bool reversed,
+                  const applayer::Transaction* tx) {
   for (std::uint32_t idx : matches) {
-    builder_->build(pkt_, fr, idx, alert_, stream_data, reversed);
+    builder_->build(pkt_, fr, idx, alert_, stream_data, reversed, tx);
     if (source_ < sources_.size()) {
       const SourceIdentity& src = sources_[source_];
       alert_.set_in_iface(src.interface);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "applayer/stage.h"
 #include "capture/raw_packet.h"
 #include "common/counters.h"
 #include "decode/decoder.h"
@@ -79,11 +80,16 @@ class Worker {
 
  private:
   static void on_chunk(void* self, const stream::StreamChunk& chunk);
+  static void on_tx(void* self, const applayer::Transaction& tx);
+  static void release_flow(void* self, flow::Flow& f);
   void emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
-            std::span<const std::uint8_t> stream_data, bool reversed);
+            std::span<const std::uint8_t> stream_data, bool reversed,
+            const applayer::Transaction* tx = nullptr);
 
   decode::Decoder decoder_;
   stream::StreamEngine stream_;  // before flows_: the flow table releases sessions into it
+  applayer::AppLayer app_;       // before flows_ too: it takes back the flows' parser state
+  std::span<const std::uint8_t> tx_data_;  // what transaction rules' pkt_data items read
   flow::FlowTable flows_;
   detect::DetectorConfig detect_config_;
   output::SensorIdentity identity_;

@@ -377,6 +377,7 @@ void TlsSession::certificates(Bytes body) {
       continue;
     }
     TlsCertificate c;
+    c.der.assign(der.begin(), der.end());
     c.subject = name_text(X509_get_subject_name(x.get()));
     c.issuer = name_text(X509_get_issuer_name(x.get()));
     if (const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get())) {

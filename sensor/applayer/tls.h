@@ -41,6 +41,7 @@ inline constexpr int kTlsEventCount = 9;
 std::string_view tls_event_name(int bit);
 
 struct TlsCertificate {
+  std::vector<std::uint8_t> der;  // the certificate as sent (the tls.certs buffer)
   std::string subject;  // "C=US, O=Example, CN=www.example.com" (RDNs in certificate order)
   std::string issuer;
   std::string serial;           // "0A:1B:..." (hex bytes, upper case, as Suricata)

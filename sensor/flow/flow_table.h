@@ -91,6 +91,11 @@ struct Flow {
 
   // TCP reassembly state, owned by the stream engine (freed through the release hook).
   void* stream_state = nullptr;
+  // The application layer (sensor/applayer): the detected protocol (an AppProto, kUnknown
+  // until detection decides) and the flow's parser state from the worker's pool (returned
+  // through the release hook).
+  std::uint8_t app_proto = 0;
+  void* app_state = nullptr;
 
   // The stream stage established this TCP session and it is not closed, or a UDP/ICMP/other
   // flow has seen packets both ways.

@@ -1,8 +1,114 @@
 #include "output/alert_builder.h"
 
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iterator>
+#include <string>
+
 #include "common/text.h"
 
 namespace wp::output {
+namespace {
+
+std::string dns_type_name(std::uint16_t type) {
+  switch (type) {
+    case 1: return "A";
+    case 2: return "NS";
+    case 5: return "CNAME";
+    case 6: return "SOA";
+    case 12: return "PTR";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    case 33: return "SRV";
+    case 64: return "SVCB";
+    case 65: return "HTTPS";
+    case 255: return "ANY";
+    default: return std::to_string(type);
+  }
+}
+
+std::string dns_rcode_name(std::uint8_t rcode) {
+  static constexpr const char* kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                           "NOTIMP",  "REFUSED"};
+  return rcode < std::size(kNames) ? kNames[rcode] : std::to_string(rcode);
+}
+
+// An answer's data as Suricata shows it: addresses as text, names dotted; else empty.
+std::string dns_rdata(const applayer::DnsMessage& m, const applayer::DnsAnswer& a, Bytes raw) {
+  if (a.data_name.length != 0) return valid_utf8(m.name(a.data_name));
+  if (a.rdata_offset > raw.size() || raw.size() - a.rdata_offset < a.rdata_length) return {};
+  const std::uint8_t* p = raw.data() + a.rdata_offset;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (a.type == 1 && a.rdata_length == 4 && inet_ntop(AF_INET, p, text, sizeof text)) return text;
+  if (a.type == 28 && a.rdata_length == 16 && inet_ntop(AF_INET6, p, text, sizeof text)) return text;
+  return {};
+}
+
+void fill_dns(const applayer::Transaction& tx, watchpost::v1::DnsInfo& d) {
+  const applayer::DnsMessage& m = *tx.dns;
+  d.set_type(m.response ? "response" : "request");
+  d.set_id(m.id);
+  char flags[8];
+  std::snprintf(flags, sizeof flags, "%x", m.flags);
+  d.set_flags(flags);
+  d.set_qr(m.response);
+  d.set_aa((m.flags & 0x0400) != 0);
+  d.set_tc((m.flags & 0x0200) != 0);
+  d.set_rd((m.flags & 0x0100) != 0);
+  d.set_ra((m.flags & 0x0080) != 0);
+  d.set_opcode(m.opcode);
+  if (m.response) d.set_rcode(dns_rcode_name(m.rcode));
+  for (const applayer::DnsQuestion& q : m.questions) {
+    auto* out = d.add_queries();
+    out->set_rrname(valid_utf8(m.name(q.name)));
+    out->set_rrtype(dns_type_name(q.type));
+  }
+  for (const applayer::DnsAnswer& a : m.answers) {
+    auto* out = d.add_answers();
+    out->set_rrname(valid_utf8(m.name(a.name)));
+    out->set_rrtype(dns_type_name(a.type));
+    out->set_ttl(a.ttl);
+    out->set_rdata(dns_rdata(m, a, tx.dns_raw));
+  }
+}
+
+// "2024-01-01T00:00:00", UTC, as Suricata writes certificate dates.
+std::string utc_time(std::int64_t seconds) {
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
+}
+
+void fill_tls(const applayer::TlsInfo& info, watchpost::v1::TlsInfo& t) {
+  if (!info.certificates.empty()) {
+    const applayer::TlsCertificate& leaf = info.certificates[0];
+    t.set_subject(valid_utf8(leaf.subject));
+    t.set_issuerdn(valid_utf8(leaf.issuer));
+    t.set_serial(leaf.serial);
+    t.set_fingerprint(leaf.fingerprint);
+    t.set_notbefore(utc_time(leaf.not_before));
+    t.set_notafter(utc_time(leaf.not_after));
+  }
+  t.set_sni(valid_utf8(info.sni));
+  const std::uint16_t version = info.server_hello ? info.version : info.client_version;
+  t.set_version(std::string(applayer::tls_version_name(version)));
+  if (info.client_hello) {
+    t.mutable_ja3()->set_hash(info.ja3_hash);
+    t.mutable_ja3()->set_string(info.ja3);
+  }
+  if (info.server_hello) {
+    t.mutable_ja3s()->set_hash(info.ja3s_hash);
+    t.mutable_ja3s()->set_string(info.ja3s);
+  }
+}
+
+}  // namespace
 
 AlertBuilder::AlertBuilder(std::shared_ptr<const detect::RuleSet> rules, SensorIdentity identity,
                            AlertOptions options)
@@ -40,7 +146,8 @@ const watchpost::v1::Signature& AlertBuilder::signature(std::uint32_t idx) {
 
 void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
                          std::uint32_t rule_index, watchpost::v1::Alert& a,
-                         std::span<const std::uint8_t> stream_data, bool reversed) {
+                         std::span<const std::uint8_t> stream_data, bool reversed,
+                         const applayer::Transaction* tx) {
   a.Clear();
   a.set_timestamp_us(pkt.ts.micros());
   a.set_site(identity_.site);
@@ -65,6 +172,14 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
   if (pkt.proto == decode::kProtoIcmp || pkt.proto == decode::kProtoIcmpv6) {
     a.set_icmp_type(pkt.icmp_type);
     a.set_icmp_code(pkt.icmp_code);
+  }
+  if (fr.flow != nullptr && fr.flow->app_proto != 0) {
+    a.set_app_proto(std::string(app_proto_name(static_cast<AppProto>(fr.flow->app_proto))));
+  }
+  if (tx != nullptr) {
+    a.set_tx_id(tx->id);
+    if (tx->dns != nullptr) fill_dns(*tx, *a.mutable_dns());
+    if (tx->tls != nullptr) fill_tls(*tx->tls, *a.mutable_tls());
   }
 }
 

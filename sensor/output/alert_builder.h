@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "applayer/transaction.h"
 #include "decode/packet.h"
 #include "detect/compile/rule_set.h"
 #include "flow/flow_table.h"
@@ -35,9 +36,11 @@ class AlertBuilder {
   // `stream_data`: the reassembled stream data the rule matched (EVE stream: 1, payload:
   // that data); empty for a match on the packet's own payload. `reversed`: that data
   // travels opposite to `pkt` (the alert's addresses and ports are then the data's).
+  // `tx`: the application-layer transaction a transaction rule matched (tx_id and the
+  // protocol's object); every alert of a flow whose protocol is known gets app_proto.
   void build(const decode::Packet& pkt, const flow::FlowRef& flow, std::uint32_t rule_index,
              watchpost::v1::Alert& out, std::span<const std::uint8_t> stream_data = {},
-             bool reversed = false);
+             bool reversed = false, const applayer::Transaction* tx = nullptr);
 
  private:
   const watchpost::v1::Signature& signature(std::uint32_t rule_index);

@@ -24,6 +24,86 @@ void key(std::string& out, const char* name) {
   out += "\":";
 }
 
+// `,"name":"value"` when the value is not empty.
+void text_field(std::string& out, const char* name, const std::string& value) {
+  if (value.empty()) return;
+  out += ",";
+  key(out, name);
+  append_json_string(out, value);
+}
+
+// Suricata 8's alert dns object (version 3): the message's header, queries and answers.
+void render_dns(const watchpost::v1::DnsInfo& d, std::string& out) {
+  out += ",\"dns\":{\"version\":3";
+  text_field(out, "type", d.type());
+  out += ",\"id\":" + std::to_string(d.id());
+  text_field(out, "flags", d.flags());
+  if (d.qr()) out += ",\"qr\":true";
+  if (d.aa()) out += ",\"aa\":true";
+  if (d.tc()) out += ",\"tc\":true";
+  if (d.rd()) out += ",\"rd\":true";
+  if (d.ra()) out += ",\"ra\":true";
+  out += ",\"opcode\":" + std::to_string(d.opcode());
+  text_field(out, "rcode", d.rcode());
+  if (d.queries_size() > 0) {
+    out += ",\"queries\":[";
+    for (int i = 0; i < d.queries_size(); ++i) {
+      if (i) out += ",";
+      out += "{\"rrname\":";
+      append_json_string(out, d.queries(i).rrname());
+      out += ",\"rrtype\":";
+      append_json_string(out, d.queries(i).rrtype());
+      out += "}";
+    }
+    out += "]";
+  }
+  if (d.answers_size() > 0) {
+    out += ",\"answers\":[";
+    for (int i = 0; i < d.answers_size(); ++i) {
+      const auto& a = d.answers(i);
+      if (i) out += ",";
+      out += "{\"rrname\":";
+      append_json_string(out, a.rrname());
+      out += ",\"rrtype\":";
+      append_json_string(out, a.rrtype());
+      out += ",\"ttl\":" + std::to_string(a.ttl());
+      text_field(out, "rdata", a.rdata());
+      out += "}";
+    }
+    out += "]";
+  }
+  out += "}";
+}
+
+void render_ja3(const char* name, const watchpost::v1::Ja3& j, std::string& out) {
+  if (j.hash().empty()) return;
+  out += ",";
+  key(out, name);
+  out += "{\"hash\":";
+  append_json_string(out, j.hash());
+  out += ",\"string\":";
+  append_json_string(out, j.string());
+  out += "}";
+}
+
+// Suricata's alert tls object; fields the handshake has not shown are left out.
+void render_tls(const watchpost::v1::TlsInfo& t, std::string& out) {
+  out += ",\"tls\":{";
+  const std::size_t start = out.size();
+  text_field(out, "subject", t.subject());
+  text_field(out, "issuerdn", t.issuerdn());
+  text_field(out, "serial", t.serial());
+  text_field(out, "fingerprint", t.fingerprint());
+  text_field(out, "sni", t.sni());
+  text_field(out, "version", t.version());
+  text_field(out, "notbefore", t.notbefore());
+  text_field(out, "notafter", t.notafter());
+  render_ja3("ja3", t.ja3(), out);
+  render_ja3("ja3s", t.ja3s(), out);
+  if (out.size() > start) out.erase(start, 1);  // the first field's comma
+  out += "}";
+}
+
 }  // namespace
 
 std::string proto_name(std::uint32_t proto) {
@@ -89,6 +169,7 @@ void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std:
     out += a.direction() == watchpost::v1::TO_SERVER ? ",\"direction\":\"to_server\""
                                                      : ",\"direction\":\"to_client\"";
   }
+  if (a.has_tx_id()) out += ",\"tx_id\":" + std::to_string(a.tx_id());
   out += ",\"alert\":{\"action\":";
   append_json_string(out, sig.action());
   out += ",\"gid\":" + std::to_string(sig.gid());
@@ -120,6 +201,9 @@ void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std:
     out += "}";
   }
   out += "}";
+  if (a.has_dns()) render_dns(a.dns(), out);
+  if (a.has_tls()) render_tls(a.tls(), out);
+  text_field(out, "app_proto", a.app_proto());
   if (opt.payload) {
     out += ",\"payload\":\"";
     append_base64(out, bytes_of(a.payload()));

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 
 #include "support/temp_dir.h"
 
@@ -311,6 +312,8 @@ struct WrongType {
   const char* message;  // after "FILE:"
 };
 
+void PrintTo(const WrongType& w, std::ostream* os) { *os << w.yaml; }
+
 class ConfigTypeErrors : public ::testing::TestWithParam<WrongType> {};
 
 TEST_P(ConfigTypeErrors, NameFileLineKeyAndExpectedType) {
@@ -333,8 +336,9 @@ INSTANTIATE_TEST_SUITE_P(
                                 "2: 'flow.hash-size' must be a non-negative integer, not a list"},
                       WrongType{"eve-log:\n  filename:\n    name: eve.json\n",
                                 "2: 'eve-log.filename' must be a string, not a mapping"},
-                      WrongType{"vars:\n  address-groups:\n    HOME_NET: [10.0.0.0/8]\n",
-                                "3: 'vars.address-groups.HOME_NET' must be a string, not a list"},
+                      WrongType{"vars:\n  address-groups:\n    HOME_NET: [[10.0.0.0/8]]\n",
+                                "3: each of 'vars.address-groups.HOME_NET' must be an address or "
+                                "port, not a list"},
                       WrongType{"rule-files:\n  - a.rules\n  - [b.rules]\n",
                                 "1: each of 'rule-files' must be a file name, not a list"},
                       WrongType{"rule-files: a.rules\n",
@@ -616,4 +620,125 @@ TEST(Config, RuntimeRangesAreCheckedByValidate) {
 }
 
 }  // namespace
+// --- a Suricata operator's suricata.yaml, reused ---------------------------------------
+
+TEST(Config, IncludeAndBangIncludeReadFilesBesideTheConfiguration) {
+  YamlFile f;
+  std::ofstream(f.dir.file("vars.yaml")) << "vars:\n  address-groups:\n    HOME_NET: \"[10.20.0.0/16]\"\n";
+  std::ofstream(f.dir.file("stream.yaml")) << "checksum-validation: no\nmidstream: yes\n";
+  auto r = f.load("include: vars.yaml\nstream: !include stream.yaml\nflow:\n  hash-size: 1024\n");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(f.config.vars.address_groups.at("HOME_NET"), "[10.20.0.0/16]");
+  EXPECT_FALSE(f.config.checksum_validation);
+  EXPECT_TRUE(f.config.stream.midstream);
+  EXPECT_EQ(f.config.flow.hash_size, 1024u);
+  EXPECT_TRUE(f.warnings.empty()) << f.warnings[0];
+}
+
+TEST(Config, IncludeErrorsNameTheIncludedFileAndWhereItWasIncluded) {
+  YamlFile f;
+  std::ofstream(f.dir.file("bad.yaml")) << "flow:\n  memcap: lots\n";
+  auto missing = f.load("include:\n  - nowhere.yaml\n");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().describe().find("nowhere.yaml: cannot read configuration file"),
+            std::string::npos)
+      << missing.error().describe();
+  EXPECT_NE(missing.error().describe().find("included at " + f.path + ":2"), std::string::npos);
+  auto bad = f.load("include: bad.yaml\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().describe().find(f.dir.file("bad.yaml") + ":2"), std::string::npos)
+      << bad.error().describe();
+  std::ofstream(f.dir.file("loop.yaml")) << "include: loop.yaml\n";
+  auto loop = f.load("include: loop.yaml\n");
+  ASSERT_FALSE(loop.ok());
+  EXPECT_NE(loop.error().describe().find("nested more than 8 deep"), std::string::npos);
+}
+
+TEST(Config, EveTypesAlertOptionsSetThePayloadKeys) {
+  YamlFile f;
+  auto r = f.load(
+      "outputs:\n"
+      "  - fast:\n"
+      "      enabled: no\n"
+      "      filename: fast.log\n"
+      "  - eve-log:\n"
+      "      enabled: yes\n"
+      "      filetype: regular\n"
+      "      filename: alerts.json\n"
+      "      types:\n"
+      "        - alert:\n"
+      "            payload: no\n"
+      "            payload-printable: no\n"
+      "            packet: no\n"
+      "            metadata:\n"
+      "              app-layer: true\n"
+      "        - stats:\n"
+      "            deltas: yes\n"
+      "        - flow\n"
+      "        - dns:\n"
+      "            enabled: yes\n");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_FALSE(f.config.eve.payload);
+  EXPECT_FALSE(f.config.eve.payload_printable);
+  EXPECT_FALSE(f.config.eve.packet);
+  EXPECT_TRUE(f.config.eve.metadata);
+  EXPECT_TRUE(f.config.runtime.stats_deltas);
+  EXPECT_EQ(f.config.eve_file, "alerts.json");
+  EXPECT_EQ(f.config.fast_file, "fast.log");
+  EXPECT_FALSE(f.config.fast_enabled);
+  ASSERT_EQ(f.warnings.size(), 1u);
+  EXPECT_EQ(f.warnings[0], "eve-log types not written by this sensor (alert and stats are): flow, dns");
+}
+
+TEST(Config, AFiletypeTheSensorCannotWriteIsAnErrorAtItsLine) {
+  YamlFile f;
+  auto r = f.load("outputs:\n  - eve-log:\n      enabled: yes\n      filetype: redis\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe(),
+            f.path + ":4: eve-log.filetype 'redis' is not supported: the sensor writes regular "
+                     "files (and delivers to its collector)");
+}
+
+TEST(Config, UnquotedListForAnAddressGroupIsTheSameGroup) {
+  YamlFile f;
+  auto r = f.load("vars:\n  address-groups:\n    HOME_NET: [10.0.0.0/8, 192.168.0.0/16]\n"
+                  "  port-groups:\n    HTTP_PORTS: [80, 8080]\n");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(f.config.vars.address_groups.at("HOME_NET"), "[10.0.0.0/8,192.168.0.0/16]");
+  EXPECT_EQ(f.config.vars.port_groups.at("HTTP_PORTS"), "[80,8080]");
+}
+
+TEST(Config, UnknownKeysAreSummarisedInOneWarning) {
+  YamlFile f;
+  std::string yaml;
+  for (int i = 0; i < 8; ++i) yaml += "app-layer-thing-" + std::to_string(i) + ": yes\n";
+  ASSERT_TRUE(f.load(yaml).ok());
+  ASSERT_EQ(f.warnings.size(), 1u);
+  EXPECT_EQ(f.warnings[0],
+            "8 configuration keys are not used by watchpost and were ignored: 'app-layer-thing-0' (" +
+                f.path + ":1), 'app-layer-thing-1' (" + f.path + ":2), 'app-layer-thing-2' (" +
+                f.path + ":3), 'app-layer-thing-3' (" + f.path + ":4), 'app-layer-thing-4' (" +
+                f.path + ":5), and 3 more (--dump-config shows what is used)");
+}
+
+TEST(Config, DumpConfigLoadsBackToTheSameConfiguration) {
+  YamlFile f;
+  ASSERT_TRUE(f.load("vars:\n  address-groups:\n    HOME_NET: [10.0.0.0/8]\n"
+                     "rule-files:\n  - a.rules\n  - \"weird: name.rules\"\n"
+                     "site: \"nha trang #1\"\nsensor-name: nt-1\n"
+                     "pcap:\n  - interface: eth1\n    bpf-filter: \"not port 22\"\n    site: nt\n"
+                     "host-os-policy:\n  linux: [10.0.0.0/8]\n"
+                     "outputs:\n  - fast:\n      enabled: no\n      filename: fast.log\n")
+                  .ok());
+  const std::string first = dump_config(f.config);
+  YamlFile again;
+  auto r = again.load(first);
+  ASSERT_TRUE(r.ok()) << r.error().describe() << "\n" << first;
+  EXPECT_TRUE(again.warnings.empty()) << again.warnings[0];
+  EXPECT_EQ(dump_config(again.config), first);
+  EXPECT_EQ(again.config.rule_files, (std::vector<std::string>{"a.rules", "weird: name.rules"}));
+  EXPECT_EQ(again.config.site, "nha trang #1");
+  EXPECT_FALSE(again.config.threshold_file_explicit) << "the default threshold file stays optional";
+}
+
 }  // namespace wp::app

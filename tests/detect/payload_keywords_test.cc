@@ -294,7 +294,7 @@ std::vector<Rejected> rejected_cases() {
       {"base64_decode; base64_data; base64_decode;", "invalid base64_decode: cannot decode the base64_data buffer", "invalid base64_decode"},
       {"content:\"a\"; bsize:10;", "invalid bsize: no sticky buffer before it (e.g. base64_data)", "invalid bsize"},
       {"base64_decode; base64_data; bsize:x;", "invalid bsize: 'x' is not a valid value", "invalid bsize"},
-      {"dns.query; bsize:10;", "buffer 'dns.query' not supported yet", "buffer 'dns.query' not supported yet", true},
+      {"http.uri; bsize:10;", "buffer 'http.uri' not supported yet", "buffer 'http.uri' not supported yet", true},
       {"urilen:>10;", "buffer 'http.uri' not supported yet (urilen)", "buffer 'http.uri' not supported yet", true},
       // pcre modifiers that select an app-layer buffer
       {"pcre:\"/a/P\";", "buffer 'http.request_body' not supported yet (pcre flag 'P')", "buffer 'http.request_body' not supported yet", true},

@@ -83,6 +83,8 @@ bool is_not_supported_yet(const std::string& reason) {
          (reason.rfind("buffer '", 0) == 0 &&
           reason.find("not supported yet") != std::string::npos) ||
          reason.rfind("app-layer protocol '", 0) == 0 ||
+         (reason.rfind("app-layer-event '", 0) == 0 &&
+          reason.find("not supported yet") != std::string::npos) ||
          reason.find(" option 'dce' not supported yet") != std::string::npos;
 }
 

@@ -174,7 +174,7 @@ TEST(Rulecheck, JsonIsOneDocumentWithEveryRule) {
   const std::string rules = fx.write(
       "mixed.rules", std::string(kGood) +
                          "alert tcp any any -> any any (msg:\"x\"; frobnicate; sid:5;)\n" +
-                         "alert dns any any -> any any (msg:\"dns\"; content:\"abcd\"; sid:6;)\n" +
+                         "alert smb any any -> any any (msg:\"smb\"; content:\"abcd\"; sid:6;)\n" +
                          "alert tcp any any -> any any (msg:\"short\"; content:\"ab\"; sid:7;)\n");
   auto r = fx.run({"--json", rules});
   EXPECT_EQ(r.exit_code, 1);
@@ -284,6 +284,25 @@ TEST(Rulecheck, ThresholdFileLinesAreCheckedAndABadOneFailsTheCheck) {
 
   auto missing = fx.run({"--set", "threshold-file=" + fx.dir.file("nope.config"), rules});
   EXPECT_EQ(missing.exit_code, 2) << missing.out << missing.err;
+}
+
+TEST(Rulecheck, QuietListsOnlyRejectionsAndByFileCountsEachFile) {
+  Fixture fx;
+  const std::string a = fx.write(
+      "a.rules", std::string(kGood) +
+                     "alert tcp any any -> any any (msg:\"files\"; filestore; sid:2;)\n"
+                     "alert tcp any any -> any any (msg:\"bad\"; frobnicate; sid:3;)\n");
+  const std::string b = fx.write(
+      "b.rules", "alert udp any any -> any any (msg:\"no content\"; dsize:>10; sid:4;)\n");
+  auto q = fx.run({"-q", "--by-file", "--allow-unsupported", a, b});
+  EXPECT_EQ(q.exit_code, 1) << q.out << q.err;
+  EXPECT_TRUE(fx.has_line(q.out, a + ":3: sid 3: unknown keyword 'frobnicate'; rule skipped"))
+      << q.out;
+  EXPECT_EQ(q.out.find(a + ":2:"), std::string::npos) << "not supported yet: counted only";
+  EXPECT_EQ(q.out.find("warning: costly"), std::string::npos) << q.out;
+  EXPECT_TRUE(fx.has_line(q.out, "       3        1        1            1       0  " + a)) << q.out;
+  EXPECT_TRUE(fx.has_line(q.out, "       1        1        0            0       1  " + b)) << q.out;
+  EXPECT_EQ(fx.run({"-q", "-v", a}).exit_code, 2);
 }
 
 TEST(Rulecheck, UsageErrorsExitTwo) {

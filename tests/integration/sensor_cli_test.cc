@@ -546,5 +546,138 @@ INSTANTIATE_TEST_SUITE_P(SensorSignal, SensorSignal, ::testing::Values(SIGTERM, 
                            return std::string(info.param == SIGINT ? "Sigint" : "Sigterm");
                          });
 
+// --- the command-line habits of a Suricata operator -----------------------------------
+
+constexpr const char* kUnsupportedRule =
+    "alert tcp any any -> any any (msg:\"stores files\"; filestore; sid:9;)\n";
+constexpr const char* kMalformedRule =
+    "alert tcp any any -> any any (msg:\"broken\"; content:\"x\"; frobnicate; sid:10;)\n";
+
+bool contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+TEST(SensorCli, VersionAndBuildInfoPrintAndExitZero) {
+  testing::TempDir dir;
+  auto v = testing::run_program({kSensor, "-V"}, dir.path().string());
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_TRUE(contains(v.out, "watchpost-sensor ")) << v.out;
+  EXPECT_TRUE(contains(v.out, "Suricata 8.0")) << v.out;
+  EXPECT_EQ(testing::run_program({kSensor, "--version"}, dir.path().string()).out, v.out);
+  auto b = testing::run_program({kSensor, "--build-info"}, dir.path().string());
+  EXPECT_EQ(b.exit_code, 0);
+  for (const char* lib : {"hyperscan: ", "hyperscan cpu features: ", "libpcap: ", "pcre2: ",
+                          "protobuf: ", "boost: ", "openssl: "}) {
+    EXPECT_TRUE(contains(b.out, lib)) << lib << " missing in\n" << b.out;
+  }
+}
+
+// -T: the exit status says whether the rules and configuration would start.
+struct TestModeCase {
+  const char* name;
+  std::string rules;
+  std::vector<std::string> extra;
+  int exit_code;
+  const char* says;
+};
+
+TEST(SensorCli, TestModeExitStatusFollowsWhatWouldLoad) {
+  const std::vector<TestModeCase> cases = {
+      {"good rules", kGoodRule, {}, 0, "configuration test passed: 1 rules loaded, 0 not"},
+      {"not supported yet is allowed", std::string(kGoodRule) + kUnsupportedRule, {}, 0,
+       "1 rules loaded, 1 not supported yet"},
+      {"a malformed rule fails", std::string(kGoodRule) + kMalformedRule, {}, 2,
+       "configuration test failed: 1 rules with errors"},
+      {"init-errors-fatal: unsupported fails too", std::string(kGoodRule) + kUnsupportedRule,
+       {"--init-errors-fatal"}, 2, "1 rules did not load and --init-errors-fatal is given"},
+      {"a bad configuration fails", kGoodRule, {"--set", "flow.memcap=1b"}, 2, "flow.memcap"},
+      {"a missing rule file fails", kGoodRule, {"--rules", "/nonexistent/x.rules"}, 2,
+       "/nonexistent/x.rules"},
+  };
+  for (const TestModeCase& c : cases) {
+    Fixture fx;
+    fx.write_rules(c.rules);
+    std::vector<std::string> argv = {kSensor, "-T", "--rules", fx.rules, "--set",
+                                     "detect.sgh-mpm-caching-path=" + fx.dir.file("hs")};
+    argv.insert(argv.end(), c.extra.begin(), c.extra.end());
+    auto r = testing::run_program(argv, fx.dir.path().string());
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.name << "\n" << r.err;
+    EXPECT_TRUE(contains(r.err, c.says)) << c.name << "\n" << r.err;
+    EXPECT_FALSE(std::filesystem::exists(fx.dir.file("eve.json"))) << c.name << ": no capture";
+  }
+}
+
+TEST(SensorCli, UnsupportedRulesAreCountedNotListedUnlessVerbose) {
+  Fixture fx;
+  fx.write_rules(std::string(kGoodRule) + kUnsupportedRule + kMalformedRule);
+  const std::string unsupported_line = fx.rules + ":2: sid 9: ";
+  const std::string malformed_line = fx.rules + ":3: sid 10: unknown keyword 'frobnicate'";
+
+  auto normal = fx.run({});
+  ASSERT_EQ(normal.exit_code, 0) << normal.err;
+  EXPECT_FALSE(contains(normal.err, unsupported_line)) << normal.err;
+  EXPECT_TRUE(contains(normal.err, malformed_line)) << "real errors keep their line";
+  EXPECT_TRUE(contains(normal.err, "rules: 1 loaded, 2 skipped by reason:")) << normal.err;
+
+  auto verbose = fx.run({"-v"});
+  EXPECT_TRUE(contains(verbose.err, unsupported_line)) << verbose.err;
+
+  auto quiet = fx.run({"-q"});
+  EXPECT_TRUE(contains(quiet.err, malformed_line)) << quiet.err;
+  EXPECT_FALSE(contains(quiet.err, "rules: 1 loaded")) << quiet.err;
+  EXPECT_TRUE(contains(quiet.err, "watchpost: ")) << "the run's summary line stays";
+
+  std::ofstream(fx.dir.file("q.yaml")) << "logging:\n  default-log-level: warning\n";
+  auto from_config = fx.run({"-c", fx.dir.file("q.yaml")});
+  EXPECT_FALSE(contains(from_config.err, "rules: 1 loaded")) << from_config.err;
+  EXPECT_EQ(fx.run({"-q", "-v"}).exit_code, 2);
+}
+
+TEST(SensorCli, LowercaseSAddsARuleFileAsRulesDoes) {
+  Fixture fx;
+  fx.write_rules(kGoodRule);
+  std::ofstream(fx.dir.file("more.rules")) << kUdpRule;
+  auto r = testing::run_program({kSensor, "-r", fx.pcap, "-S", fx.rules, "-s",
+                                 fx.dir.file("more.rules"), "-l", fx.dir.path().string(), "--set",
+                                 "detect.sgh-mpm-caching-path=" + fx.dir.file("hs")},
+                                fx.dir.path().string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "rules: 2 loaded, 0 skipped")) << r.err;
+}
+
+// A suricata.yaml as an operator brings it: globs in rule-files, Suricata's default paths
+// for files this machine does not have.
+TEST(SensorCli, ReusedSuricataYamlWithGlobsAndSuricatasDefaultPathsLoads) {
+  Fixture fx;
+  std::filesystem::create_directories(fx.dir.file("rules"));
+  std::ofstream(fx.dir.file("rules/a.rules")) << kGoodRule;
+  std::ofstream(fx.dir.file("rules/b.rules")) << kUdpRule;
+  std::ofstream(fx.dir.file("rules/notes.txt")) << "not a rule file\n";
+  std::ofstream(fx.dir.file("suricata.yaml"))
+      << "%YAML 1.1\n---\n"
+      << "default-rule-path: " << fx.dir.file("rules") << "\n"
+      << "rule-files:\n  - \"*.rules\"\n"
+      << "classification-file: /etc/suricata-absent/classification.config\n"
+      << "reference-config-file: /etc/suricata-absent/reference.config\n";
+  auto r = testing::run_program({kSensor, "-T", "-c", fx.dir.file("suricata.yaml"), "--set",
+                                 "detect.sgh-mpm-caching-path=" + fx.dir.file("hs")},
+                                fx.dir.path().string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "rules: 2 loaded, 0 skipped")) << r.err;
+  EXPECT_TRUE(contains(r.err, "warning: classification-file /etc/suricata-absent/classification.config "
+                              "does not exist; using the built-in table"))
+      << r.err;
+  EXPECT_TRUE(contains(r.err, "warning: reference-config-file /etc/suricata-absent/reference.config "
+                              "does not exist"))
+      << r.err;
+  // A glob that matches nothing is a missing rule file.
+  std::ofstream(fx.dir.file("none.yaml"))
+      << "default-rule-path: " << fx.dir.file("rules") << "\nrule-files:\n  - \"*.nothing\"\n";
+  auto none = testing::run_program({kSensor, "-T", "-c", fx.dir.file("none.yaml")},
+                                   fx.dir.path().string());
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_TRUE(contains(none.err, "*.nothing")) << none.err;
+}
+
 }  // namespace
 }  // namespace wp

@@ -47,6 +47,10 @@ constexpr const char* kUsage =
     "  --pcap FILE           capture to run the rules over (repeatable: one capture, in order)\n"
     "  --top N               rules listed by cost after --pcap (default 20; 0: all)\n"
     "  -v, --verbose         also list every rule that loads\n"
+    "  -q, --quiet           list only rejected rules and errors; rules not supported yet\n"
+    "                        and costly rules are counted in the summary\n"
+    "  --by-file             after the summary, a table of each file's rules: loaded,\n"
+    "                        rejected, not supported yet, costly\n"
     "  -h, --help            this help\n"
     "\n"
     "exit status: 0 every rule loads (also: only not-supported-yet rules with\n"
@@ -100,10 +104,40 @@ std::string rule_name(const wp::detect::Rule& r) {
   return std::to_string(r.gid) + ":" + std::to_string(r.sid) + ":" + std::to_string(r.rev);
 }
 
+// --by-file: one line per rule file, in the order given.
+void print_by_file(const std::vector<std::string>& files, const wp::rulecheck::CheckResult& res) {
+  struct Counts {
+    std::size_t rules = 0, loaded = 0, rejected = 0, unsupported = 0, costly = 0;
+  };
+  std::vector<Counts> counts(files.size());
+  auto index_of = [&](const std::string& f) -> Counts* {
+    auto it = std::find(files.begin(), files.end(), f);
+    return it == files.end() ? nullptr : &counts[static_cast<std::size_t>(it - files.begin())];
+  };
+  for (const auto& e : res.rules) {
+    Counts* c = index_of(e.file);
+    if (c == nullptr) continue;
+    ++c->rules;
+    c->loaded += e.status == Status::kLoaded;
+    c->rejected += e.status == Status::kRejected;
+    c->unsupported += e.status == Status::kUnsupported;
+  }
+  for (const auto& w : res.costly) {
+    if (Counts* c = index_of(w.file)) ++c->costly;
+  }
+  std::printf("%8s %8s %8s %12s %7s  %s\n", "rules", "loaded", "rejected", "unsupported",
+              "costly", "file");
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const Counts& c = counts[i];
+    std::printf("%8zu %8zu %8zu %12zu %7zu  %s\n", c.rules, c.loaded, c.rejected, c.unsupported,
+                c.costly, files[i].c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kSet = 1000, kAllowUnsupported, kJson, kPcap, kTop };
+  enum { kSet = 1000, kAllowUnsupported, kJson, kPcap, kTop, kByFile };
   static const option kLong[] = {
       {"set", required_argument, nullptr, kSet},
       {"allow-unsupported", no_argument, nullptr, kAllowUnsupported},
@@ -111,22 +145,31 @@ int main(int argc, char** argv) {
       {"pcap", required_argument, nullptr, kPcap},
       {"top", required_argument, nullptr, kTop},
       {"verbose", no_argument, nullptr, 'v'},
+      {"quiet", no_argument, nullptr, 'q'},
+      {"by-file", no_argument, nullptr, kByFile},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
   std::vector<std::string> sets, pcaps;
   std::string config_file;
-  bool allow_unsupported = false, as_json = false, verbose = false;
+  bool allow_unsupported = false, as_json = false, verbose = false, quiet = false,
+       by_file = false;
   std::size_t top = 20;
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":c:vh", kLong, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:vqh", kLong, nullptr)) != -1) {
     switch (c) {
       case 'c':
         config_file = optarg;
         break;
       case 'v':
         verbose = true;
+        break;
+      case 'q':
+        quiet = true;
+        break;
+      case kByFile:
+        by_file = true;
         break;
       case 'h':
         std::fputs(kUsage, stdout);
@@ -156,6 +199,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (verbose && quiet) return usage_error("give either -q or -v, not both");
   wp::app::Config config;
   if (!config_file.empty()) {
     std::vector<std::string> warnings;
@@ -304,11 +348,13 @@ int main(int argc, char** argv) {
         std::printf("%s\n", e.message.c_str());
         break;
       case Status::kUnsupported:
-        std::printf("%s%s\n", allow_unsupported ? "warning: " : "", e.message.c_str());
+        if (!quiet) std::printf("%s%s\n", allow_unsupported ? "warning: " : "", e.message.c_str());
         break;
     }
   }
-  for (const auto& w : res.costly) std::printf("warning: costly: %s\n", w.message.c_str());
+  if (!quiet) {
+    for (const auto& w : res.costly) std::printf("warning: costly: %s\n", w.message.c_str());
+  }
   for (const auto& w : rep.warnings) std::printf("warning: %s\n", w.c_str());
   if (res.thresholds) {
     for (const auto& e : res.thresholds->errors) std::printf("%s\n", e.c_str());
@@ -326,6 +372,7 @@ int main(int argc, char** argv) {
       res.rules.size(), res.rules.size() == 1 ? "" : "s", files.size(),
       files.size() == 1 ? "" : "s", loaded, rejected, unsupported,
       unsupported > 0 && allow_unsupported ? " (allowed)" : "", res.costly.size());
+  if (by_file) print_by_file(files, res);
   if (!pcap_error.empty()) std::printf("error: %s\n", pcap_error.c_str());
   if (run) {
     for (const auto& w : run->warnings) std::printf("warning: %s\n", w.c_str());

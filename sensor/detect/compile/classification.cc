@@ -166,6 +166,23 @@ void ClassificationTable::add(Classification c) {
   by_name_.insert_or_assign(std::move(key), std::move(c));
 }
 
+std::string ClassificationTable::to_config_text() const {
+  std::string out;
+  for (const auto& [name, c] : by_name_) {
+    out += "config classification: " + name + "," + c.description + "," +
+           std::to_string(c.priority) + "\n";
+  }
+  return out;
+}
+
+std::string ReferenceTable::to_config_text() const {
+  std::string out;
+  for (const auto& [system, prefix] : prefix_) {
+    out += "config reference: " + system + " " + prefix + "\n";
+  }
+  return out;
+}
+
 ReferenceTable ReferenceTable::defaults() {
   ReferenceTable t;
   for (const auto& [system, prefix] : kDefaultReferences) t.prefix_[system] = prefix;

@@ -26,6 +26,9 @@ class ClassificationTable {
 
   const Classification* find(const std::string& name) const;
   void add(Classification c);
+  // The table as a classification.config file ("config classification: name,description,
+  // priority" lines, by name), which load() reads back to the same table.
+  std::string to_config_text() const;
 
  private:
   std::map<std::string, Classification> by_name_;
@@ -38,6 +41,8 @@ class ReferenceTable {
   static Result<ReferenceTable> load(const std::string& path);
   // "url" + "," + id -> "http://id"; unknown systems return the id as is.
   std::string url(const std::string& system, const std::string& id) const;
+  // The table as a reference.config file ("config reference: system url-prefix" lines).
+  std::string to_config_text() const;
 
  private:
   std::map<std::string, std::string> prefix_;

@@ -1,5 +1,7 @@
 #include "detect/compile/rule_loader.h"
 
+#include <glob.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -80,11 +82,44 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
   return out;
 }
 
+namespace {
+
+// The rule files named by `name` (relative to default_rule_path unless absolute): a glob
+// (`*.rules`, as suricata.yaml may list) expands to its matches in name order; one that
+// matches nothing stays as written, so it is reported as a missing file.
+std::vector<std::string> rule_file_paths(const std::string& name, const std::string& base) {
+  namespace fs = std::filesystem;
+  const bool relative = !base.empty() && !fs::path(name).is_absolute();
+  const std::string path = relative ? (fs::path(base) / name).string() : name;
+  if (path.find_first_of("*?[") == std::string::npos) return {path};
+  glob_t g{};
+  std::vector<std::string> out;
+  if (::glob(path.c_str(), GLOB_ERR, nullptr, &g) == 0) {
+    for (std::size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+  }
+  ::globfree(&g);
+  if (out.empty()) out.push_back(path);
+  return out;
+}
+
+}  // namespace
+
 DetectionLoad load_detection(const DetectionConfig& config, std::shared_ptr<NameTable> names) {
   namespace fs = std::filesystem;
   DetectionLoad out;
+  std::vector<std::string> warnings;
+  // A classification or reference file that does not exist (Suricata's default paths are in
+  // most reused suricata.yaml files) falls back to the built-in table with a warning; one
+  // that exists but cannot be read or parsed is an error.
+  auto missing = [&](const std::string& key, const std::string& path) {
+    std::error_code ec;
+    if (fs::exists(path, ec)) return false;
+    warnings.push_back(key + " " + path + " does not exist; using the built-in table");
+    return true;
+  };
   ClassificationTable classes = ClassificationTable::defaults();
-  if (!config.classification_file.empty()) {
+  if (!config.classification_file.empty() &&
+      !missing("classification-file", config.classification_file)) {
     auto loaded = ClassificationTable::load(config.classification_file);
     if (!loaded) {
       out.config_error = loaded.error().describe();
@@ -92,7 +127,8 @@ DetectionLoad load_detection(const DetectionConfig& config, std::shared_ptr<Name
     }
     classes = std::move(loaded.value());
   }
-  if (!config.reference_config_file.empty()) {
+  if (!config.reference_config_file.empty() &&
+      !missing("reference-config-file", config.reference_config_file)) {
     // Only validated today: EVE alerts carry no reference URLs (as Suricata's default).
     auto refs = ReferenceTable::load(config.reference_config_file);
     if (!refs) {
@@ -114,8 +150,7 @@ DetectionLoad load_detection(const DetectionConfig& config, std::shared_ptr<Name
   }
   std::vector<std::string> files;
   for (const std::string& f : config.rule_files) {
-    const bool relative = !config.default_rule_path.empty() && !fs::path(f).is_absolute();
-    files.push_back(relative ? (fs::path(config.default_rule_path) / f).string() : f);
+    for (std::string& p : rule_file_paths(f, config.default_rule_path)) files.push_back(std::move(p));
   }
   out.loaded = load_rules(files, config.vars, classes,
                           out.thresholds ? &out.thresholds->config : nullptr,
@@ -123,6 +158,8 @@ DetectionLoad load_detection(const DetectionConfig& config, std::shared_ptr<Name
   for (const RuleError& e : out.loaded.report.errors) {
     out.unreadable_rule_file = out.unreadable_rule_file || e.unreadable_file();
   }
+  auto& w = out.loaded.report.warnings;
+  w.insert(w.begin(), warnings.begin(), warnings.end());
   return out;
 }
 

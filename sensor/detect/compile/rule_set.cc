@@ -44,11 +44,24 @@ int action_rank(Action a) {  // Suricata's action order: pass, drop, reject, ale
 // The prefilter content of a rule: the explicit fast_pattern, else the longest positive
 // content (ties: the first). Negated contents cannot prefilter, nor can contents of a buffer
 // the rule produces itself (base64_data: see BufferDef::prefilter).
-int choose_fast_pattern(const Rule& r) {
+// A transaction rule's fast pattern is a content of a buffer its point makes available, so
+// the buffer is scanned when the rule is evaluated.
+bool can_prefilter(const CompiledRule& cr, BufferId id) {
+  const BufferDef& def = buffer_def(id);
+  if (!def.prefilter) return false;
+  if (!cr.tx) return def.scope == BufferScope::kPacket;
+  if (def.scope != BufferScope::kTransaction) return false;
+  if (cr.tx_any_point) return true;
+  return (def.directions & (cr.tx_to_server ? kToServerOnly : kToClientOnly)) != 0 &&
+         def.progress == cr.tx_progress;
+}
+
+int choose_fast_pattern(const CompiledRule& cr) {
+  const Rule& r = cr.rule;
   int best = -1;
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < r.payload.size(); ++i) {
-    if (!buffer_def(r.payload[i].buffer).prefilter) continue;
+    if (!can_prefilter(cr, r.payload[i].buffer)) continue;
     const auto* c = std::get_if<ContentMatch>(&r.payload[i].match);
     if (c == nullptr || c->negated || c->bytes.empty()) continue;
     if (c->fast_pattern) return static_cast<int>(i);
@@ -58,6 +71,53 @@ int choose_fast_pattern(const Rule& r) {
     }
   }
   return best;
+}
+
+// The ordering of progress points: a transaction's requests come before its responses.
+int point_key(bool to_server, std::uint8_t progress) {
+  return (to_server ? 0 : kMaxProgress) + progress;
+}
+
+// The point a transaction keyword needs, or -1 when any point of its protocol will do.
+int test_point(const TxTest& t) {
+  switch (t.kind) {
+    case TxTest::Kind::kTlsVersion:
+    case TxTest::Kind::kSslVersion:
+      return point_key(false, kTlsServerHello);
+    case TxTest::Kind::kSslState:
+      return (t.mask & 1) != 0 ? point_key(true, kTlsClientHello) : point_key(false, kTlsServerHello);
+    case TxTest::Kind::kTlsSubject:
+    case TxTest::Kind::kTlsIssuer:
+    case TxTest::Kind::kCertNotBefore:
+    case TxTest::Kind::kCertNotAfter:
+    case TxTest::Kind::kCertExpired:
+    case TxTest::Kind::kCertValid:
+      return point_key(false, kTlsCertificate);
+    default:
+      return -1;
+  }
+}
+
+// A transaction rule's point and the buffers it inspects (CompiledRule::tx*).
+void derive_tx_point(CompiledRule& cr) {
+  cr.tx = cr.rule.on_transaction();
+  if (!cr.tx) return;
+  int key = -1;
+  for (const PayloadItem& item : cr.rule.payload) {
+    const BufferDef& def = buffer_def(item.buffer);
+    if (item.buffer != kBase64Data &&
+        std::find(cr.tx_lists.begin(), cr.tx_lists.end(), item.buffer) == cr.tx_lists.end()) {
+      cr.tx_lists.push_back(item.buffer);
+    }
+    if (def.scope != BufferScope::kTransaction || def.directions == kBothDirections) continue;
+    key = std::max(key, point_key(def.directions == kToServerOnly, def.progress));
+  }
+  for (const TxTest& t : cr.rule.tx_tests) key = std::max(key, test_point(t));
+  cr.tx_any_point = key < 0;
+  if (key >= 0) {
+    cr.tx_to_server = key < kMaxProgress;
+    cr.tx_progress = static_cast<std::uint8_t>(key % kMaxProgress);
+  }
 }
 
 // What stream inspection needs to know about a rule's payload items, in one pass:
@@ -294,6 +354,33 @@ void resolve_alert_filters(std::vector<CompiledRule>& rules, const ThresholdConf
 
 }  // namespace
 
+// A transaction rule goes to the groups of its fast pattern's buffer (every protocol class
+// and direction it can be evaluated in), or, without one, to the lists of its points.
+void RuleSet::place_tx_rule(RuleSet& set, const CompiledRule& cr, std::uint32_t i,
+                            std::vector<std::vector<std::uint32_t>>& with_pattern) {
+  const Rule& r = cr.rule;
+  for (int dir = 0; dir < 2; ++dir) {
+    const bool to_server = dir == 0;
+    if ((to_server && r.flow.to_client) || (!to_server && r.flow.to_server)) continue;
+    if (!cr.tx_any_point && cr.tx_to_server != to_server) continue;
+    if (cr.fast_pattern < 0) {
+      for (std::uint8_t p = 0; p < kMaxProgress; ++p) {
+        if (cr.tx_any_point || p == cr.tx_progress) {
+          set.tx_no_content_[tx_index(r.app_proto, to_server, p)].push_back(i);
+        }
+      }
+      continue;
+    }
+    const BufferId buffer = r.payload[static_cast<std::size_t>(cr.fast_pattern)].buffer;
+    if ((buffer_def(buffer).directions & (to_server ? kToServerOnly : kToClientOnly)) == 0) continue;
+    for (int pc = 0; pc < kProtoClasses; ++pc) {
+      if (!(cr.proto_mask & (1u << pc))) continue;
+      with_pattern[group_index(GroupKey{static_cast<ProtoClass>(pc), to_server, buffer, false})]
+          .push_back(i);
+    }
+  }
+}
+
 void AddressIndex::build(const std::vector<std::pair<IpRange, std::uint32_t>>& entries) {
   starts_.clear();
   offsets_.clear();
@@ -355,6 +442,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
   set->groups_.resize(RuleSet::group_index(GroupKey{kClassTcp, true,
                                                     static_cast<BufferId>(buffer_table().size()), false}));
   set->rules_.reserve(rules.size());
+  set->tx_no_content_.resize(RuleSet::tx_index(static_cast<AppProto>(kAppProtoCount - 1), false,
+                                               kMaxProgress - 1) + 1);
+  set->tx_buffers_.resize(set->tx_no_content_.size());
+  for (std::size_t id = 0; id < buffer_table().size(); ++id) {
+    const BufferDef& def = buffer_table()[id];
+    if (def.scope != BufferScope::kTransaction) continue;
+    for (const bool to_server : {true, false}) {
+      if ((def.directions & (to_server ? kToServerOnly : kToClientOnly)) == 0) continue;
+      set->tx_buffers_[RuleSet::tx_index(*parse_app_proto(def.app_proto), to_server, def.progress)]
+          .push_back(static_cast<BufferId>(id));
+    }
+  }
   NameTable& table = *set->names_;
   std::unordered_map<std::uint32_t, bool> flowint_seen, xbit_seen;  // names this set uses
   bool ids_exhausted = false;
@@ -385,9 +484,17 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
       }
     }
     cr.proto_mask = proto_mask_of(cr.rule.proto);
-    cr.fast_pattern = choose_fast_pattern(cr.rule);
-    cr.stream = cr.rule.proto == RuleProto::kTcp && !cr.rule.payload.empty() &&
-                !cr.rule.flow.no_stream && !cr.rule.packet_only();
+    // DNS runs over UDP and TCP; the other detected protocols over TCP (the header says so).
+    if (cr.rule.app_proto == AppProto::kDns && cr.rule.proto == RuleProto::kIp) {
+      cr.proto_mask = (1u << kClassTcp) | (1u << kClassUdp);
+    }
+    derive_tx_point(cr);
+    cr.fast_pattern = choose_fast_pattern(cr);
+    // Stream rules: tcp rules with payload keywords (a dns rule is one in TCP flows and a
+    // packet rule in UDP ones). Transaction rules inspect the parser's buffers instead.
+    const bool over_tcp = cr.rule.proto == RuleProto::kTcp ||
+                          (cr.rule.app_proto == AppProto::kDns && cr.rule.proto == RuleProto::kIp);
+    cr.stream = over_tcp && !cr.rule.payload.empty() && !cr.tx && !cr.rule.flow.no_stream && !cr.rule.packet_only();
     derive_payload_traits(cr);
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
@@ -437,6 +544,12 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.order = i;
     const Rule& r = cr.rule;
     ++st.rules;
+    if (cr.tx) {
+      place_tx_rule(*set, cr, i, with_pattern);
+      ++(cr.fast_pattern < 0 ? st.no_content : st.with_fast_pattern);
+      if (cr.fast_pattern >= 0) cr.prefilter = Prefilter::kFastPattern;
+      continue;
+    }
     if (cr.fast_pattern < 0) {
       ++st.no_content;
       if (!cr.stream && !r.bidirectional && r.src_addr_is_list) {
@@ -460,12 +573,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     const BufferId buffer = cr.fast_pattern >= 0 ? r.payload[cr.fast_pattern].buffer : kPktData;
     for (int pc = 0; pc < kProtoClasses; ++pc) {
       if (!(cr.proto_mask & (1u << pc))) continue;
-      if (cr.stream && pc != kClassTcp) continue;
+      if (cr.stream && pc != kClassTcp && r.proto == RuleProto::kTcp) continue;
+      const bool stream = cr.stream && pc == kClassTcp;
       for (int dir = 0; dir < 2; ++dir) {
         if (dir == 0 && r.flow.to_client) continue;
         if (dir == 1 && r.flow.to_server) continue;
         const std::size_t g = RuleSet::group_index(
-            GroupKey{static_cast<ProtoClass>(pc), dir == 0, buffer, cr.stream});
+            GroupKey{static_cast<ProtoClass>(pc), dir == 0, buffer, stream});
         if (cr.fast_pattern >= 0) {
           with_pattern[g].push_back(i);
         } else {

@@ -23,6 +23,7 @@
 // (names.h); each worker's Detector switches to it between packets (Detector::switch_to).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -94,6 +95,17 @@ struct CompiledRule {
   bool contents_only = false;
   // Index in rule.payload of the last positive content or pcre (payload.size() if none).
   std::size_t last_positive = 0;
+  // Rules on application-layer transactions (Rule::on_transaction()): evaluated when a
+  // transaction of their protocol reaches their point, the latest point (direction, then
+  // progress) any of their buffers or keywords needs; at every point when none needs a
+  // particular one (dns.queries.rrname, dns.opcode, app-layer-event, ...).
+  bool tx = false;
+  bool tx_any_point = false;
+  bool tx_to_server = true;
+  std::uint8_t tx_progress = 0;
+  // The buffers the payload items inspect, each once, in rule order (base64_data goes with
+  // the buffer its base64_decode read).
+  std::vector<BufferId> tx_lists;
   std::vector<CompiledFlowbits> flowbit_checks;   // isset / isnotset
   std::vector<CompiledFlowbits> flowbit_actions;  // set / unset / toggle, after a match
   std::vector<CompiledFlowint> flowint_checks;    // comparisons, isset / isnotset
@@ -203,6 +215,19 @@ class RuleSet {
     return ((std::size_t{k.buffer} * 2 + (k.stream ? 1 : 0)) * kProtoClasses + k.proto) * 2 +
            (k.to_server ? 0 : 1);
   }
+  // Transaction rules without a fast pattern evaluated at (protocol, direction, point), and
+  // the transaction buffers that point makes available (each scanned with its groups).
+  std::span<const std::uint32_t> tx_no_content(AppProto p, bool to_server,
+                                               std::uint8_t progress) const {
+    return tx_no_content_[tx_index(p, to_server, progress)];
+  }
+  std::span<const BufferId> tx_buffers(AppProto p, bool to_server, std::uint8_t progress) const {
+    return tx_buffers_[tx_index(p, to_server, progress)];
+  }
+  static std::size_t tx_index(AppProto p, bool to_server, std::uint8_t progress) {
+    return (static_cast<std::size_t>(p) * 2 + (to_server ? 0 : 1)) * kMaxProgress +
+           std::min<std::uint8_t>(progress, kMaxProgress - 1);
+  }
   const AddressIndex& src_index() const { return src_index_; }
   const AddressIndex& dst_index() const { return dst_index_; }
   const RuleSetStats& stats() const { return stats_; }
@@ -224,8 +249,12 @@ class RuleSet {
 
  private:
   RuleSet() = default;
+  static void place_tx_rule(RuleSet& set, const CompiledRule& cr, std::uint32_t i,
+                            std::vector<std::vector<std::uint32_t>>& with_pattern);
   std::vector<CompiledRule> rules_;
   std::vector<RuleGroup> groups_;  // by group_index()
+  std::vector<std::vector<std::uint32_t>> tx_no_content_;  // by tx_index()
+  std::vector<std::vector<BufferId>> tx_buffers_;          // by tx_index()
   AddressIndex src_index_;
   AddressIndex dst_index_;
   RuleSetStats stats_;

@@ -1,6 +1,7 @@
 #include "detect/engine/detector.h"
 
 #include "detect/engine/payload_inspect.h"
+#include "detect/engine/tx_buffers.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>
@@ -270,6 +271,13 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
     return false;
   }
   const flow::Flow* f = fr.flow;
+  // The application layer: the header's protocol, then app-layer-protocol (which holds only
+  // once detection decided).
+  const auto app = f != nullptr ? static_cast<AppProto>(f->app_proto) : AppProto::kUnknown;
+  if (r.app_proto != AppProto::kUnknown && app != r.app_proto) return false;
+  for (const AppProtoTest& t : r.app_proto_tests) {
+    if (app == AppProto::kUnknown || (app == t.proto) == t.negated) return false;
+  }
   const FlowMatch& fm = r.flow;
   if (fm.to_server && !fr.to_server) return false;
   if (fm.to_client && fr.to_server) return false;
@@ -301,7 +309,11 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   for (const CompiledFlowint& fi : cr.flowint_checks) {
     if (!flowint_holds(fi, f)) return false;
   }
-  if (!r.payload.empty() && !verify_payload(cr, buf)) return false;
+  if (cr.tx) {
+    if (!verify_tx(cr, pkt, buf)) return false;
+  } else if (!r.payload.empty() && !verify_payload(cr, buf)) {
+    return false;
+  }
   // Host state last: its lookups lock a shard, so only rules that hold otherwise pay for it.
   for (const CompiledXbits& xb : cr.xbit_checks) {
     host_turn(pkt);
@@ -311,13 +323,37 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   return true;
 }
 
-bool Detector::verify_payload(const CompiledRule& cr, const Input& buf) {
+bool Detector::verify_tx(const CompiledRule& cr, const decode::Packet& pkt, const Input& buf) {
+  const applayer::Transaction* tx = tx_;
+  if (tx == nullptr || tx->proto != cr.rule.app_proto) return false;
+  if (!cr.tx_any_point && (tx->to_server != cr.tx_to_server || tx->progress != cr.tx_progress)) {
+    return false;
+  }
+  for (const TxTest& t : cr.rule.tx_tests) {
+    if (!txbuf::holds(t, *tx, pkt.ts.sec)) return false;
+  }
+  for (const BufferId id : cr.tx_lists) {
+    if (id == kPktData) {
+      if (!verify_payload(cr, buf, kPktData)) return false;
+      continue;
+    }
+    // Suricata's multi-buffers: all the rule's items of this buffer within one instance.
+    const bool ok = txbuf::any_instance(*tx, id, [&](std::span<const std::uint8_t> data) {
+      return verify_payload(cr, Input{data, 0, 0, false, buf.reversed}, id);
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Detector::verify_payload(const CompiledRule& cr, const Input& buf, BufferId pass) {
   const Rule& r = cr.rule;
   s_->budget = kRecursionLimit;
   InspectCtx cx{buf.data.data(), buf.data.size(), static_cast<std::int64_t>(buf.base),
                 buf.new_from,     cr.last_positive, &r.payload,
                 s_->md,           s_->mctx,         &s_->budget,
                 s_->vars.data(),  s_->base64.data(), s_->base64.size()};
+  cx.pass = pass;
   cx.pcre_fallback = &s_->pcre_fallback;
   cx.counters = &counters_;
   cx.c_pcre_limit = c_pcre_limit_;
@@ -351,6 +387,10 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   seen_epoch_[idx] = epoch_;
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
+  // At most one alert per rule and transaction.
+  const std::uint64_t identity = (std::uint64_t{cr.rule.gid} << 32) | cr.rule.sid;
+  applayer::TxAlertLog* log = tx_ != nullptr ? tx_->alerted : nullptr;
+  if (log != nullptr && log->contains(tx_->id, identity)) return;
   counters_.inc(c_candidates_);
   auto check = [&](const Input& in) {
     return prof_ == nullptr ? verify(cr, pkt, fr, in) : verify_profiled(prof_[idx], cr, pkt, fr, in);
@@ -365,6 +405,7 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   }
   counters_.inc(c_verified_);
   matches_.push_back(idx);
+  if (log != nullptr) log->add(tx_->id, identity);
   for (const CompiledXbits& xb : cr.xbit_actions) {
     host_turn(pkt);
     const XbitKey key = xbit_key(xb, pkt, buf.reversed);
@@ -582,6 +623,36 @@ std::span<const std::uint32_t> Detector::inspect_stream(const decode::Packet& pk
   return finish(pkt, fr, buf.reversed);
 }
 
+std::span<const std::uint32_t> Detector::inspect_tx(const decode::Packet& pkt,
+                                                    const flow::FlowRef& pkt_fr,
+                                                    const applayer::Transaction& tx,
+                                                    std::span<const std::uint8_t> pkt_data) {
+  begin();
+  if (pkt_fr.flow != nullptr && pkt_fr.flow->passed) return {};
+  // The transaction's direction may be the other one than the packet's (a stream chunk
+  // delivered by the peer's acknowledgement): its header is checked with that direction.
+  const bool reversed = tx.to_server != pkt_fr.to_server;
+  const bool established = pkt_fr.established || pkt.proto == decode::kProtoTcp;
+  const flow::FlowRef fr{pkt_fr.flow, tx.to_server, pkt_fr.created, established};
+  const Input buf{pkt_data, 0, 0, false, reversed};
+  const ProtoClass pc = proto_class(pkt.proto);
+  tx_ = &tx;
+  for (const BufferId id : rules_->tx_buffers(tx.proto, tx.to_server, tx.progress)) {
+    const RuleGroup& g = rules_->group(GroupKey{pc, tx.to_server, id, false});
+    if (!g.db) continue;
+    txbuf::any_instance(tx, id, [&](std::span<const std::uint8_t> data) {
+      const std::size_t matched = scan(g, data);
+      for (std::size_t i = 0; i < matched; ++i) consider_pattern(g, matched_patterns_[i], pkt, fr, buf);
+      return false;  // every instance
+    });
+  }
+  for (std::uint32_t idx : rules_->tx_no_content(tx.proto, tx.to_server, tx.progress)) {
+    consider(idx, pkt, fr, buf);
+  }
+  tx_ = nullptr;
+  return finish(pkt, fr, reversed);
+}
+
 std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const flow::FlowRef& fr,
                                                 bool reversed) {
   const IpAddress& src = reversed ? pkt.dst : pkt.src;
@@ -612,7 +683,7 @@ std::span<const std::uint32_t> Detector::finish(const decode::Packet& pkt, const
     if (cr.alert_threshold) host_turn(pkt);
     if (cr.alert_threshold &&
         !host_->allow(*cr.alert_threshold, ThresholdTable::rule_key(cr.rule.gid, cr.rule.sid), src,
-                      dst, pkt.ts.sec)) {
+                      dst, fr.flow != nullptr ? fr.flow->flow_id : 0, pkt.ts.sec)) {
       counters_.inc(c_thresholded_);
       continue;
     }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "applayer/transaction.h"
 #include "common/counters.h"
 #include "decode/packet.h"
 #include "detect/compile/rule_set.h"
@@ -73,6 +74,16 @@ class Detector {
                                                 const flow::FlowRef& flow,
                                                 const stream::StreamChunk& chunk);
 
+  // Runs the transaction rules of `tx`'s protocol evaluated at the point it reached: each
+  // buffer that point makes available is scanned once per instance with its groups, then the
+  // candidates are verified on the transaction (all of a rule's items of one buffer within
+  // one instance; its packet and flow keywords with `pkt`, the packet that made the
+  // progress). A rule alerts at most once per transaction (tx.alerted). `pkt_data`: what the
+  // rules' pkt_data items read (the UDP payload, or the stream data the parser was fed).
+  std::span<const std::uint32_t> inspect_tx(const decode::Packet& pkt, const flow::FlowRef& flow,
+                                            const applayer::Transaction& tx,
+                                            std::span<const std::uint8_t> pkt_data);
+
   // Only the Hyperscan scans of `pkt`'s payload (packet and, for tcp, stream groups): the
   // benchmark's ceiling.
   // Returns the number of distinct fast patterns that matched.
@@ -120,7 +131,9 @@ class Detector {
   };
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
               const Input& buf);
-  bool verify_payload(const CompiledRule& r, const Input& buf);
+  bool verify_payload(const CompiledRule& r, const Input& buf, BufferId pass = kPktData);
+  // A transaction rule's point, keywords and buffers on tx_ (buf: its pkt_data).
+  bool verify_tx(const CompiledRule& r, const decode::Packet& pkt, const Input& buf);
   bool verify_profiled(RuleProfile& p, const CompiledRule& r, const decode::Packet& pkt,
                        const flow::FlowRef& flow, const Input& buf);
   void consider(std::uint32_t rule_idx, const decode::Packet& pkt, const flow::FlowRef& flow,
@@ -145,6 +158,7 @@ class Detector {
 
   std::shared_ptr<const RuleSet> rules_;
   DetectorConfig config_;
+  const applayer::Transaction* tx_ = nullptr;  // during inspect_tx()
   hs_scratch* scratch_ = nullptr;
   std::unique_ptr<Scratch> s_;
   std::vector<std::uint32_t> matched_patterns_;

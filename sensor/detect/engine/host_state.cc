@@ -10,10 +10,10 @@ HostState::HostState(const HostStateConfig& config) {
 }
 
 bool HostState::allow(const ThresholdSpec& spec, std::uint64_t rule, const IpAddress& src,
-                      const IpAddress& dst, std::int64_t now_sec) {
-  Shard& s = *shards_[shard_of(ThresholdTable::hash_of(spec, rule, src, dst))];
+                      const IpAddress& dst, std::uint64_t flow_id, std::int64_t now_sec) {
+  Shard& s = *shards_[shard_of(ThresholdTable::hash_of(spec, rule, src, dst, flow_id))];
   std::lock_guard lock(s.mutex);
-  return s.thresholds.allow(spec, rule, src, dst, now_sec);
+  return s.thresholds.allow(spec, rule, src, dst, flow_id, now_sec);
 }
 
 bool HostState::xbit_is_set(const XbitKey& k, std::int64_t now_us) const {

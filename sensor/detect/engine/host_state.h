@@ -52,7 +52,7 @@ class HostState {
 
   // ThresholdTable::allow() on the shard of the entry (`rule`: ThresholdTable::rule_key).
   bool allow(const ThresholdSpec& spec, std::uint64_t rule, const IpAddress& src,
-             const IpAddress& dst, std::int64_t now_sec);
+             const IpAddress& dst, std::uint64_t flow_id, std::int64_t now_sec);
 
   // XbitsTable's operations on the shard of `k`. The set operations return false when the
   // bit could not be stored (its shard's probe window is full).

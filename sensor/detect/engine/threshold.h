@@ -25,13 +25,15 @@ class ThresholdTable {
   }
   // The hash of the entry allow() uses for these arguments (HostState picks a shard by it).
   static std::uint64_t hash_of(const ThresholdSpec& spec, std::uint64_t rule, const IpAddress& src,
-                               const IpAddress& dst);
+                               const IpAddress& dst, std::uint64_t flow_id);
 
   // Records one match of rule `rule` (rule_key()) and says whether it may alert, following
   // the rule's threshold semantics (limit, threshold, both, detection_filter) over
-  // `spec.seconds`. When the table is full the match is allowed and `full()` counts it.
+  // `spec.seconds`, or backoff's growing steps. `flow_id`: the packet's flow (track
+  // by_flow), 0 without one. When the table is full the match is allowed and `full()`
+  // counts it.
   bool allow(const ThresholdSpec& spec, std::uint64_t rule, const IpAddress& src,
-             const IpAddress& dst, std::int64_t now_sec);
+             const IpAddress& dst, std::uint64_t flow_id, std::int64_t now_sec);
 
   std::uint64_t full() const { return full_; }
 
@@ -42,6 +44,8 @@ class ThresholdTable {
     std::int64_t window_start = 0;
     std::int64_t expires = 0;  // window_start + seconds
     std::uint64_t rule = 0;
+    std::uint64_t flow = 0;    // track by_flow: the flow id
+    std::uint64_t next = 0;    // backoff: the count of the next alert
     std::uint32_t count = 0;
     bool used = false;
   };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 namespace wp::detect {
 namespace {
@@ -21,6 +22,47 @@ constexpr BufferDef kBuffers[] = {
      .transforms = kNoTransforms,
      .prefilter = false,
      .produced_by = "base64_decode"},
+    {.name = "dns.query", .app_proto = "dns", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .multi = true},
+    {.name = "dns.queries.rrname", .app_proto = "dns", .directions = kBothDirections,
+     .scope = BufferScope::kTransaction, .multi = true},
+    {.name = "dns.answer.name", .app_proto = "dns", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .multi = true},
+    {.name = "tls.sni", .app_proto = "tls", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsClientHello},
+    {.name = "ja3.hash", .app_proto = "tls", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsClientHello},
+    {.name = "ja3.string", .app_proto = "tls", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsClientHello},
+    {.name = "ja3s.hash", .app_proto = "tls", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsServerHello},
+    {.name = "ja3s.string", .app_proto = "tls", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsServerHello},
+    {.name = "tls.cert_subject", .app_proto = "tls", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsCertificate},
+    {.name = "tls.cert_issuer", .app_proto = "tls", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsCertificate},
+    {.name = "tls.cert_serial", .app_proto = "tls", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsCertificate},
+    {.name = "tls.cert_fingerprint", .app_proto = "tls", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsCertificate},
+    {.name = "tls.certs", .app_proto = "tls", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kTlsCertificate, .multi = true},
+};
+static_assert(std::size(kBuffers) == kTlsCerts + 1, "the BufferId constants follow the table");
+
+// Legacy names (Suricata 4/5, Snort-edition ET) of rows above.
+constexpr std::pair<std::string_view, std::string_view> kBufferAliases[] = {
+    {"dns_query", "dns.query"},
+    {"tls_sni", "tls.sni"},
+    {"tls_cert_subject", "tls.cert_subject"},
+    {"tls_cert_issuer", "tls.cert_issuer"},
+    {"tls_cert_serial", "tls.cert_serial"},
+    {"tls_cert_fingerprint", "tls.cert_fingerprint"},
+    {"ja3_hash", "ja3.hash"},
+    {"ja3_string", "ja3.string"},
+    {"ja3s_hash", "ja3s.hash"},
+    {"ja3s_string", "ja3s.string"},
 };
 static_assert(std::size(kBuffers) < 255, "BufferId is 8 bits");
 
@@ -42,14 +84,9 @@ constexpr std::string_view kBufferKeywords[] = {
     "http_response_line", "http_stat_code", "http_stat_msg", "uricontent",
     // Files
     "file.data", "file_data", "file.name", "file.magic",
-    // DNS
-    "dns.query", "dns_query", "dns.query.name", "dns.answer.name",
-    // TLS and fingerprints
-    "tls.sni", "tls_sni", "tls.cert_subject", "tls_cert_subject", "tls.cert_issuer",
-    "tls_cert_issuer", "tls.cert_serial", "tls_cert_serial", "tls.cert_fingerprint",
-    "tls_cert_fingerprint", "tls.certs", "tls.subjectaltname", "tls.random", "tls.random_time",
-    "tls.random_bytes", "tls.alpn", "ja3.hash", "ja3_hash", "ja3.string", "ja3_string", "ja3s.hash",
-    "ja3s_hash", "ja3s.string", "ja3s_string", "ja4.hash",
+    // DNS and TLS buffers not in the table (its rows and their aliases are supported)
+    "dns.query.name", "tls.subjectaltname", "tls.random", "tls.random_time", "tls.random_bytes",
+    "tls.alpn", "ja4.hash",
     // SSH
     "ssh.proto", "ssh_proto", "ssh.software", "ssh_software", "ssh.hassh", "ssh.hassh.string",
     "ssh.hassh.server", "ssh.hassh.server.string",
@@ -96,6 +133,12 @@ constexpr std::string_view kAppLayerProtocols[] = {"http",     "http1",
 std::span<const BufferDef> buffer_table() { return kBuffers; }
 
 std::optional<BufferId> find_buffer(std::string_view name) {
+  for (const auto& [alias, row] : kBufferAliases) {
+    if (alias == name) {
+      name = row;
+      break;
+    }
+  }
   for (std::size_t i = 0; i < std::size(kBuffers); ++i) {
     if (kBuffers[i].name == name) return static_cast<BufferId>(i);
   }

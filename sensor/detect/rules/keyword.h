@@ -11,6 +11,9 @@
 //                          seq, ack, window, fragoffset, flags, fragbits, ipopts, sameip
 //   keywords_flow.cc       flow, flowbits, flowint, xbits, stream_size
 //   keywords_threshold.cc  threshold, detection_filter
+//   keywords_applayer.cc   app-layer-protocol, app-layer-event, dns.opcode, dns.rrtype,
+//                          tls.version, ssl_version, ssl_state, tls.subject, tls.issuerdn,
+//                          tls_cert_notbefore/notafter/expired/valid
 //   keyword_registry.cc    the tables joined, and the keywords recognised but not supported
 // Cold path.
 #pragma once
@@ -135,6 +138,7 @@ enum class KeywordFamily : std::uint8_t {
   kHeader,
   kFlowState,
   kThreshold,
+  kAppLayer,
   kNotSupported,
 };
 
@@ -170,6 +174,11 @@ std::span<const KeywordDef> byte_keywords();
 std::span<const KeywordDef> header_keywords();
 std::span<const KeywordDef> flow_keywords();
 std::span<const KeywordDef> threshold_keywords();
+std::span<const KeywordDef> applayer_keywords();
+
+// The application-layer protocol of a rule header (`alert dns ...`): detected protocols are
+// supported, the others Suricata knows are "not supported yet".
+MaybeFailure header_app_proto(std::string_view name, AppProto& out);
 
 // The keyword named `name` (lower case), or null.
 const KeywordDef* find_keyword(std::string_view name);

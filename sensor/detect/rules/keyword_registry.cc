@@ -17,25 +17,14 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "pktvar",
     "hostbits",
     "event_filter",
-    "app-layer-event",
-    "app-layer-protocol",
     "app-layer-state",
     "stream-event",
     "engine-event",
     "lua",
     "luajit",
     "asn1",
-    "ssl_version",
-    "ssl_state",
-    "tls.version",
-    "tls_cert_notbefore",
-    "tls_cert_notafter",
-    "tls_cert_expired",
-    "tls_cert_valid",
     "tls.store",
     "tls_store",
-    "dns.opcode",
-    "dns.rrtype",
     "ssh.protoversion",
     "ssh_protoversion",
     "ssh.softwareversion",
@@ -142,7 +131,8 @@ const Registry& registry() {
   static const auto* table = [] {
     auto* t = new Registry();
     for (auto family : {meta_keywords(), payload_keywords(), byte_keywords(), header_keywords(),
-                        flow_keywords(), threshold_keywords()}) {
+                        flow_keywords(), threshold_keywords(),
+                        applayer_keywords()}) {
       for (const KeywordDef& kw : family) t->emplace(kw.name, &kw);
     }
     return t;

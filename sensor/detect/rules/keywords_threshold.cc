@@ -15,6 +15,8 @@ bool ThresholdSpec::parse_type(std::string_view name, Type& out) {
     out = Type::kThreshold;
   } else if (t == "both") {
     out = Type::kBoth;
+  } else if (t == "backoff") {
+    out = Type::kBackoff;
   } else {
     return false;
   }
@@ -31,6 +33,8 @@ bool ThresholdSpec::parse_track(std::string_view name, Track& out) {
     out = Track::kByRule;
   } else if (t == "by_both") {
     out = Track::kByBoth;
+  } else if (t == "by_flow") {
+    out = Track::kByFlow;
   } else {
     return false;
   }
@@ -40,8 +44,9 @@ bool ThresholdSpec::parse_track(std::string_view name, Track& out) {
 namespace lang {
 namespace {
 
-// threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both, count N,
-// seconds N (any order). detection_filter: the same without type.
+// threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both|by_flow, count N,
+// seconds N (any order); or type backoff, track ..., count N, multiplier M (no seconds: a
+// backoff has no time window). detection_filter: the same without type.
 MaybeFailure parse_threshold(RuleBuilder& b, std::string_view name, std::string_view value,
                              std::optional<ThresholdSpec>& out) {
   if (out) return invalid(name, "given twice");
@@ -52,6 +57,7 @@ MaybeFailure parse_threshold(RuleBuilder& b, std::string_view name, std::string_
   bool have_track = false;
   bool have_count = false;
   bool have_seconds = false;
+  bool have_multiplier = false;
   for (std::string_view item : split(value, ',')) {
     std::size_t space = item.find_first_of(" \t");
     std::string key = to_lower(item.substr(0, space));
@@ -65,28 +71,33 @@ MaybeFailure parse_threshold(RuleBuilder& b, std::string_view name, std::string_
     } else if (key == "track") {
       seen = &have_track;
       if (!ThresholdSpec::parse_track(arg, spec.track)) {
-        if (to_lower(arg) == "by_flow") {
-          return not_supported(std::string(name) + " track 'by_flow' not supported yet");
-        }
         return invalid(name, "unknown track " + quoted(arg));
       }
-    } else if (key == "count" || key == "seconds") {
-      seen = key == "count" ? &have_count : &have_seconds;
+    } else if (key == "count" || key == "seconds" || (key == "multiplier" && !filter)) {
+      seen = key == "count" ? &have_count : key == "seconds" ? &have_seconds : &have_multiplier;
       auto n = parse_decimal(arg, std::numeric_limits<std::uint32_t>::max());
       if (!n || *n == 0)
         return invalid(name, key + " " + quoted(arg) + " is not a positive number");
-      (key == "count" ? spec.count : spec.seconds) = static_cast<std::uint32_t>(*n);
+      (key == "count" ? spec.count : key == "seconds" ? spec.seconds : spec.multiplier) =
+          static_cast<std::uint32_t>(*n);
     } else {
       return invalid(name, "unknown option " + quoted(item));
     }
     if (*seen) return invalid(name, quoted(key) + " given twice");
     *seen = true;
   }
-  const char* missing = !have_type && !filter ? "type"
-                        : !have_track         ? "track"
-                        : !have_count         ? "count"
-                        : !have_seconds       ? "seconds"
-                                              : nullptr;
+  const bool backoff = spec.type == ThresholdSpec::Type::kBackoff;
+  if (backoff && have_seconds) return invalid(name, "type backoff takes no 'seconds'");
+  if (!backoff && have_multiplier) return invalid(name, "'multiplier' needs type backoff");
+  if (backoff && have_multiplier && spec.multiplier < 2) {
+    return invalid(name, "multiplier " + std::to_string(spec.multiplier) + " is less than 2");
+  }
+  const char* missing = !have_type && !filter        ? "type"
+                        : !have_track                ? "track"
+                        : !have_count                ? "count"
+                        : backoff && !have_multiplier ? "multiplier"
+                        : !have_seconds && !backoff   ? "seconds"
+                                                      : nullptr;
   if (missing != nullptr) return invalid(name, std::string("missing '") + missing + "'");
   out = spec;
   return std::nullopt;

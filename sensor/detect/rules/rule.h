@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/app_proto.h"
 #include "decode/packet.h"
 #include "detect/rules/address_set.h"
 #include "detect/rules/buffers.h"
@@ -220,16 +221,21 @@ struct FlowMatch {
 
 // threshold: / detection_filter: (and threshold.config event_filter lines).
 struct ThresholdSpec {
-  enum class Type : std::uint8_t { kLimit, kThreshold, kBoth, kDetectionFilter };
-  enum class Track : std::uint8_t { kBySrc, kByDst, kByRule, kByBoth };
+  // kBackoff (Suricata 7+): alerts on the count-th match, then on count * multiplier,
+  // count * multiplier^2, ... (no time window).
+  enum class Type : std::uint8_t { kLimit, kThreshold, kBoth, kDetectionFilter, kBackoff };
+  // kByFlow: one counter per flow (its flow id).
+  enum class Track : std::uint8_t { kBySrc, kByDst, kByRule, kByBoth, kByFlow };
   Type type = Type::kLimit;
   Track track = Track::kBySrc;
   std::uint32_t count = 1;
   std::uint32_t seconds = 60;
+  std::uint32_t multiplier = 0;  // kBackoff
 
   // The names used by rules and threshold.config (case-insensitive); false when unknown.
-  static bool parse_type(std::string_view name, Type& out);    // limit, threshold, both
-  static bool parse_track(std::string_view name, Track& out);  // by_src, by_dst, by_rule, by_both
+  static bool parse_type(std::string_view name, Type& out);    // limit, threshold, both, backoff
+  // by_src, by_dst, by_rule, by_both, by_flow
+  static bool parse_track(std::string_view name, Track& out);
 };
 
 // flowbits: one operation, e.g. "set,ET.foo" or "isset,a|b" (any) / "isset,a&b" (all).
@@ -289,6 +295,43 @@ struct TagSpec {
   Direction direction = Direction::kUnspecified;
 };
 
+// app-layer-protocol:[!]NAME: the flow's detected protocol is (not) NAME. Like Suricata, it
+// holds only once detection decided (a flow still being detected matches neither form);
+// "failed" names flows on which detection gave up.
+struct AppProtoTest {
+  AppProto proto = AppProto::kUnknown;
+  bool negated = false;
+};
+
+// A keyword evaluated on an application-layer transaction, not on a buffer (rules/
+// keywords_applayer.cc parses them, the engine evaluates them on the parser's data).
+struct TxTest {
+  enum class Kind : std::uint8_t {
+    kDnsOpcode,      // dns.opcode:[!]N  (cmp on the message's opcode)
+    kDnsRrtype,      // dns.rrtype:[!]N  (cmp on each question's type: one must hold)
+    kTlsVersion,     // tls.version:1.2 / 0x0303 (cmp.a: the negotiated version)
+    kSslVersion,     // ssl_version:sslv3,tls1.0 (mask: bits of kSslVersion*; negated: none)
+    kSslState,       // ssl_state:client_hello|server_hello (mask: the progress points)
+    kTlsSubject,     // tls.subject:"CN=..." (text in the leaf's subject; negated: not in)
+    kTlsIssuer,      // tls.issuerdn:"..."
+    kCertNotBefore,  // tls_cert_notbefore:<2020-01-01 (cmp on seconds since the epoch)
+    kCertNotAfter,   // tls_cert_notafter:...
+    kCertExpired,    // tls_cert_expired (packet time after notAfter)
+    kCertValid,      // tls_cert_valid (packet time within the validity)
+    kAppLayerEvent,  // app-layer-event:dns.malformed_data (mask: the parser's event bit)
+  };
+  Kind kind = Kind::kDnsOpcode;
+  AppProto proto = AppProto::kUnknown;  // the protocol whose transactions it reads
+  NumCmp cmp;
+  std::uint32_t mask = 0;
+  bool negated = false;
+  std::string text;
+};
+// ssl_version bits (TxTest::mask).
+inline constexpr std::uint32_t kSslVersionSsl2 = 1, kSslVersionSsl3 = 2, kSslVersionTls10 = 4,
+                               kSslVersionTls11 = 8, kSslVersionTls12 = 16,
+                               kSslVersionTls13 = 32;
+
 // target: which side of the alert is the target of the attack (kept; not in EVE yet).
 enum class Target : std::uint8_t { kNone, kSrcIp, kDestIp };
 
@@ -301,6 +344,9 @@ struct Rule {
   std::shared_ptr<const AddressSet> dst_addr;
   std::shared_ptr<const PortSet> dst_port;
   bool bidirectional = false;  // "<>"
+  // An application-layer protocol in the header (`alert dns ...`): the rule matches only in
+  // flows detected as it. kUnknown: the header named a transport protocol.
+  AppProto app_proto = AppProto::kUnknown;
   // The header's address text names an explicit list rather than a variable or "any": the
   // engine indexes such rules by address (the ET IP-reputation rules).
   bool src_addr_is_list = false;
@@ -339,6 +385,8 @@ struct Rule {
   std::vector<TagSpec> tags;                      // tag: (kept, not acted on yet)
   Target target = Target::kNone;                  // target:
   std::vector<std::string> byte_vars;             // byte_extract/byte_math variable names, by slot
+  std::vector<AppProtoTest> app_proto_tests;      // app-layer-protocol:, all must hold
+  std::vector<TxTest> tx_tests;                   // transaction keywords, all must hold
 
   // Where it came from
   std::string file;
@@ -350,6 +398,14 @@ struct Rule {
       if (t.check->keyword == keyword) return &t;
     }
     return nullptr;
+  }
+  // Inspects an application-layer transaction: it has a transaction buffer or keyword.
+  bool on_transaction() const {
+    if (!tx_tests.empty()) return true;
+    for (const PayloadItem& p : payload) {
+      if (buffer_def(p.buffer).scope == BufferScope::kTransaction) return true;
+    }
+    return false;
   }
   // Inspected per packet only (a header keyword such as dsize says so).
   bool packet_only() const {

@@ -323,6 +323,7 @@ class OptionBuilder {
 
  private:
   MaybeFailure sticky_buffer(BufferId id, std::string_view name);
+  MaybeFailure settle_app_proto();
 
   RuleBuilder b_;
   std::vector<const KeywordDef*> seen_once_;
@@ -392,6 +393,30 @@ MaybeFailure OptionBuilder::finish() {
     }
   }
   if (!b_.have_sid) return failure("missing sid");
+  return settle_app_proto();
+}
+
+// The protocol of a rule's transaction buffers and keywords: one, and the header's when the
+// header names one. A rule with a transport protocol in its header takes it from them
+// (`alert udp ... dns.query;` inspects DNS transactions, as in Suricata).
+MaybeFailure OptionBuilder::settle_app_proto() {
+  Rule& r = b_.rule;
+  AppProto app = r.app_proto;
+  auto take = [&](AppProto p, std::string_view what) -> MaybeFailure {
+    if (app == AppProto::kUnknown) app = p;
+    if (app == p) return std::nullopt;
+    return invalid("protocol", std::string(what) + " is " + std::string(app_proto_name(p)) +
+                                   ", the rule's protocol " + std::string(app_proto_name(app)));
+  };
+  for (const PayloadItem& item : r.payload) {
+    const BufferDef& def = buffer_def(item.buffer);
+    if (def.scope != BufferScope::kTransaction) continue;
+    if (auto f = take(*parse_app_proto(def.app_proto), def.name)) return f;
+  }
+  for (const TxTest& t : r.tx_tests) {
+    if (auto f = take(t.proto, "a keyword's protocol")) return f;
+  }
+  r.app_proto = app;
   return std::nullopt;
 }
 
@@ -546,7 +571,12 @@ Result<Rule> RuleParser::parse_rule(std::string_view text, std::string_view file
     } else if (proto == "icmp" || proto == "icmpv4" || proto == "icmpv6") {
       rule.proto = RuleProto::kIcmp;
     } else if (is_app_layer_protocol(proto)) {
-      deferred = not_supported("app-layer protocol " + quoted(proto) + " not supported yet");
+      // Detected protocols run on TCP (DNS on UDP too: the compiler gives the rule both).
+      if (auto f = header_app_proto(proto, rule.app_proto)) {
+        deferred = std::move(f);
+      } else {
+        rule.proto = rule.app_proto == AppProto::kDns ? RuleProto::kIp : RuleProto::kTcp;
+      }
     } else if (proto == "sctp") {
       deferred = not_supported("protocol 'sctp' not supported yet");
     } else {

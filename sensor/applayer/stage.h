@@ -1,0 +1,78 @@
+// AppLayer: the application-layer stage of one worker, between stream and detect. For each
+// flow it detects the protocol by content (the first bytes of each direction; DNS also by a
+// well-formed message), sets Flow::app_proto, runs the flow's parser on UDP payloads and on
+// the in-order TCP data of each direction, and calls back with every transaction that
+// progressed (detect inspects its buffers then, once).
+//
+// Per-flow state (detection bytes, the DNS-over-TCP framers, the TLS session, the record of
+// rules that alerted per transaction) comes from a pool of at most `max_flows` states, taken
+// at a flow's first payload and returned when the flow leaves the table (release()); a flow
+// that finds the pool empty is counted (applayer.state_full) and not parsed. No allocation per
+// packet once the pool and the parsers' buffers are warm. Not thread-safe.
+//
+// HTTP plugs in as a parser per flow like TLS: fed in-order data per direction, reporting
+// which transaction reached which progress point (its buffers are rows of detect's table).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "applayer/dns.h"
+#include "applayer/transaction.h"
+#include "common/counters.h"
+#include "decode/packet.h"
+#include "flow/flow_table.h"
+
+namespace wp::applayer {
+
+struct AppLayerConfig {
+  std::size_t max_flows = 65536;  // per-flow states per worker
+};
+
+// Called for each transaction that progressed; alerts it raises belong to the packet being
+// processed.
+using TxFn = void (*)(void* ctx, const Transaction& tx);
+
+class AppLayer {
+ public:
+  AppLayer(const AppLayerConfig& config, Counters& counters);
+  ~AppLayer();
+  AppLayer(const AppLayer&) = delete;
+  AppLayer& operator=(const AppLayer&) = delete;
+
+  // A UDP packet of flow `fr` with its payload.
+  void on_udp(const decode::Packet& pkt, const flow::FlowRef& fr, TxFn fn, void* ctx);
+  // Newly in-order bytes of one direction of a TCP session; `offset`: the stream offset of
+  // data[0] (a jump forward is a gap).
+  void on_stream(flow::Flow& f, bool to_server, std::uint64_t offset, Bytes data, TxFn fn,
+                 void* ctx);
+  // The flow leaves the table: its state goes back to the pool.
+  void release(flow::Flow& f);
+
+  std::size_t states_in_use() const { return in_use_; }
+
+  struct State;
+
+ private:
+  State* state_of(flow::Flow& f);
+  void detect_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, void* ctx);
+  void parse_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, void* ctx);
+  void dns_message(flow::Flow& f, State& s, bool to_server, Bytes message, TxFn fn, void* ctx);
+  void count_dns_events(std::uint32_t events);
+  void count_tls_events(std::uint32_t before, std::uint32_t after);
+
+  AppLayerConfig config_;
+  std::vector<std::unique_ptr<State>> states_;
+  std::vector<State*> free_;
+  std::size_t in_use_ = 0;
+  DnsMessage dns_;  // the message being reported (reused: no allocation once warm)
+
+  Counters& counters_;
+  CounterId c_flows_[kAppProtoCount];  // applayer.flow.<proto>
+  CounterId c_dns_events_[kDnsEventCount];
+  CounterId c_tls_events_[kTlsEventCount];
+  CounterId c_state_full_, c_tx_;
+};
+
+}  // namespace wp::applayer
