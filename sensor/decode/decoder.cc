@@ -214,7 +214,7 @@ struct Decoder::Impl {
   Counters& counters;
   Defragmenter defrag;
   bool snapped = false;  // this frame is shorter than it was on the wire (snaplen)
-  int layers = 0;        // link layers and tunnels entered in this frame
+  int layers = 0;        // ethertype dispatches (link layers) entered in this frame
   std::int64_t now_us = 0;
   CounterId event_counter[kDecodeEventCount];
 

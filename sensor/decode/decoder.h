@@ -1,4 +1,5 @@
-// Decoder: turns a RawPacket into a Packet view. One Decoder per worker thread; it owns the
+// Decoder: turns a RawPacket into a Packet view (of the innermost packet when tunnelled; the
+// decoder events found are recorded in it). One Decoder per worker thread; it owns the
 // IP fragment reassembly state (bounded memory, timeout driven by packet time). Malformed
 // traffic never crashes: it returns kMalformed and bumps a named anomaly counter.
 #pragma once
