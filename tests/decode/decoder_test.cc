@@ -365,7 +365,8 @@ TEST(Decoder, KeepsThreeVlanLayers) {
   Harness h;
   testing::L4Options opt;
   opt.vlans = {1, 2, 3};
-  ASSERT_EQ(h.decode(udp4("x", opt)), DecodeStatus::kOk);
+  const Frame f = udp4("x", opt);
+  ASSERT_EQ(h.decode(f), DecodeStatus::kOk);
   EXPECT_EQ(h.pkt.vlan_count, 3);
   EXPECT_EQ(h.pkt.vlan[2], 3);
   EXPECT_EQ(h.payload(), "x");

@@ -30,9 +30,11 @@ constexpr std::uint8_t kGre = 47;
 
 struct Harness {
   Harness() : decoder({}, counters) {}
+  // Decodes a copy of `f` (kept in `frame`, so the packet's spans outlive a temporary).
   DecodeStatus decode(const Frame& f, int linktype = 1) {
-    raw.data = f.data();
-    raw.caplen = raw.wirelen = static_cast<std::uint32_t>(f.size());
+    frame = f;
+    raw.data = frame.data();
+    raw.caplen = raw.wirelen = static_cast<std::uint32_t>(frame.size());
     raw.linktype = linktype;
     raw.ts = Timestamp{1700000000, 0};
     raw.number = ++number;
@@ -43,6 +45,7 @@ struct Harness {
   Decoder decoder;
   Packet pkt;
   capture::RawPacket raw;
+  Frame frame;
   std::uint64_t number = 0;
 };
 
@@ -196,7 +199,7 @@ TEST(Tunnel, DecodesEachTunnelToTheInnerPacket) {
       EXPECT_EQ(h.pkt.tunnel_dst, outer6 ? kOuterB6 : kOuterB) << c.name;
       EXPECT_EQ(h.pkt.tunnel_sport != 0, c.outer_proto == 17) << c.name;
     }
-    EXPECT_EQ(h.pkt.frame.data(), f.data()) << c.name;  // the frame is still the outer one
+    EXPECT_EQ(h.pkt.frame.data(), h.frame.data()) << c.name;  // the frame is still the outer one
   }
 }
 
@@ -295,7 +298,7 @@ TEST(Tunnel, SurvivesEveryTruncation) {
       Harness h;
       const Frame cut(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(n));
       const DecodeStatus st = h.decode(cut, c.linktype);
-      const std::span<const std::uint8_t> frame(cut.data(), cut.size());
+      const Frame& frame = h.frame;
       ASSERT_TRUE(h.pkt.payload.empty() ||
                   (h.pkt.payload.data() >= frame.data() &&
                    h.pkt.payload.data() + h.pkt.payload.size() <= frame.data() + frame.size()))
@@ -327,8 +330,8 @@ TEST(Tunnel, SurvivesMutatedTunnelFrames) {
     }
     if (rnd(4) == 0) f.resize(rnd(static_cast<std::uint32_t>(f.size() + 1)));
     h.decode(f, linktype);
-    const std::uint8_t* begin = f.data();
-    const std::uint8_t* end = f.data() + f.size();
+    const std::uint8_t* begin = h.frame.data();
+    const std::uint8_t* end = h.frame.data() + h.frame.size();
     if (!h.pkt.reassembled) {
       ASSERT_TRUE(h.pkt.payload.empty() ||
                   (h.pkt.payload.data() >= begin && h.pkt.payload.data() + h.pkt.payload.size() <= end))
