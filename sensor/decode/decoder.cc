@@ -440,7 +440,8 @@ DecodeStatus Decoder::Impl::erspan(Packet& p, Bytes data, bool type3) {
   // platform-specific subheader when the O bit is set (draft-foschiano-erspan section 4).
   const std::size_t hlen = type3 ? 12 : 8;
   if (data.size() < hlen) return malformed(p, DecodeEvent::kErspanHeaderTooSmall);
-  if ((data[0] >> 4) != (type3 ? 2 : 1)) return malformed(p, DecodeEvent::kErspanUnsupportedVersion);
+  if ((data[0] >> 4) != (type3 ? 2 : 1))
+    return malformed(p, DecodeEvent::kErspanUnsupportedVersion);
   std::size_t off = hlen;
   if (type3) {
     if ((data[11] & 1) != 0) off += 8;
@@ -449,7 +450,8 @@ DecodeStatus Decoder::Impl::erspan(Packet& p, Bytes data, bool type3) {
   }
   // The mirrored frame's VLAN, when it had one, as Suricata counts it.
   if (const std::uint16_t vlan = load_be16(data.data()) & 0x0fff; vlan != 0) {
-    if (p.vlan_count == Packet::kMaxVlans) return malformed(p, DecodeEvent::kErspanTooManyVlanLayers);
+    if (p.vlan_count == Packet::kMaxVlans)
+      return malformed(p, DecodeEvent::kErspanTooManyVlanLayers);
     p.vlan[p.vlan_count++] = vlan;
   }
   return ethernet(p, data.subspan(off));
@@ -564,7 +566,8 @@ DecodeStatus Decoder::Impl::ipv4(Packet& p, Bytes data, bool reassembled) {
   if ((flags_offset & 0x3fff) == 0) return transport(p, body, total - hlen, short_data);
 
   p.payload = body;
-  if (reassembled) return malformed(p, DecodeEvent::kIpv4TruncPkt);  // unreachable: rebuilt headers are whole
+  if (reassembled)
+    return malformed(p, DecodeEvent::kIpv4TruncPkt);  // unreachable: rebuilt headers are whole
   // A fragment the capture cut short cannot be reassembled (decoder.ipv4.truncated counted);
   // one with a bad header checksum would be dropped by the receiving host (RFC 1122
   // section 3.2.1.2), so it is not used either (decoder.ipv4.invalid_checksum counted).
@@ -786,9 +789,11 @@ DecodeStatus Decoder::Impl::ip_in_ip(Packet& p, Bytes seg, int version) {
   if (p.ip_version == 6) {
     // Suricata's checks of IPv4-in-IPv6 and IPv6-in-IPv6 before the inner decode.
     if (version == 4 && seg.size() < 20) return malformed(p, DecodeEvent::kIpv6Ipv4InIpv6TooSmall);
-    if (version == 4 && (seg[0] >> 4) != 4) return malformed(p, DecodeEvent::kIpv6Ipv4InIpv6WrongVersion);
+    if (version == 4 && (seg[0] >> 4) != 4)
+      return malformed(p, DecodeEvent::kIpv6Ipv4InIpv6WrongVersion);
     if (version == 6 && seg.size() < 40) return malformed(p, DecodeEvent::kIpv6Ipv6InIpv6TooSmall);
-    if (version == 6 && (seg[0] >> 4) != 6) return malformed(p, DecodeEvent::kIpv6Ipv6InIpv6WrongVersion);
+    if (version == 6 && (seg[0] >> 4) != 6)
+      return malformed(p, DecodeEvent::kIpv6Ipv6InIpv6WrongVersion);
   }
   return tunnel(p, version == 4 ? Inner::kIpv4 : Inner::kIpv6, seg);
 }
@@ -825,7 +830,8 @@ DecodeStatus Decoder::Impl::gre(Packet& p, Bytes seg) {
           const std::uint8_t length = seg[hlen + 3];
           hlen += 4;
           if (family == 0 && length == 0) break;
-          if (seg.size() - hlen < length) return malformed(p, DecodeEvent::kGreVersion0MalformedSreHdr);
+          if (seg.size() - hlen < length)
+            return malformed(p, DecodeEvent::kGreVersion0MalformedSreHdr);
           hlen += length;
         }
       }

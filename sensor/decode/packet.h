@@ -18,9 +18,9 @@ namespace wp::decode {
 enum class LinkType : int {
   kNull = 0,        // BSD loopback, host-order 4-byte family
   kEthernet = 1,
+  kPpp = 9,         // PPP, with or without the HDLC address/control bytes
   kRaw = 101,       // raw IPv4/IPv6 (LINKTYPE_RAW; libpcap's DLT_RAW, 12, is accepted too)
   kLoop = 108,      // OpenBSD loopback, network-order family
-  kPpp = 9,         // PPP, with or without the HDLC address/control bytes
   kLinuxSll = 113,
   kIpv4 = 228,
   kIpv6 = 229,

@@ -78,8 +78,7 @@ Frame inner_udp4() {
   return testing::udp_packet(kInnerSrc, kInnerDst, 5353, 53, "tunnelled secret", {}, false);
 }
 Frame inner_udp6() {
-  return testing::udp_packet(ip("fd00::1"), ip("fd00::2"), 5353, 53, "tunnelled secret", {},
-                             false);
+  return testing::udp_packet(ip("fd00::1"), ip("fd00::2"), 5353, 53, "tunnelled secret", {}, false);
 }
 Frame gre_frame(std::uint16_t protocol, const Frame& inner, const testing::GreOptions& o = {}) {
   return testing::ip_packet(kOuterA, kOuterB, 47, testing::gre(protocol, inner, o));
@@ -104,7 +103,8 @@ std::vector<TunnelKind> tunnel_kinds() {
       {"GRE", [] { return gre_frame(0x0800, inner_udp4()); }},
       {"GRE IPv6", [] { return gre_frame(0x86dd, inner_udp6()); }},
       {"GRE PPP", [] { return gre_frame(0x880b, testing::ppp(0x21, inner_udp4())); }},
-      {"PPTP GRE", [pptp] { return gre_frame(0x880b, testing::ppp(0x21, inner_udp4(), false), pptp); }},
+      {"PPTP GRE",
+       [pptp] { return gre_frame(0x880b, testing::ppp(0x21, inner_udp4(), false), pptp); }},
       {"GRE Ethernet", [eth] { return gre_frame(0x6558, eth()); }},
       {"ERSPAN I", [eth] { return gre_frame(0x88be, eth()); }},
       {"ERSPAN II", [eth, seq] { return gre_frame(0x88be, testing::erspan2(0, 1, eth()), seq); }},
@@ -126,8 +126,7 @@ TEST(TunnelDetection, ContentOnTheInnerPayloadFiresForEveryTunnelKind) {
               "alert ip any any -> any any (msg:\"gre\"; ip_proto:47; sid:3;)"});
     s.send(k.frame(), k.linktype);
     ASSERT_EQ(s.sids(), std::vector<std::uint32_t>{1}) << k.name;
-    if (std::string(k.name).find("6") == std::string::npos &&
-        std::string(k.name) != "Teredo") {
+    if (std::string(k.name).find("6") == std::string::npos && std::string(k.name) != "Teredo") {
       EXPECT_EQ(s.sink.seen[0].src_ip, "10.0.0.1") << k.name;
       EXPECT_EQ(s.sink.seen[0].dest_ip, "10.0.0.2") << k.name;
     }
@@ -135,8 +134,9 @@ TEST(TunnelDetection, ContentOnTheInnerPayloadFiresForEveryTunnelKind) {
 }
 
 TEST(TunnelDetection, TcpSessionInsideGreIsReassembledOnTheInnerFlow) {
-  Sensor s({"alert tcp any any -> any 80 (msg:\"split\"; flow:established,to_server; "
-            "content:\"GET /secret\"; sid:10;)"});
+  Sensor s(
+      {"alert tcp any any -> any 80 (msg:\"split\"; flow:established,to_server; "
+       "content:\"GET /secret\"; sid:10;)"});
   auto seg = [](bool out, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                 std::string_view data) {
     testing::TcpSpec t;
@@ -161,20 +161,32 @@ TEST(TunnelDetection, TcpSessionInsideGreIsReassembledOnTheInnerFlow) {
 
 // Rules in the style of Suricata's rules/decoder-events.rules.
 const std::vector<std::string> kDecoderEventRules = {
-    "alert pkthdr any any -> any any (msg:\"SURICATA IPv4 packet too small\"; decode-event:ipv4.pkt_too_small; classtype:protocol-command-decode; sid:2200000; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA IPv4 truncated packet\"; decode-event:ipv4.trunc_pkt; classtype:protocol-command-decode; sid:2200005; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA IPv4 invalid option length\"; decode-event:ipv4.opt_invalid_len; classtype:protocol-command-decode; sid:2200007; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA IPv6 duplicated Fragment extension header\"; decode-event:ipv6.exthdr_dupl_fh; classtype:protocol-command-decode; sid:2200080; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA IPv6 useless Fragment extension header\"; decode-event:ipv6.exthdr_useless_fh; classtype:protocol-command-decode; sid:2200081; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA FRAG IPv6 Fragmentation overlap\"; decode-event:ipv6.frag_overlap; classtype:protocol-command-decode; sid:2200069; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA TCP option invalid length\"; decode-event:tcp.opt_invalid_len; classtype:protocol-command-decode; sid:2200035; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA UDP header length too small\"; decode-event:udp.hlen_too_small; classtype:protocol-command-decode; sid:2200038; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA GRE version 0 recursion control\"; decode-event:gre.version0_recur; classtype:protocol-command-decode; sid:2200053; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA MPLS header too small\"; decode-event:mpls.header_too_small; classtype:protocol-command-decode; sid:2200111; rev:2;)",
-    "alert pkthdr any any -> any any (msg:\"SURICATA too many layers\"; decode-event:too_many_layers; classtype:protocol-command-decode; sid:2200116; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA IPv4 packet too small\"; "
+    "decode-event:ipv4.pkt_too_small; classtype:protocol-command-decode; sid:2200000; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA IPv4 truncated packet\"; "
+    "decode-event:ipv4.trunc_pkt; classtype:protocol-command-decode; sid:2200005; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA IPv4 invalid option length\"; "
+    "decode-event:ipv4.opt_invalid_len; classtype:protocol-command-decode; sid:2200007; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA IPv6 duplicated Fragment extension header\"; "
+    "decode-event:ipv6.exthdr_dupl_fh; classtype:protocol-command-decode; sid:2200080; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA IPv6 useless Fragment extension header\"; "
+    "decode-event:ipv6.exthdr_useless_fh; classtype:protocol-command-decode; sid:2200081; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA FRAG IPv6 Fragmentation overlap\"; "
+    "decode-event:ipv6.frag_overlap; classtype:protocol-command-decode; sid:2200069; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA TCP option invalid length\"; "
+    "decode-event:tcp.opt_invalid_len; classtype:protocol-command-decode; sid:2200035; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA UDP header length too small\"; "
+    "decode-event:udp.hlen_too_small; classtype:protocol-command-decode; sid:2200038; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA GRE version 0 recursion control\"; "
+    "decode-event:gre.version0_recur; classtype:protocol-command-decode; sid:2200053; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA MPLS header too small\"; "
+    "decode-event:mpls.header_too_small; classtype:protocol-command-decode; sid:2200111; rev:2;)",
+    "alert pkthdr any any -> any any (msg:\"SURICATA too many layers\"; "
+    "decode-event:too_many_layers; classtype:protocol-command-decode; sid:2200116; rev:2;)",
     // As in Emerging Threats' emerging-exploit.rules (which says `alert ipv6`, a header
     // protocol the rule parser does not take yet).
-    "alert ip any any -> any any (msg:\"IPv6 deprecated RH Type 0\"; decode-event:ipv6.rh_type_0; classtype:attempted-admin; sid:2030386; rev:1;)",
+    "alert ip any any -> any any (msg:\"IPv6 deprecated RH Type 0\"; decode-event:ipv6.rh_type_0; "
+    "classtype:attempted-admin; sid:2030386; rev:1;)",
 };
 
 Frame udp_ok() { return testing::udp_packet(kInnerSrc, kInnerDst, 5353, 53, "fine"); }
@@ -238,7 +250,8 @@ std::vector<MalformedCase> malformed_cases() {
        {2200080, 2200081}},
       {"IPv6 overlapping fragments",
        [] {
-         const Frame big = testing::udp_packet(ip("fd00::1"), ip("fd00::2"), 1, 2, std::string(64, 'a'));
+         const Frame big =
+             testing::udp_packet(ip("fd00::1"), ip("fd00::2"), 1, 2, std::string(64, 'a'));
          auto frags = testing::fragment(big, 32);
          Frame again = frags[0];  // the first fragment again: it overlaps itself
          frags.insert(frags.begin() + 1, again);
@@ -276,7 +289,9 @@ std::vector<MalformedCase> malformed_cases() {
        },
        {2030386}},
       {"MPLS label cut",
-       [] { return std::vector<Frame>{testing::ethernet_frame(0x8847, Frame{0, 0, 1})}; },
+       [] {
+         return std::vector<Frame>{testing::ethernet_frame(0x8847, Frame{0, 0, 1})};
+       },
        {2200111}},
       {"nine GRE encapsulations",
        [] {
@@ -325,12 +340,16 @@ TEST(DecodeEventDetection, SuricataDecoderEventRulesLoad) {
     out << "# decoder events\n";
     for (const std::string& r : kDecoderEventRules) out << r << "\n";
     out << "alert pkthdr any any -> any any (msg:\"SURICATA VLAN header too small\"; "
-           "decode-event:vlan.header_too_small; classtype:protocol-command-decode; sid:2200091; rev:2;)\n"
-        << "alert pkthdr any any -> any any (msg:\"prefixed\"; decode-event:decoder.gre.pkt_too_small; "
+           "decode-event:vlan.header_too_small; classtype:protocol-command-decode; sid:2200091; "
+           "rev:2;)\n"
+        << "alert pkthdr any any -> any any (msg:\"prefixed\"; "
+           "decode-event:decoder.gre.pkt_too_small; "
            "sid:1;)\n"
         << "alert pkthdr any any -> any any (msg:\"SURICATA ESP packet too small\"; "
-           "decode-event:esp.pkt_too_small; classtype:protocol-command-decode; sid:2200112; rev:2;)\n"
-        << "alert pkthdr any any -> any any (msg:\"typo\"; decode-event:ipv4.pkt_too_smal; sid:2;)\n";
+           "decode-event:esp.pkt_too_small; classtype:protocol-command-decode; sid:2200112; "
+           "rev:2;)\n"
+        << "alert pkthdr any any -> any any (msg:\"typo\"; decode-event:ipv4.pkt_too_smal; "
+           "sid:2;)\n";
   }
   Config config;
   detect::RuleParser parser(config.vars);
@@ -342,7 +361,8 @@ TEST(DecodeEventDetection, SuricataDecoderEventRulesLoad) {
             std::string::npos)
       << r.errors[0].message;
   EXPECT_FALSE(r.errors[1].not_supported);
-  EXPECT_NE(r.errors[1].message.find("unknown decoder event 'ipv4.pkt_too_smal'"), std::string::npos)
+  EXPECT_NE(r.errors[1].message.find("unknown decoder event 'ipv4.pkt_too_smal'"),
+            std::string::npos)
       << r.errors[1].message;
 }
 
@@ -350,8 +370,9 @@ TEST(DecodeEventDetection, EveryDetectedEventHasAParsableName) {
   Config config;
   detect::RuleParser parser(config.vars);
   for (const decode::DecodeEventInfo& e : decode::kDecodeEvents) {
-    const std::string rule = "alert pkthdr any any -> any any (msg:\"e\"; decode-event:" +
-                             std::string(e.name) + "; sid:1;)";
+    const std::string rule =
+        "alert pkthdr any any -> any any (msg:\"e\"; decode-event:" + std::string(e.name) +
+        "; sid:1;)";
     EXPECT_TRUE(parser.parse(rule).ok()) << e.name;
     EXPECT_FALSE(decode::is_undetected_suricata_event(e.name)) << e.name;
   }

@@ -61,11 +61,26 @@ std::vector<Case> cases() {
   const Frame rh0 = {0, 0, 0, 0, 0, 0, 0, 0};  // routing type 0, segments left 0
   const Frame rh2 = {0, 0, 2, 0, 0, 0, 0, 0};
   return {
-      {"IPv4 version 5", [] { Frame f = udp4(); f[kEth] = 0x55; return f; },
+      {"IPv4 version 5",
+       [] {
+         Frame f = udp4();
+         f[kEth] = 0x55;
+         return f;
+       },
        DecodeEvent::kIpv4WrongIpVersion, DecodeStatus::kMalformed},
-      {"IPv4 IHL 4", [] { Frame f = udp4(); f[kEth] = 0x44; return f; },
+      {"IPv4 IHL 4",
+       [] {
+         Frame f = udp4();
+         f[kEth] = 0x44;
+         return f;
+       },
        DecodeEvent::kIpv4HlenTooSmall, DecodeStatus::kMalformed},
-      {"IPv4 total length 10", [] { Frame f = udp4(); set16(f, kEth + 2, 10); return f; },
+      {"IPv4 total length 10",
+       [] {
+         Frame f = udp4();
+         set16(f, kEth + 2, 10);
+         return f;
+       },
        DecodeEvent::kIpv4IplenSmallerThanHlen, DecodeStatus::kMalformed},
       {"IPv4 option without its length byte",
        [] {
@@ -82,12 +97,21 @@ std::vector<Case> cases() {
        },
        DecodeEvent::kIpv4OptMalformed, DecodeStatus::kMalformed},
       {"ICMPv6 over IPv4",
-       [] { return testing::ip_packet(kSrc4, kDst4, 58, Frame{128, 0, 0, 0, 0, 1, 0, 1}); },
+       [] {
+         return testing::ip_packet(kSrc4, kDst4, 58, Frame{128, 0, 0, 0, 0, 1, 0, 1});
+       },
        DecodeEvent::kIpv4Icmpv6, DecodeStatus::kOk},
       {"ICMPv4 over IPv6",
-       [] { return testing::ip_packet(kSrc6, kDst6, 1, Frame{8, 0, 0, 0, 0, 1, 0, 1}); },
+       [] {
+         return testing::ip_packet(kSrc6, kDst6, 1, Frame{8, 0, 0, 0, 0, 1, 0, 1});
+       },
        DecodeEvent::kIpv6Icmpv4, DecodeStatus::kOk},
-      {"IPv6 version 4 in an IPv6 frame", [] { Frame f = udp6(); f[kEth] = 0x40; return f; },
+      {"IPv6 version 4 in an IPv6 frame",
+       [] {
+         Frame f = udp6();
+         f[kEth] = 0x40;
+         return f;
+       },
        DecodeEvent::kIpv6WrongIpVersion, DecodeStatus::kMalformed},
       {"IPv6 20 bytes", [] { return testing::ethernet_frame(0x86dd, Frame(20, 0x60)); },
        DecodeEvent::kIpv6PktTooSmall, DecodeStatus::kMalformed},
@@ -97,14 +121,25 @@ std::vector<Case> cases() {
          return f;
        },
        DecodeEvent::kIpv6TruncExthdr, DecodeStatus::kMalformed},
-      {"IPv6 two hop-by-hop headers", [pad] { return with_ipv6_exts(udp6(), {{0, pad}, {0, pad}}); },
+      {"IPv6 two hop-by-hop headers",
+       [pad] {
+         return with_ipv6_exts(udp6(), {{0, pad}, {0, pad}});
+       },
        DecodeEvent::kIpv6ExthdrDuplHh, DecodeStatus::kMalformed},
-      {"IPv6 routing type 0", [rh0] { return with_ipv6_exts(udp6(), {{43, rh0}}); },
+      {"IPv6 routing type 0",
+       [rh0] {
+         return with_ipv6_exts(udp6(), {{43, rh0}});
+       },
        DecodeEvent::kIpv6RhType0, DecodeStatus::kOk},
-      {"IPv6 two routing headers", [rh2] { return with_ipv6_exts(udp6(), {{43, rh2}, {43, rh2}}); },
+      {"IPv6 two routing headers",
+       [rh2] {
+         return with_ipv6_exts(udp6(), {{43, rh2}, {43, rh2}});
+       },
        DecodeEvent::kIpv6ExthdrDuplRh, DecodeStatus::kOk},
       {"IPv6 fragment header reserved byte",
-       [] { return with_ipv6_exts(udp6(), {{44, Frame{0, 9, 0, 0, 0, 0, 0, 1}}}); },
+       [] {
+         return with_ipv6_exts(udp6(), {{44, Frame{0, 9, 0, 0, 0, 0, 0, 1}}});
+       },
        DecodeEvent::kIpv6FhNonZeroReservedField, DecodeStatus::kOk},
       {"IPv6 data after no next header",
        [] {
@@ -135,21 +170,38 @@ std::vector<Case> cases() {
        },
        DecodeEvent::kTcpHlenTooSmall, DecodeStatus::kMalformed},
       {"UDP length past the IP payload",
-       [] { Frame f = udp4(); set16(f, kEth + 20 + 4, 200); return f; },
+       [] {
+         Frame f = udp4();
+         set16(f, kEth + 20 + 4, 200);
+         return f;
+       },
        DecodeEvent::kUdpPktTooSmall, DecodeStatus::kMalformed},
       {"UDP length shorter than the IP payload",
-       [] { Frame f = udp4(); set16(f, kEth + 20 + 4, 9); return f; },
+       [] {
+         Frame f = udp4();
+         set16(f, kEth + 20 + 4, 9);
+         return f;
+       },
        DecodeEvent::kUdpHlenInvalid, DecodeStatus::kMalformed},
-      {"ICMPv4 of 4 bytes", [] { return testing::ip_packet(kSrc4, kDst4, 1, Frame{8, 0, 0, 0}); },
+      {"ICMPv4 of 4 bytes",
+       [] {
+         return testing::ip_packet(kSrc4, kDst4, 1, Frame{8, 0, 0, 0});
+       },
        DecodeEvent::kIcmpv4PktTooSmall, DecodeStatus::kMalformed},
       {"Ethernet of 13 bytes", [] { return Frame(13, 0); }, DecodeEvent::kEthernetPktTooSmall,
        DecodeStatus::kMalformed},
       {"Linux cooked of 10 bytes", [] { return Frame(10, 0); }, DecodeEvent::kSllPktTooSmall,
        DecodeStatus::kMalformed, 113},
-      {"loopback family 99", [] { return Frame{99, 0, 0, 0, 0x45}; },
+      {"loopback family 99",
+       [] {
+         return Frame{99, 0, 0, 0, 0x45};
+       },
        DecodeEvent::kLtnullUnsupportedType, DecodeStatus::kUnsupported, 0},
-      {"raw IP version 5", [] { return Frame{0x50, 0, 0, 0}; }, DecodeEvent::kIprawInvalidIpVersion,
-       DecodeStatus::kMalformed, 101},
+      {"raw IP version 5",
+       [] {
+         return Frame{0x50, 0, 0, 0};
+       },
+       DecodeEvent::kIprawInvalidIpVersion, DecodeStatus::kMalformed, 101},
   };
 }
 

@@ -98,8 +98,8 @@ std::vector<TunnelCase> tunnel_cases() {
          return gre_frame(0x880b, testing::ppp(0x0021, inner_tcp4(), false), o);
        },
        1, 4, 1, kGre, "decoder.ppp"},
-      {"GRE transparent Ethernet bridging", [] { return gre_frame(0x6558, inner_eth4()); }, 1, 4,
-       1, kGre, "decoder.gre"},
+      {"GRE transparent Ethernet bridging", [] { return gre_frame(0x6558, inner_eth4()); }, 1, 4, 1,
+       kGre, "decoder.gre"},
       {"ERSPAN type I", [] { return gre_frame(0x88be, inner_eth4()); }, 1, 4, 1, kGre,
        "decoder.gre"},
       {"ERSPAN type II",
@@ -117,14 +117,16 @@ std::vector<TunnelCase> tunnel_cases() {
        },
        1, 4, 1, kGre, "decoder.erspan"},
       {"MPLS unicast, two labels, IPv4",
-       [] { return testing::ethernet_frame(0x8847, testing::mpls({1000, 2000}, inner_tcp4())); },
+       [] {
+         return testing::ethernet_frame(0x8847, testing::mpls({1000, 2000}, inner_tcp4()));
+       },
        1, 4, 0, 0, "decoder.mpls"},
       {"MPLS multicast IPv6",
-       [] { return testing::ethernet_frame(0x8848, testing::mpls({3000}, inner_tcp6())); }, 1, 6,
-       0, 0, "decoder.mpls"},
+       [] { return testing::ethernet_frame(0x8848, testing::mpls({3000}, inner_tcp6())); }, 1, 6, 0,
+       0, "decoder.mpls"},
       {"MPLS IPv4 explicit null",
-       [] { return testing::ethernet_frame(0x8847, testing::mpls({0}, inner_tcp4())); }, 1, 4,
-       0, 0, "decoder.mpls"},
+       [] { return testing::ethernet_frame(0x8847, testing::mpls({0}, inner_tcp4())); }, 1, 4, 0, 0,
+       "decoder.mpls"},
       {"MPLS Ethernet pseudowire",
        [] {
          Frame pw = {0, 0, 0, 0};  // control word
@@ -133,34 +135,27 @@ std::vector<TunnelCase> tunnel_cases() {
          return testing::ethernet_frame(0x8847, testing::mpls({4000}, pw));
        },
        1, 4, 0, 0, "decoder.mpls"},
-      {"MPLS in GRE",
-       [] { return gre_frame(0x8847, testing::mpls({5000}, inner_tcp4())); }, 1, 4, 1, kGre,
-       "decoder.mpls"},
+      {"MPLS in GRE", [] { return gre_frame(0x8847, testing::mpls({5000}, inner_tcp4())); }, 1, 4,
+       1, kGre, "decoder.mpls"},
       {"VXLAN", [] { return udp_tunnel(4789, testing::vxlan(42, inner_eth4())); }, 1, 4, 1, 17,
        "decoder.vxlan"},
       {"Geneve Ethernet with options",
-       [] { return udp_tunnel(6081, testing::geneve(0x6558, 42, inner_eth4(), 2)); }, 1, 4, 1,
-       17, "decoder.geneve"},
-      {"Geneve IPv6", [] { return udp_tunnel(6081, testing::geneve(0x86dd, 1, inner_tcp6())); },
-       1, 6, 1, 17, "decoder.geneve"},
+       [] { return udp_tunnel(6081, testing::geneve(0x6558, 42, inner_eth4(), 2)); }, 1, 4, 1, 17,
+       "decoder.geneve"},
+      {"Geneve IPv6", [] { return udp_tunnel(6081, testing::geneve(0x86dd, 1, inner_tcp6())); }, 1,
+       6, 1, 17, "decoder.geneve"},
       {"Teredo", [] { return udp_tunnel(3544, inner_tcp6()); }, 1, 6, 1, 17, "decoder.teredo"},
       {"Teredo with origin indication, from the server port",
-       [] {
-         return udp_tunnel(50000, testing::teredo_origin(40000, kOuterB, inner_tcp6()), 3544);
-       },
+       [] { return udp_tunnel(50000, testing::teredo_origin(40000, kOuterB, inner_tcp6()), 3544); },
        1, 6, 1, 17, "decoder.teredo"},
-      {"IPv4 in IPv4",
-       [] { return testing::ip_packet(kOuterA, kOuterB, 4, inner_tcp4()); }, 1, 4, 1, 4,
-       "decoder.ipv4_in_ip"},
-      {"IPv6 in IPv4",
-       [] { return testing::ip_packet(kOuterA, kOuterB, 41, inner_tcp6()); }, 1, 6, 1, 41,
-       "decoder.ipv6_in_ip"},
-      {"IPv6 in IPv6",
-       [] { return testing::ip_packet(kOuterA6, kOuterB6, 41, inner_tcp6()); }, 1, 6, 1, 41,
-       "decoder.ipv6_in_ip"},
-      {"IPv4 in IPv6",
-       [] { return testing::ip_packet(kOuterA6, kOuterB6, 4, inner_tcp4()); }, 1, 4, 1, 4,
-       "decoder.ipv4_in_ip"},
+      {"IPv4 in IPv4", [] { return testing::ip_packet(kOuterA, kOuterB, 4, inner_tcp4()); }, 1, 4,
+       1, 4, "decoder.ipv4_in_ip"},
+      {"IPv6 in IPv4", [] { return testing::ip_packet(kOuterA, kOuterB, 41, inner_tcp6()); }, 1, 6,
+       1, 41, "decoder.ipv6_in_ip"},
+      {"IPv6 in IPv6", [] { return testing::ip_packet(kOuterA6, kOuterB6, 41, inner_tcp6()); }, 1,
+       6, 1, 41, "decoder.ipv6_in_ip"},
+      {"IPv4 in IPv6", [] { return testing::ip_packet(kOuterA6, kOuterB6, 4, inner_tcp4()); }, 1, 4,
+       1, 4, "decoder.ipv4_in_ip"},
       {"PPP link type", [] { return testing::ppp(0x0021, inner_tcp4()); }, 9, 4, 0, 0,
        "decoder.ppp"},
       {"PPP link type without address and control, IPv6",
@@ -252,7 +247,8 @@ TEST(Tunnel, RecordsUnknownVxlanAndGenevePayloadTypes) {
   ASSERT_EQ(h.decode(udp_tunnel(4789, testing::vxlan(1, other))), DecodeStatus::kOk);
   EXPECT_TRUE(h.pkt.has_event(DecodeEvent::kVxlanUnknownPayloadType));
   EXPECT_EQ(h.pkt.dport, 4789);
-  ASSERT_EQ(h.decode(udp_tunnel(6081, testing::geneve(0x88cc, 1, Frame(30, 0)))), DecodeStatus::kOk);
+  ASSERT_EQ(h.decode(udp_tunnel(6081, testing::geneve(0x88cc, 1, Frame(30, 0)))),
+            DecodeStatus::kOk);
   EXPECT_TRUE(h.pkt.has_event(DecodeEvent::kGeneveUnknownPayloadType));
   EXPECT_EQ(h.counters.get("decoder.vxlan.unknown_payload_type"), 1u);
   EXPECT_EQ(h.counters.get("decoder.geneve.unknown_payload_type"), 1u);
@@ -333,8 +329,8 @@ TEST(Tunnel, SurvivesMutatedTunnelFrames) {
     const std::uint8_t* begin = h.frame.data();
     const std::uint8_t* end = h.frame.data() + h.frame.size();
     if (!h.pkt.reassembled) {
-      ASSERT_TRUE(h.pkt.payload.empty() ||
-                  (h.pkt.payload.data() >= begin && h.pkt.payload.data() + h.pkt.payload.size() <= end))
+      ASSERT_TRUE(h.pkt.payload.empty() || (h.pkt.payload.data() >= begin &&
+                                            h.pkt.payload.data() + h.pkt.payload.size() <= end))
           << "iteration " << i;
       ASSERT_TRUE(h.pkt.l3.empty() ||
                   (h.pkt.l3.data() >= begin && h.pkt.l3.data() + h.pkt.l3.size() <= end))
@@ -349,10 +345,10 @@ TEST(Tunnel, SurvivesMutatedTunnelFrames) {
 
 struct CutCase {
   const char* name;
-  Frame payload;                       // the tunnel layer and what it carries
-  std::function<Frame(Frame)> wrap;    // builds the frame around a cut payload
-  std::vector<DecodeEvent> expected;   // the events a cut inside the layer's header may give
-  std::size_t header;                  // cuts below this length are inside the header
+  Frame payload;                      // the tunnel layer and what it carries
+  std::function<Frame(Frame)> wrap;   // builds the frame around a cut payload
+  std::vector<DecodeEvent> expected;  // the events a cut inside the layer's header may give
+  std::size_t header;                 // cuts below this length are inside the header
 };
 
 TEST(Tunnel, CountsTheLayersAnomalyForAPayloadCutInItsHeader) {
@@ -367,28 +363,46 @@ TEST(Tunnel, CountsTheLayersAnomalyForAPayloadCutInItsHeader) {
   seq.sequence = 1;
   const std::vector<CutCase> cases = {
       {"GRE", testing::gre(0x0800, inner_tcp4()), in_gre, {DecodeEvent::kGrePktTooSmall}, 4},
-      {"GRE with key and sequence", testing::gre(0x0800, inner_tcp4(), keyed), in_gre,
-       {DecodeEvent::kGrePktTooSmall, DecodeEvent::kGreVersion0HdrTooBig}, 12},
-      {"PPTP GRE", testing::gre(0x880b, testing::ppp(0x21, inner_tcp4()), pptp), in_gre,
-       {DecodeEvent::kGrePktTooSmall, DecodeEvent::kGreVersion1HdrTooBig}, 12},
-      {"PPP in GRE", testing::ppp(0x21, inner_tcp4()),
+      {"GRE with key and sequence",
+       testing::gre(0x0800, inner_tcp4(), keyed),
+       in_gre,
+       {DecodeEvent::kGrePktTooSmall, DecodeEvent::kGreVersion0HdrTooBig},
+       12},
+      {"PPTP GRE",
+       testing::gre(0x880b, testing::ppp(0x21, inner_tcp4()), pptp),
+       in_gre,
+       {DecodeEvent::kGrePktTooSmall, DecodeEvent::kGreVersion1HdrTooBig},
+       12},
+      {"PPP in GRE",
+       testing::ppp(0x21, inner_tcp4()),
        [&](Frame p) { return in_gre(testing::gre(0x880b, p)); },
-       {DecodeEvent::kPppPktTooSmall, DecodeEvent::kPppIp4PktTooSmall}, 4 + 20},
-      {"ERSPAN II", testing::erspan2(0, 1, inner_eth4()),
+       {DecodeEvent::kPppPktTooSmall, DecodeEvent::kPppIp4PktTooSmall},
+       4 + 20},
+      {"ERSPAN II",
+       testing::erspan2(0, 1, inner_eth4()),
        [&](Frame p) { return in_gre(testing::gre(0x88be, p, seq)); },
-       {DecodeEvent::kErspanHeaderTooSmall, DecodeEvent::kEthernetPktTooSmall}, 8 + 14},
-      {"ERSPAN III", testing::erspan3(0, 1, inner_eth4()),
+       {DecodeEvent::kErspanHeaderTooSmall, DecodeEvent::kEthernetPktTooSmall},
+       8 + 14},
+      {"ERSPAN III",
+       testing::erspan3(0, 1, inner_eth4()),
        [&](Frame p) { return in_gre(testing::gre(0x22eb, p, seq)); },
-       {DecodeEvent::kErspanHeaderTooSmall, DecodeEvent::kEthernetPktTooSmall}, 12 + 14},
-      {"MPLS", testing::mpls({100, 200}, inner_tcp4()),
+       {DecodeEvent::kErspanHeaderTooSmall, DecodeEvent::kEthernetPktTooSmall},
+       12 + 14},
+      {"MPLS",
+       testing::mpls({100, 200}, inner_tcp4()),
        [](Frame p) { return testing::ethernet_frame(0x8847, p); },
-       {DecodeEvent::kMplsHeaderTooSmall, DecodeEvent::kMplsPktTooSmall}, 9},
-      {"IPv6 in IPv6", inner_tcp6(),
+       {DecodeEvent::kMplsHeaderTooSmall, DecodeEvent::kMplsPktTooSmall},
+       9},
+      {"IPv6 in IPv6",
+       inner_tcp6(),
        [](Frame p) { return testing::ip_packet(kOuterA6, kOuterB6, 41, p); },
-       {DecodeEvent::kIpv6Ipv6InIpv6TooSmall}, 40},
-      {"IPv4 in IPv6", inner_tcp4(),
+       {DecodeEvent::kIpv6Ipv6InIpv6TooSmall},
+       40},
+      {"IPv4 in IPv6",
+       inner_tcp4(),
        [](Frame p) { return testing::ip_packet(kOuterA6, kOuterB6, 4, p); },
-       {DecodeEvent::kIpv6Ipv4InIpv6TooSmall}, 20},
+       {DecodeEvent::kIpv6Ipv4InIpv6TooSmall},
+       20},
   };
   for (const CutCase& c : cases) {
     for (std::size_t n = 0; n < c.header; ++n) {
@@ -436,14 +450,15 @@ TEST(Tunnel, FlagsMalformedGreHeaders) {
     EXPECT_EQ(h.decode(testing::ip_packet(kOuterA, kOuterB, kGre, c.gre)), DecodeStatus::kMalformed)
         << c.name;
     EXPECT_TRUE(h.pkt.has_event(c.event)) << c.name;
-    EXPECT_EQ(h.counters.get(std::string("decoder.") + std::string(decode_event_info(c.event).name)), 1u)
+    EXPECT_EQ(
+        h.counters.get(std::string("decoder.") + std::string(decode_event_info(c.event).name)), 1u)
         << c.name;
   }
 }
 
 TEST(Tunnel, FollowsAGreSourceRouteToItsEnd) {
   Harness h;
-  Frame g = {0x40, 0, 0x08, 0x00, 0, 0, 0, 0};  // routing present: checksum/offset word
+  Frame g = {0x40, 0, 0x08, 0x00, 0, 0, 0, 0};        // routing present: checksum/offset word
   g.insert(g.end(), {0x08, 0x00, 0, 4, 1, 2, 3, 4});  // one SRE of 4 bytes
   g.insert(g.end(), {0, 0, 0, 0});                    // the NULL SRE
   const Frame ip4 = inner_tcp4();
@@ -498,9 +513,9 @@ TEST(Tunnel, TakesTheErspanVlanAsALayer) {
 
   testing::L4Options three;
   three.vlans = {1, 2, 3};
-  const Frame f = testing::ip_packet(kOuterA, kOuterB, kGre,
-                                     testing::gre(0x88be, testing::erspan2(55, 1, inner_eth4()), seq),
-                                     three);
+  const Frame f =
+      testing::ip_packet(kOuterA, kOuterB, kGre,
+                         testing::gre(0x88be, testing::erspan2(55, 1, inner_eth4()), seq), three);
   EXPECT_EQ(h.decode(f), DecodeStatus::kMalformed);
   EXPECT_TRUE(h.pkt.has_event(DecodeEvent::kErspanTooManyVlanLayers));
 }
@@ -549,8 +564,8 @@ TEST(Tunnel, BoundsPseudowireNestingWithoutAnIpLayer) {
 TEST(Tunnel, ReassemblesInnerFragmentsOfATunnel) {
   Harness h;
   const std::string data(300, 'f');
-  const auto frags = testing::fragment(
-      testing::udp_packet(kInnerSrc, kInnerDst, 1000, 2000, data), 128);
+  const auto frags =
+      testing::fragment(testing::udp_packet(kInnerSrc, kInnerDst, 1000, 2000, data), 128);
   ASSERT_EQ(frags.size(), 3u);
   DecodeStatus st = DecodeStatus::kHeld;
   for (const Frame& fr : frags) st = h.decode(gre_frame(0x0800, testing::ip_part(fr)));
@@ -574,7 +589,8 @@ TEST(Tunnel, DecodesTheInnerPacketOfAFragmentedOuterDatagram) {
 }
 
 TEST(Tunnel, NamesTheDecodedLinkTypes) {
-  for (int lt : {0, 1, 9, 12, 101, 108, 113, 228, 229, 276}) EXPECT_TRUE(is_decoded_linktype(lt)) << lt;
+  for (int lt : {0, 1, 9, 12, 101, 108, 113, 228, 229, 276})
+    EXPECT_TRUE(is_decoded_linktype(lt)) << lt;
   for (int lt : {105, 127, 147, 192}) EXPECT_FALSE(is_decoded_linktype(lt)) << lt;
 }
 
