@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "app/pipeline.h"
 #include "app/shutdown.h"
+#include "detect/rules/rule_parser.h"
 #include "common/text.h"
 
 namespace {
@@ -63,6 +64,8 @@ constexpr const char* kUsage =
     "                      counted by reason in the load summary)\n"
     "  -V, --version       print the version and exit\n"
     "  --build-info        print the version and the libraries and CPU features in use\n"
+    "  --list-keywords     print the rule keywords and buffers: those that load, then those\n"
+    "                      recognised but not supported yet\n"
     "  -h, --help          this help, with every configuration key\n"
     "\n"
     "SIGINT or SIGTERM stops the replay or the capture: the workers finish what they hold,\n"
@@ -106,7 +109,7 @@ int usage_error(const std::string& msg) {
 
 int main(int argc, char** argv) {
   enum { kRules = 1000, kSet, kEve, kFast, kSite, kSensorId, kDump, kCollector, kThreads, kUser,
-         kGroup, kPidfile, kBuildInfo, kInitErrorsFatal };
+         kGroup, kPidfile, kBuildInfo, kInitErrorsFatal, kListKeywords };
   static const option kLong[] = {
       {"rules", required_argument, nullptr, kRules},
       {"set", required_argument, nullptr, kSet},
@@ -124,6 +127,7 @@ int main(int argc, char** argv) {
       {"version", no_argument, nullptr, 'V'},
       {"build-info", no_argument, nullptr, kBuildInfo},
       {"init-errors-fatal", no_argument, nullptr, kInitErrorsFatal},
+      {"list-keywords", no_argument, nullptr, kListKeywords},
       {nullptr, 0, nullptr, 0},
   };
   std::vector<std::string> pcaps, ifaces, rules, exclusive_rules, sets;
@@ -143,6 +147,13 @@ int main(int argc, char** argv) {
       case 'V': std::printf("%s\n", wp::app::version_text().c_str()); return 0;
       case kBuildInfo: std::fputs(wp::app::build_info_text().c_str(), stdout); return 0;
       case kInitErrorsFatal: init_errors_fatal = true; break;
+      case kListKeywords:
+        for (const auto& k : wp::detect::lang::list_keywords()) {
+          std::string what = k.family;
+          if (!k.supported) what = k.family.empty() ? "not supported yet" : k.family + ", not supported yet";
+          std::printf("%-32s %s\n", k.name.c_str(), what.c_str());
+        }
+        return 0;
       case 'S': exclusive_rules.push_back(optarg); break;
       case 'c': config_file = optarg; break;
       case 'l': log_dir = optarg; break;

@@ -608,7 +608,9 @@ int run_sensor(const Config& config) {
 
   // Workers, each with a ring per source.
   const std::size_t sources = live ? config.live_interfaces.size() : 1;
-  const bool inline_worker = !live && threads == 1;  // the reader processes: no ring, no copy
+  // Offline, the reading thread is the first worker (its packets need no ring and no copy);
+  // with more threads it hands the others theirs through rings.
+  const bool inline_worker = !live && threads == 1;
   std::vector<std::unique_ptr<WorkerThread>> workers;
   std::vector<SourceIdentity> identities;
   std::vector<InterfaceConfig> ifaces;
@@ -622,7 +624,7 @@ int run_sensor(const Config& config) {
   try {
     for (std::uint32_t i = 0; i < threads; ++i) {
       workers.push_back(std::make_unique<WorkerThread>(i, config, generation,
-                                                       inline_worker ? 0 : sources,
+                                                       !live && i == 0 ? 0 : sources,
                                                        config.runtime.ring_size, host_state));
       if (live) workers.back()->worker().set_sources(identities);
     }
@@ -782,8 +784,8 @@ int run_sensor(const Config& config) {
 
   if (delivery.shipper) delivery.shipper->start();
   output_thread.start();
-  if (!inline_worker) {
-    for (auto& w : workers) w->start();
+  for (auto& w : workers) {
+    if (live || w->index() != 0) w->start();  // offline, worker 0 is this thread
   }
   control.value()->start();
   for (auto& c : captures) c->start();
@@ -800,14 +802,16 @@ int run_sensor(const Config& config) {
     while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   } else {
     capture::RawPacket raw;
+    workers[0]->start_inline();
     while (!done) {
       switch (file_source->next(raw)) {
         case capture::ReadStatus::kPacket:
-          if (inline_worker) {
+          if (!inline_worker) packet_order.begin(0, raw.number);
+          if (const std::uint32_t w = dispatch_worker(raw, threads); w == 0) {
             workers[0]->process_inline(raw);
           } else {
             // Offline nothing is dropped: wait for the worker instead.
-            capture::PacketRing& ring = workers[dispatch_worker(raw, threads)]->ring(0);
+            capture::PacketRing& ring = workers[w]->ring(0);
             int spins = 0;
             while (!ring.push(raw)) {
               if (spins == 0) counters.inc(c_reader_waits);
@@ -832,6 +836,10 @@ int run_sensor(const Config& config) {
       }
       done = done || stop_requested();
     }
+  }
+  if (!live) {
+    workers[0]->finish_inline();
+    packet_order.begin(0, ~std::uint64_t{0});  // nothing more for the other workers to wait on
   }
   // Wind down in pipeline order: capture, workers (they finish what their rings hold), the
   // control thread, the output thread.

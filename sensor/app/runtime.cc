@@ -26,6 +26,12 @@ constexpr auto kRetry = std::chrono::seconds(1);
 // long: what the last packets changed is published before it).
 constexpr auto kKernelStatsPeriod = std::chrono::milliseconds(20);
 
+double thread_cpu_seconds() {
+  timespec cpu{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  return static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) / 1e9;
+}
+
 // A thread with nothing to do: yield a little (the next packet is usually close), then sleep.
 void idle(int& spins) {
   if (++spins < 32) {
@@ -55,7 +61,8 @@ void PacketOrder::wait_turn(std::uint32_t worker, std::uint64_t number) const {
     int spins = 0;
     // The worker still holds an earlier packet while it processes one (its record leaves
     // the ring only afterwards) or has one queued.
-    while (s.current.load(std::memory_order_acquire) < number && !s.ring->empty()) {
+    while (s.current.load(std::memory_order_acquire) < number &&
+           (s.ring == nullptr || !s.ring->empty())) {
       if (++spins < 64) {
         std::this_thread::yield();
       } else {
@@ -83,10 +90,14 @@ WorkerThread::~WorkerThread() { stop(); }
 
 void WorkerThread::keep_order(PacketOrder& order) {
   order_ = &order;
-  order.attach(index_, rings_.at(0).get());
+  order.attach(index_, rings_.empty() ? nullptr : rings_[0].get());
   turn_ = std::make_unique<PacketOrder::Turn>(order, index_);
   worker_->set_host_order(turn_.get());
 }
+
+void WorkerThread::start_inline() { inline_cpu_start_ = thread_cpu_seconds(); }
+
+void WorkerThread::finish_inline() { cpu_seconds_ = thread_cpu_seconds() - inline_cpu_start_; }
 
 void WorkerThread::start() {
   thread_ = start_thread([this] { run(); });
@@ -127,9 +138,7 @@ void WorkerThread::run() {
     if (stopping) break;
     idle(spins);
   }
-  timespec cpu{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-  cpu_seconds_ = static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) / 1e9;
+  cpu_seconds_ = thread_cpu_seconds();
 }
 
 CaptureThread::CaptureThread(std::uint32_t source, const InterfaceConfig& config,

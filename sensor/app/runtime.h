@@ -58,11 +58,14 @@ class PacketOrder {
   explicit PacketOrder(std::size_t workers) : slots_(workers) {}
   // Before the worker's rings are read (once, at setup).
   void attach(std::uint32_t worker, const capture::PacketRing* ring) { slots_[worker].ring = ring; }
-  // The worker starts processing packet `number` (its own thread).
+  // The worker starts processing packet `number` (its own thread). A worker without a ring
+  // (the reading thread's own) says so for every packet it reads, its own or not.
   void begin(std::uint32_t worker, std::uint64_t number) {
     slots_[worker].current.store(number, std::memory_order_release);
   }
-  // Returns once no worker other than `worker` holds a packet numbered below `number`.
+  // Returns once no worker other than `worker` holds a packet numbered below `number`
+  // (a worker with a ring: it is at `number` or beyond, or its ring is empty; one without:
+  // it is at `number` or beyond).
   void wait_turn(std::uint32_t worker, std::uint64_t number) const;
 
   // The Detector's view for one worker.
@@ -118,6 +121,10 @@ class WorkerThread {
     if (generation_.version() != version_) take_generation();
     worker_->process(p);
   }
+  // Around the process_inline() calls: the calling thread's CPU time between the two
+  // becomes this worker's (cpu_seconds()).
+  void start_inline();
+  void finish_inline();
 
  private:
   void run();
@@ -133,6 +140,7 @@ class WorkerThread {
   std::vector<std::unique_ptr<capture::PacketRing>> rings_;
   std::atomic<bool> stopping_{false};
   double cpu_seconds_ = 0;
+  double inline_cpu_start_ = 0;
   PacketOrder* order_ = nullptr;
   std::unique_ptr<PacketOrder::Turn> turn_;
   std::thread thread_;

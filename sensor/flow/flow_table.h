@@ -96,6 +96,9 @@ struct Flow {
   // through the release hook).
   std::uint8_t app_proto = 0;
   void* app_state = nullptr;
+  // Directions (1: to_server, 2: to_client) whose IP-only rules were matched already
+  // (detect: once per flow and direction, as Suricata).
+  std::uint8_t ip_only_done = 0;
 
   // The stream stage established this TCP session and it is not closed, or a UDP/ICMP/other
   // flow has seen packets both ways.

@@ -496,6 +496,23 @@ TEST(StreamDetection, ReassemblyMemcapDropsOutOfOrderDataButInspectsInOrderData)
   EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, n, true}}));
 }
 
+// ARCHITECTURE.md: a rule raises at most one alert per packet, however often its pattern
+// occurs in the data that packet completed.
+TEST(StreamDetection, ARuleAlertsOncePerPacketHoweverOftenItsPatternOccurs) {
+  Sensor s({kEvil});
+  Conn c;
+  c.handshake(s);
+  const auto n = s.send(c.from_client(0, "EVILPATTERN EVILPATTERN EVILPATTERN"));
+  EXPECT_EQ(s.sink.seen, (std::vector<Seen>{{1, n, true}}));
+  // An out-of-order segment whose arrival completes two occurrences at once.
+  Sensor t({kEvil});
+  Conn d;
+  d.handshake(t);
+  t.send(d.from_client(11, "PATTERN"));
+  const auto m = t.send(d.from_client(0, "EVILPATTERNEVIL"));
+  EXPECT_EQ(t.sink.seen, (std::vector<Seen>{{1, m, true}}));
+}
+
 TEST(StreamDetection, SequenceNumbersWrapAround) {
   Sensor s({kEvil});
   Conn c;

@@ -230,6 +230,47 @@ TEST(Detector, IcmpRulesMatchTypeAndCode) {
   EXPECT_EQ(h.sids(p), Sids{});
 }
 
+TEST(Detector, FlowCountersCompareTheFlowsPacketsBytesAndAge) {
+  Harness h({"alert tcp any any -> any any (msg:\"a\"; flow.pkts:toserver,>=3; sid:1;)",
+             "alert tcp any any -> any any (msg:\"b\"; flow.bytes:both,>100; sid:2;)",
+             "alert tcp any any -> any any (msg:\"c\"; flow.pkts_toclient:0; sid:3;)",
+             "alert tcp any any -> any any (msg:\"d\"; flow.age:>60; sid:4;)",
+             "alert tcp any any -> any any (msg:\"e\"; flow.bytes:either,1-10; sid:5;)"});
+  flow::Flow f;
+  f.first_seen = Timestamp{1000, 0};
+  f.pkts_to_server = 2;
+  f.bytes_to_server = 500;
+  decode::Packet p = tcp_packet("");
+  p.ts = Timestamp{1030, 0};
+  EXPECT_EQ(h.sids(p, true, &f), Sids{3});
+  f.pkts_to_server = 3;
+  f.pkts_to_client = 1;
+  f.bytes_to_client = 5;
+  p.ts = Timestamp{1061, 0};
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{1, 4, 5}));
+  f.bytes_to_client = 200;
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{1, 2, 4}));
+  EXPECT_EQ(h.sids(p), Sids{}) << "no flow: no match";
+}
+
+// Suricata's IP-only rules (protocol ip, ports any, only addresses to test) match once per
+// flow and direction; every other rule matches on each packet.
+TEST(Detector, IpOnlyRulesMatchOncePerFlowAndDirection) {
+  Harness h({"alert ip 203.0.113.0/24 any <> any any (msg:\"listed host\"; sid:1;)",
+             "alert ip 203.0.113.0/24 any -> any 80 (msg:\"listed host, port 80\"; sid:2;)",
+             "alert ip 203.0.113.0/24 any -> any any (msg:\"listed, ttl\"; ttl:64; sid:3;)"});
+  flow::Flow f;
+  decode::Packet p = tcp_packet("");
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{1, 2, 3}));
+  EXPECT_EQ(h.sids(p, true, &f), (Sids{2, 3})) << "the IP-only rule matched this direction already";
+  decode::Packet reply = tcp_packet("", "10.0.0.2", 80, "203.0.113.5", 40000);
+  EXPECT_EQ(h.sids(reply, false, &f), Sids{1}) << "the other direction's first packet";
+  EXPECT_EQ(h.sids(reply, false, &f), Sids{});
+  flow::Flow other;
+  EXPECT_EQ(h.sids(p, true, &other), (Sids{1, 2, 3})) << "another flow";
+  EXPECT_EQ(h.sids(p), (Sids{1, 2, 3})) << "without a flow: each packet";
+}
+
 TEST(Detector, UdpRuleDoesNotSeeTcp) {
   Harness h({"alert udp any any -> any any (msg:\"u\"; content:\"x\"; sid:80;)"});
   EXPECT_EQ(h.sids(tcp_packet("x")), Sids{});

@@ -167,6 +167,19 @@ TEST(HeaderKeywords, DsizeGreaterThanNeverMatchesAnEmptyPayload) {
             (Sids{1, 2}));
 }
 
+TEST(HeaderKeywords, IpVersionProtocolsInTheRuleHeader) {
+  Harness h({rule("ipv4", "ttl:64", 1), rule("ip4", "ttl:64", 2), rule("ipv6", "ttl:64", 3),
+             rule("ip6", "ttl:64", 4), rule("icmpv4", "itype:8", 5), rule("icmpv6", "itype:128", 6),
+             rule("icmp", "icode:0", 7)});
+  EXPECT_EQ(h.sids(testing::udp_packet(ip("192.0.2.1"), ip("192.0.2.2"), 1, 2, "x")), (Sids{1, 2}));
+  EXPECT_EQ(h.sids(testing::udp_packet(ip("2001:db8::1"), ip("2001:db8::2"), 1, 2, "x")),
+            (Sids{3, 4}));
+  EXPECT_EQ(h.sids(testing::icmp_packet(ip("192.0.2.1"), ip("192.0.2.2"), 8, 0, 1, 1, "x")),
+            (Sids{1, 2, 5, 7}));
+  EXPECT_EQ(h.sids(testing::icmp_packet(ip("2001:db8::1"), ip("2001:db8::2"), 128, 0, 1, 1, "x")),
+            (Sids{3, 4, 6, 7}));
+}
+
 TEST(HeaderKeywords, PrefilterIsAcceptedAsAHint) {
   Harness h({rule("udp", "content:\"abc\"; prefilter", 1)});
   EXPECT_EQ(h.sids(testing::udp_packet(ip("192.0.2.1"), ip("192.0.2.2"), 1, 2, "xabcx")), Sids{1});
@@ -211,7 +224,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ParseCase{"requires: version >= 9;", "requires version >= 9"},
                       ParseCase{"requires: feature geoip;", "requires feature geoip"},
                       ParseCase{"requires: colour blue;", "expected"},
-                      ParseCase{"requires: version >> 8;", "not a version requirement"}));
+                      ParseCase{"requires: version >> 8;", "not a version requirement"},
+                      ParseCase{"flow.pkts:toserver,>5;", ""},
+                      ParseCase{"flow.pkts:sideways,>5;", "unknown direction"},
+                      ParseCase{"flow.bytes:>5;", "expected 'toserver|toclient|either|both"},
+                      ParseCase{"flow.pkts_toclient:!=0x10;", ""}, ParseCase{"flow.age:<3600;", ""},
+                      ParseCase{"flow.age:lots;", "not a valid value"}));
 
 TEST(HeaderKeywords, UnmetRequirementSkipsTheRuleAsNotSupported) {
   testing::TempDir dir;

@@ -663,6 +663,14 @@ std::vector<Rejected> rejected_cases() {
        "local.rules:3: sid 7: invalid stream_size: expected "
        "<server|client|both|either>,<op>,<number>; rule skipped",
        "invalid stream_size"},
+      {h + "(msg:\"x\"; content:\"abc\",depth 16,nocase; sid:7;)",
+       "local.rules:3: sid 7: Snort 3 syntax is not supported: content options after a comma "
+       "(',depth 16,nocase'), write each as an option of its own (content:\"x\"; depth:16); "
+       "rule skipped",
+       "Snort 3 syntax"},
+      {h + "(msg:\"x\"; content:\"abc\"; service:http; sid:7;)",
+       "local.rules:3: sid 7: Snort 3 syntax is not supported: the keyword 'service'; rule skipped",
+       "Snort 3 syntax"},
       {h + "(stream_size:peer,<,5; sid:7;)",
        "local.rules:3: sid 7: invalid stream_size: unknown side 'peer' (expected server, client, "
        "both or either); rule skipped",

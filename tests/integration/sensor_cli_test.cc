@@ -572,6 +572,25 @@ TEST(SensorCli, VersionAndBuildInfoPrintAndExitZero) {
   }
 }
 
+TEST(SensorCli, ListKeywordsNamesWhatLoadsAndWhatIsRecognisedOnly) {
+  testing::TempDir dir;
+  auto r = testing::run_program({kSensor, "--list-keywords"}, dir.path().string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto line_of = [&](const std::string& name) {
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(name + " ", 0) == 0) return line;
+    }
+    return std::string();
+  };
+  EXPECT_NE(line_of("content").find("payload"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("tcp.mss").find("header"), std::string::npos);
+  EXPECT_NE(line_of("dns.query").find("buffer (dns)"), std::string::npos);
+  EXPECT_NE(line_of("filestore").find("not supported yet"), std::string::npos);
+  // The supported ones come first.
+  EXPECT_LT(r.out.find("\ncontent "), r.out.find("\nfilestore "));
+}
+
 // -T: the exit status says whether the rules and configuration would start.
 struct TestModeCase {
   const char* name;

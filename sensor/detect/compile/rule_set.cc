@@ -121,6 +121,22 @@ void derive_tx_point(CompiledRule& cr) {
 }
 
 // What stream inspection needs to know about a rule's payload items, in one pass:
+// CompiledRule::ip_only.
+bool is_ip_only(const Rule& r) {
+  const FlowMatch& f = r.flow;
+  const bool flow_free = !f.established && !f.not_established && !f.stateless && !f.to_server &&
+                         !f.to_client && !f.only_stream && !f.no_stream;
+  const bool checks_flowbits =
+      std::any_of(r.flowbits.begin(), r.flowbits.end(), [](const FlowbitsOp& op) {
+        return op.cmd == FlowbitsOp::Cmd::kIsSet || op.cmd == FlowbitsOp::Cmd::kIsNotSet;
+      });
+  return r.proto == RuleProto::kIp && r.app_proto == AppProto::kUnknown &&
+         r.src_port->is_any() && r.dst_port->is_any() && r.payload.empty() &&
+         r.header.empty() && flow_free && !checks_flowbits && r.flowints.empty() &&
+         r.xbits.empty() && r.stream_sizes.empty() && r.flow_counters.empty() &&
+         r.app_proto_tests.empty() && r.tx_tests.empty();
+}
+
 // has_absolute, contents_only, last_positive (see CompiledRule).
 void derive_payload_traits(CompiledRule& cr) {
   const std::vector<PayloadItem>& items = cr.rule.payload;
@@ -496,6 +512,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                           (cr.rule.app_proto == AppProto::kDns && cr.rule.proto == RuleProto::kIp);
     cr.stream = over_tcp && !cr.rule.payload.empty() && !cr.tx && !cr.rule.flow.no_stream && !cr.rule.packet_only();
     derive_payload_traits(cr);
+    cr.ip_only = is_ip_only(cr.rule);
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
       for (const std::string& name : op.names) {

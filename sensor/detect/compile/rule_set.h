@@ -88,6 +88,10 @@ struct CompiledRule {
   // reassembled stream, not on single packets (tcp-pkt, flow:no_stream and dsize keep a
   // rule on packets).
   bool stream = false;
+  // Suricata's "IP-only" rule: protocol ip, ports any, and nothing to test but the addresses
+  // (no payload, header, flow or state checks; flowbits actions, thresholds and metadata are
+  // allowed). It matches once per flow and direction, on the direction's first packet.
+  bool ip_only = false;
   // A payload item anchored at an absolute position of the buffer (offset, depth,
   // startswith, absolute isdataat or byte_* read, 'A'-anchored pcre).
   bool has_absolute = false;

@@ -249,6 +249,31 @@ void Detector::switch_to(std::shared_ptr<const RuleSet> next) {
 
 Detector::~Detector() { hs_free_scratch(scratch_); }
 
+// flow.pkts / flow.bytes / flow.age, counted with this packet (the flow stage has counted it).
+bool Detector::flow_counters_hold(const Rule& r, const flow::Flow* f, const decode::Packet& pkt) {
+  if (f == nullptr) return false;
+  using FC = Rule::FlowCounter;
+  for (const FC& fc : r.flow_counters) {
+    if (fc.what == FC::What::kAge) {
+      const std::int64_t age = pkt.ts.sec - f->first_seen.sec;
+      if (!fc.cmp.matches(age < 0 ? 0 : age)) return false;
+      continue;
+    }
+    const bool pkts = fc.what == FC::What::kPkts;
+    const auto ts = static_cast<std::int64_t>(pkts ? f->pkts_to_server : f->bytes_to_server);
+    const auto tc = static_cast<std::int64_t>(pkts ? f->pkts_to_client : f->bytes_to_client);
+    bool ok = false;
+    switch (fc.dir) {
+      case FC::Dir::kToServer: ok = fc.cmp.matches(ts); break;
+      case FC::Dir::kToClient: ok = fc.cmp.matches(tc); break;
+      case FC::Dir::kEither: ok = fc.cmp.matches(ts) || fc.cmp.matches(tc); break;
+      case FC::Dir::kBoth: ok = fc.cmp.matches(ts) && fc.cmp.matches(tc); break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const flow::FlowRef& fr,
                       const Input& buf) {
   const Rule& r = cr.rule;
@@ -286,6 +311,7 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   for (const HeaderTest& t : r.header) {
     if (!t.matches(pkt)) return false;
   }
+  if (!r.flow_counters.empty() && !flow_counters_hold(r, f, pkt)) return false;
   if (!r.stream_sizes.empty()) {
     std::uint64_t client = 0, server = 0;
     if (f == nullptr ||
@@ -387,6 +413,10 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   seen_epoch_[idx] = epoch_;
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
+  // IP-only rules: once per flow and direction, on its first packet.
+  if (cr.ip_only && fr.flow != nullptr && (fr.flow->ip_only_done & (fr.to_server ? 1 : 2)) != 0) {
+    return;
+  }
   // At most one alert per rule and transaction.
   const std::uint64_t identity = (std::uint64_t{cr.rule.gid} << 32) | cr.rule.sid;
   applayer::TxAlertLog* log = tx_ != nullptr ? tx_->alerted : nullptr;
@@ -558,6 +588,7 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
   if (!rules_->dst_index().empty()) {
     for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr, buf);
   }
+  if (fr.flow != nullptr) fr.flow->ip_only_done |= fr.to_server ? 1 : 2;
   return finish(pkt, fr, false);
 }
 

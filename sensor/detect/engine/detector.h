@@ -132,6 +132,7 @@ class Detector {
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
               const Input& buf);
   bool verify_payload(const CompiledRule& r, const Input& buf, BufferId pass = kPktData);
+  static bool flow_counters_hold(const Rule& r, const flow::Flow* f, const decode::Packet& pkt);
   // A transaction rule's point, keywords and buffers on tx_ (buf: its pkt_data).
   bool verify_tx(const CompiledRule& r, const decode::Packet& pkt, const Input& buf);
   bool verify_profiled(RuleProfile& p, const CompiledRule& r, const decode::Packet& pkt,

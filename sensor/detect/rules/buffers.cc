@@ -155,4 +155,18 @@ bool is_app_layer_protocol(std::string_view name) {
          std::end(kAppLayerProtocols);
 }
 
+std::vector<std::string_view> buffer_names_not_supported() {
+  std::vector<std::string_view> out;
+  for (std::string_view n : kBufferKeywords) {
+    if (!find_buffer(n)) out.push_back(n);
+  }
+  return out;
+}
+
+std::vector<std::string_view> buffer_aliases() {
+  std::vector<std::string_view> out;
+  for (const auto& alias : kBufferAliases) out.push_back(alias.first);
+  return out;
+}
+
 }  // namespace wp::detect

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "applayer/transaction.h"
 
@@ -90,5 +91,10 @@ std::optional<BufferId> find_buffer(std::string_view name);
 bool recognised_buffer(std::string_view name);
 // An application-layer protocol Suricata accepts in a rule header ("http", "dns", ...).
 bool is_app_layer_protocol(std::string_view name);
+
+// For --list-keywords: the buffer names recognised without a row yet, and the legacy names
+// (dns_query, ...) that stand for a row.
+std::vector<std::string_view> buffer_names_not_supported();
+std::vector<std::string_view> buffer_aliases();
 
 }  // namespace wp::detect

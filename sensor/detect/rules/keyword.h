@@ -41,6 +41,12 @@ struct Failure {
 using MaybeFailure = std::optional<Failure>;
 
 Failure failure(std::string reason, const std::string& detail = {});
+// A rule written in Snort 3's syntax (content options after a comma, `service:`, sticky
+// `http_uri;` before its content): rejected with reason "Snort 3 syntax" and what gave it
+// away, instead of a confusing syntax error.
+Failure snort3_syntax(const std::string& what);
+// A keyword only Snort 3 has (service, bufferlen, js_data, ...).
+bool snort3_keyword(std::string_view name);
 Failure not_supported(std::string reason, std::string message = {});
 Failure invalid(std::string_view keyword, const std::string& detail);
 std::string quoted(std::string_view s);
@@ -179,6 +185,9 @@ std::span<const KeywordDef> applayer_keywords();
 // The application-layer protocol of a rule header (`alert dns ...`): detected protocols are
 // supported, the others Suricata knows are "not supported yet".
 MaybeFailure header_app_proto(std::string_view name, AppProto& out);
+
+// Restricts `rule` to packets of IP version `version` (the header protocols ipv4, ipv6, ...).
+void require_ip_version(Rule& rule, int version);
 
 // The keyword named `name` (lower case), or null.
 const KeywordDef* find_keyword(std::string_view name);

@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "detect/rules/keyword.h"
+#include "detect/rules/buffers.h"
+#include "detect/rules/rule_parser.h"
 
 namespace wp::detect::lang {
 namespace {
@@ -82,9 +84,6 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "replace",
     "bypass",
     "l3_proto",
-    "flow.age",
-    "flow.pkts",
-    "flow.bytes",
     "entropy",
     "rpc",
     "nfs_procedure",
@@ -150,6 +149,37 @@ const KeywordDef* find_keyword(std::string_view name) {
 bool recognised_unsupported_keyword(std::string_view name) {
   return std::find(std::begin(kUnsupportedKeywords), std::end(kUnsupportedKeywords), name) !=
          std::end(kUnsupportedKeywords);
+}
+
+std::vector<KeywordListing> list_keywords() {
+  std::vector<KeywordListing> out;
+  auto family_name = [](KeywordFamily f) -> std::string_view {
+    switch (f) {
+      case KeywordFamily::kMeta: return "meta";
+      case KeywordFamily::kPayload: return "payload";
+      case KeywordFamily::kByte: return "byte";
+      case KeywordFamily::kHeader: return "header";
+      case KeywordFamily::kFlowState: return "flow";
+      case KeywordFamily::kThreshold: return "threshold";
+      default: return "other";
+    }
+  };
+  for (const auto& [name, kw] : registry()) out.push_back({std::string(name), std::string(family_name(kw->family)), true});
+  for (const BufferDef& b : buffer_table()) {
+    out.push_back({std::string(b.name), b.app_proto.empty() ? "buffer" : "buffer (" + std::string(b.app_proto) + ")", true});
+  }
+  for (std::string_view a : buffer_aliases()) out.push_back({std::string(a), "buffer (legacy name)", true});
+  for (std::string_view n : kUnsupportedKeywords) out.push_back({std::string(n), "", false});
+  for (std::string_view n : buffer_names_not_supported()) out.push_back({std::string(n), "buffer", false});
+  std::sort(out.begin(), out.end(), [](const KeywordListing& a, const KeywordListing& b) {
+    return a.supported != b.supported ? a.supported : a.name < b.name;
+  });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const KeywordListing& a, const KeywordListing& b) {
+                          return a.name == b.name && a.supported == b.supported;
+                        }),
+            out.end());
+  return out;
 }
 
 }  // namespace wp::detect::lang

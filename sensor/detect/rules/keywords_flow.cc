@@ -1,7 +1,9 @@
-// The flow and state keywords: flow, flowbits, flowint, xbits, stream_size.
+// The flow and state keywords: flow, flowbits, flowint, xbits, stream_size, and Suricata 8's
+// flow counters (flow.pkts, flow.bytes and their _toserver/_toclient forms, flow.age).
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <optional>
 
 #include "common/text.h"
 #include "detect/rules/keyword.h"
@@ -257,6 +259,52 @@ MaybeFailure parse_stream_size(RuleBuilder& b, std::string_view value) {
   return std::nullopt;
 }
 
+// flow.pkts / flow.bytes: "DIR,CMP" with DIR toserver, toclient, either or both; the
+// Suricata 7 names flow.pkts_toserver etc. take "CMP" alone; flow.age takes "CMP" (seconds).
+MaybeFailure parse_flow_counter(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+  using FC = Rule::FlowCounter;
+  FC fc;
+  const std::string_view name = kw.name;
+  std::string_view cmp_text = opt.value;
+  fc.what = name.starts_with("flow.pkts") ? FC::What::kPkts
+            : name.starts_with("flow.bytes") ? FC::What::kBytes
+                                             : FC::What::kAge;
+  auto dir_of = [](std::string_view d) -> std::optional<FC::Dir> {
+    const std::string t = to_lower(trim(d));
+    if (t == "toserver") return FC::Dir::kToServer;
+    if (t == "toclient") return FC::Dir::kToClient;
+    if (t == "either") return FC::Dir::kEither;
+    if (t == "both") return FC::Dir::kBoth;
+    return std::nullopt;
+  };
+  if (name.ends_with("_toserver")) {
+    fc.dir = FC::Dir::kToServer;
+  } else if (name.ends_with("_toclient")) {
+    fc.dir = FC::Dir::kToClient;
+  } else if (fc.what != FC::What::kAge) {
+    const std::size_t comma = cmp_text.find(',');
+    if (comma == std::string_view::npos) {
+      return invalid(name, "expected 'toserver|toclient|either|both,[op]N', got " + quoted(cmp_text));
+    }
+    auto d = dir_of(cmp_text.substr(0, comma));
+    if (!d) return invalid(name, "unknown direction " + quoted(trim(cmp_text.substr(0, comma))));
+    fc.dir = *d;
+    cmp_text = cmp_text.substr(comma + 1);
+  }
+  const std::int64_t max = fc.what == FC::What::kAge ? std::numeric_limits<std::uint32_t>::max()
+                                                      : std::numeric_limits<std::int64_t>::max();
+  auto c = parse_numcmp(cmp_text, max, kSuricataUint);
+  if (!c) return invalid(name, quoted(trim(cmp_text)) + " is not a valid value");
+  if (never_matches(*c, max)) return invalid(name, never_matches_message(cmp_text));
+  fc.cmp = *c;
+  b.rule.flow_counters.push_back(fc);
+  return std::nullopt;
+}
+
+constexpr KeywordDef flow_counter_row(std::string_view name) {
+  return {.name = name, .family = KeywordFamily::kFlowState, .parse = parse_flow_counter};
+}
+
 constexpr KeywordDef kFlowKeywords[] = {
     {.name = "flow", .family = KeywordFamily::kFlowState, .parse = with_value<parse_flow>},
     {.name = "flowbits", .family = KeywordFamily::kFlowState, .parse = with_value<parse_flowbits>},
@@ -265,6 +313,13 @@ constexpr KeywordDef kFlowKeywords[] = {
     {.name = "stream_size",
      .family = KeywordFamily::kFlowState,
      .parse = with_value<parse_stream_size>},
+    flow_counter_row("flow.pkts"),
+    flow_counter_row("flow.bytes"),
+    flow_counter_row("flow.pkts_toserver"),
+    flow_counter_row("flow.pkts_toclient"),
+    flow_counter_row("flow.bytes_toserver"),
+    flow_counter_row("flow.bytes_toclient"),
+    flow_counter_row("flow.age"),
 };
 
 }  // namespace

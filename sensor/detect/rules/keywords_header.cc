@@ -570,8 +570,18 @@ static_assert(std::size(kNumeric) == 13, "one numeric_row() per kNumeric entry")
 static_assert(std::size(kNumeric8) == 4, "one numeric_row() per kNumeric8 entry");
 static_assert(std::size(kCsum) == 7, "one csum_row() per kCsum entry");
 
+// The IP version a rule header's protocol asks for (ipv4/ip4/icmpv4: 4; ipv6/ip6/icmpv6: 6):
+// a header test like the keywords' (HeaderTest::arg is the version).
+constexpr HeaderCheck kIpVersion{"ip-version", [](const HeaderTest& t, const Packet& p) {
+                                   return p.ip_version == t.arg;
+                                 }};
+
 }  // namespace
 
 std::span<const KeywordDef> header_keywords() { return kHeaderKeywords; }
+
+void require_ip_version(Rule& rule, int version) {
+  rule.header.push_back(HeaderTest{&kIpVersion, NumCmp{}, BitsMatch{}, version});
+}
 
 }  // namespace wp::detect::lang

@@ -122,7 +122,30 @@ std::string_view strip_quotes(std::string_view s) {
 MaybeFailure text_after_quote(std::string_view keyword, std::string_view rest) {
   rest = trim(rest);
   if (rest.empty()) return std::nullopt;
+  if (rest.front() == ',' && keyword == "content") {
+    // Snort 3 writes content's modifiers after a comma: content:"x",depth 16,nocase;
+    return snort3_syntax("content options after a comma (" + quoted(rest.substr(0, 40)) +
+                         "), write each as an option of its own (content:\"x\"; depth:16)");
+  }
   return invalid(keyword, "unexpected text after the closing quote: " + quoted(rest.substr(0, 40)));
+}
+
+Failure snort3_syntax(const std::string& what) {
+  return {"Snort 3 syntax", "Snort 3 syntax is not supported: " + what};
+}
+
+bool snort3_keyword(std::string_view name) {
+  // Keywords only Snort 3 has (Suricata and Snort 2 rules never use them).
+  static constexpr std::string_view kSnort3[] = {
+      "service", "bufferlen", "raw_data", "js_data", "vba_data", "rem", "file_type",
+      "file_meta", "http_param", "http_trailer", "http_raw_trailer", "http_true_ip",
+      "http_version_match", "http_num_headers", "http_num_trailers", "http_max_header_line",
+      "http_max_trailer_line", "http_num_cookies", "sip_header", "sip_body", "script_data",
+      "regex", "sd_pattern", "cvs", "so"};
+  for (std::string_view k : kSnort3) {
+    if (k == name) return true;
+  }
+  return false;
 }
 
 // A quoted value (after an optional '!'). `first_quote_closes`: the first unescaped '"' ends

@@ -375,6 +375,17 @@ struct Rule {
     NumCmp cmp;
   };
   std::vector<StreamSize> stream_sizes;
+  // flow.pkts / flow.bytes (Suricata 8: `flow.pkts:toserver,>5`; 7: `flow.pkts_toserver:>5`)
+  // and flow.age (seconds since the flow's first packet), counted with this packet. Without
+  // a flow they never match. Repeatable: all must hold.
+  struct FlowCounter {
+    enum class What : std::uint8_t { kPkts, kBytes, kAge };
+    enum class Dir : std::uint8_t { kToServer, kToClient, kEither, kBoth };
+    What what = What::kPkts;
+    Dir dir = Dir::kEither;
+    NumCmp cmp;
+  };
+  std::vector<FlowCounter> flow_counters;
   FlowMatch flow;
   bool noalert = false;             // also set by flowbits:noalert
   std::optional<ThresholdSpec> threshold;         // threshold:

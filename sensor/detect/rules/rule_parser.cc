@@ -341,6 +341,7 @@ MaybeFailure OptionBuilder::apply(const Option& opt) {
     if (recognised_unsupported_keyword(name)) {
       return not_supported("unsupported keyword " + quoted(name));
     }
+    if (snort3_keyword(name)) return snort3_syntax("the keyword " + quoted(opt.name));
     return failure("unknown keyword " + quoted(opt.name));
   }
   if (kw == nullptr || !kw->raw_quotes) {
@@ -562,6 +563,9 @@ Result<Rule> RuleParser::parse_rule(std::string_view text, std::string_view file
     std::string proto = to_lower(h[1]);
     if (proto == "ip" || proto == "pkthdr") {
       rule.proto = RuleProto::kIp;
+    } else if (proto == "ipv4" || proto == "ip4" || proto == "ipv6" || proto == "ip6") {
+      rule.proto = RuleProto::kIp;
+      require_ip_version(rule, proto.back() == '4' ? 4 : 6);
     } else if (proto == "tcp" || proto == "tcp-pkt" || proto == "tcp-stream") {
       rule.proto = RuleProto::kTcp;
       rule.flow.no_stream = proto == "tcp-pkt";
@@ -570,6 +574,7 @@ Result<Rule> RuleParser::parse_rule(std::string_view text, std::string_view file
       rule.proto = RuleProto::kUdp;
     } else if (proto == "icmp" || proto == "icmpv4" || proto == "icmpv6") {
       rule.proto = RuleProto::kIcmp;
+      if (proto != "icmp") require_ip_version(rule, proto.back() == '4' ? 4 : 6);
     } else if (is_app_layer_protocol(proto)) {
       // Detected protocols run on TCP (DNS on UDP too: the compiler gives the rule both).
       if (auto f = header_app_proto(proto, rule.app_proto)) {

@@ -51,6 +51,19 @@ RuleError duplicate_sid_error(const Rule& first, const Rule& later);
 // Whether `later` replaces `first` (see duplicate_sid_error).
 inline bool duplicate_replaces(const Rule& first, const Rule& later) { return later.rev > first.rev; }
 
+namespace lang {
+// One keyword or buffer name of the rule language, for --list-keywords: its family ("meta",
+// "payload", "byte", "header", "flow", "threshold", "buffer", "buffer (dns)", ...) and
+// whether rules using it load (false: recognised, "not supported yet").
+struct KeywordListing {
+  std::string name;
+  std::string family;
+  bool supported = true;
+};
+// Every keyword and buffer name, the supported ones first, each group by name.
+std::vector<KeywordListing> list_keywords();
+}  // namespace lang
+
 class RuleParser {
  public:
   explicit RuleParser(RuleVars vars);
