@@ -183,9 +183,8 @@ const std::vector<std::string> kDecoderEventRules = {
     "decode-event:mpls.header_too_small; classtype:protocol-command-decode; sid:2200111; rev:2;)",
     "alert pkthdr any any -> any any (msg:\"SURICATA too many layers\"; "
     "decode-event:too_many_layers; classtype:protocol-command-decode; sid:2200116; rev:2;)",
-    // As in Emerging Threats' emerging-exploit.rules (which says `alert ipv6`, a header
-    // protocol the rule parser does not take yet).
-    "alert ip any any -> any any (msg:\"IPv6 deprecated RH Type 0\"; decode-event:ipv6.rh_type_0; "
+    // As in Emerging Threats' emerging-exploit.rules.
+    "alert ipv6 any any -> any any (msg:\"IPv6 deprecated RH Type 0\"; decode-event:ipv6.rh_type_0; "
     "classtype:attempted-admin; sid:2030386; rev:1;)",
 };
 
