@@ -506,6 +506,20 @@ std::string prometheus_text(const std::vector<LabelledCounters>& sets) {
   return out;
 }
 
+namespace {
+
+// One warning per capture whose link type the decoder does not decode: otherwise its
+// packets would only show up as a counter.
+void warn_if_not_decoded(const std::string& where, int linktype) {
+  if (decode::is_decoded_linktype(linktype)) return;
+  std::fprintf(stderr,
+               "warning: %s: link type %d (%s) is not decoded; its packets are counted as "
+               "decoder.unsupported_linktype\n",
+               where.c_str(), linktype, capture::linktype_name(linktype).c_str());
+}
+
+}  // namespace
+
 int test_configuration(const Config& config) {
   auto detection = load_detection(config, /*reload=*/false);
   if (!detection) {
@@ -542,6 +556,9 @@ int run_sensor(const Config& config) {
       return 1;
     }
     file_source = std::move(source.value());
+    for (const auto& [path, linktype] : file_source->file_linktypes()) {
+      warn_if_not_decoded(path, linktype);
+    }
   }
   std::uint32_t threads = config.runtime.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -647,6 +664,7 @@ int run_sensor(const Config& config) {
       std::fprintf(stderr, "watchpost: %s\n", r.error().describe().c_str());
       return 1;
     }
+    warn_if_not_decoded(ifaces[s].interface, captures.back()->linktype());
   }
 
   // The output thread drains each worker's ring and the control ring (stats events).

@@ -155,6 +155,8 @@ class CaptureThread {
 
   // Opens the interface (at start: an error here is the sensor's exit 1).
   Result<void> open();
+  // The link type of the opened interface (after open(), before start()).
+  int linktype() const { return pcap_->linktype(); }
   void start();
   // Stops capturing: reads what the kernel holds (at most a few read timeouts), then joins.
   void stop();

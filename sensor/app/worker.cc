@@ -81,6 +81,13 @@ void Worker::process(const capture::RawPacket& raw) {
   if (timing_) stage_ns_[kStageDecode] += t1 - t0;
   if (st != decode::DecodeStatus::kOk || pkt_.ip_version == 0) {
     counters_.inc(c_not_ip_);
+    // A packet the decoder found events on (malformed, or a held fragment that overlapped)
+    // is still inspected, without a flow, so decode-event rules see it, as in Suricata.
+    if (pkt_.has_events()) {
+      fr_ = {};
+      const auto matches = detector_->inspect(pkt_, fr_, false);
+      if (!matches.empty()) emit(matches, fr_, {}, false);
+    }
     return;
   }
   if (auto_mode_ && pkt_.checksum_checked) {

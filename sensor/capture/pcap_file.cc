@@ -186,6 +186,19 @@ bool PcapFileSource::next_mapped(File& file, RawPacket& out) {
 
 PcapFileSource::~PcapFileSource() = default;
 
+std::string linktype_name(int linktype) {
+  if (const char* name = pcap_datalink_val_to_name(linktype); name != nullptr) return name;
+  // Not in every libpcap's table: the private-use range (LINKTYPE_USER0..15).
+  if (linktype >= 147 && linktype <= 162) return "USER" + std::to_string(linktype - 147);
+  return "unknown";
+}
+
+std::vector<std::pair<std::string, int>> PcapFileSource::file_linktypes() const {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& f : files_) out.emplace_back(f->path, f->linktype);
+  return out;
+}
+
 int PcapFileSource::linktype() const {
   if (files_.empty()) return 1;
   return files_[std::min(current_, files_.size() - 1)]->linktype;

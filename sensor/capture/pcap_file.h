@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -21,6 +22,9 @@ enum class ReadStatus {
   kTruncated,  // the current file ended mid-record: warning() says where; call next() to go on
 };
 
+// libpcap's name of a link type ("EN10MB", "USER0"), or "unknown".
+std::string linktype_name(int linktype);
+
 class PcapFileSource {
  public:
   // Opens every file up front so a missing or corrupt file is reported before any packet is
@@ -33,6 +37,8 @@ class PcapFileSource {
   const std::string& warning() const { return warning_; }
   // Link type (DLT) of the file currently being read.
   int linktype() const;
+  // Each file's path and link type, in reading order.
+  std::vector<std::pair<std::string, int>> file_linktypes() const;
   std::uint64_t packets_read() const { return number_; }
   std::uint64_t bytes_read() const { return bytes_; }
 

@@ -1,4 +1,5 @@
-// Decoder: turns a RawPacket into a Packet view. One Decoder per worker thread; it owns the
+// Decoder: turns a RawPacket into a Packet view (of the innermost packet when tunnelled; the
+// decoder events found are recorded in it). One Decoder per worker thread; it owns the
 // IP fragment reassembly state (bounded memory, timeout driven by packet time). Malformed
 // traffic never crashes: it returns kMalformed and bumps a named anomaly counter.
 #pragma once
@@ -25,6 +26,10 @@ enum class DecodeStatus {
   kMalformed,  // an anomaly was counted; `pkt` holds whatever layers decoded cleanly
   kUnsupported // not IP (ARP, LLDP, ...); counted, not an anomaly
 };
+
+// Whether packets of link type `linktype` (a DLT/LINKTYPE value, as RawPacket::linktype) are
+// decoded; the others are counted as decoder.unsupported_linktype.
+bool is_decoded_linktype(int linktype);
 
 class Decoder {
  public:

@@ -56,6 +56,8 @@ Defragmenter::Key Defragmenter::make_key(const Fragment& frag) {
   k.vlan[1] = static_cast<std::uint8_t>(frag.vlan[0]);
   k.vlan[2] = static_cast<std::uint8_t>(frag.vlan[1] >> 8);
   k.vlan[3] = static_cast<std::uint8_t>(frag.vlan[1]);
+  k.vlan[4] = static_cast<std::uint8_t>(frag.vlan[2] >> 8);
+  k.vlan[5] = static_cast<std::uint8_t>(frag.vlan[2]);
   // RFC 791 section 2.3 keys IPv4 fragments on the protocol too; RFC 8200 section 4.5 keys
   // IPv6 on addresses and identification only (the next header may differ per fragment).
   k.proto = frag.version == 4 ? frag.proto : 0;
@@ -199,6 +201,7 @@ bool Defragmenter::build(Tracker& t, std::uint8_t version, Bytes& datagram) {
 DefragStatus Defragmenter::add(const Fragment& frag, std::int64_t now_us, Bytes& datagram) {
   const bool v4 = frag.version == 4;
   counters_.inc(v4 ? c_v4_fragments_ : c_v6_fragments_);
+  last_overlapped_ = false;
   expire(now_us);
 
   const std::uint64_t end64 = std::uint64_t{frag.offset} + frag.data.size();
@@ -262,7 +265,8 @@ DefragStatus Defragmenter::add(const Fragment& frag, std::int64_t now_us, Bytes&
     t.total = end;
     t.have_last = true;
   }
-  if (insert(t, frag.offset, frag.data)) counters_.inc(c_overlap_);
+  last_overlapped_ = insert(t, frag.offset, frag.data);
+  if (last_overlapped_) counters_.inc(c_overlap_);
   recharge(t);
 
   const bool complete =

@@ -28,7 +28,7 @@ struct Fragment {
   std::uint32_t id = 0;    // IPv4: 16-bit identification; IPv6: fragment header id
   std::uint8_t proto = 0;  // IPv4: protocol (part of the key); IPv6: next header after the
                            // fragment header (used from the offset-0 fragment)
-  std::uint16_t vlan[2] = {0, 0};
+  std::uint16_t vlan[3] = {0, 0, 0};
   std::uint32_t offset = 0;  // in bytes
   bool more = false;         // MF / M flag
   // IPv4: the IP header with options. IPv6: the unfragmentable part, from the IPv6 header up
@@ -55,6 +55,9 @@ class Defragmenter {
   // Drops datagrams whose first fragment is older than the timeout. O(1) when none is due.
   void expire(std::int64_t now_us);
 
+  // Whether the fragment of the last add() overlapped data already held (the packet carries
+  // the ipv4/ipv6.frag_overlap event).
+  bool last_overlapped() const { return last_overlapped_; }
   std::size_t memory_used() const { return memory_; }
   std::size_t trackers() const { return index_.size(); }
 
@@ -63,7 +66,7 @@ class Defragmenter {
     std::uint8_t src[16];
     std::uint8_t dst[16];
     std::uint8_t id[4];
-    std::uint8_t vlan[4];
+    std::uint8_t vlan[6];
     std::uint8_t proto;
     std::uint8_t version;
     friend bool operator==(const Key&, const Key&) = default;
@@ -111,6 +114,7 @@ class Defragmenter {
   std::uint32_t newest_ = kNone;
   std::size_t memory_ = 0;
   std::vector<std::uint8_t> out_;  // the reassembled datagram, sized once
+  bool last_overlapped_ = false;
 
   CounterId c_v4_fragments_, c_v6_fragments_, c_v4_reassembled_, c_v6_reassembled_;
   CounterId c_memcap_, c_max_trackers_, c_timeout_, c_overlap_, c_beyond_end_;

@@ -10,6 +10,7 @@
 
 #include "common/ip_address.h"
 #include "common/timestamp.h"
+#include "decode/events.h"
 
 namespace wp::decode {
 
@@ -17,6 +18,7 @@ namespace wp::decode {
 enum class LinkType : int {
   kNull = 0,        // BSD loopback, host-order 4-byte family
   kEthernet = 1,
+  kPpp = 9,         // PPP, with or without the HDLC address/control bytes
   kRaw = 101,       // raw IPv4/IPv6 (LINKTYPE_RAW; libpcap's DLT_RAW, 12, is accepted too)
   kLoop = 108,      // OpenBSD loopback, network-order family
   kLinuxSll = 113,
@@ -64,8 +66,19 @@ struct Packet {
   std::uint32_t wirelen = 0;
 
   // Link layer
-  std::uint16_t vlan[2] = {0, 0};  // outer first; 0 when absent
+  static constexpr int kMaxVlans = 3;
+  std::uint16_t vlan[kMaxVlans] = {0, 0, 0};  // outer first (also across tunnels); 0 when absent
   std::uint8_t vlan_count = 0;
+
+  // Tunnels. The fields above and below describe the innermost decoded packet (what flows,
+  // streams and detection see, as in Suricata); these describe the outermost IP layer of a
+  // tunnelled packet, for the EVE `tunnel` object. All zero when tunnel_depth is 0.
+  std::uint8_t tunnel_depth = 0;  // IP encapsulations decoded (GRE, IP-in-IP, VXLAN, ...)
+  std::uint8_t tunnel_proto = 0;  // the outermost IP's protocol: 47 GRE, 17 UDP, 4, 41
+  IpAddress tunnel_src;
+  IpAddress tunnel_dst;
+  std::uint16_t tunnel_sport = 0;  // UDP tunnels (VXLAN, Geneve, Teredo); 0 otherwise
+  std::uint16_t tunnel_dport = 0;
 
   // Network layer
   std::uint8_t ip_version = 0;  // 4, 6, or 0 when no IP layer was decoded
@@ -116,7 +129,20 @@ struct Packet {
   bool checksum_checked = false;
   bool checksum_bad = false;
 
+  // Decode events (events.h) detected on any layer of this packet: a fixed bitset.
+  std::uint64_t events[2] = {0, 0};
+  static_assert(kDecodeEventCount <= 128, "Packet::events holds 128 event bits");
+
   bool has_ports() const { return proto == kProtoTcp || proto == kProtoUdp; }
+  bool has_event(DecodeEvent e) const {
+    const auto i = static_cast<unsigned>(e);
+    return (events[i / 64] >> (i % 64)) & 1u;
+  }
+  void set_event(DecodeEvent e) {
+    const auto i = static_cast<unsigned>(e);
+    events[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+  bool has_events() const { return (events[0] | events[1]) != 0; }
 };
 
 }  // namespace wp::decode

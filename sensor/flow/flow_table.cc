@@ -195,6 +195,7 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
   key.hi_port = src_lower ? pkt.dport : pkt.sport;
   key.vlan0 = pkt.vlan[0];
   key.vlan1 = pkt.vlan[1];
+  key.vlan2 = pkt.vlan[2];
   key.proto = pkt.proto;
 
   const std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(key)) & bucket_mask_;

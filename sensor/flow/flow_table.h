@@ -28,7 +28,10 @@ struct FlowKey {
   std::uint16_t vlan0 = 0;
   std::uint16_t vlan1 = 0;
   std::uint8_t proto = 0;
-  std::uint8_t reserved[3] = {0, 0, 0};
+  // Where the padding was: untagged and one- or two-tag traffic hash exactly as before the
+  // third VLAN id, so their flow ids did not change.
+  std::uint8_t reserved = 0;
+  std::uint16_t vlan2 = 0;
 
   friend bool operator==(const FlowKey&, const FlowKey&) = default;
 };

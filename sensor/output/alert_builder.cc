@@ -183,7 +183,7 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
   a.set_stream(stream);
   if (options_.packet) a.set_packet(pkt.frame.data(), pkt.frame.size());
   a.set_linktype(pkt.linktype);
-  for (int i = 0; i < pkt.vlan_count && i < 2; ++i) a.add_vlan(pkt.vlan[i]);
+  for (int i = 0; i < pkt.vlan_count && i < decode::Packet::kMaxVlans; ++i) a.add_vlan(pkt.vlan[i]);
   if (pkt.proto == decode::kProtoIcmp || pkt.proto == decode::kProtoIcmpv6) {
     a.set_icmp_type(pkt.icmp_type);
     a.set_icmp_code(pkt.icmp_code);

@@ -61,6 +61,30 @@ TEST(Dispatch, VlanTagsAndRawIpHashTheSameAddresses) {
   EXPECT_EQ(dispatch_hash(raw(rawip, 101)), dispatch_hash(raw(plain)));
 }
 
+TEST(Dispatch, MplsAndPppHashTheIpAddressesTheyCarry) {
+  const auto plain = testing::udp_packet(ip("10.0.0.1"), ip("10.0.0.2"), 1, 2, "p");
+  const auto reply = testing::udp_packet(ip("10.0.0.2"), ip("10.0.0.1"), 2, 1, "r");
+  const auto ip4 = testing::ip_part(plain);
+  const auto over_mpls = testing::ethernet_frame(0x8847, testing::mpls({16, 17}, ip4));
+  EXPECT_EQ(dispatch_hash(raw(over_mpls)), dispatch_hash(raw(plain)));
+  testing::Frame pw = {0, 0, 0, 0};
+  pw.insert(pw.end(), reply.begin(), reply.end());
+  const auto pseudowire = testing::ethernet_frame(0x8847, testing::mpls({20}, pw));
+  EXPECT_EQ(dispatch_hash(raw(pseudowire)), dispatch_hash(raw(plain)));
+  EXPECT_EQ(dispatch_hash(raw(testing::ppp(0x0021, ip4), 9)), dispatch_hash(raw(plain)));
+  EXPECT_EQ(dispatch_hash(raw(testing::ppp(0x0021, ip4, false), 9)), dispatch_hash(raw(plain)));
+}
+
+TEST(Dispatch, BothDirectionsOfATunnelledFlowShareTheOuterPair) {
+  // GRE between two endpoints: the inner flow's two directions travel between the same
+  // outer addresses, so they meet in one worker whatever the inner addresses.
+  const auto inner_out = testing::ip_part(testing::udp_packet(ip("172.16.0.1"), ip("172.16.0.2"), 1, 2, "a"));
+  const auto inner_back = testing::ip_part(testing::udp_packet(ip("172.16.0.2"), ip("172.16.0.1"), 2, 1, "b"));
+  const auto out = testing::ip_packet(ip("192.0.2.1"), ip("192.0.2.2"), 47, testing::gre(0x0800, inner_out));
+  const auto back = testing::ip_packet(ip("192.0.2.2"), ip("192.0.2.1"), 47, testing::gre(0x0800, inner_back));
+  EXPECT_EQ(dispatch_hash(raw(out)), dispatch_hash(raw(back)));
+}
+
 TEST(Dispatch, FramesWithoutAnIpHeaderGoToTheFirstWorker) {
   testing::Frame arp(42, 0);
   arp[12] = 0x08;

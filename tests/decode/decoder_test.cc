@@ -361,15 +361,28 @@ TEST(Decoder, RecordsUpToTwoVlanIdsOuterFirst) {
   }
 }
 
-TEST(Decoder, CountsAThirdVlanLayerAsAnomaly) {
+TEST(Decoder, KeepsThreeVlanLayers) {
   Harness h;
   testing::L4Options opt;
   opt.vlans = {1, 2, 3};
   const Frame f = udp4("x", opt);
+  ASSERT_EQ(h.decode(f), DecodeStatus::kOk);
+  EXPECT_EQ(h.pkt.vlan_count, 3);
+  EXPECT_EQ(h.pkt.vlan[2], 3);
+  EXPECT_EQ(h.payload(), "x");
+}
+
+TEST(Decoder, CountsAFourthVlanLayerAsAnomaly) {
+  Harness h;
+  testing::L4Options opt;
+  opt.vlans = {1, 2, 3, 4};
+  const Frame f = udp4("x", opt);
   EXPECT_EQ(h.decode(f), DecodeStatus::kMalformed);
   EXPECT_EQ(h.counters.get("decoder.vlan.too_many_layers"), 1u);
+  EXPECT_TRUE(h.pkt.has_event(DecodeEvent::kVlanTooManyLayers));
   EXPECT_EQ(h.pkt.vlan[0], 1);
   EXPECT_EQ(h.pkt.vlan[1], 2);
+  EXPECT_EQ(h.pkt.vlan[2], 3);
 }
 
 TEST(Decoder, ParsesIpv4OptionsIntoBits) {
@@ -447,10 +460,10 @@ std::vector<MalformedCase> malformed_cases() {
          f.insert(f.end(), {0x81, 0x00, 0x00});
          return f;
        }},
-      {"decoder.vlan.too_many_layers", "three tags",
+      {"decoder.vlan.too_many_layers", "four tags",
        [] {
          testing::L4Options o;
-         o.vlans = {1, 2, 3};
+         o.vlans = {1, 2, 3, 4};
          return tcp4("x", o);
        }},
       {"decoder.ipv4.pkt_too_small", "10 bytes of IP",
@@ -742,13 +755,13 @@ TEST(Decoder, IgnoresEthernetPaddingAfterTheDatagram) {
 
 TEST(Decoder, GivesOtherProtocolsThePayloadAfterTheIpHeader) {
   Harness h;
-  Frame gre = udp4("inner");
-  gre[kEth + 9] = 47;
-  fix_ipv4_checksum(gre);
-  ASSERT_EQ(h.decode(gre), DecodeStatus::kOk);
-  EXPECT_EQ(h.pkt.proto, 47);
-  EXPECT_EQ(h.pkt.payload.data(), gre.data() + kEth + 20);
-  EXPECT_EQ(h.pkt.payload.size(), gre.size() - kEth - 20);
+  Frame sctp = udp4("inner");
+  sctp[kEth + 9] = 132;
+  fix_ipv4_checksum(sctp);
+  ASSERT_EQ(h.decode(sctp), DecodeStatus::kOk);
+  EXPECT_EQ(h.pkt.proto, 132);
+  EXPECT_EQ(h.pkt.payload.data(), sctp.data() + kEth + 20);
+  EXPECT_EQ(h.pkt.payload.size(), sctp.size() - kEth - 20);
   EXPECT_FALSE(h.pkt.has_ports());
   EXPECT_EQ(h.pkt.sport, 0);
 }
@@ -885,7 +898,7 @@ TEST(Decoder, SurvivesRandomAndMutatedFrames) {
     } else {
       ASSERT_TRUE(within(h.pkt.payload, h.pkt.l3)) << "iteration " << i;
     }
-    ASSERT_LE(h.pkt.vlan_count, 2) << "iteration " << i;
+    ASSERT_LE(h.pkt.vlan_count, Packet::kMaxVlans) << "iteration " << i;
   }
   EXPECT_GT(decoded, 1000u) << "mutations should leave many frames decodable";
   EXPECT_EQ(h.counters.get("decoder.pkts"), 30000u);

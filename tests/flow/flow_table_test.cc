@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+
 #include "common/counters.h"
 
 namespace wp::flow {
@@ -121,6 +123,30 @@ TEST(FlowTable, VlanSeparatesOtherwiseIdenticalFlows) {
   p.vlan_count = 1;
   FlowRef b = t.process(p);
   EXPECT_NE(a.flow->flow_id, b.flow->flow_id);
+}
+
+TEST(FlowTable, ThirdVlanLayerSeparatesOtherwiseIdenticalFlows) {
+  Counters counters;
+  FlowTable t(small(100), counters);
+  decode::Packet p = udp("10.0.0.1", 1, "10.0.0.2", 2, 10);
+  p.vlan[0] = 1;
+  p.vlan[1] = 2;
+  p.vlan_count = 2;
+  FlowRef a = t.process(p);
+  p.vlan[2] = 3;
+  p.vlan_count = 3;
+  FlowRef b = t.process(p);
+  EXPECT_NE(a.flow->flow_id, b.flow->flow_id);
+  EXPECT_EQ(t.active(), 2u);
+}
+
+TEST(FlowTable, KeyOfUntaggedTrafficHasTheBytesItHadBeforeTheThirdVlan) {
+  // Flow ids derive from the key's bytes: the third VLAN id sits where padding was, zero for
+  // traffic without it, so existing flow ids did not change.
+  FlowKey k;
+  EXPECT_EQ(sizeof(FlowKey), 44u);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(&k);
+  for (std::size_t i = offsetof(FlowKey, proto); i < sizeof(FlowKey); ++i) EXPECT_EQ(bytes[i], 0) << i;
 }
 
 TEST(FlowTable, ExpiresFlowsAfterTheirTimeoutInPacketTime) {

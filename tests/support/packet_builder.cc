@@ -71,18 +71,22 @@ void pad4(Frame& f, std::size_t from) {
   while ((f.size() - from) % 4 != 0) f.push_back(0);
 }
 
+constexpr std::size_t kNoChecksum = ~std::size_t{0};
+
 // Wraps a finished transport segment in IPv4 or IPv6 (and Ethernet), filling the checksum
-// at `csum_at` first.
+// at `csum_at` first (none for kNoChecksum).
 Frame finish(const IpAddress& src, const IpAddress& dst, std::uint8_t proto, Frame l4,
              std::size_t csum_at, const L4Options& opt, bool ethernet) {
   if (src.is_v4() != dst.is_v4()) fail("source and destination families differ");
   const bool v4 = src.is_v4();
-  std::uint32_t sum = sum16(l4.data(), l4.size());
-  if (!(v4 && proto == kIcmp)) sum += pseudo_sum(src, dst, proto, l4.size());
-  std::uint16_t csum = fold(sum);
-  if (proto == kUdp && csum == 0) csum = 0xffff;  // RFC 768: zero is sent as all ones
-  if (opt.corrupt_l4_checksum) csum = corrupt(csum);
-  set16(l4, csum_at, csum);
+  if (csum_at != kNoChecksum) {
+    std::uint32_t sum = sum16(l4.data(), l4.size());
+    if (!(v4 && proto == kIcmp)) sum += pseudo_sum(src, dst, proto, l4.size());
+    std::uint16_t csum = fold(sum);
+    if (proto == kUdp && csum == 0) csum = 0xffff;  // RFC 768: zero is sent as all ones
+    if (opt.corrupt_l4_checksum) csum = corrupt(csum);
+    set16(l4, csum_at, csum);
+  }
 
   Frame f;
   if (ethernet) {
@@ -192,6 +196,126 @@ Frame icmp_packet(const IpAddress& src, const IpAddress& dst, std::uint8_t type,
   append_text(l4, payload);
   return finish(src, dst, src.is_v4() ? kIcmp : kIcmpv6, std::move(l4), 2, opt, ethernet);
 }
+
+Frame ip_packet(const IpAddress& src, const IpAddress& dst, std::uint8_t proto,
+                const Frame& payload, const L4Options& opt, bool ethernet) {
+  return finish(src, dst, proto, payload, kNoChecksum, opt, ethernet);
+}
+
+Frame ethernet_frame(std::uint16_t ethertype, const Frame& payload) {
+  static constexpr std::uint8_t kMacs[12] = {2, 0, 0, 0, 0, 4, 2, 0, 0, 0, 0, 3};
+  Frame f(kMacs, kMacs + sizeof kMacs);
+  put16(f, ethertype);
+  f.insert(f.end(), payload.begin(), payload.end());
+  return f;
+}
+
+Frame ip_part(const Frame& frame) {
+  std::size_t at = 12;
+  while (at + 2 <= frame.size()) {
+    const std::uint16_t type = get16(frame, at);
+    at += 2;
+    if (type != 0x8100 && type != 0x88a8 && type != 0x9100) break;
+    at += 2;
+  }
+  if (at > frame.size()) fail("ip_part: no IP header");
+  return Frame(frame.begin() + static_cast<std::ptrdiff_t>(at), frame.end());
+}
+
+Frame gre(std::uint16_t protocol, const Frame& inner, const GreOptions& opt) {
+  Frame f;
+  std::uint8_t flags = 0;
+  if (opt.checksum) flags |= 0x80;
+  if (opt.key || opt.version == 1) flags |= 0x20;
+  if (opt.sequence) flags |= 0x10;
+  f.push_back(flags);
+  f.push_back(opt.version);
+  put16(f, protocol);
+  const std::size_t csum_at = f.size();
+  if (opt.checksum) put32(f, 0);
+  if (opt.version == 1) {
+    // RFC 2637 section 4.1: the key is the payload length and the call id.
+    put16(f, static_cast<std::uint16_t>(inner.size()));
+    put16(f, static_cast<std::uint16_t>(opt.key.value_or(0)));
+  } else if (opt.key) {
+    put32(f, *opt.key);
+  }
+  if (opt.sequence) put32(f, *opt.sequence);
+  f.insert(f.end(), inner.begin(), inner.end());
+  if (opt.checksum) set16(f, csum_at, fold(sum16(f.data(), f.size())));
+  return f;
+}
+
+namespace {
+Frame erspan(std::uint8_t version, std::uint16_t vlan, std::uint16_t session,
+             const Frame& ethernet) {
+  Frame f;
+  put16(f, static_cast<std::uint16_t>((version << 12) | (vlan & 0x0fff)));
+  put16(f, static_cast<std::uint16_t>(session & 0x03ff));
+  put32(f, version == 2 ? 0x12345678u : 0);  // type III: timestamp; type II: index
+  if (version == 2) put32(f, 0);             // SGT, P, FT 0 (Ethernet), hardware id, O 0
+  f.insert(f.end(), ethernet.begin(), ethernet.end());
+  return f;
+}
+}  // namespace
+
+Frame erspan2(std::uint16_t vlan, std::uint16_t session, const Frame& ethernet) {
+  return erspan(1, vlan, session, ethernet);
+}
+Frame erspan3(std::uint16_t vlan, std::uint16_t session, const Frame& ethernet) {
+  return erspan(2, vlan, session, ethernet);
+}
+
+Frame mpls(const std::vector<std::uint32_t>& labels, const Frame& inner) {
+  Frame f;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const bool bottom = i + 1 == labels.size();
+    put32(f, (labels[i] << 12) | (bottom ? 0x100u : 0u) | 64u);
+  }
+  f.insert(f.end(), inner.begin(), inner.end());
+  return f;
+}
+
+Frame ppp(std::uint16_t protocol, const Frame& inner, bool address_control) {
+  Frame f;
+  if (address_control) {
+    f.push_back(0xff);
+    f.push_back(0x03);
+  }
+  put16(f, protocol);
+  f.insert(f.end(), inner.begin(), inner.end());
+  return f;
+}
+
+Frame vxlan(std::uint32_t vni, const Frame& ethernet) {
+  Frame f = {0x08, 0, 0, 0};
+  put32(f, vni << 8);
+  f.insert(f.end(), ethernet.begin(), ethernet.end());
+  return f;
+}
+
+Frame geneve(std::uint16_t protocol, std::uint32_t vni, const Frame& inner,
+             std::uint8_t option_words) {
+  Frame f;
+  f.push_back(option_words & 0x3f);
+  f.push_back(0);
+  put16(f, protocol);
+  put32(f, vni << 8);
+  for (std::uint8_t i = 0; i < option_words; ++i) put32(f, 0x01020304u);
+  f.insert(f.end(), inner.begin(), inner.end());
+  return f;
+}
+
+Frame teredo_origin(std::uint16_t port, const IpAddress& address, const Frame& ipv6) {
+  Frame f = {0, 0};
+  // RFC 4380 section 5.1.1: port and address obfuscated (inverted).
+  put16(f, static_cast<std::uint16_t>(~port));
+  for (int i = 12; i < 16; ++i) f.push_back(static_cast<std::uint8_t>(~address.bytes[i]));
+  f.insert(f.end(), ipv6.begin(), ipv6.end());
+  return f;
+}
+
+std::string as_text(const Frame& f) { return std::string(f.begin(), f.end()); }
 
 std::vector<Frame> fragment(const Frame& frame, std::size_t fragment_size) {
   // Builder frames either start with the Ethernet destination 02:... or, without Ethernet,

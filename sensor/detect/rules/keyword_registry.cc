@@ -21,7 +21,6 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "event_filter",
     "app-layer-state",
     "stream-event",
-    "decode-event",
     "engine-event",
     "lua",
     "luajit",

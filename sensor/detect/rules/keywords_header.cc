@@ -367,6 +367,12 @@ constexpr HeaderCheck kCsum[] = {
     {"icmpv6-csum", csum_matches<6, decode::kProtoIcmpv6>},
 };
 
+// decode-event:NAME: the packet carries Suricata's decoder event NAME (decode/events.h).
+// HeaderTest::arg holds the event id.
+constexpr HeaderCheck kDecodeEvent{"decode-event", [](const HeaderTest& t, const Packet& p) {
+                                     return p.has_event(static_cast<decode::DecodeEvent>(t.arg));
+                                   }};
+
 constexpr HeaderCheck kFlags{"flags", [](const HeaderTest& t, const Packet& p) {
                                return is_tcp(p) && bits_match(t.bits, p.tcp_flags);
                              }};
@@ -410,6 +416,26 @@ MaybeFailure parse_vlan_id(RuleBuilder& b, const KeywordDef& kw, const Option& o
   if (never_matches(*c, 4095)) return invalid(kw.name, never_matches_message(v));
   add_test(b, kVlanId, *c, {}, layer);
   return std::nullopt;
+}
+
+// Suricata names its decoder events "decoder.NAME" internally and the keyword takes NAME;
+// either spelling is accepted.
+MaybeFailure parse_decode_event(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+  const std::string_view name = trim(opt.value);
+  constexpr std::string_view kPrefix = "decoder.";
+  std::optional<decode::DecodeEvent> e = decode::find_decode_event(name);
+  if (!e && name.size() > kPrefix.size() && to_lower(name.substr(0, kPrefix.size())) == kPrefix) {
+    e = decode::find_decode_event(name.substr(kPrefix.size()));
+  }
+  if (e) {
+    add_test(b, kDecodeEvent, NumCmp{}, {}, static_cast<std::int32_t>(*e));
+    return std::nullopt;
+  }
+  if (decode::is_undetected_suricata_event(name)) {
+    return not_supported("decode-event " + std::string(name),
+                         "decode-event " + quoted(name) + " is not detected by this decoder");
+  }
+  return invalid(kw.name, "unknown decoder event " + quoted(name));
 }
 
 MaybeFailure parse_csum(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
@@ -510,6 +536,10 @@ constexpr KeywordDef kHeaderKeywords[] = {
     csum_row(kCsum[4]),
     csum_row(kCsum[5]),
     csum_row(kCsum[6]),
+    {.name = "decode-event",
+     .family = KeywordFamily::kHeader,
+     .once = false,
+     .parse = parse_decode_event},
     {.name = "fragbits",
      .family = KeywordFamily::kHeader,
      .once = true,
