@@ -6,29 +6,14 @@
 // seen in the progress is read whole and released. Looks for crashes, hangs and sanitizer
 // reports; the kept bodies must stay within their limits.
 // Seeds: WP_FUZZ_WRITE_SEEDS=DIR writes pipelined requests with a chunked gzip response.
-#include <zlib.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "applayer/http.h"
+#include "support/app_messages.h"
 
 namespace {
-
-std::string gzip(const std::string& plain) {
-  z_stream zs{};
-  deflateInit2(&zs, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, plain.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  zs.avail_in = static_cast<uInt>(plain.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 void write_seeds(const std::string& dir) {
   // piece 255, pattern 0x01: the first piece (both requests) to the server, the rest back.
@@ -36,7 +21,7 @@ void write_seeds(const std::string& dir) {
       "GET /a/../b%41?x=1 HTTP/1.1\r\nHost: Example.COM:80\r\nUser-Agent: ua\r\nCookie: c=1\r\n"
       "X-Fold: a\r\n b\r\n\r\n"
       "POST /up HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\n\r\n";
-  const std::string body = gzip("<html>" + std::string(300, 'x') + "</html>");
+  const std::string body = wp::testing::gzip("<html>" + std::string(300, 'x') + "</html>");
   char size[16];
   std::snprintf(size, sizeof size, "%zx\r\n", body.size());
   const std::string responses =
