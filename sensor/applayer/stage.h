@@ -64,6 +64,10 @@ class AppLayer {
   void count_tls_events(std::uint32_t before, std::uint32_t after);
   void http_data(State& s, int di, Bytes data, TxFn fn, void* ctx);
   void count_http_events(std::uint64_t before, std::uint64_t after);
+  void smtp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  void ftp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  void ssh_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  void count_events(CounterId* ids, int count, std::uint64_t before, std::uint64_t after);
 
   AppLayerConfig config_;
   std::vector<std::unique_ptr<State>> states_;
@@ -76,6 +80,9 @@ class AppLayer {
   CounterId c_dns_events_[kDnsEventCount];
   CounterId c_tls_events_[kTlsEventCount];
   CounterId c_http_events_[kHttpEventCount];
+  CounterId c_smtp_events_[kSmtpEventCount];
+  CounterId c_ftp_events_[kFtpEventCount];
+  CounterId c_ssh_events_[kSshEventCount];
   CounterId c_state_full_, c_tx_;
 };
 
