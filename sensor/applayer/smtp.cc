@@ -402,7 +402,14 @@ void SmtpSession::command_replied(Cmd cmd, int code) {
       raise(kSmtpTlsRejected);
     }
   } else if (cmd == Cmd::kData && code != 354) {
+    // As Suricata: the client is not sending a message after all; its next lines are
+    // commands again (what it sent meanwhile was read as message and is dropped).
     raise(kSmtpDataCommandRejected);
+    if (mail_.in_data && bdat_left_ == 0) {
+      mail_.in_data = false;
+      mail_.body.clear();
+      data_state_ = 0;
+    }
   }
 }
 

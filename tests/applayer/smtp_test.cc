@@ -203,6 +203,28 @@ TEST(SmtpParser, DataCommandRejectedIsAnEvent) {
   EXPECT_EQ(s.events() & kSmtpDataCommandRejected, std::uint32_t{kSmtpDataCommandRejected});
 }
 
+TEST(SmtpParser, RejectedPipelinedDataLeavesDataMode) {
+  // A sender-address refusal makes the pipelined RCPT and DATA fail; the client then resets
+  // and tries again (as seen in the shared capture).
+  SmtpSession s;
+  Seen seen;
+  seen.session = &s;
+  s.feed(false, bytes("220 mx\r\n"), seen.sink());
+  s.feed(true, bytes("EHLO c\r\n"), seen.sink());
+  s.feed(false, bytes("250-mx\r\n250 PIPELINING\r\n"), seen.sink());
+  s.feed(true, bytes("MAIL FROM:<bad@a>\r\nRCPT TO:<x@y>\r\nDATA\r\n"), seen.sink());
+  s.feed(false, bytes("553 no such domain\r\n503 need MAIL\r\n503 need MAIL\r\n"), seen.sink());
+  s.feed(true, bytes("RSET\r\n"), seen.sink());
+  s.feed(false, bytes("250 reset\r\n"), seen.sink());
+  s.feed(true, bytes("MAIL FROM:<good@a>\r\nRCPT TO:<x@y>\r\nDATA\r\n"), seen.sink());
+  s.feed(false, bytes("250 ok\r\n250 ok\r\n354 go\r\n"), seen.sink());
+  s.feed(true, bytes("Subject: s\r\n\r\nbody\r\n.\r\n"), seen.sink());
+  EXPECT_EQ(seen.bodies, (std::vector<std::string>{"body\r\n"}));
+  EXPECT_EQ(s.mail_id(), 1u);
+  EXPECT_EQ(s.mail().mail_from, "<good@a>");
+  EXPECT_EQ(s.events() & kSmtpUnableToMatchReply, 0u);
+}
+
 TEST(SmtpParser, TheMessageIsKeptUpToItsBound) {
   SmtpSession s;
   Seen seen;
