@@ -149,8 +149,8 @@ bool FtpSession::reply_line(std::string_view line, bool too_long, const FtpSink&
   const bool continued = line.size() > 3 && line[3] == '-';
   const std::string_view text = coded ? line.substr(std::min<std::size_t>(line.size(), 4)) : line;
   if (t->replies.size() < kFtpMaxReplyLines) {
-    t->replies.emplace_back(text);
-    if (coded) t->completion_codes.emplace_back(line.substr(0, 3));
+    t->replies.add(text);
+    if (coded) t->completion_codes.add(line.substr(0, 3));
   }
   if (!same_code || continued) {
     reply_tx_ = t;  // a multi-line reply goes on until its code followed by a space

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "applayer/line_buffer.h"
+#include "applayer/text_list.h"
 #include "common/byte_reader.h"
 
 namespace wp::applayer {
@@ -39,8 +40,8 @@ struct FtpTransaction {
   std::uint64_t id = 0;
   std::string command;       // the verb as sent ("USER"); "" for a reply without command
   std::string command_data;  // the rest of the line after the verb and its space
-  std::vector<std::string> replies;           // each reply line's text after the code
-  std::vector<std::string> completion_codes;  // each reply line's code ("331")
+  TextList replies;           // each reply line's text after the code
+  TextList completion_codes;  // each reply line's code ("331")
   bool reply_received = false;  // the final reply line came
   FtpMode mode = FtpMode::kNone;
   std::uint16_t dynamic_port = 0;

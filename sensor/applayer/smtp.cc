@@ -320,7 +320,7 @@ bool SmtpSession::client_line(std::string_view line, bool too_long, const SmtpSi
   } else if (starts_with_nocase(line, "MAIL FROM:")) {
     mail_.mail_from = parameter(line, 10);
   } else if (starts_with_nocase(line, "RCPT TO:")) {
-    if (mail_.rcpt_to.size() < kSmtpMaxRecipients) mail_.rcpt_to.emplace_back(parameter(line, 8));
+    if (mail_.rcpt_to.size() < kSmtpMaxRecipients) mail_.rcpt_to.add(parameter(line, 8));
     ++mail_.recipients;
   } else if (equals_nocase(verb, "STARTTLS")) {
     cmd = Cmd::kStartTls;

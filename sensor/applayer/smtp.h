@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "applayer/line_buffer.h"
+#include "applayer/text_list.h"
 #include "common/byte_reader.h"
 
 namespace wp::applayer {
@@ -60,7 +61,7 @@ struct SmtpPart {
 // One mail: MAIL FROM .. the end of its message.
 struct SmtpMail {
   std::string mail_from;               // as Suricata: the argument up to a space, "<a@b>"
-  std::vector<std::string> rcpt_to;    // each RCPT TO argument, at most kSmtpMaxRecipients
+  TextList rcpt_to;                    // each RCPT TO argument, at most kSmtpMaxRecipients
   std::size_t recipients = 0;          // RCPT TO commands, kept or not
   std::string body;                    // the raw message (headers and body), dot-unstuffed
   std::string decoded;                 // the file.data instances back to back

@@ -56,7 +56,7 @@ bool smtp_instances(const applayer::SmtpSession& session, BufferId id, Fn&& fn) 
 template <typename Fn>
 bool ftp_instances(const applayer::FtpTransaction& t, BufferId id, Fn&& fn) {
   auto one = [&](std::string_view s) { return !s.empty() && fn(bytes(s)); };
-  auto each = [&](const std::vector<std::string>& v) {
+  auto each = [&](const applayer::TextList& v) {
     for (const std::string& s : v) {
       if (one(s)) return true;
     }
