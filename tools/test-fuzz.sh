@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${WP_FUZZ_SECONDS:-30}
-targets=(rules config stream spool collector dns tls http)
+targets=(rules config stream spool collector dns tls http smtp ftp ssh)
 
 if ! tools/fuzz/have-libfuzzer.sh; then
   echo "test-fuzz: clang++ with libFuzzer (packages clang, libclang-rt-14-dev) not found; skipped" >&2

@@ -102,8 +102,38 @@ constexpr BufferDef kBuffers[] = {
      .scope = BufferScope::kTransaction, .progress = kHttpBody},
     {.name = "file.data", .app_proto = "http", .directions = kBothDirections,
      .scope = BufferScope::kTransaction, .progress = kHttpBody},
+    {.name = "smtp.helo", .app_proto = "smtp", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kSmtpCommand},
+    {.name = "smtp.mail_from", .app_proto = "smtp", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kSmtpCommand},
+    {.name = "smtp.rcpt_to", .app_proto = "smtp", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kSmtpCommand, .multi = true},
+    // Found by id only (find_buffer("file.data") is HTTP's row above).
+    {.name = "file.data", .app_proto = "smtp", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kSmtpData, .multi = true},
+    {.name = "ftp.command", .app_proto = "ftp", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kFtpRequest},
+    {.name = "ftp.command_data", .app_proto = "ftp", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kFtpRequest},
+    {.name = "ftp.completion_code", .app_proto = "ftp", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kFtpResponse, .multi = true},
+    {.name = "ftp.reply", .app_proto = "ftp", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kFtpResponse, .multi = true},
+    {.name = "ssh.proto", .app_proto = "ssh", .directions = kBothDirections,
+     .scope = BufferScope::kTransaction, .progress = kSshBanner},
+    {.name = "ssh.software", .app_proto = "ssh", .directions = kBothDirections,
+     .scope = BufferScope::kTransaction, .progress = kSshBanner},
+    {.name = "ssh.hassh", .app_proto = "ssh", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kSshKexinit},
+    {.name = "ssh.hassh.string", .app_proto = "ssh", .directions = kToServerOnly,
+     .scope = BufferScope::kTransaction, .progress = kSshKexinit},
+    {.name = "ssh.hassh.server", .app_proto = "ssh", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kSshKexinit},
+    {.name = "ssh.hassh.server.string", .app_proto = "ssh", .directions = kToClientOnly,
+     .scope = BufferScope::kTransaction, .progress = kSshKexinit},
 };
-static_assert(std::size(kBuffers) == kFileData + 1, "the BufferId constants follow the table");
+static_assert(std::size(kBuffers) == kSshHasshServerString + 1,
+              "the BufferId constants follow the table");
 
 // Legacy names (Suricata 4/5, Snort-edition ET) of rows above.
 constexpr std::pair<std::string_view, std::string_view> kBufferAliases[] = {
@@ -132,6 +162,9 @@ constexpr std::pair<std::string_view, std::string_view> kBufferAliases[] = {
     {"http_connection", "http.connection"},
     {"http_referer", "http.referer"},
     {"http_header_names", "http.header_names"},
+    // Suricata 5's SSH sticky buffers.
+    {"ssh_proto", "ssh.proto"},
+    {"ssh_software", "ssh.software"},
 };
 static_assert(std::size(kBuffers) < 255, "BufferId is 8 bits");
 
