@@ -327,7 +327,7 @@ TEST_F(Delivery, FlowRecordsReachTheCollectorAreStoredAndWrittenToItsEveFile) {
   const auto result = guard.wait();
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.err.find("collector: 101 events delivered, 0 still spooled"), std::string::npos)
-      << result.err;
+      << result.err << "\ncollector:\n" << collector.log();
   std::size_t stored = 0;
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(collector.db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);

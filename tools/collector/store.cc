@@ -285,7 +285,7 @@ Result<void> Store::add(const std::string& sensor, const std::string& peer,
     st.bind(3, *row.site);
     st.bind(4, as_int(batch.epoch()));
     st.bind(5, as_int(row.seq));
-    st.bind(6, std::string(row.kind));
+    st.bind(6, std::string_view(row.kind));  // a literal: bound without a copy
     st.bind_blob(7, bytes_of(row.message));
     if (auto r = st.run(); !r) return r;
   }
