@@ -107,12 +107,19 @@ struct IsDataAt {
 // match), binary (big or little endian) or as text in base 8, 10 or 16 ("string").
 struct ByteRead {
   std::uint8_t nbytes = 0;  // 0 only with string (byte_test): the digits up to the buffer end
+  // byte_jump and byte_math (Suricata 8): the count from a byte_extract/byte_math variable,
+  // checked when the keyword runs (ByteRead::max_nbytes()).
+  std::int8_t nbytes_var = kNoVar;
   std::uint8_t base = 0;    // 0: binary; 8, 10, 16: string with that base
   bool little_endian = false;
   bool relative = false;
   std::int32_t offset = 0;
   std::int8_t offset_var = kNoVar;
   std::uint32_t bitmask = 0;  // 0: none; else value = (value & bitmask) >> trailing zeros
+
+  // The largest count a variable may give (Suricata 8's check for a variable count): 8
+  // bytes binary, 10 as a string. A value of 0 or above it makes the keyword not match.
+  std::uint8_t max_nbytes() const { return base == 0 ? 8 : 10; }
 };
 
 struct ByteTest {
