@@ -85,6 +85,11 @@ class Worker {
   void emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
             std::span<const std::uint8_t> stream_data, bool reversed,
             const applayer::Transaction* tx = nullptr);
+  // pkt_ without a flow and without its transport layer: a malformed packet, an IP fragment
+  // (which has no transport layer, as in Suricata), or decoder events alone. A fragment keeps
+  // its IP protocol (ip_proto, and rules of that protocol without ports can match it); a
+  // malformed packet does not (only ip and decode-event rules match it).
+  void inspect_without_transport(bool keep_proto);
 
   decode::Decoder decoder_;
   stream::StreamEngine stream_;  // before flows_: the flow table releases sessions into it
@@ -101,6 +106,7 @@ class Worker {
   std::uint32_t source_ = 0;            // RawPacket::source of the packet in process()
   output::AlertSink* sink_;
   decode::Packet pkt_;
+  decode::Packet datagram_;  // a reassembled datagram while its last fragment is inspected
   flow::FlowRef fr_;
   std::uint64_t chunk_ns_ = 0;  // detect + output time spent inside stream callbacks
   watchpost::v1::Alert alert_;

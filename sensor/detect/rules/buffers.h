@@ -3,7 +3,8 @@
 // (http.uri, dns.query, ...) is one row here plus the code in the engine that fills it.
 //
 // Rows: `pkt_data` (the packet payload, or the reassembled stream of a tracked TCP session),
-// `base64_data` (what a rule's base64_decode decoded), and the transaction buffers the
+// `base64_data` (what a rule's base64_decode decoded), the packet header buffers (ipv4.hdr,
+// ipv6.hdr, tcp.hdr, udp.hdr, icmpv4.hdr, icmpv6.hdr), and the transaction buffers the
 // application layer fills (DNS: dns.query, dns.queries.rrname, dns.answer.name; TLS: tls.sni,
 // the certificate fields, tls.certs, ja3/ja3s; HTTP: http.uri, ..., file.data). Legacy names (dns_query, tls_sni, ja3_hash,
 // ...) are aliases of their rows. Names recognised from Suricata's and Snort's rule languages
@@ -68,6 +69,15 @@ inline constexpr BufferId kHttpLocation = 39;  // http.location: to client, resp
 inline constexpr BufferId kHttpServer = 40;  // http.server
 inline constexpr BufferId kHttpResponseBody = 41;  // http.response_body: to client, body point
 inline constexpr BufferId kFileData = 42;  // file.data: both: the request's / the response's body
+// Packet headers (scope kPacket, BufferDef::header): the innermost packet's, per packet.
+inline constexpr BufferId kIpv4Hdr = 43;    // ipv4.hdr: the IPv4 header with its options
+inline constexpr BufferId kIpv6Hdr = 44;    // ipv6.hdr: the IPv6 header and extension headers
+inline constexpr BufferId kTcpHdr = 45;     // tcp.hdr: the TCP header with its options
+inline constexpr BufferId kUdpHdr = 46;     // udp.hdr: the 8-byte UDP header
+inline constexpr BufferId kIcmpv4Hdr = 47;  // icmpv4.hdr
+inline constexpr BufferId kIcmpv6Hdr = 48;  // icmpv6.hdr
+inline constexpr BufferId kFirstHeaderBuffer = kIpv4Hdr;
+inline constexpr int kHeaderBuffers = 6;
 
 // Which directions of a flow carry the buffer.
 enum BufferDirections : std::uint8_t { kToServerOnly = 1, kToClientOnly = 2, kBothDirections = 3 };
@@ -107,6 +117,10 @@ struct BufferDef {
   // Several instances per transaction (each question's name, each certificate): a rule's
   // items of this buffer must all match within one instance.
   bool multi = false;
+  // A packet header (ipv4.hdr, tcp.hdr, ...): a rule inspecting it is a packet rule (never a
+  // stream rule), and its rule protocol must allow `header_proto` ("" for any), as Suricata.
+  bool header = false;
+  std::string_view header_proto = {};
 };
 
 // Every row, indexed by BufferId.

@@ -235,6 +235,10 @@ struct HeaderCheck {
   // A rule with this keyword is inspected per packet, never on the reassembled stream
   // (dsize: the size of one packet's payload).
   bool packet_only = false;
+  // stream-event: decided by the stream stage, so in a tracked session the rule is evaluated
+  // after the packet's reassembly (Detector::inspect_stream_events), as Suricata runs its
+  // stream engine before detection.
+  bool stream_event = false;
 };
 
 // One header keyword of a rule with its parsed value.
@@ -457,10 +461,20 @@ struct Rule {
     }
     return false;
   }
-  // Inspected per packet only (a header keyword such as dsize says so).
+  bool has_stream_event() const {
+    for (const HeaderTest& t : header) {
+      if (t.check->stream_event) return true;
+    }
+    return false;
+  }
+  // Inspected per packet only (a header keyword such as dsize, or a header buffer such as
+  // tcp.hdr, says so).
   bool packet_only() const {
     for (const HeaderTest& t : header) {
       if (t.check->packet_only) return true;
+    }
+    for (const PayloadItem& p : payload) {
+      if (buffer_def(p.buffer).header) return true;
     }
     return false;
   }
