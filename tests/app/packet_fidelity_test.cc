@@ -48,7 +48,7 @@ struct Sensor {
   }
   std::uint64_t send(const Frame& f) {
     capture::RawPacket raw;
-    raw.ts = Timestamp{1751338800, static_cast<std::int64_t>(number)};
+    raw.ts = Timestamp{1751338800, static_cast<std::uint32_t>(number)};
     raw.data = f.data();
     raw.caplen = raw.wirelen = static_cast<std::uint32_t>(f.size());
     raw.number = ++number;

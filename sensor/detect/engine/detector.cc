@@ -407,8 +407,7 @@ bool Detector::verify_tx(const CompiledRule& cr, const decode::Packet& pkt, cons
       if (!verify_payload(cr, buf, kPktData)) return false;
       continue;
     }
-    if (buffer_def(id).header) continue;  // verify_headers(), below
-
+    if (buffer_def(id).header) continue;  // verify_headers() checked it above
     // Suricata's multi-buffers: all the rule's items of this buffer within one instance.
     const bool ok = txbuf::any_instance(*tx, id, [&](std::span<const std::uint8_t> data) {
       if (list.chain != 0) data = transformed(cr, list.chain, data);
