@@ -197,7 +197,7 @@ bool Defragmenter::build(Tracker& t, std::uint8_t version, Bytes& datagram, Byte
   }
   datagram = Bytes(out, len);
   const std::size_t link = t.link.size();  // at most kMaxLink (add() keeps no longer one)
-  std::memcpy(out - link, t.link.data(), link);
+  if (link != 0) std::memcpy(out - link, t.link.data(), link);  // an empty vector's data() may be null
   frame = Bytes(out - link, link + len);
   return true;
 }
