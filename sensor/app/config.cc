@@ -242,7 +242,14 @@ const std::vector<KeyDef>& keys() {
     k.push_back(bool_ref_key("eve-log.payload", "alert payload as base64", [](Config& c) -> bool& { return c.eve.payload; }));
     k.push_back(bool_ref_key("eve-log.payload-printable", "alert payload as printable text", [](Config& c) -> bool& { return c.eve.payload_printable; }));
     k.push_back(bool_ref_key("eve-log.packet", "the alerting packet as base64", [](Config& c) -> bool& { return c.eve.packet; }));
-    k.push_back(bool_ref_key("eve-log.metadata", "rule metadata in alert.metadata", [](Config& c) -> bool& { return c.eve.metadata; }));
+    k.push_back(bool_ref_key("eve-log.metadata", "rule metadata in alert.metadata and the alert's flow object", [](Config& c) -> bool& { return c.eve.metadata; }));
+    k.push_back(bool_ref_key("eve-log.watchpost", "our own fields (site, sensor_id, classtype) in a `watchpost` object; no: every record has exactly Suricata's shape", [](Config& c) -> bool& { return c.eve.watchpost; }));
+    k.push_back(bool_ref_key("eve-log.ethernet", "the alert's ether object (MAC addresses)", [](Config& c) -> bool& { return c.eve.ethernet; }));
+    k.push_back(bool_ref_key("eve-log.flow", "a flow record (event_type flow) when each flow ends", [](Config& c) -> bool& { return c.eve.flow; }));
+    k.push_back(bool_ref_key("eve-log.anomaly.enabled", "anomaly records (event_type anomaly)", [](Config& c) -> bool& { return c.eve.anomaly; }));
+    k.push_back(bool_ref_key("eve-log.anomaly.decode", "anomaly records for decoder events", [](Config& c) -> bool& { return c.eve.anomaly_decode; }));
+    k.push_back(bool_ref_key("eve-log.anomaly.stream", "anomaly records for stream events", [](Config& c) -> bool& { return c.eve.anomaly_stream; }));
+    k.push_back(bool_ref_key("eve-log.anomaly.applayer", "anomaly records for application-layer parser events", [](Config& c) -> bool& { return c.eve.anomaly_applayer; }));
     k.push_back(string_key("fast.filename", "fast.log alert lines (relative to default-log-dir, '-' = stdout; --fast)", &Config::fast_file));
     k.push_back(bool_key("fast.enabled", "write fast.filename (suricata.yaml's outputs: - fast: enabled)", &Config::fast_enabled));
     k.push_back({"eve-log.filetype", "enum", "regular (Suricata's syslog, unix_dgram, unix_stream and redis are refused)",
@@ -484,7 +491,7 @@ struct YamlWalker {
     if (!eve_types_not_written.empty()) {
       std::string t;
       for (const std::string& n : eve_types_not_written) t += (t.empty() ? "" : ", ") + n;
-      warnings.push_back("eve-log types not written by this sensor (alert and stats are): " + t);
+      warnings.push_back("eve-log types not written by this sensor (alert, anomaly, flow and stats are): " + t);
     }
   }
 
@@ -517,10 +524,14 @@ struct YamlWalker {
     return r;
   }
 
-  // suricata.yaml's `outputs: - eve-log: types: [...]`: the alert options map to the
-  // eve-log keys; the stats options to stats.*; other record types are noted.
+  // suricata.yaml's `outputs: - eve-log: types: [...]`: the listed record types are written,
+  // the others not (flow and anomaly records are off unless listed); the alert options map
+  // to the eve-log keys, the stats options to stats.*, the anomaly options to
+  // eve-log.anomaly.*; other record types are noted.
   Result<void> eve_types(const YAML::Node& key_node, const YAML::Node& value) {
     if (!value.IsSequence()) return wrong_type("'eve-log.types'", key_node, value, "a list");
+    config.eve.flow = false;
+    config.eve.anomaly = false;
     for (const auto& item : value) {
       if (auto r = visit(1); !r) return r;
       std::string type;
@@ -533,30 +544,54 @@ struct YamlWalker {
       } else {
         return wrong_type("each of 'eve-log.types'", key_node, item, "a type name or a mapping");
       }
-      if (type == "alert" || type == "stats") {
+      if (type == "flow") config.eve.flow = true;
+      if (type == "anomaly") config.eve.anomaly = true;
+      if (type == "alert" || type == "stats" || type == "anomaly" || type == "flow") {
         if (!options || options.IsNull()) continue;
         if (!options.IsMap()) {
           return wrong_type("'eve-log.types." + type + "'", key_node, options, "a mapping");
         }
-        for (const auto& kv : options) {
-          if (auto r = visit(2); !r) return r;
-          const std::string name = kv.first.Scalar();
-          const std::string key = (type == "alert" ? "eve-log." : "stats.") + name;
-          // metadata may be a mapping of what to include (app-layer, flow, rule): on.
-          if (type == "alert" && name == "metadata" && kv.second.IsMap()) {
-            config.eve.metadata = true;
-            continue;
-          }
-          if (find_key(key) == nullptr) {
-            ignore("eve-log.types." + type + "." + name, kv.first);
-            continue;
-          }
-          if (auto r = apply(key, kv.first, kv.second); !r) return r;
-        }
+        if (auto r = eve_type_options(type, options); !r) return r;
       } else if (std::find(eve_types_not_written.begin(), eve_types_not_written.end(), type) ==
                  eve_types_not_written.end()) {
         eve_types_not_written.push_back(type);
       }
+    }
+    return {};
+  }
+
+  // The options of one `types:` entry: `- alert: {payload: yes}`, `- anomaly: {enabled: yes,
+  // types: {decode: no, applayer: yes}}`.
+  Result<void> eve_type_options(const std::string& type, const YAML::Node& options) {
+    for (const auto& kv : options) {
+      if (auto r = visit(2); !r) return r;
+      const std::string name = kv.first.Scalar();
+      // metadata may be a mapping of what to include (app-layer, flow, rule): on.
+      if (type == "alert" && name == "metadata" && kv.second.IsMap()) {
+        config.eve.metadata = true;
+        continue;
+      }
+      if (type == "anomaly" && name == "types" && kv.second.IsMap()) {
+        for (const auto& t : kv.second) {
+          if (auto r = visit(2); !r) return r;
+          const std::string key = "eve-log.anomaly." + t.first.Scalar();
+          if (find_key(key) == nullptr) {
+            ignore("eve-log.types.anomaly.types." + t.first.Scalar(), t.first);
+            continue;
+          }
+          if (auto r = apply(key, t.first, t.second); !r) return r;
+        }
+        continue;
+      }
+      const std::string key = type == "alert"     ? "eve-log." + name
+                              : type == "stats"   ? "stats." + name
+                              : type == "anomaly" ? "eve-log.anomaly." + name
+                                                  : "eve-log.flow." + name;
+      if (find_key(key) == nullptr) {
+        ignore("eve-log.types." + type + "." + name, kv.first);
+        continue;
+      }
+      if (auto r = apply(key, kv.first, kv.second); !r) return r;
     }
     return {};
   }

@@ -17,6 +17,7 @@
 #include "app/control.h"
 #include "app/dispatch.h"
 #include "app/runtime.h"
+#include "app/stats_names.h"
 #include "app/shutdown.h"
 #include "app/worker.h"
 #include "capture/pcap_file.h"
@@ -139,10 +140,11 @@ std::string memcap_pressure(const Counters& counters) {
   return out;
 }
 
-// An alert file (EVE or fast.log) and the counters of its write errors.
+// An output file (EVE or fast.log) and the counters of its write errors.
 struct AlertFile {
   output::LineFile* file;
   const char* what;  // "EVE", "fast.log"
+  const char* unit;  // what a line is: "records" (EVE: alerts, flows, ...), "alerts"
   CounterId write_errors, not_written;
 };
 
@@ -570,20 +572,20 @@ int run_sensor(const Config& config) {
   // Alerts leave the workers through rings; the output thread writes them to the files.
   std::vector<std::unique_ptr<output::EventSink>> sinks;
   std::vector<AlertFile> alert_files;
-  auto open_alert_file = [&](const std::string& name, const char* what,
-                             const char* prefix) -> std::unique_ptr<output::LineFile> {
+  auto open_alert_file = [&](const std::string& name, const char* what, const char* prefix,
+                             const char* unit) -> std::unique_ptr<output::LineFile> {
     auto f = output::LineFile::open(in_log_dir(config, name));
     if (!f) {
       std::fprintf(stderr, "watchpost: %s\n", f.error().describe().c_str());
       return nullptr;
     }
-    alert_files.push_back({f.value().get(), what,
+    alert_files.push_back({f.value().get(), what, unit,
                            counters.add(std::string(prefix) + ".write_errors"),
-                           counters.add(std::string(prefix) + ".alerts_not_written")});
+                           counters.add(std::string(prefix) + "." + unit + "_not_written")});
     return std::move(f.value());
   };
   if (config.eve_enabled) {
-    auto f = open_alert_file(config.eve_file, "EVE", "output.eve");
+    auto f = open_alert_file(config.eve_file, "EVE", "output.eve", "records");
     if (!f) return 1;
     output::EveOptions eve = config.eve;
     eve.stats = config.runtime.stats_enabled;
@@ -591,7 +593,7 @@ int run_sensor(const Config& config) {
     sinks.push_back(std::make_unique<output::EveSink>(std::move(f), eve));
   }
   if (!config.fast_file.empty() && config.fast_enabled) {
-    auto f = open_alert_file(config.fast_file, "fast.log", "output.fast");
+    auto f = open_alert_file(config.fast_file, "fast.log", "output.fast", "alerts");
     if (!f) return 1;
     sinks.push_back(std::make_unique<output::FastSink>(std::move(f)));
   }
@@ -693,12 +695,23 @@ int run_sensor(const Config& config) {
                          std::chrono::steady_clock::now() - started)
                          .count());
     auto& map = *st.mutable_counters();
-    for (CounterId i = 0; i < total.size(); ++i) map[total.name(i)] = total.get(i);
+    auto& suricata = *st.mutable_suricata_counters();
+    for (CounterId i = 0; i < total.size(); ++i) {
+      map[total.name(i)] = total.get(i);
+      if (const std::string s = suricata_counter_name(total.name(i)); !s.empty()) {
+        suricata[s] += total.get(i);
+      }
+    }
     if (previous != nullptr) {
       auto& deltas = *st.mutable_deltas();
+      auto& suricata_deltas = *st.mutable_suricata_deltas();
       for (CounterId i = 0; i < total.size(); ++i) {
         const std::uint64_t before = previous->get(total.name(i));
-        deltas[total.name(i)] = total.get(i) >= before ? total.get(i) - before : 0;
+        const std::uint64_t delta = total.get(i) >= before ? total.get(i) - before : 0;
+        deltas[total.name(i)] = delta;
+        if (const std::string s = suricata_counter_name(total.name(i)); !s.empty()) {
+          suricata_deltas[s] += delta;
+        }
       }
     }
   };
@@ -876,11 +889,11 @@ int run_sensor(const Config& config) {
     counters.set(af.not_written, af.file->lines_not_written());
     if (af.file->write_errors() == 0) continue;
     write_failed = true;
-    std::fprintf(stderr, "watchpost: cannot write %s file %s: %s; %llu alerts not written\n",
+    std::fprintf(stderr, "watchpost: cannot write %s file %s: %s; %llu %s not written\n",
                  af.what, af.file->path().c_str(), af.file->first_error().c_str(),
-                 static_cast<unsigned long long>(af.file->lines_not_written()));
-    not_written += "; " + std::to_string(af.file->lines_not_written()) + " alerts not written to " +
-                   af.file->path();
+                 static_cast<unsigned long long>(af.file->lines_not_written()), af.unit);
+    not_written += "; " + std::to_string(af.file->lines_not_written()) + " " + af.unit +
+                   " not written to " + af.file->path();
   }
   if (delivery.shipper) delivery.drain(config);
   if (delivery.spool && delivery.spool->write_errors() != 0) {

@@ -97,7 +97,10 @@ void WorkerThread::keep_order(PacketOrder& order) {
 
 void WorkerThread::start_inline() { inline_cpu_start_ = thread_cpu_seconds(); }
 
-void WorkerThread::finish_inline() { cpu_seconds_ = thread_cpu_seconds() - inline_cpu_start_; }
+void WorkerThread::finish_inline() {
+  worker_->finish();
+  cpu_seconds_ = thread_cpu_seconds() - inline_cpu_start_;
+}
 
 void WorkerThread::start() {
   thread_ = start_thread([this] { run(); });
@@ -138,6 +141,7 @@ void WorkerThread::run() {
     if (stopping) break;
     idle(spins);
   }
+  worker_->finish();  // the flows still open end now (their flow records)
   cpu_seconds_ = thread_cpu_seconds();
 }
 

@@ -30,21 +30,101 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
       flows_(config.flow, counters),
       detect_config_(config.detect),
       identity_{config.site, config.sensor_id, {}},
-      alert_options_{config.eve.payload || config.eve.payload_printable, config.eve.packet},
+      alert_options_{config.eve.payload || config.eve.payload_printable, config.eve.packet,
+                     config.eve.ethernet},
       detector_(std::make_unique<detect::Detector>(rules, detect_config_, counters, std::move(host))),
       builder_(std::make_unique<output::AlertBuilder>(rules, identity_, alert_options_)),
       sink_(sink),
       counters_(counters) {
   auto_mode_ = decoder_.validate_checksums() && config.pcap_checksum_checks == ChecksumChecks::kAuto;
   flows_.set_release_hook(&Worker::release_flow, this);
+  flow_records_ = config.eve.flow;
+  decode_anomalies_ = config.eve.anomaly && config.eve.anomaly_decode;
+  if (config.eve.anomaly && config.eve.anomaly_applayer) {
+    app_.set_anomaly_hook(&Worker::on_app_anomaly, this);
+  }
   c_skipped_checksum_ = counters_.add("stream.skipped_invalid_checksum");
   c_not_ip_ = counters_.add("decoder.not_inspected");
 }
 
-void Worker::release_flow(void* self, flow::Flow& f) {
+void Worker::release_flow(void* self, flow::Flow& f, flow::FlowEndReason reason,
+                          const Timestamp& now) {
   auto* w = static_cast<Worker*>(self);
+  if (w->flow_records_ && w->sink_ != nullptr) {
+    watchpost::v1::FlowRecord& r = w->flow_record_;
+    r.Clear();
+    r.set_timestamp_us(now.micros());
+    r.set_site(w->identity_.site);
+    r.set_sensor_id(w->identity_.sensor_id);
+    r.set_flow_id(f.flow_id);
+    r.set_ip_proto(f.proto);
+    r.set_ip_v(f.client_addr.is_v4() ? 4 : 6);
+    for (std::uint16_t v : {f.key.vlan0, f.key.vlan1, f.key.vlan2}) {
+      if (v != 0) r.add_vlan(v);
+    }
+    if (f.app_proto != 0) {
+      r.set_app_proto(std::string(app_proto_name(static_cast<AppProto>(f.app_proto))));
+    }
+    output::fill_flow_counters(f, *r.mutable_counters());
+    r.set_end_us(f.last_seen.micros());
+    r.set_state(f.state == flow::FlowState::kNew           ? "new"
+                : f.state == flow::FlowState::kEstablished ? "established"
+                                                           : "closed");
+    r.set_reason(flow::flow_end_reason_name(reason));
+    r.set_alerted(f.alerted);
+    r.set_tcp_flags_ts(f.tcp_flags_ts);
+    r.set_tcp_flags_tc(f.tcp_flags_tc);
+    w->sink_->on_flow(r);
+  }
   w->stream_.release(f);
   w->app_.release(f);
+}
+
+void Worker::finish() { flows_.release_all(pkt_.ts); }
+
+void Worker::fill_anomaly(const flow::FlowRef& fr) {
+  watchpost::v1::Anomaly& a = anomaly_;
+  a.Clear();
+  a.set_timestamp_us(pkt_.ts.micros());
+  a.set_site(identity_.site);
+  a.set_sensor_id(identity_.sensor_id);
+  if (source_ < sources_.size()) {
+    a.set_in_iface(sources_[source_].interface);
+    if (!sources_[source_].site.empty()) a.set_site(sources_[source_].site);
+  }
+  a.set_pcap_cnt(pkt_.number);
+  for (int i = 0; i < pkt_.vlan_count && i < decode::Packet::kMaxVlans; ++i) a.add_vlan(pkt_.vlan[i]);
+  if (fr.flow != nullptr) a.set_flow_id(fr.flow->flow_id);
+  if (pkt_.ip_version == 0) return;  // no addresses, as Suricata's record
+  a.set_src_ip(pkt_.src.to_string());
+  a.set_dest_ip(pkt_.dst.to_string());
+  a.set_src_port(pkt_.sport);
+  a.set_dest_port(pkt_.dport);
+  a.set_ip_proto(pkt_.proto);
+  a.set_ip_v(pkt_.ip_version);
+}
+
+void Worker::report_decode_events(const flow::FlowRef& fr) {
+  if (!decode_anomalies_ || sink_ == nullptr || !pkt_.has_events()) return;
+  for (const decode::DecodeEventInfo& e : decode::kDecodeEvents) {
+    if (!pkt_.has_event(e.id)) continue;
+    fill_anomaly(fr);
+    anomaly_.set_type("decode");
+    anomaly_.set_event("decoder." + std::string(e.name));
+    sink_->on_anomaly(anomaly_);
+  }
+}
+
+void Worker::on_app_anomaly(void* self, AppProto proto, int code, std::string_view name) {
+  auto* w = static_cast<Worker*>(self);
+  if (w->sink_ == nullptr) return;
+  w->fill_anomaly(w->fr_);
+  w->anomaly_.set_type("applayer");
+  w->anomaly_.set_event(std::string(name));
+  w->anomaly_.set_app_proto(std::string(app_proto_name(proto)));
+  w->anomaly_.set_layer("proto_parser");
+  w->anomaly_.set_event_code(static_cast<std::uint32_t>(code));
+  w->sink_->on_anomaly(w->anomaly_);
 }
 
 void Worker::swap_rules(std::shared_ptr<const detect::RuleSet> rules) {
@@ -87,6 +167,8 @@ void Worker::process(const capture::RawPacket& raw) {
       counters_.inc(c_not_ip_);
       return;
     }
+    fr_ = {};
+    report_decode_events(fr_);
     inspect_without_transport(st == decode::DecodeStatus::kHeld);
     return;
   }
@@ -112,6 +194,7 @@ void Worker::process(const capture::RawPacket& raw) {
     }
   }
   flow::FlowRef fr = flows_.process(pkt_);
+  if (pkt_.has_events()) report_decode_events(fr);
   std::uint64_t t2 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageFlow] += t2 - t1;
   if (pkt_.checksum_bad) {
@@ -216,6 +299,7 @@ void Worker::on_tx(void* self, const applayer::Transaction& tx) {
 void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
                   std::span<const std::uint8_t> stream_data, bool reversed,
                   const applayer::Transaction* tx) {
+  if (fr.flow != nullptr) fr.flow->alerted = true;
   for (std::uint32_t idx : matches) {
     builder_->build(pkt_, fr, idx, alert_, stream_data, reversed, tx);
     if (source_ < sources_.size()) {

@@ -48,6 +48,9 @@ class Worker {
          output::AlertSink* sink, std::shared_ptr<detect::HostState> host = nullptr);
 
   void process(const capture::RawPacket& raw);
+  // The capture ended or the sensor stops: every flow ends (flow records with reason
+  // "shutdown", at the last packet's time).
+  void finish();
 
   // Live capture: the identity of each RawPacket::source (alerts get in_iface and the
   // interface's site). Empty (offline): alerts carry no in_iface.
@@ -81,7 +84,13 @@ class Worker {
  private:
   static void on_chunk(void* self, const stream::StreamChunk& chunk);
   static void on_tx(void* self, const applayer::Transaction& tx);
-  static void release_flow(void* self, flow::Flow& f);
+  static void release_flow(void* self, flow::Flow& f, flow::FlowEndReason reason,
+                           const Timestamp& now);
+  static void on_app_anomaly(void* self, AppProto proto, int code, std::string_view name);
+  // EVE anomaly records of the packet's decoder events (eve-log.anomaly.decode).
+  void report_decode_events(const flow::FlowRef& fr);
+  // The anomaly record's packet fields, from pkt_ and `fr`.
+  void fill_anomaly(const flow::FlowRef& fr);
   void emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
             std::span<const std::uint8_t> stream_data, bool reversed,
             const applayer::Transaction* tx = nullptr);
@@ -110,6 +119,10 @@ class Worker {
   flow::FlowRef fr_;
   std::uint64_t chunk_ns_ = 0;  // detect + output time spent inside stream callbacks
   watchpost::v1::Alert alert_;
+  watchpost::v1::FlowRecord flow_record_;  // reused
+  watchpost::v1::Anomaly anomaly_;         // reused
+  bool flow_records_ = false;              // eve-log.flow
+  bool decode_anomalies_ = false;          // eve-log.anomaly (.decode)
   bool auto_mode_ = false;     // sampling the first packets for offloaded checksums
   bool auto_disabled_ = false;
   std::uint32_t sampled_ = 0;

@@ -192,21 +192,27 @@ void AppLayer::release(flow::Flow& f) {
 
 void AppLayer::count_dns_events(std::uint32_t events) {
   for (int b = 0; b < kDnsEventCount; ++b) {
-    if (events & (1u << b)) counters_.inc(c_dns_events_[b]);
+    if (!(events & (1u << b))) continue;
+    counters_.inc(c_dns_events_[b]);
+    if (anomaly_fn_ != nullptr) anomaly_fn_(anomaly_ctx_, AppProto::kDns, b, dns_event_name(b));
   }
 }
 
 void AppLayer::count_tls_events(std::uint32_t before, std::uint32_t after) {
   const std::uint32_t raised = after & ~before;
   for (int b = 0; b < kTlsEventCount; ++b) {
-    if (raised & (1u << b)) counters_.inc(c_tls_events_[b]);
+    if (!(raised & (1u << b))) continue;
+    counters_.inc(c_tls_events_[b]);
+    if (anomaly_fn_ != nullptr) anomaly_fn_(anomaly_ctx_, AppProto::kTls, b, tls_event_name(b));
   }
 }
 
 void AppLayer::count_http_events(std::uint64_t before, std::uint64_t after) {
   const std::uint64_t raised = after & ~before;
   for (int b = 0; b < kHttpEventCount; ++b) {
-    if (raised & (std::uint64_t{1} << b)) counters_.inc(c_http_events_[b]);
+    if (!(raised & (std::uint64_t{1} << b))) continue;
+    counters_.inc(c_http_events_[b]);
+    if (anomaly_fn_ != nullptr) anomaly_fn_(anomaly_ctx_, AppProto::kHttp, b, http_event_name(b));
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "applayer/dns.h"
@@ -34,6 +35,9 @@ struct AppLayerConfig {
 // Called for each transaction that progressed; alerts it raises belong to the packet being
 // processed.
 using TxFn = void (*)(void* ctx, const Transaction& tx);
+// Called for each anomaly a parser raises (Suricata's app-layer event: its name and its
+// number within the protocol), on the packet being processed.
+using AnomalyFn = void (*)(void* ctx, AppProto proto, int code, std::string_view name);
 
 class AppLayer {
  public:
@@ -50,6 +54,11 @@ class AppLayer {
                  void* ctx);
   // The flow leaves the table: its state goes back to the pool.
   void release(flow::Flow& f);
+  // Where raised anomalies go besides their counters (EVE anomaly records); null: only counted.
+  void set_anomaly_hook(AnomalyFn fn, void* ctx) {
+    anomaly_fn_ = fn;
+    anomaly_ctx_ = ctx;
+  }
 
   std::size_t states_in_use() const { return in_use_; }
 
@@ -70,6 +79,8 @@ class AppLayer {
   std::vector<State*> free_;
   std::size_t in_use_ = 0;
   DnsMessage dns_;  // the message being reported (reused: no allocation once warm)
+  AnomalyFn anomaly_fn_ = nullptr;
+  void* anomaly_ctx_ = nullptr;
 
   Counters& counters_;
   CounterId c_flows_[kAppProtoCount];  // applayer.flow.<proto>

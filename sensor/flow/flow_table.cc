@@ -118,9 +118,19 @@ std::uint32_t FlowTable::timeout_of(std::uint8_t cls) const {
   }
 }
 
-void FlowTable::release(std::uint32_t idx) {
+const char* flow_end_reason_name(FlowEndReason reason) {
+  switch (reason) {
+    case FlowEndReason::kTimeout: return "timeout";
+    case FlowEndReason::kForced: return "forced";
+    case FlowEndReason::kShutdown: return "shutdown";
+    case FlowEndReason::kTcpReuse: return "tcp_reuse";
+  }
+  return "unknown";
+}
+
+void FlowTable::release(std::uint32_t idx, FlowEndReason reason, const Timestamp& now) {
   Flow& f = at(idx);
-  if (release_hook_ != nullptr) release_hook_(release_ctx_, f);
+  if (release_hook_ != nullptr) release_hook_(release_ctx_, f, reason, now);
   lru_unlink(idx);
   std::uint32_t bucket = static_cast<std::uint32_t>(hash_key(f.key)) & bucket_mask_;
   std::uint32_t* link = &buckets_[bucket];
@@ -142,7 +152,7 @@ void FlowTable::expire(const Timestamp& now) {
     while (lru_head_[cls] != kNil) {
       std::uint32_t idx = lru_head_[cls];
       if (at(idx).last_seen.sec + timeout >= now.sec) break;
-      release(idx);
+      release(idx, FlowEndReason::kTimeout, now);
       counters_.inc(c_timeout_);
     }
   }
@@ -166,7 +176,20 @@ bool FlowTable::grow() {
   return true;
 }
 
-std::uint32_t FlowTable::allocate() {
+void FlowTable::release_all(const Timestamp& now) {
+  while (true) {
+    // The least recently seen flow across the classes, as eviction picks it.
+    std::uint32_t oldest = kNil;
+    for (std::uint8_t cls = 0; cls < kClasses; ++cls) {
+      const std::uint32_t h = lru_head_[cls];
+      if (h != kNil && (oldest == kNil || at(h).last_seen < at(oldest).last_seen)) oldest = h;
+    }
+    if (oldest == kNil) return;
+    release(oldest, FlowEndReason::kShutdown, now);
+  }
+}
+
+std::uint32_t FlowTable::allocate(const Timestamp& now) {
   if (free_head_ == kNil && !grow()) {
     // Full (or the system refused a new chunk): evict the least recently seen flow across
     // all classes.
@@ -176,7 +199,7 @@ std::uint32_t FlowTable::allocate() {
       if (h != kNil && (victim == kNil || at(h).last_seen < at(victim).last_seen)) victim = h;
     }
     if (victim == kNil) return kNil;  // no flow at all and no memory for one
-    release(victim);
+    release(victim, FlowEndReason::kForced, now);
     counters_.inc(c_evicted_);
   }
   std::uint32_t idx = free_head_;
@@ -205,13 +228,13 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
       !(pkt.tcp_flags & decode::kTcpAck) && at(idx).state == FlowState::kClosed) {
     // A new connection on the 5-tuple of a closed one (port reuse): a new flow.
     reused_id = at(idx).flow_id;
-    release(idx);
+    release(idx, FlowEndReason::kTcpReuse, pkt.ts);
     counters_.inc(c_tcp_reuse_);
     idx = kNil;
   }
   FlowRef ref;
   if (idx == kNil) {
-    idx = allocate();
+    idx = allocate(pkt.ts);
     if (idx == kNil) return ref;  // no memory: the packet is inspected without a flow
     Flow& f = at(idx);
     f = Flow{};
@@ -261,10 +284,12 @@ FlowRef FlowTable::process(const decode::Packet& pkt) {
     f.seen_to_server = true;
     ++f.pkts_to_server;
     f.bytes_to_server += pkt.wirelen;
+    f.tcp_flags_ts |= pkt.tcp_flags;
   } else {
     f.seen_to_client = true;
     ++f.pkts_to_client;
     f.bytes_to_client += pkt.wirelen;
+    f.tcp_flags_tc |= pkt.tcp_flags;
   }
   // TCP state belongs to the stream stage; other protocols are established once both
   // directions were seen.

@@ -46,6 +46,15 @@ enum class FlowState : std::uint8_t {
   kClosed,       // TCP: FIN both ways or a reset the receiver accepts
 };
 
+// Why a flow left the table (EVE flow records' `reason`).
+enum class FlowEndReason : std::uint8_t {
+  kTimeout,   // its state's timeout passed
+  kForced,    // evicted to make room (the table was full)
+  kShutdown,  // the capture ended or the sensor stopped
+  kTcpReuse,  // a new connection (SYN) on the 5-tuple of a closed one
+};
+const char* flow_end_reason_name(FlowEndReason reason);
+
 struct FlowTimeouts {  // seconds, Suricata's flow-timeouts defaults
   std::uint32_t tcp_new = 60, tcp_established = 600, tcp_closed = 60;
   std::uint32_t udp_new = 30, udp_established = 300;
@@ -76,6 +85,9 @@ struct Flow {
   std::uint64_t pkts_to_client = 0;
   std::uint64_t bytes_to_server = 0;
   std::uint64_t bytes_to_client = 0;
+  std::uint8_t tcp_flags_ts = 0;  // TCP flags seen to server / to client (EVE flow records)
+  std::uint8_t tcp_flags_tc = 0;
+  bool alerted = false;           // an alert was raised on this flow
 
   // flowbits set on this flow (ids assigned by the rule set); owned by detect.
   static constexpr int kMaxFlowbits = 12;
@@ -140,12 +152,17 @@ class FlowTable {
   // stage, for TCP) changed `Flow::state` while handling the packet process() returned it for.
   void refile(Flow& flow);
 
-  // Called for every flow leaving the table (timeout, eviction), before its slot is reused.
-  using ReleaseHook = void (*)(void* ctx, Flow& flow);
+  // Called for every flow leaving the table, before its slot is reused, with why and the
+  // packet time it happened at.
+  using ReleaseHook = void (*)(void* ctx, Flow& flow, FlowEndReason reason, const Timestamp& now);
   void set_release_hook(ReleaseHook hook, void* ctx) {
     release_hook_ = hook;
     release_ctx_ = ctx;
   }
+
+  // Releases every flow (end of the capture, shutdown): each goes through the release hook
+  // with FlowEndReason::kShutdown, oldest first.
+  void release_all(const Timestamp& now);
 
   std::size_t active() const { return active_; }
   // Flows the table may hold (flow.memcap / sizeof(Flow)); allocated() of them exist now.
@@ -162,8 +179,8 @@ class FlowTable {
   const Flow& at(std::uint32_t i) const { return chunks_[i >> kChunkShift][i & (kChunk - 1)]; }
   bool grow();
   std::uint32_t find(const FlowKey& key, std::uint32_t bucket) const;
-  std::uint32_t allocate();
-  void release(std::uint32_t idx);
+  std::uint32_t allocate(const Timestamp& now);
+  void release(std::uint32_t idx, FlowEndReason reason, const Timestamp& now);
   void lru_unlink(std::uint32_t idx);
   void lru_push_back(std::uint32_t idx, std::uint8_t cls);
   std::uint8_t timeout_class(const Flow& f) const;

@@ -123,7 +123,32 @@ void fill_tls(const applayer::TlsInfo& info, watchpost::v1::TlsInfo& t) {
   }
 }
 
+std::string mac_text(const std::uint8_t* m) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+                m[5]);
+  return buf;
+}
+
 }  // namespace
+
+const char* packet_source_name(const decode::Packet& pkt) {
+  return pkt.reassembled ? "defrag" : "wire/pcap";
+}
+
+void fill_flow_counters(const flow::Flow& f, watchpost::v1::FlowCounters& out) {
+  out.set_pkts_toserver(f.pkts_to_server);
+  out.set_pkts_toclient(f.pkts_to_client);
+  out.set_bytes_toserver(f.bytes_to_server);
+  out.set_bytes_toclient(f.bytes_to_client);
+  out.set_start_us(f.first_seen.micros());
+  // The server is the key's other end: the endpoint that is not the initiator.
+  const bool client_lo = f.key.lo_addr == f.client_addr && f.key.lo_port == f.client_port;
+  out.set_src_ip(f.client_addr.to_string());
+  out.set_src_port(f.client_port);
+  out.set_dest_ip((client_lo ? f.key.hi_addr : f.key.lo_addr).to_string());
+  out.set_dest_port(client_lo ? f.key.hi_port : f.key.lo_port);
+}
 
 AlertBuilder::AlertBuilder(std::shared_ptr<const detect::RuleSet> rules, SensorIdentity identity,
                            AlertOptions options)
@@ -140,7 +165,9 @@ const watchpost::v1::Signature& AlertBuilder::signature(std::uint32_t idx) {
   const detect::CompiledRule& cr = rules_->rules()[idx];
   const detect::Rule& r = cr.rule;
   slot = std::make_unique<watchpost::v1::Signature>();
-  slot->set_action("allowed");
+  // Suricata writes "blocked" for drop and reject rules in IDS mode too; SIEM rules key on it.
+  const bool blocks = r.action == detect::Action::kDrop || r.action == detect::Action::kReject;
+  slot->set_action(blocks ? "blocked" : "allowed");
   slot->set_gid(r.gid);
   slot->set_signature_id(r.sid);
   slot->set_rev(r.rev);
@@ -175,6 +202,8 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
   a.set_src_port(reversed ? pkt.dport : pkt.sport);
   a.set_dest_port(reversed ? pkt.sport : pkt.dport);
   a.set_ip_proto(pkt.proto);
+  a.set_ip_v(pkt.ip_version);
+  a.set_pkt_src(packet_source_name(pkt));
   a.set_direction(fr.to_server ? watchpost::v1::TO_SERVER : watchpost::v1::TO_CLIENT);
   *a.mutable_signature() = signature(rule_index);
   const bool stream = !stream_data.empty();
@@ -188,6 +217,21 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
     a.set_icmp_type(pkt.icmp_type);
     a.set_icmp_code(pkt.icmp_code);
   }
+  if (options_.ethernet && pkt.linktype == static_cast<int>(decode::LinkType::kEthernet) &&
+      pkt.frame.size() >= 14) {
+    a.mutable_ether()->set_dest_mac(mac_text(pkt.frame.data()));
+    a.mutable_ether()->set_src_mac(mac_text(pkt.frame.data() + 6));
+  }
+  if (pkt.tunnel_depth > 0) {
+    auto& t = *a.mutable_tunnel();
+    t.set_src_ip(pkt.tunnel_src.to_string());
+    t.set_dest_ip(pkt.tunnel_dst.to_string());
+    t.set_src_port(pkt.tunnel_sport);
+    t.set_dest_port(pkt.tunnel_dport);
+    t.set_ip_proto(pkt.tunnel_proto);
+    t.set_depth(pkt.tunnel_depth);
+  }
+  if (fr.flow != nullptr) fill_flow_counters(*fr.flow, *a.mutable_flow());
   if (fr.flow != nullptr && fr.flow->app_proto != 0) {
     a.set_app_proto(std::string(app_proto_name(static_cast<AppProto>(fr.flow->app_proto))));
   }

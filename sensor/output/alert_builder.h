@@ -24,9 +24,16 @@ struct SensorIdentity {
 };
 
 struct AlertOptions {
-  bool payload = true;  // eve-log.payload / payload-printable need the payload bytes
-  bool packet = true;   // eve-log.packet
+  bool payload = false;   // eve-log.payload / payload-printable need the payload bytes
+  bool packet = false;    // eve-log.packet
+  bool ethernet = false;  // eve-log.ethernet: the frame's MAC addresses
 };
+
+// How a packet was produced, as EVE's pkt_src names it.
+const char* packet_source_name(const decode::Packet& pkt);
+
+// The flow's counters and endpoints from its initiator (EVE `flow`).
+void fill_flow_counters(const flow::Flow& f, watchpost::v1::FlowCounters& out);
 
 class AlertBuilder {
  public:

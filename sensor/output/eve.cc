@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <span>
 #include <vector>
 
+#include "common/ip_address.h"
 #include "output/json.h"
 
 namespace wp::output {
@@ -125,6 +127,36 @@ void render_http(const watchpost::v1::HttpInfo& h, std::string& out) {
 
 }  // namespace
 
+std::string linktype_name(std::int32_t linktype) {
+  switch (linktype) {
+    case 0: return "NULL";
+    case 1: return "EN10MB";
+    case 9: return "PPP";
+    case 12: return "RAW";
+    case 101: return "RAW";
+    case 108: return "LOOP";
+    case 113: return "LINUX_SLL";
+    case 228: return "IPV4";
+    case 229: return "IPV6";
+    case 276: return "LINUX_SLL2";
+    default: return "DLT_" + std::to_string(linktype);
+  }
+}
+
+void append_tcp_flags(std::string& out, std::uint32_t flags) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "\"%x\"", flags);
+  out += hex;
+  static constexpr const char* kNames[] = {"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"};
+  for (int bit = 0; bit < 8; ++bit) {
+    if (flags & (1u << bit)) {
+      out += ",\"";
+      out += kNames[bit];
+      out += "\":true";
+    }
+  }
+}
+
 std::string proto_name(std::uint32_t proto) {
   switch (proto) {
     case 1: return "ICMP";
@@ -142,53 +174,125 @@ std::string proto_name(std::uint32_t proto) {
   }
 }
 
-void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std::string& out) {
-  const auto& sig = a.signature();
+namespace {
+
+// An address as Suricata writes it: IPv6 in full form with leading zeros.
+void append_ip(std::string& out, const std::string& text) {
+  if (text.find(':') == std::string::npos) {
+    append_json_string(out, text);
+    return;
+  }
+  const auto addr = IpAddress::parse(text);
+  if (!addr) {
+    append_json_string(out, text);
+    return;
+  }
+  char buf[48];
+  const auto& b = addr->bytes;
+  std::snprintf(buf, sizeof buf, "\"%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x\"",
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+                b[13], b[14], b[15]);
+  out += buf;
+}
+
+void number_field(std::string& out, const char* name, std::uint64_t value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  out += std::to_string(value);
+}
+
+void time_field(std::string& out, const char* name, std::int64_t micros) {
+  out += ",\"";
+  out += name;
+  out += "\":\"";
+  append_timestamp(out, micros);
+  out += "\"";
+}
+
+// The common head of every packet-born record: timestamp, flow_id, pcap_cnt, event_type,
+// in_iface, vlan, the 5-tuple, proto and ip_v (Suricata's order).
+struct Head {
+  std::int64_t timestamp_us;
+  std::uint64_t flow_id;
+  std::uint64_t pcap_cnt;
+  const char* event_type;
+  const std::string& in_iface;
+  const google::protobuf::RepeatedField<std::uint32_t>& vlan;
+  const std::string& src_ip;
+  std::uint32_t src_port;
+  const std::string& dest_ip;
+  std::uint32_t dest_port;
+  std::uint32_t ip_proto;
+  std::uint32_t ip_v;
+};
+
+void render_head(const Head& h, std::string& out) {
   out += "{\"timestamp\":\"";
-  append_timestamp(out, a.timestamp_us());
-  out += "\",\"flow_id\":";
-  out += std::to_string(a.flow_id());
-  if (a.pcap_cnt() != 0) {
-    out += ",\"pcap_cnt\":";
-    out += std::to_string(a.pcap_cnt());
-  }
-  out += ",\"event_type\":\"alert\"";
-  if (!a.in_iface().empty()) {
-    out += ",";
-    key(out, "in_iface");
-    append_json_string(out, a.in_iface());
-  }
-  if (a.vlan_size() > 0) {
+  append_timestamp(out, h.timestamp_us);
+  out += "\"";
+  if (h.flow_id != 0) number_field(out, "flow_id", h.flow_id);
+  if (h.pcap_cnt != 0) number_field(out, "pcap_cnt", h.pcap_cnt);
+  out += ",\"event_type\":\"";
+  out += h.event_type;
+  out += "\"";
+  text_field(out, "in_iface", h.in_iface);
+  if (h.vlan.size() > 0) {
     out += ",\"vlan\":[";
-    for (int i = 0; i < a.vlan_size(); ++i) {
+    for (int i = 0; i < h.vlan.size(); ++i) {
       if (i) out += ",";
-      out += std::to_string(a.vlan(i));
+      out += std::to_string(h.vlan.Get(i));
     }
     out += "]";
   }
-  out += ",";
-  key(out, "src_ip");
-  append_json_string(out, a.src_ip());
-  if (has_ports(a.ip_proto())) {
-    out += ",\"src_port\":" + std::to_string(a.src_port());
-  }
-  out += ",";
-  key(out, "dest_ip");
-  append_json_string(out, a.dest_ip());
-  if (has_ports(a.ip_proto())) {
-    out += ",\"dest_port\":" + std::to_string(a.dest_port());
-  }
+  // A packet whose IP layer did not decode has no addresses (as Suricata writes it).
+  if (h.src_ip.empty()) return;
+  out += ",\"src_ip\":";
+  append_ip(out, h.src_ip);
+  if (has_ports(h.ip_proto)) number_field(out, "src_port", h.src_port);
+  out += ",\"dest_ip\":";
+  append_ip(out, h.dest_ip);
+  if (has_ports(h.ip_proto)) number_field(out, "dest_port", h.dest_port);
   out += ",\"proto\":";
-  append_json_string(out, proto_name(a.ip_proto()));
-  if (a.ip_proto() == 1 || a.ip_proto() == 58) {
-    out += ",\"icmp_type\":" + std::to_string(a.icmp_type());
-    out += ",\"icmp_code\":" + std::to_string(a.icmp_code());
+  append_json_string(out, proto_name(h.ip_proto));
+  if (h.ip_v != 0) number_field(out, "ip_v", h.ip_v);
+}
+
+void render_flow_counters(const watchpost::v1::FlowCounters& f, std::string& out) {
+  out += "\"pkts_toserver\":" + std::to_string(f.pkts_toserver());
+  number_field(out, "pkts_toclient", f.pkts_toclient());
+  number_field(out, "bytes_toserver", f.bytes_toserver());
+  number_field(out, "bytes_toclient", f.bytes_toclient());
+  time_field(out, "start", f.start_us());
+}
+
+void render_flow_endpoints(const watchpost::v1::FlowCounters& f, std::uint32_t ip_proto,
+                           std::string& out) {
+  out += ",\"src_ip\":";
+  append_ip(out, f.src_ip());
+  out += ",\"dest_ip\":";
+  append_ip(out, f.dest_ip());
+  if (has_ports(ip_proto)) {
+    number_field(out, "src_port", f.src_port());
+    number_field(out, "dest_port", f.dest_port());
   }
-  if (a.direction() != watchpost::v1::DIRECTION_UNSPECIFIED) {
-    out += a.direction() == watchpost::v1::TO_SERVER ? ",\"direction\":\"to_server\""
-                                                     : ",\"direction\":\"to_client\"";
-  }
-  if (a.has_tx_id()) out += ",\"tx_id\":" + std::to_string(a.tx_id());
+}
+
+void render_tunnel(const watchpost::v1::TunnelInfo& t, std::string& out) {
+  out += ",\"tunnel\":{\"src_ip\":";
+  append_ip(out, t.src_ip());
+  if (t.src_port() != 0) number_field(out, "src_port", t.src_port());
+  out += ",\"dest_ip\":";
+  append_ip(out, t.dest_ip());
+  if (t.dest_port() != 0) number_field(out, "dest_port", t.dest_port());
+  out += ",\"proto\":";
+  append_json_string(out, proto_name(t.ip_proto()));
+  number_field(out, "depth", t.depth());
+  out += "}";
+}
+
+void render_alert_object(const watchpost::v1::Signature& sig, const EveOptions& opt,
+                         std::string& out) {
   out += ",\"alert\":{\"action\":";
   append_json_string(out, sig.action());
   out += ",\"gid\":" + std::to_string(sig.gid());
@@ -220,10 +324,52 @@ void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std:
     out += "}";
   }
   out += "}";
+}
+
+// `,"watchpost":{"site":..,"sensor_id":..` without the closing brace (callers add theirs).
+void open_watchpost(const std::string& site, const std::string& sensor_id, std::string& out) {
+  out += ",\"watchpost\":{\"site\":";
+  append_json_string(out, site);
+  out += ",\"sensor_id\":";
+  append_json_string(out, sensor_id);
+}
+
+}  // namespace
+
+void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std::string& out) {
+  const auto& sig = a.signature();
+  render_head({a.timestamp_us(), a.flow_id(), a.pcap_cnt(), "alert", a.in_iface(), a.vlan(),
+               a.src_ip(), a.src_port(), a.dest_ip(), a.dest_port(), a.ip_proto(), a.ip_v()},
+              out);
+  text_field(out, "pkt_src", a.pkt_src());
+  if (!a.src_ip().empty() && (a.ip_proto() == 1 || a.ip_proto() == 58)) {
+    number_field(out, "icmp_type", a.icmp_type());
+    number_field(out, "icmp_code", a.icmp_code());
+  }
+  if (a.has_tunnel()) render_tunnel(a.tunnel(), out);
+  if (a.has_ether()) {
+    out += ",\"ether\":{\"src_mac\":";
+    append_json_string(out, a.ether().src_mac());
+    out += ",\"dest_mac\":";
+    append_json_string(out, a.ether().dest_mac());
+    out += "}";
+  }
+  if (a.has_tx_id()) number_field(out, "tx_id", a.tx_id());
+  render_alert_object(sig, opt, out);
   if (a.has_dns()) render_dns(a.dns(), out);
   if (a.has_tls()) render_tls(a.tls(), out);
   if (a.has_http()) render_http(a.http(), out);
   text_field(out, "app_proto", a.app_proto());
+  if (a.direction() != watchpost::v1::DIRECTION_UNSPECIFIED) {
+    out += a.direction() == watchpost::v1::TO_SERVER ? ",\"direction\":\"to_server\""
+                                                     : ",\"direction\":\"to_client\"";
+  }
+  if (opt.metadata && a.has_flow()) {
+    out += ",\"flow\":{";
+    render_flow_counters(a.flow(), out);
+    render_flow_endpoints(a.flow(), a.ip_proto(), out);
+    out += "}";
+  }
   if (opt.payload) {
     out += ",\"payload\":\"";
     append_base64(out, bytes_of(a.payload()));
@@ -239,20 +385,79 @@ void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std:
   if (opt.packet && !a.packet().empty()) {
     out += ",\"packet\":\"";
     append_base64(out, bytes_of(a.packet()));
-    out += "\",\"packet_info\":{\"linktype\":" + std::to_string(a.linktype()) + "}";
+    out += "\",\"packet_info\":{\"linktype\":" + std::to_string(a.linktype());
+    out += ",\"linktype_name\":";
+    append_json_string(out, linktype_name(a.linktype()));
+    out += "}";
   }
-  if (!a.sensor_id().empty()) {
-    out += ",";
-    key(out, "host");
-    append_json_string(out, a.sensor_id());
+  text_field(out, "host", a.sensor_id());
+  if (opt.watchpost) {
+    open_watchpost(a.site(), a.sensor_id(), out);
+    out += ",\"classtype\":";
+    append_json_string(out, sig.classtype());
+    out += "}";
   }
-  out += ",\"watchpost\":{\"site\":";
-  append_json_string(out, a.site());
-  out += ",\"sensor_id\":";
-  append_json_string(out, a.sensor_id());
-  out += ",\"classtype\":";
-  append_json_string(out, sig.classtype());
-  out += "}}";
+  out += "}";
+}
+
+void render_eve_flow(const watchpost::v1::FlowRecord& f, const EveOptions& opt,
+                     std::string& out) {
+  static const std::string kNone;
+  static const google::protobuf::RepeatedField<std::uint32_t> kNoVlan;
+  const auto& c = f.counters();
+  render_head({f.timestamp_us(), f.flow_id(), 0, "flow", kNone, f.vlan(), c.src_ip(),
+               c.src_port(), c.dest_ip(), c.dest_port(), f.ip_proto(), f.ip_v()},
+              out);
+  text_field(out, "app_proto", f.app_proto());
+  out += ",\"flow\":{";
+  render_flow_counters(c, out);
+  time_field(out, "end", f.end_us());
+  // Suricata's age: whole seconds between the first and the last packet.
+  number_field(out, "age", static_cast<std::uint64_t>(
+                               std::max<std::int64_t>(0, f.end_us() / 1000000 - c.start_us() / 1000000)));
+  text_field(out, "state", f.state());
+  text_field(out, "reason", f.reason());
+  out += f.alerted() ? ",\"alerted\":true}" : ",\"alerted\":false}";
+  if (f.ip_proto() == 6) {
+    out += ",\"tcp\":{\"tcp_flags\":";
+    append_tcp_flags(out, f.tcp_flags_ts() | f.tcp_flags_tc());
+    out += ",\"tcp_flags_ts\":";
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "\"%x\"", f.tcp_flags_ts());
+    out += hex;
+    std::snprintf(hex, sizeof hex, "\"%x\"", f.tcp_flags_tc());
+    out += ",\"tcp_flags_tc\":";
+    out += hex;
+    out += "}";
+  }
+  text_field(out, "host", f.sensor_id());
+  if (opt.watchpost) {
+    open_watchpost(f.site(), f.sensor_id(), out);
+    out += "}";
+  }
+  out += "}";
+}
+
+void render_eve_anomaly(const watchpost::v1::Anomaly& a, const EveOptions& opt,
+                        std::string& out) {
+  render_head({a.timestamp_us(), a.flow_id(), a.pcap_cnt(), "anomaly", a.in_iface(), a.vlan(),
+               a.src_ip(), a.src_port(), a.dest_ip(), a.dest_port(), a.ip_proto(), a.ip_v()},
+              out);
+  if (!a.app_proto().empty() && a.type() != "applayer") text_field(out, "app_proto", a.app_proto());
+  out += ",\"anomaly\":{";
+  const std::size_t start = out.size();
+  if (a.type() == "applayer") text_field(out, "app_proto", a.app_proto());
+  text_field(out, "type", a.type());
+  text_field(out, "event", a.event());
+  if (a.type() == "applayer") text_field(out, "layer", a.layer());
+  if (out.size() > start) out.erase(start, 1);
+  out += "}";
+  text_field(out, "host", a.sensor_id());
+  if (opt.watchpost) {
+    open_watchpost(a.site(), a.sensor_id(), out);
+    out += "}";
+  }
+  out += "}";
 }
 
 void render_fast_alert(const watchpost::v1::Alert& a, std::string& out) {
@@ -271,14 +476,17 @@ void render_fast_alert(const watchpost::v1::Alert& a, std::string& out) {
          std::to_string(sig.rev()) + "] " + sig.signature() + " [**] [Classification: " +
          sig.category() + "] [Priority: " + std::to_string(sig.severity()) + "] {" +
          proto_name(a.ip_proto()) + "} ";
+  // Suricata prints a port on every line: an ICMP alert's "ports" are its type and code, and
+  // protocols without ports show 0.
+  const bool icmp = a.ip_proto() == 1 || a.ip_proto() == 58;
   const bool ports = has_ports(a.ip_proto());
   auto endpoint = [&](const std::string& ip, std::uint32_t port) {
     out += ip;
-    if (ports) out += ":" + std::to_string(port);
+    out += ":" + std::to_string(port);
   };
-  endpoint(a.src_ip(), a.src_port());
+  endpoint(a.src_ip(), ports ? a.src_port() : icmp ? a.icmp_type() : 0);
   out += " -> ";
-  endpoint(a.dest_ip(), a.dest_port());
+  endpoint(a.dest_ip(), ports ? a.dest_port() : icmp ? a.icmp_code() : 0);
 }
 
 }  // namespace wp::output
@@ -356,19 +564,28 @@ void render_stats_members(const StatsNode& node, std::string& out, bool first) {
 
 void render_eve_stats(const watchpost::v1::Stats& stats, const EveOptions& options,
                       std::string& out) {
-  StatsNode root;
-  for (const auto& [name, value] : stats.counters()) {
-    StatsNode& n = root.path(name);
-    n.has_value = true;
-    n.value = value;
-  }
-  if (options.stats_deltas) {
-    for (const auto& [name, delta] : stats.deltas()) {
+  using Map = google::protobuf::Map<std::string, std::uint64_t>;
+  auto tree = [&](const Map& counters, const Map& deltas) {
+    StatsNode root;
+    for (const auto& [name, value] : counters) {
       StatsNode& n = root.path(name);
-      n.has_delta = true;
-      n.delta = delta;
+      n.has_value = true;
+      n.value = value;
     }
-  }
+    if (options.stats_deltas) {
+      for (const auto& [name, delta] : deltas) {
+        StatsNode& n = root.path(name);
+        n.has_delta = true;
+        n.delta = delta;
+      }
+    }
+    return root;
+  };
+  // `stats` holds the counters under Suricata's names; a message from a sensor that did not
+  // name them (older) shows its own.
+  const bool named = !stats.suricata_counters().empty();
+  const StatsNode root = named ? tree(stats.suricata_counters(), stats.suricata_deltas())
+                               : tree(stats.counters(), stats.deltas());
   out += "{\"timestamp\":\"";
   append_timestamp(out, stats.timestamp_us());
   out += "\",\"event_type\":\"stats\"";
@@ -379,11 +596,17 @@ void render_eve_stats(const watchpost::v1::Stats& stats, const EveOptions& optio
   out += ",\"stats\":{\"uptime\":" + std::to_string(stats.uptime_us() / 1000000);
   render_stats_members(root, out, false);
   out += "}";
-  if (!stats.site().empty()) {
+  if (options.watchpost) {
+    // Every counter under its own name (docs/stats.md), beside the identity.
     out += ",\"watchpost\":{\"site\":";
     append_json_string(out, stats.site());
     out += ",\"sensor_id\":";
     append_json_string(out, stats.sensor_id());
+    if (named) {
+      out += ",\"stats\":{";
+      render_stats_members(tree(stats.counters(), stats.deltas()), out, true);
+      out += "}";
+    }
     out += "}";
   }
   out += "}";

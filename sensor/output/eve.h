@@ -11,11 +11,20 @@
 
 namespace wp::output {
 
+// Suricata's defaults: payload, printable payload and packet off, metadata on; flow records and
+// application-layer anomalies on (decoder and stream anomalies off), as its default yaml.
 struct EveOptions {
-  bool payload = true;            // eve-log.payload (base64)
-  bool payload_printable = true;  // eve-log.payload-printable
-  bool packet = true;             // eve-log.packet (base64) and packet_info
-  bool metadata = true;           // eve-log.metadata (alert.metadata)
+  bool payload = false;            // eve-log.payload (base64)
+  bool payload_printable = false;  // eve-log.payload-printable
+  bool packet = false;             // eve-log.packet (base64) and packet_info
+  bool metadata = true;            // eve-log.metadata (alert.metadata, the alert's flow object)
+  bool watchpost = true;           // eve-log.watchpost: our own fields in a `watchpost` object
+  bool ethernet = false;           // eve-log.ethernet: the alert's `ether` object
+  bool flow = true;                // eve-log.flow: a flow record at each flow's end
+  bool anomaly = true;             // eve-log.anomaly.enabled
+  bool anomaly_decode = false;     // eve-log.anomaly.decode
+  bool anomaly_stream = false;     // eve-log.anomaly.stream
+  bool anomaly_applayer = true;    // eve-log.anomaly.applayer
   bool stats = false;             // write stats events (stats.enabled, set by the sensor)
   bool stats_deltas = false;      // stats.deltas: NAME_delta beside each counter
 };
@@ -32,11 +41,20 @@ void render_eve_alert(const watchpost::v1::Alert& alert, const EveOptions& optio
 // options.stats_deltas, each counter in `stats.deltas` also has a sibling NAME_delta.
 void render_eve_stats(const watchpost::v1::Stats& stats, const EveOptions& options,
                       std::string& out);
+// Appends one EVE flow record (event_type "flow") or anomaly record (event_type "anomaly").
+void render_eve_flow(const watchpost::v1::FlowRecord& flow, const EveOptions& options,
+                     std::string& out);
+void render_eve_anomaly(const watchpost::v1::Anomaly& anomaly, const EveOptions& options,
+                        std::string& out);
 // Appends one fast.log line (no trailing newline), as Suricata's fast.log writes it.
 void render_fast_alert(const watchpost::v1::Alert& alert, std::string& out);
 
 // EVE's "proto" text for an IP protocol number: "TCP", "UDP", "ICMP", "IPv6-ICMP", ... else
 // the number.
 std::string proto_name(std::uint32_t proto);
+// libpcap's name of a DLT ("EN10MB", "RAW", "LINUX_SLL", ...), EVE packet_info.linktype_name.
+std::string linktype_name(std::int32_t linktype);
+// The TCP flags byte as EVE's flow records show it: its hex ("1b") and one boolean per flag.
+void append_tcp_flags(std::string& out, std::uint32_t flags);
 
 }  // namespace wp::output

@@ -38,7 +38,7 @@ bool EventRing::empty() const {
 RingAlertSink::RingAlertSink(EventRing& ring, Counters& counters)
     : ring_(ring), counters_(counters), c_waits_(counters.add("output.queue_full_waits")) {}
 
-void RingAlertSink::on_alert(const watchpost::v1::Alert& alert) {
+watchpost::v1::Event& RingAlertSink::acquire() {
   watchpost::v1::Event* e = ring_.try_acquire();
   if (e == nullptr) {
     counters_.inc(c_waits_);
@@ -51,7 +51,21 @@ void RingAlertSink::on_alert(const watchpost::v1::Alert& alert) {
       }
     }
   }
-  e->mutable_alert()->CopyFrom(alert);
+  return *e;
+}
+
+void RingAlertSink::on_alert(const watchpost::v1::Alert& alert) {
+  acquire().mutable_alert()->CopyFrom(alert);
+  ring_.publish();
+}
+
+void RingAlertSink::on_flow(const watchpost::v1::FlowRecord& flow) {
+  acquire().mutable_flow()->CopyFrom(flow);
+  ring_.publish();
+}
+
+void RingAlertSink::on_anomaly(const watchpost::v1::Anomaly& anomaly) {
+  acquire().mutable_anomaly()->CopyFrom(anomaly);
   ring_.publish();
 }
 

@@ -40,15 +40,21 @@ class EventRing {
   alignas(64) std::atomic<std::uint64_t> tail_{0};  // producer: next slot to fill
 };
 
-// The worker's AlertSink in the sensor: each alert is copied into the ring's next message.
+// The worker's AlertSink in the sensor: each alert (flow record, anomaly) is copied into the
+// ring's next message.
 // A full ring makes the worker wait for the output thread (counted as
 // output.queue_full_waits): alerts are never dropped to keep up.
 class RingAlertSink final : public AlertSink {
  public:
   RingAlertSink(EventRing& ring, Counters& counters);
   void on_alert(const watchpost::v1::Alert& alert) override;
+  void on_flow(const watchpost::v1::FlowRecord& flow) override;
+  void on_anomaly(const watchpost::v1::Anomaly& anomaly) override;
 
  private:
+  // The next free slot's message, waiting for the output thread while the ring is full.
+  watchpost::v1::Event& acquire();
+
   EventRing& ring_;
   Counters& counters_;
   CounterId c_waits_;

@@ -19,6 +19,10 @@ class AlertSink {
   virtual ~AlertSink() = default;
   // `alert` is the worker's reused message: valid for the call only.
   virtual void on_alert(const watchpost::v1::Alert& alert) = 0;
+  // Flow records (at flow end) and anomalies, when the configuration asks for them. Sinks
+  // that only count alerts (tests, tools) leave them alone.
+  virtual void on_flow(const watchpost::v1::FlowRecord&) {}
+  virtual void on_anomaly(const watchpost::v1::Anomaly&) {}
 };
 
 class EventSink {
@@ -32,7 +36,7 @@ class EventSink {
   virtual Result<void> reopen() { return {}; }
 };
 
-// EVE JSON lines for alert events and, when EveOptions::stats, stats events.
+// EVE JSON lines for alert, flow and anomaly events and, when EveOptions::stats, stats events.
 class EveSink final : public EventSink {
  public:
   EveSink(std::unique_ptr<LineFile> file, EveOptions options)
@@ -43,6 +47,10 @@ class EveSink final : public EventSink {
       render_eve_alert(event.alert(), options_, line_);
     } else if (event.has_stats() && options_.stats) {
       render_eve_stats(event.stats(), options_, line_);
+    } else if (event.has_flow()) {
+      render_eve_flow(event.flow(), options_, line_);
+    } else if (event.has_anomaly()) {
+      render_eve_anomaly(event.anomaly(), options_, line_);
     } else {
       return;
     }

@@ -56,8 +56,10 @@ Result<void> parse_batch(std::span<const std::uint8_t> body, watchpost::v1::Batc
       return make_error("event " + std::to_string(i) + " has seq " + std::to_string(e.seq()) +
                         ", expected " + std::to_string(b.first_seq() + i));
     }
-    if (!e.has_alert() && !e.has_stats()) {
-      return make_error("event seq " + std::to_string(e.seq()) + " is neither an alert nor stats");
+    if (e.kind_case() == watchpost::v1::Event::KIND_NOT_SET ||
+        e.kind_case() == watchpost::v1::Event::kHeartbeat) {
+      return make_error("event seq " + std::to_string(e.seq()) +
+                        " is not an alert, stats, flow or anomaly event");
     }
   }
   return {};

@@ -17,6 +17,7 @@
 #include "output/eve.h"
 #include "support/app_messages.h"
 #include "support/packet_builder.h"
+#include "support/worker_harness.h"
 #include "support/rule_texts.h"
 
 namespace wp::app {
@@ -26,43 +27,7 @@ using testing::DnsBuilder;
 using testing::Frame;
 using testing::ip;
 
-class Collect final : public output::AlertSink {
- public:
-  void on_alert(const watchpost::v1::Alert& a) override { alerts.push_back(a); }
-  std::vector<std::uint32_t> sids() const {
-    std::vector<std::uint32_t> out;
-    for (const auto& a : alerts) out.push_back(a.signature().signature_id());
-    return out;
-  }
-  std::vector<watchpost::v1::Alert> alerts;
-};
-
-struct Sensor {
-  explicit Sensor(const std::vector<std::string>& rule_texts) {
-    config.pcap_checksum_checks = ChecksumChecks::kYes;
-    detect::RuleParser parser(config.vars);
-    auto rules = testing::parse_rule_texts(parser, rule_texts);
-    EXPECT_EQ(rules.size(), rule_texts.size()) << "a rule did not parse";
-    auto set = detect::RuleSet::build(std::move(rules), detect::ClassificationTable::defaults(),
-                                      nullptr);
-    EXPECT_TRUE(set.ok());
-    worker = std::make_unique<Worker>(config, set.value(), counters, &sink);
-  }
-  std::uint64_t send(const Frame& f) {
-    capture::RawPacket raw;
-    raw.ts = Timestamp{1751338800, 0};
-    raw.data = f.data();
-    raw.caplen = raw.wirelen = static_cast<std::uint32_t>(f.size());
-    raw.number = ++number;
-    worker->process(raw);
-    return number;
-  }
-  Config config;
-  Counters counters;
-  Collect sink;
-  std::unique_ptr<Worker> worker;
-  std::uint64_t number = 0;
-};
+using Sensor = testing::WorkerHarness;
 
 const IpAddress kClient = ip("10.0.0.7");
 const IpAddress kServer = ip("198.51.100.9");

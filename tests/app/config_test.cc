@@ -18,8 +18,19 @@ TEST(Config, DefaultsAreSuricatas) {
   EXPECT_EQ(c.pcap_checksum_checks, ChecksumChecks::kAuto);
   EXPECT_EQ(c.vars.address_groups.at("HOME_NET"), "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]");
   EXPECT_EQ(c.vars.port_groups.at("HTTP_PORTS"), "80");
-  EXPECT_TRUE(c.eve.payload);
-  EXPECT_TRUE(c.eve.packet);
+  // Suricata's default yaml: payload and packet off, metadata, flow records and
+  // application-layer anomalies on.
+  EXPECT_FALSE(c.eve.payload);
+  EXPECT_FALSE(c.eve.payload_printable);
+  EXPECT_FALSE(c.eve.packet);
+  EXPECT_TRUE(c.eve.metadata);
+  EXPECT_TRUE(c.eve.flow);
+  EXPECT_TRUE(c.eve.anomaly);
+  EXPECT_TRUE(c.eve.anomaly_applayer);
+  EXPECT_FALSE(c.eve.anomaly_decode);
+  EXPECT_FALSE(c.eve.anomaly_stream);
+  EXPECT_TRUE(c.eve.watchpost);
+  EXPECT_FALSE(c.eve.ethernet);
   EXPECT_EQ(c.detect.packet_alert_max, 15u);
 }
 
@@ -31,8 +42,8 @@ TEST(Config, SetOverridesKnownKeys) {
   EXPECT_EQ(c.flow.memcap, 64ull * 1024 * 1024);
   ASSERT_TRUE(apply_set(c, "vars.address-groups.HOME_NET=[10.20.0.0/16]").ok());
   EXPECT_EQ(c.vars.address_groups.at("HOME_NET"), "[10.20.0.0/16]");
-  ASSERT_TRUE(apply_set(c, "eve-log.payload=off").ok());
-  EXPECT_FALSE(c.eve.payload);
+  ASSERT_TRUE(apply_set(c, "eve-log.payload=on").ok());
+  EXPECT_TRUE(c.eve.payload);
 }
 
 TEST(Config, ThresholdFileDefaultIsOptionalAndASetOneIsRequired) {
@@ -686,8 +697,35 @@ TEST(Config, EveTypesAlertOptionsSetThePayloadKeys) {
   EXPECT_EQ(f.config.eve_file, "alerts.json");
   EXPECT_EQ(f.config.fast_file, "fast.log");
   EXPECT_FALSE(f.config.fast_enabled);
+  EXPECT_TRUE(f.config.eve.flow) << "listed";
+  EXPECT_FALSE(f.config.eve.anomaly) << "not listed: not written";
   ASSERT_EQ(f.warnings.size(), 1u);
-  EXPECT_EQ(f.warnings[0], "eve-log types not written by this sensor (alert and stats are): flow, dns");
+  EXPECT_EQ(f.warnings[0],
+            "eve-log types not written by this sensor (alert, anomaly, flow and stats are): dns");
+}
+
+TEST(Config, EveTypesAnomalyOptionsSelectWhichAnomaliesAreWritten) {
+  YamlFile f;
+  auto r = f.load(
+      "outputs:\n"
+      "  - eve-log:\n"
+      "      ethernet: yes\n"
+      "      types:\n"
+      "        - alert\n"
+      "        - anomaly:\n"
+      "            enabled: yes\n"
+      "            types:\n"
+      "              decode: yes\n"
+      "              stream: no\n"
+      "              applayer: no\n");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(f.config.eve.anomaly);
+  EXPECT_TRUE(f.config.eve.anomaly_decode);
+  EXPECT_FALSE(f.config.eve.anomaly_stream);
+  EXPECT_FALSE(f.config.eve.anomaly_applayer);
+  EXPECT_FALSE(f.config.eve.flow) << "not listed: not written";
+  EXPECT_TRUE(f.config.eve.ethernet);
+  EXPECT_TRUE(f.warnings.empty());
 }
 
 TEST(Config, AFiletypeTheSensorCannotWriteIsAnErrorAtItsLine) {

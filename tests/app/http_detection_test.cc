@@ -18,6 +18,7 @@
 #include "output/eve.h"
 #include "support/app_messages.h"
 #include "support/packet_builder.h"
+#include "support/worker_harness.h"
 #include "support/rule_texts.h"
 
 namespace wp::app {
@@ -25,43 +26,7 @@ namespace {
 
 using testing::ip;
 
-class Collect final : public output::AlertSink {
- public:
-  void on_alert(const watchpost::v1::Alert& a) override { alerts.push_back(a); }
-  std::vector<std::uint32_t> sids() const {
-    std::vector<std::uint32_t> out;
-    for (const auto& a : alerts) out.push_back(a.signature().signature_id());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  std::vector<watchpost::v1::Alert> alerts;
-};
-
-struct Sensor {
-  explicit Sensor(const std::vector<std::string>& rule_texts) {
-    config.pcap_checksum_checks = ChecksumChecks::kYes;
-    detect::RuleParser parser(config.vars);
-    auto rules = testing::parse_rule_texts(parser, rule_texts);
-    EXPECT_EQ(rules.size(), rule_texts.size()) << "a rule did not parse";
-    auto set = detect::RuleSet::build(std::move(rules), detect::ClassificationTable::defaults(),
-                                      nullptr);
-    EXPECT_TRUE(set.ok());
-    worker = std::make_unique<Worker>(config, set.value(), counters, &sink);
-  }
-  void send(const testing::Frame& f) {
-    capture::RawPacket raw;
-    raw.ts = Timestamp{1751338800, 0};
-    raw.data = f.data();
-    raw.caplen = raw.wirelen = static_cast<std::uint32_t>(f.size());
-    raw.number = ++number;
-    worker->process(raw);
-  }
-  Config config;
-  Counters counters;
-  Collect sink;
-  std::unique_ptr<Worker> worker;
-  std::uint64_t number = 0;
-};
+using Sensor = testing::WorkerHarness;
 
 const IpAddress kClient = ip("10.0.0.7");
 const IpAddress kServer = ip("198.51.100.9");
@@ -140,7 +105,7 @@ std::vector<std::uint32_t> odd_sids(const std::vector<Case>& cases) {
 void expect_only_odd_fire(const std::vector<Case>& cases) {
   Sensor s(rule_texts(cases));
   exchange(s);
-  EXPECT_EQ(s.sink.sids(), odd_sids(cases));
+  EXPECT_EQ(s.sink.sorted_sids(), odd_sids(cases));
 }
 
 TEST(HttpDetection, EveryBufferFiresAndItsNearMissDoesNot) {
@@ -392,7 +357,7 @@ TEST(HttpDetection, RulesAtALaterPointPrefilterOnAnEarlierBuffer) {
   }
   Sensor s(texts);
   exchange(s);
-  EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1, 3, 5}));
+  EXPECT_EQ(s.sink.sorted_sids(), (std::vector<std::uint32_t>{1, 3, 5}));
 }
 
 TEST(HttpDetection, ATransformAfterTheBuffersContentAppliesToTheWholeList) {
@@ -400,7 +365,7 @@ TEST(HttpDetection, ATransformAfterTheBuffersContentAppliesToTheWholeList) {
   Sensor s({R"(alert http any any -> any any (msg:"x"; http.uri.raw; content:"/dir/"; to_lowercase; content:"index.php"; sid:1;))",
             R"(alert http any any -> any any (msg:"x"; http.uri.raw; content:"/Dir/"; to_lowercase; content:"index.php"; sid:2;))"});
   exchange(s);
-  EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1}));
+  EXPECT_EQ(s.sink.sorted_sids(), (std::vector<std::uint32_t>{1}));
 }
 
 TEST(HttpDetection, TransformsRejectedWhereSuricataRejectsThem) {
@@ -424,7 +389,7 @@ TEST(HttpDetection, RequestSplitAcrossSegmentsAtSeveralPoints) {
     c.client(s, req.substr(0, cut));
     c.client(s, req.substr(cut));
     c.server(s, response());
-    EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1, 2, 3})) << "cut at " << cut;
+    EXPECT_EQ(s.sink.sorted_sids(), (std::vector<std::uint32_t>{1, 2, 3})) << "cut at " << cut;
   }
 }
 
@@ -436,7 +401,7 @@ TEST(HttpDetection, PipelinedRequestsHaveTheirOwnTransactions) {
   c.client(s, testing::http_request("GET", "/first", {"Host: a.example", "User-Agent: first-agent"}) +
                   testing::http_request("GET", "/second", {"Host: a.example", "User-Agent: second-agent"}));
   c.server(s, testing::http_response(200, "OK", {}, "one") + testing::http_response(200, "OK", {}, "two"));
-  ASSERT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{2, 3, 3}));
+  ASSERT_EQ(s.sink.sorted_sids(), (std::vector<std::uint32_t>{2, 3, 3}));
   std::vector<std::pair<std::uint32_t, std::uint64_t>> got;
   for (const auto& a : s.sink.alerts) got.emplace_back(a.signature().signature_id(), a.tx_id());
   std::sort(got.begin(), got.end());
@@ -468,7 +433,7 @@ TEST(HttpDetection, GzipChunkedResponseBodyIsInflatedForFileData) {
       200, "OK", {"Content-Encoding: gzip", "Transfer-Encoding: chunked"}, testing::http_chunked(body, 7));
   c.server(s, wire.substr(0, wire.size() / 2));
   c.server(s, wire.substr(wire.size() / 2));
-  EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1}));
+  EXPECT_EQ(s.sink.sorted_sids(), (std::vector<std::uint32_t>{1}));
 }
 
 TEST(HttpDetection, AppLayerEventOnAnHttpAnomaly) {
@@ -476,7 +441,7 @@ TEST(HttpDetection, AppLayerEventOnAnHttpAnomaly) {
   Conn c(s, 41000);
   c.client(s, "GET /x HTTP/1.1\r\nUser-Agent: a\r\n\r\n");
   c.server(s, testing::http_response(200, "OK", {}, "x"));
-  EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{1}));
+  EXPECT_EQ(s.sink.sorted_sids(), (std::vector<std::uint32_t>{1}));
 }
 
 TEST(HttpDetection, AlertCarriesTheHttpObjectAsSuricataWritesIt) {

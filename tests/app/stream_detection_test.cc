@@ -55,6 +55,7 @@ struct Sensor {
     auto set = detect::RuleSet::build(testing::parse_rule_texts(parser, rule_texts),
                                       detect::ClassificationTable::defaults(), nullptr);
     EXPECT_TRUE(set.ok());
+    config.eve.payload = true;  // the tests read what each alert matched
     worker = std::make_unique<Worker>(config, set.value(), counters,
                                       &sink);
   }

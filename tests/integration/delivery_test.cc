@@ -30,6 +30,7 @@
 
 #include "integration/collector_process.h"
 #include "integration/run_program.h"
+#include "support/eve_schema.h"
 #include "support/packet_builder.h"
 #include "support/pcap_writer.h"
 #include "support/temp_dir.h"
@@ -127,12 +128,7 @@ std::map<std::string, std::uint64_t> stats_counters(const std::string& path) {
 
 std::vector<AlertKey> eve_alerts(const std::string& path) {
   std::vector<AlertKey> out;
-  std::istringstream in(read_file(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line);
-    if (j.value("event_type", "") != "alert") continue;
+  for (const auto& j : testing::read_eve_alerts(path)) {
     out.emplace_back(j.at("host").get<std::string>(),
                      j.at("watchpost").at("site").get<std::string>(),
                      j.at("pcap_cnt").get<std::uint64_t>(),
@@ -197,6 +193,7 @@ class Collector {
   std::string port() const { return std::to_string(p_.port()); }
   std::string address() const { return "127.0.0.1:" + port(); }
   std::string db() const { return p_.db(); }
+  std::string eve() const { return p_.eve(); }
   std::string log() const { return p_.err(); }
   testing::ProgramResult stop() { return p_.stop(); }  // SIGTERM: commit, acknowledge, exit 0
   void kill_now() { p_.stop(SIGKILL); }
@@ -243,7 +240,10 @@ class Delivery : public ::testing::Test {
         "--set",
         "collector.drain-timeout=20s",
         "--set",
-        "detect.sgh-mpm-caching=no"};
+        "detect.sgh-mpm-caching=no",
+        // The tests count alert and stats events; FlowRecordsReachTheCollector turns these on.
+        "--set",
+        "eve-log.flow=no"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -314,6 +314,40 @@ TEST_F(Delivery, TwoSensorsOfTwoSitesStoreEveryAlertOnceWithItsSite) {
   EXPECT_EQ(counters.at("collector.connects"), 1u);
   EXPECT_EQ(counters.at("spool.backlog"), 0u);
   EXPECT_EQ(collector.stop().exit_code, 0);
+}
+
+TEST_F(Delivery, FlowRecordsReachTheCollectorAreStoredAndWrittenToItsEveFile) {
+  Collector collector(scratch("collector"), pki_);
+  ASSERT_TRUE(collector.started()) << collector.log();
+  write_capture(tmp_.file("nt.pcap"), 50);  // 50 flows (a source port each), 50 alerts
+  auto nt = testing::start_program(sensor_argv("nt-01", "nha-trang", tmp_.file("nt.pcap"),
+                                               collector.address(), {"--set", "eve-log.flow=yes"}),
+                                   scratch("run-nt"));
+  KillOnExit guard{nt};
+  const auto result = guard.wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("collector: 101 events delivered, 0 still spooled"), std::string::npos)
+      << result.err;
+  std::size_t stored = 0;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(collector.db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM records WHERE kind = 'flow'", -1, &st,
+                               nullptr),
+            SQLITE_OK);
+  if (sqlite3_step(st) == SQLITE_ROW) stored = static_cast<std::size_t>(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ(stored, 50u);
+  std::size_t flow_lines = 0;
+  for (const auto& j : testing::read_eve_file(collector.eve())) {
+    if (j["event_type"] != "flow") continue;
+    ++flow_lines;
+    EXPECT_EQ(j["watchpost"]["site"], "nha-trang");
+    EXPECT_EQ(j["flow"]["reason"], "shutdown");
+    EXPECT_EQ(j["flow"]["alerted"], true);
+  }
+  EXPECT_EQ(flow_lines, 50u);
 }
 
 TEST_F(Delivery, ARuleMessageThatIsNotUtf8IsDeliveredAsValidText) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "integration/run_program.h"
+#include "support/eve_schema.h"
 #include "support/temp_dir.h"
 
 namespace wp {
@@ -88,11 +89,8 @@ TEST_F(Install, InstalledSensorTestsAndRunsItsInstalledConfiguration) {
                                  "run-as.group=", "--set", "pid-file="},
                                 dir.path().string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::ifstream eve(logs / "eve.json");
   int alerts = 0;
-  for (std::string line; std::getline(eve, line);) {
-    const auto j = nlohmann::json::parse(line);
-    if (j.value("event_type", "") != "alert") continue;
+  for (const auto& j : testing::read_eve_alerts((logs / "eve.json").string())) {
     ++alerts;
     EXPECT_EQ(j["host"], "nt-1");
     EXPECT_FALSE(j["alert"]["category"].get<std::string>().empty())

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "integration/run_program.h"
+#include "support/eve_schema.h"
 #include "support/packet_builder.h"
 #include "support/pcap_writer.h"
 #include "support/temp_dir.h"
@@ -67,8 +68,7 @@ struct Fixture {
     r.result = testing::run_program(argv, dir.path().string());
     std::ifstream sf(out + "/stats.json");
     if (sf) r.stats = json::parse(sf);
-    std::ifstream ef(out + "/eve.json");
-    for (std::string line; std::getline(ef, line);) r.eve.push_back(line);
+    for (const json& a : testing::read_eve_alerts(out + "/eve.json")) r.eve.push_back(a.dump());
     // Workers write their alerts in their own order: compare the sets.
     std::sort(r.eve.begin(), r.eve.end());
     return r;

@@ -491,8 +491,8 @@ TEST(SuricataYaml, DefaultShapeGivesTheEffectiveValuesASuricataUserExpects) {
   // One warning for the unused keys (with their count), one for the EVE types not written.
   EXPECT_TRUE(has(r.err, "configuration keys are not used by watchpost and were ignored: "))
       << r.err;
-  EXPECT_TRUE(has(r.err, "eve-log types not written by this sensor (alert and stats are): frame, "
-                         "anomaly, http, dns, tls"))
+  EXPECT_TRUE(has(r.err, "eve-log types not written by this sensor (alert, anomaly, flow and "
+                         "stats are): frame, http, dns, tls"))
       << r.err;
   EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 6) << r.err;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "integration/run_program.h"
+#include "support/eve_schema.h"
 #include "support/packet_builder.h"
 #include "support/pcap_writer.h"
 #include "support/temp_dir.h"
@@ -150,10 +151,7 @@ SensorRun run_sensor(const testing::TempDir& dir, const std::string& pcap, const
        "detect.sgh-mpm-caching-path=" + dir.file("hs")},
       out);
   SensorRun run{r.exit_code, r.err, {}};
-  std::ifstream f(out + "/eve.json");
-  for (std::string line; std::getline(f, line);) {
-    if (json::parse(line).value("event_type", "") == "alert") run.alerts.push_back(line);
-  }
+  for (const json& a : testing::read_eve_alerts(out + "/eve.json")) run.alerts.push_back(a.dump());
   std::sort(run.alerts.begin(), run.alerts.end());
   return run;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "integration/run_program.h"
+#include "support/eve_schema.h"
 #include "support/packet_builder.h"
 #include "support/pcap_writer.h"
 #include "support/temp_dir.h"
@@ -53,12 +54,7 @@ struct Fixture {
     return testing::run_program(argv, dir.path().string());
   }
 
-  std::vector<nlohmann::json> eve() {
-    std::vector<nlohmann::json> out;
-    std::ifstream f(dir.file("eve.json"));
-    for (std::string line; std::getline(f, line);) out.push_back(nlohmann::json::parse(line));
-    return out;
-  }
+  std::vector<nlohmann::json> eve() { return testing::read_eve_alerts(dir.file("eve.json")); }
 
   nlohmann::json stats() {
     std::ifstream f(dir.file("stats.json"));

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "output/json.h"
+#include "support/eve_schema.h"
 
 namespace wp::output {
 namespace {
@@ -49,9 +50,15 @@ class EveRendering : public ::testing::Test {
   }
 };
 
+EveOptions with_payload_and_packet() {
+  EveOptions o;
+  o.payload = o.payload_printable = o.packet = true;
+  return o;
+}
+
 TEST_F(EveRendering, WritesSuricataAlertFields) {
   std::string line;
-  render_eve_alert(sample(), EveOptions{}, line);
+  render_eve_alert(sample(), with_payload_and_packet(), line);
   auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["timestamp"], "2025-07-01T03:04:05.123456+0000");
   EXPECT_EQ(j["flow_id"], 1234567890123);
@@ -77,10 +84,23 @@ TEST_F(EveRendering, WritesSuricataAlertFields) {
   EXPECT_EQ(j["stream"], 0);
   EXPECT_EQ(j["packet"], "AAEC");
   EXPECT_EQ(j["packet_info"]["linktype"], 1);
+  EXPECT_EQ(j["packet_info"]["linktype_name"], "EN10MB");
   EXPECT_EQ(j["host"], "nt-sensor-1");
   EXPECT_EQ(j["watchpost"]["site"], "nha-trang");
   EXPECT_EQ(j["watchpost"]["sensor_id"], "nt-sensor-1");
   EXPECT_EQ(j["watchpost"]["classtype"], "web-application-attack");
+}
+
+TEST_F(EveRendering, PayloadAndPacketAreOffByDefaultAsInSuricata) {
+  std::string line;
+  render_eve_alert(sample(), EveOptions{}, line);
+  auto j = nlohmann::json::parse(line);
+  EXPECT_FALSE(j.contains("payload"));
+  EXPECT_FALSE(j.contains("payload_printable"));
+  EXPECT_FALSE(j.contains("packet"));
+  EXPECT_FALSE(j.contains("stream"));
+  EXPECT_TRUE(j["alert"].contains("metadata"));
+  EXPECT_TRUE(testing::eve_schema_errors(j).empty());
 }
 
 TEST_F(EveRendering, PayloadPacketAndMetadataCanBeTurnedOff) {
@@ -108,6 +128,163 @@ TEST_F(EveRendering, IcmpAlertHasTypeAndCodeButNoPorts) {
   EXPECT_EQ(j["icmp_type"], 128);
   EXPECT_FALSE(j.contains("src_port"));
   EXPECT_FALSE(j.contains("dest_port"));
+}
+
+TEST_F(EveRendering, AlertCarriesFlowIpVersionAndPacketSourceAsSuricata8) {
+  auto a = sample();
+  a.set_ip_v(4);
+  a.set_pkt_src("wire/pcap");
+  auto& f = *a.mutable_flow();
+  f.set_pkts_toserver(3);
+  f.set_pkts_toclient(2);
+  f.set_bytes_toserver(300);
+  f.set_bytes_toclient(200);
+  f.set_start_us(1751339040000000);
+  f.set_src_ip("203.0.113.5");
+  f.set_src_port(40000);
+  f.set_dest_ip("10.20.0.10");
+  f.set_dest_port(80);
+  std::string line;
+  render_eve_alert(a, EveOptions{}, line);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["ip_v"], 4);
+  EXPECT_EQ(j["pkt_src"], "wire/pcap");
+  EXPECT_EQ(j["flow"], nlohmann::json::parse(
+                           R"({"pkts_toserver":3,"pkts_toclient":2,"bytes_toserver":300,)"
+                           R"("bytes_toclient":200,"start":"2025-07-01T03:04:00.000000+0000",)"
+                           R"("src_ip":"203.0.113.5","dest_ip":"10.20.0.10","src_port":40000,)"
+                           R"("dest_port":80})"));
+  EXPECT_EQ(testing::eve_schema_errors(j), std::vector<std::string>{});
+}
+
+TEST_F(EveRendering, WithoutTheWatchpostObjectTheLineHasOnlySuricataFields) {
+  auto a = sample();
+  a.mutable_ether()->set_src_mac("00:11:22:33:44:55");
+  a.mutable_ether()->set_dest_mac("66:77:88:99:aa:bb");
+  auto& t = *a.mutable_tunnel();
+  t.set_src_ip("192.0.2.1");
+  t.set_dest_ip("192.0.2.2");
+  t.set_ip_proto(47);
+  t.set_depth(1);
+  EveOptions o = with_payload_and_packet();
+  o.watchpost = false;
+  std::string line;
+  render_eve_alert(a, o, line);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_FALSE(j.contains("watchpost"));
+  EXPECT_EQ(j["ether"]["src_mac"], "00:11:22:33:44:55");
+  EXPECT_EQ(j["tunnel"]["proto"], "GRE");
+  EXPECT_EQ(j["tunnel"]["depth"], 1);
+  EXPECT_EQ(testing::eve_schema_errors(j), std::vector<std::string>{});
+}
+
+TEST_F(EveRendering, Ipv6AddressesAreWrittenInFullFormAsSuricataDoes) {
+  auto a = sample();
+  a.set_src_ip("2001:db8::1");
+  a.set_dest_ip("fe80::a:b");
+  std::string line;
+  render_eve_alert(a, EveOptions{}, line);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["src_ip"], "2001:0db8:0000:0000:0000:0000:0000:0001");
+  EXPECT_EQ(j["dest_ip"], "fe80:0000:0000:0000:0000:0000:000a:000b");
+}
+
+TEST_F(EveRendering, DropAndRejectRulesAreLoggedBlocked) {
+  auto a = sample();
+  a.mutable_signature()->set_action("blocked");
+  std::string line;
+  render_eve_alert(a, EveOptions{}, line);
+  EXPECT_EQ(nlohmann::json::parse(line)["alert"]["action"], "blocked");
+}
+
+TEST_F(EveRendering, FlowRecordHasSuricataFlowAndTcpObjects) {
+  watchpost::v1::FlowRecord f;
+  f.set_timestamp_us(1751339100000000);
+  f.set_site("nha-trang");
+  f.set_sensor_id("nt-1");
+  f.set_flow_id(77);
+  f.set_ip_proto(6);
+  f.set_ip_v(4);
+  f.set_app_proto("http");
+  auto& c = *f.mutable_counters();
+  c.set_pkts_toserver(5);
+  c.set_pkts_toclient(4);
+  c.set_bytes_toserver(500);
+  c.set_bytes_toclient(4000);
+  c.set_start_us(1751339040000000);
+  c.set_src_ip("203.0.113.5");
+  c.set_src_port(40000);
+  c.set_dest_ip("10.20.0.10");
+  c.set_dest_port(80);
+  f.set_end_us(1751339043500000);
+  f.set_state("closed");
+  f.set_reason("timeout");
+  f.set_alerted(true);
+  f.set_tcp_flags_ts(0x1b);
+  f.set_tcp_flags_tc(0x1b);
+  for (bool watchpost : {true, false}) {
+    EveOptions o;
+    o.watchpost = watchpost;
+    std::string line;
+    render_eve_flow(f, o, line);
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["event_type"], "flow");
+    EXPECT_EQ(j["src_ip"], "203.0.113.5");
+    EXPECT_EQ(j["dest_port"], 80);
+    EXPECT_EQ(j["app_proto"], "http");
+    EXPECT_EQ(j["flow"]["end"], "2025-07-01T03:04:03.500000+0000");
+    EXPECT_EQ(j["flow"]["age"], 3);
+    EXPECT_EQ(j["flow"]["state"], "closed");
+    EXPECT_EQ(j["flow"]["reason"], "timeout");
+    EXPECT_EQ(j["flow"]["alerted"], true);
+    EXPECT_EQ(j["tcp"]["tcp_flags"], "1b");
+    EXPECT_EQ(j["tcp"]["syn"], true);
+    EXPECT_FALSE(j["tcp"].contains("rst"));
+    EXPECT_EQ(j.contains("watchpost"), watchpost);
+    EXPECT_EQ(testing::eve_schema_errors(j), std::vector<std::string>{});
+  }
+}
+
+TEST_F(EveRendering, AnomalyRecordsNameTheirTypeAndEvent) {
+  watchpost::v1::Anomaly a;
+  a.set_timestamp_us(1751339045123456);
+  a.set_pcap_cnt(9);
+  a.set_type("decode");
+  a.set_event("decoder.ipv4.trunc_pkt");
+  std::string line;
+  render_eve_anomaly(a, EveOptions{}, line);
+  auto j = nlohmann::json::parse(line);
+  EXPECT_FALSE(j.contains("src_ip")) << "no IP layer decoded: no addresses, as Suricata";
+  EXPECT_EQ(j["anomaly"], nlohmann::json::parse(R"({"type":"decode","event":"decoder.ipv4.trunc_pkt"})"));
+  EXPECT_EQ(testing::eve_schema_errors(j), std::vector<std::string>{});
+
+  a.set_src_ip("203.0.113.5");
+  a.set_dest_ip("10.20.0.10");
+  a.set_src_port(40000);
+  a.set_dest_port(80);
+  a.set_ip_proto(6);
+  a.set_ip_v(4);
+  a.set_type("applayer");
+  a.set_event("REQUEST_FIELD_MISSING_COLON");
+  a.set_app_proto("http");
+  a.set_layer("proto_parser");
+  line.clear();
+  render_eve_anomaly(a, EveOptions{}, line);
+  j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["anomaly"], nlohmann::json::parse(R"({"app_proto":"http","type":"applayer",)"
+                                                R"("event":"REQUEST_FIELD_MISSING_COLON",)"
+                                                R"("layer":"proto_parser"})"));
+  EXPECT_EQ(testing::eve_schema_errors(j), std::vector<std::string>{});
+}
+
+TEST_F(EveRendering, FastLogIcmpLineShowsTypeAndCodeAsPorts) {
+  auto a = sample();
+  a.set_ip_proto(1);
+  a.set_icmp_type(8);
+  a.set_icmp_code(0);
+  std::string line;
+  render_fast_alert(a, line);
+  EXPECT_NE(line.find("{ICMP} 203.0.113.5:8 -> 10.20.0.10:0"), std::string::npos) << line;
 }
 
 TEST_F(EveRendering, FastLogLineHasSuricataLayout) {
@@ -174,6 +351,28 @@ watchpost::v1::Stats sample_stats() {
   c["decoder.event.ipv4.trunc_pkt"] = 1;
   c["detect.alert"] = 3;
   return st;
+}
+
+TEST(EveStats, SuricataNamedCountersFillStatsAndOursGoInTheWatchpostObject) {
+  watchpost::v1::Stats st = sample_stats();
+  auto& s = *st.mutable_suricata_counters();
+  s["decoder.pkts"] = 98;
+  s["tcp.sessions"] = 4;
+  (*st.mutable_counters())["stream.sessions"] = 4;
+  std::string out;
+  render_eve_stats(st, EveOptions{}, out);
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["stats"]["tcp"]["sessions"], 4);
+  EXPECT_FALSE(j["stats"].contains("stream")) << "our own names only inside watchpost";
+  EXPECT_EQ(j["watchpost"]["stats"]["stream"]["sessions"], 4);
+  EXPECT_EQ(testing::eve_schema_errors(j), std::vector<std::string>{});
+  EveOptions off;
+  off.watchpost = false;
+  out.clear();
+  render_eve_stats(st, off, out);
+  j = nlohmann::json::parse(out);
+  EXPECT_FALSE(j.contains("watchpost"));
+  EXPECT_EQ(j["stats"]["decoder"]["pkts"], 98);
 }
 
 TEST(EveStats, CountersNestByTheDotsOfTheirNamesAsSuricataWritesThem) {

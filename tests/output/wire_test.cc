@@ -88,7 +88,7 @@ TEST(Wire, RejectsBatchesThatDoNotHoldTogether) {
   {
     auto b = batch_of(1, 1);
     b.mutable_events(0)->clear_alert();
-    cases.push_back({"empty event", b, "event seq 1 is neither an alert nor stats"});
+    cases.push_back({"empty event", b, "event seq 1 is not an alert, stats, flow or anomaly event"});
   }
   {
     auto b = batch_of(1, 0);

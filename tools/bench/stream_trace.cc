@@ -46,7 +46,7 @@ struct Tracer {
     dirs.erase(it);
   }
 
-  static void on_release(void* self, flow::Flow& f) {
+  static void on_release(void* self, flow::Flow& f, flow::FlowEndReason, const Timestamp&) {
     auto* t = static_cast<Tracer*>(self);
     t->close_flow(f.flow_id);
     t->engine->release(f);

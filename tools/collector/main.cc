@@ -103,8 +103,8 @@ int main(int argc, char** argv) {
       srv.stop([&] {
         store_thread.stop();
         const StoreTotals& t = store_thread.totals();
-        log_info("stopped: " + std::to_string(t.alerts) + " alerts and " + std::to_string(t.stats) +
-                 " stats stored, " + std::to_string(t.duplicates) + " duplicates skipped, in " +
+        log_info("stopped: " + std::to_string(t.alerts) + " alerts, " + std::to_string(t.stats) +
+                 " stats and " + std::to_string(t.records) + " flow and anomaly records stored, " + std::to_string(t.duplicates) + " duplicates skipped, in " +
                  std::to_string(t.transactions) + " transactions (" +
                  std::to_string(t.failed_transactions) + " failed)");
         stopped = true;

@@ -41,6 +41,20 @@ void batch_rows(const std::string& sensor, watchpost::v1::Batch& batch, BatchRow
       row.stats = &s;
       row.seq = e.seq();
       s.SerializeToString(&row.message);
+    } else if (e.has_flow()) {
+      watchpost::v1::FlowRecord& f = *e.mutable_flow();
+      f.set_sensor_id(sensor);
+      if (f.site().empty()) f.set_site(batch.site());
+      RecordRow& row = out.records.emplace_back();
+      row = {&e, "flow", f.timestamp_us(), &f.site(), e.seq(), {}};
+      f.SerializeToString(&row.message);
+    } else if (e.has_anomaly()) {
+      watchpost::v1::Anomaly& a = *e.mutable_anomaly();
+      a.set_sensor_id(sensor);
+      if (a.site().empty()) a.set_site(batch.site());
+      RecordRow& row = out.records.emplace_back();
+      row = {&e, "anomaly", a.timestamp_us(), &a.site(), e.seq(), {}};
+      a.SerializeToString(&row.message);
     }
   }
 }
@@ -55,6 +69,7 @@ void keep_new(std::uint64_t mark, BatchRows& rows) {
   const auto stored = [mark](const auto& row) { return row.seq <= mark; };
   std::erase_if(rows.alerts, stored);
   std::erase_if(rows.stats, stored);
+  std::erase_if(rows.records, stored);
 }
 
 }  // namespace wp::store

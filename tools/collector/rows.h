@@ -40,6 +40,16 @@ struct StatsRow {
   std::string message;  // the serialized Stats
 };
 
+// A flow record or an anomaly (the `records` table; its EVE line in the collector's file).
+struct RecordRow {
+  const watchpost::v1::Event* event = nullptr;  // in the batch; sensor_id and site set
+  const char* kind = "";                        // "flow" or "anomaly"
+  std::int64_t ts = 0;
+  const std::string* site = nullptr;
+  std::uint64_t seq = 0;
+  std::string message;  // the serialized FlowRecord or Anomaly
+};
+
 struct BatchRows {
   std::uint64_t first_seq = 0;   // the batch's first sequence number
   std::uint64_t last_seq = 0;    // the batch's last sequence number (0 for an empty batch)
@@ -47,6 +57,8 @@ struct BatchRows {
   std::uint64_t gap = 0;         // sequence numbers missing between the mark and the batch
   std::vector<AlertRow> alerts;  // in sequence order
   std::vector<StatsRow> stats;   // in sequence order
+  std::vector<RecordRow> records;  // flow records and anomalies, in sequence order
+  std::size_t stored() const { return alerts.size() + stats.size() + records.size(); }
 };
 
 // Makes a row of every event of `batch` (checked by wire::parse_batch): each gets `sensor_id`

@@ -46,6 +46,16 @@ CREATE TABLE IF NOT EXISTS stats (
   seq       INTEGER NOT NULL,
   stats     BLOB NOT NULL         -- serialized watchpost.v1.Stats
 );
+CREATE TABLE IF NOT EXISTS records (  -- flow records and anomalies (EVE flow / anomaly)
+  id        INTEGER PRIMARY KEY,
+  ts        INTEGER NOT NULL,
+  sensor    TEXT NOT NULL,
+  site      TEXT NOT NULL,
+  epoch     INTEGER NOT NULL,
+  seq       INTEGER NOT NULL,
+  kind      TEXT NOT NULL,        -- "flow" or "anomaly"
+  record    BLOB NOT NULL         -- serialized watchpost.v1.FlowRecord or Anomaly
+);
 CREATE TABLE IF NOT EXISTS marks (  -- de-duplication: highest stored seq per (sensor, epoch)
   sensor    TEXT NOT NULL,
   epoch     INTEGER NOT NULL,

@@ -126,6 +126,9 @@ Result<void> Store::prepare() {
        "?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
       {&insert_stats_,
        "INSERT INTO stats (ts, sensor, site, epoch, seq, stats) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&insert_record_,
+       "INSERT INTO records (ts, sensor, site, epoch, seq, kind, record) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&select_mark_, "SELECT seq FROM marks WHERE sensor = ?1 AND epoch = ?2"},
       {&upsert_mark_,
        "INSERT INTO marks (sensor, epoch, seq) VALUES (?1, ?2, ?3) "
@@ -275,6 +278,17 @@ Result<void> Store::add(const std::string& sensor, const std::string& peer,
     st.bind_blob(6, bytes_of(row.message));
     if (auto r = st.run(); !r) return r;
   }
+  for (const RecordRow& row : rows.records) {
+    Statement& st = *insert_record_;
+    st.bind(1, row.ts);
+    st.bind(2, sensor);
+    st.bind(3, *row.site);
+    st.bind(4, as_int(batch.epoch()));
+    st.bind(5, as_int(row.seq));
+    st.bind(6, std::string(row.kind));
+    st.bind_blob(7, bytes_of(row.message));
+    if (auto r = st.run(); !r) return r;
+  }
   const std::uint64_t new_mark = std::max(*m, rows.last_seq);
   if (new_mark != *m) {
     Statement& st = *upsert_mark_;
@@ -288,7 +302,7 @@ Result<void> Store::add(const std::string& sensor, const std::string& peer,
   auto hr = health(sensor);
   if (!hr) return hr.error();
   Health& h = **hr;
-  const std::uint64_t stored = rows.alerts.size() + rows.stats.size();
+  const std::uint64_t stored = rows.stored();
   if (!h.exists) {
     h.exists = true;
     h.first_seen = now_us;

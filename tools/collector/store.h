@@ -86,7 +86,7 @@ class Store {
   // the thread that commits never waits for a checkpoint's writes and fsyncs. Destroyed
   // before db_ closes.
   std::unique_ptr<Checkpointer> checkpointer_;
-  std::unique_ptr<Statement> insert_alert_, insert_stats_, select_mark_, upsert_mark_,
+  std::unique_ptr<Statement> insert_alert_, insert_stats_, insert_record_, select_mark_, upsert_mark_,
       select_sensor_, upsert_sensor_, begin_, commit_, rollback_;
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> marks_;  // cache
   std::map<std::string, Health> health_;                                  // cache

@@ -157,7 +157,7 @@ void StoreThread::process(std::deque<Work>& group) {
     }
     Outcome& o = outcomes[i];
     o.epoch = w.batch->epoch();
-    o.stored = rows.alerts.size() + rows.stats.size();
+    o.stored = rows.stored();
     o.duplicates = rows.duplicates;
     if (w.batch->events_size() > 0) {
       o.acked_seq = rows.last_seq;
@@ -198,6 +198,7 @@ void StoreThread::process(std::deque<Work>& group) {
     ++totals_.batches;
     totals_.alerts += group[i].parsed->rows.alerts.size();
     totals_.stats += group[i].parsed->rows.stats.size();
+    totals_.records += group[i].parsed->rows.records.size();
     totals_.duplicates += group[i].parsed->rows.duplicates;
     if (eve_) write_eve(group[i].parsed->rows);
   }
@@ -215,6 +216,15 @@ void StoreThread::write_eve(const store::BatchRows& rows) {
   for (const store::AlertRow& row : rows.alerts) {
     eve_line_.clear();
     output::render_eve_alert(*row.alert, store::eve_options(*row.alert), eve_line_);
+    eve_->write_line(eve_line_);
+  }
+  for (const store::RecordRow& row : rows.records) {
+    eve_line_.clear();
+    if (row.event->has_flow()) {
+      output::render_eve_flow(row.event->flow(), output::EveOptions{}, eve_line_);
+    } else {
+      output::render_eve_anomaly(row.event->anomaly(), output::EveOptions{}, eve_line_);
+    }
     eve_->write_line(eve_line_);
   }
 }

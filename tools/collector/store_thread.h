@@ -46,6 +46,7 @@ struct StoreTotals {
   std::uint64_t batches = 0;
   std::uint64_t alerts = 0;
   std::uint64_t stats = 0;
+  std::uint64_t records = 0;  // flow records and anomalies
   std::uint64_t duplicates = 0;
   std::uint64_t transactions = 0;
   std::uint64_t failed_transactions = 0;
