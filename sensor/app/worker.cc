@@ -40,6 +40,7 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
   flows_.set_release_hook(&Worker::release_flow, this);
   flow_records_ = config.eve.flow;
   decode_anomalies_ = config.eve.anomaly && config.eve.anomaly_decode;
+  stream_anomalies_ = config.eve.anomaly && config.eve.anomaly_stream;
   if (config.eve.anomaly && config.eve.anomaly_applayer) {
     app_.set_anomaly_hook(&Worker::on_app_anomaly, this);
   }
@@ -111,6 +112,17 @@ void Worker::report_decode_events(const flow::FlowRef& fr) {
     fill_anomaly(fr);
     anomaly_.set_type("decode");
     anomaly_.set_event("decoder." + std::string(e.name));
+    sink_->on_anomaly(anomaly_);
+  }
+}
+
+void Worker::report_stream_events(const flow::FlowRef& fr) {
+  if (!stream_anomalies_ || sink_ == nullptr || pkt_.stream_events == 0) return;
+  for (const stream::StreamEventInfo& e : stream::kStreamEvents) {
+    if ((pkt_.stream_events & stream::stream_event_bit(e.id)) == 0) continue;
+    fill_anomaly(fr);
+    anomaly_.set_type("stream");
+    anomaly_.set_event("stream." + std::string(e.name));
     sink_->on_anomaly(anomaly_);
   }
 }
@@ -245,6 +257,7 @@ void Worker::process(const capture::RawPacket& raw) {
     const auto late = detector_->inspect_stream_events(pkt_, fr);
     if (!late.empty()) emit(late, fr, {}, false);
   }
+  if (tcp) report_stream_events(fr);
   if (tcp && fr.flow != nullptr) flows_.refile(*fr.flow);  // the stream may have changed its state
 }
 

@@ -89,6 +89,8 @@ class Worker {
   static void on_app_anomaly(void* self, AppProto proto, int code, std::string_view name);
   // EVE anomaly records of the packet's decoder events (eve-log.anomaly.decode).
   void report_decode_events(const flow::FlowRef& fr);
+  // eve-log.anomaly.stream: one anomaly record per stream event of pkt_ (type "stream").
+  void report_stream_events(const flow::FlowRef& fr);
   // The anomaly record's packet fields, from pkt_ and `fr`.
   void fill_anomaly(const flow::FlowRef& fr);
   void emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
@@ -123,6 +125,7 @@ class Worker {
   watchpost::v1::Anomaly anomaly_;         // reused
   bool flow_records_ = false;              // eve-log.flow
   bool decode_anomalies_ = false;          // eve-log.anomaly (.decode)
+  bool stream_anomalies_ = false;          // eve-log.anomaly (.stream)
   bool auto_mode_ = false;     // sampling the first packets for offloaded checksums
   bool auto_disabled_ = false;
   std::uint32_t sampled_ = 0;

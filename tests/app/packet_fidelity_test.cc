@@ -34,12 +34,19 @@ class Collect final : public output::AlertSink {
   void on_alert(const watchpost::v1::Alert& a) override {
     seen.push_back({a.signature().signature_id(), a.pcap_cnt(), a.packet()});
   }
+  void on_anomaly(const watchpost::v1::Anomaly& a) override {
+    anomalies.push_back(a.type() + " " + a.event());
+  }
   std::vector<Seen> seen;
+  std::vector<std::string> anomalies;
 };
 
 struct Sensor {
-  explicit Sensor(const std::vector<std::string>& rule_texts) {
+  explicit Sensor(const std::vector<std::string>& rule_texts, bool stream_anomalies = false) {
     config.pcap_checksum_checks = ChecksumChecks::kYes;
+    config.eve.anomaly = stream_anomalies;
+    config.eve.anomaly_stream = stream_anomalies;
+    config.eve.packet = true;  // the tests read the logged frame
     detect::RuleParser parser(config.vars);
     auto set = detect::RuleSet::build(testing::parse_rule_texts(parser, rule_texts),
                                       detect::ClassificationTable::defaults(), nullptr);
@@ -221,6 +228,19 @@ TEST(StreamEventDetection, SynAckFromTheClientFiresTheHandshakeEvent) {
   s.send(testing::tcp_packet(kClient, kServer, {41000, 80, c.cisn, 0, kSyn}, ""));
   s.send(testing::tcp_packet(kClient, kServer, {41000, 80, c.cisn, 77, kSyn | kAck}, ""));
   EXPECT_EQ(s.sids(), Sids{3});
+}
+
+TEST(StreamEventDetection, EachStreamEventIsAnAnomalyRecordWhenAsked) {
+  for (const bool asked : {false, true}) {
+    Sensor s({}, asked);
+    Conn c;
+    c.handshake(s);
+    s.send(c.from_client(5, "AAAAA"));
+    s.send(c.from_client(3, "BBBBBBB"));
+    EXPECT_EQ(s.sink.anomalies,
+              asked ? std::vector<std::string>{"stream stream.reassembly_overlap_different_data"}
+                    : std::vector<std::string>{});
+  }
 }
 
 }  // namespace
