@@ -677,6 +677,14 @@ struct YamlWalker {
       for (const auto& item : value) {
         if (auto r = visit(1); !r) return r;
         if (!item.IsMap()) continue;
+        if (item.size() == 1 && item.begin()->first.Scalar() == "stats") {
+          // Suricata's text stats.log, not our top-level stats section: its filename must not
+          // become stats.filename (stats.json would be written under stats.log's name).
+          warnings.push_back(where(item.begin()->first) +
+                             ": outputs: - stats (Suricata's text stats.log) is not written; the "
+                             "counters are in stats.filename (JSON) and in EVE stats records");
+          continue;
+        }
         if (auto r = walk("", item); !r) return r;
       }
       return {};

@@ -102,6 +102,9 @@ struct AppLayer::State {
   // Per direction: the first transaction id whose body point was not reported yet (bodies
   // of one direction complete in id order).
   std::uint64_t http_body_next[2] = {0, 0};
+  std::unique_ptr<SmtpSession> smtp;  // made at the flow's first SMTP data, dropped at reset
+  std::unique_ptr<FtpSession> ftp;
+  std::unique_ptr<SshSession> ssh;
   TxAlertLog alerted;
 
   void reset() {
@@ -122,6 +125,10 @@ struct AppLayer::State {
       http_used = false;
     }
     http_body_next[0] = http_body_next[1] = 0;
+    // Per-connection parsers: a fresh one per flow keeps the bound per flow.
+    smtp.reset();
+    ftp.reset();
+    ssh.reset();
     alerted.clear();
   }
 
@@ -156,6 +163,15 @@ AppLayer::AppLayer(const AppLayerConfig& config, Counters& counters)
   }
   for (int b = 0; b < kHttpEventCount; ++b) {
     c_http_events_[b] = counters_.add("applayer.http." + to_lower(http_event_name(b)));
+  }
+  for (int b = 0; b < kSmtpEventCount; ++b) {
+    c_smtp_events_[b] = counters_.add("applayer.smtp." + std::string(smtp_event_name(b)));
+  }
+  for (int b = 0; b < kFtpEventCount; ++b) {
+    c_ftp_events_[b] = counters_.add("applayer.ftp." + std::string(ftp_event_name(b)));
+  }
+  for (int b = 0; b < kSshEventCount; ++b) {
+    c_ssh_events_[b] = counters_.add("applayer.ssh." + std::string(ssh_event_name(b)));
   }
   c_state_full_ = counters_.add("applayer.state_full");
   c_tx_ = counters_.add("applayer.tx");
@@ -285,6 +301,9 @@ void AppLayer::on_stream(flow::Flow& f, bool to_server, std::uint64_t offset, By
     s->framer[di].reset();
     if (s->tls) s->tls->gap(to_server);
     if (s->http) s->http->gap(to_server ? HttpDir::kToServer : HttpDir::kToClient);
+    if (s->smtp) s->smtp->gap(to_server);
+    if (s->ftp) s->ftp->gap(to_server);
+    if (s->ssh) s->ssh->gap(to_server);
   }
   if (app == AppProto::kUnknown) {
     if (!gap) detect_tcp(f, *s, di, data, fn, ctx);
@@ -415,9 +434,122 @@ void AppLayer::parse_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, v
     case AppProto::kHttp:
       http_data(s, di, data, fn, ctx);
       return;
+    case AppProto::kSmtp:
+      smtp_data(s, to_server, data, fn, ctx);
+      return;
+    case AppProto::kFtp:
+      ftp_data(s, to_server, data, fn, ctx);
+      return;
+    case AppProto::kSsh:
+      ssh_data(s, to_server, data, fn, ctx);
+      return;
     default:
-      return;  // SMTP, FTP, SSH: detected, not parsed
+      return;
   }
+}
+
+void AppLayer::count_events(AppProto proto, EventNameFn name, CounterId* ids, int count,
+                            std::uint64_t before, std::uint64_t after) {
+  const std::uint64_t raised = after & ~before;
+  for (int b = 0; b < count; ++b) {
+    if (!(raised & (std::uint64_t{1} << b))) continue;
+    counters_.inc(ids[b]);
+    if (anomaly_fn_ != nullptr) anomaly_fn_(anomaly_ctx_, proto, b, name(b));
+  }
+}
+
+namespace {
+
+// What a parser's callback needs to report a transaction to detection.
+struct Report {
+  Counters* counters;
+  CounterId tx_counter;
+  TxFn fn;
+  void* ctx;
+  Transaction tx;
+
+  void send(std::uint64_t id, bool to_server, std::uint8_t progress) {
+    tx.id = id;
+    tx.to_server = to_server;
+    tx.progress = progress;
+    counters->inc(tx_counter);
+    fn(ctx, tx);
+  }
+};
+
+}  // namespace
+
+// SMTP: each command reports the current mail at the command point, the end of its message
+// at the data point, each final reply at the reply point (app-layer events on replies).
+void AppLayer::smtp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx) {
+  if (!s.smtp) s.smtp = std::make_unique<SmtpSession>();
+  SmtpSession& session = *s.smtp;
+  Report r{&counters_, c_tx_, fn, ctx, {}};
+  r.tx.proto = AppProto::kSmtp;
+  r.tx.smtp = &session;
+  r.tx.alerted = &s.alerted;
+  SmtpSink sink;
+  sink.ctx = &r;
+  sink.fn = [](void* c, SmtpPoint point) {
+    auto& rep = *static_cast<Report*>(c);
+    const SmtpSession& smtp = *rep.tx.smtp;
+    rep.tx.events = smtp.mail().events;
+    if (point == SmtpPoint::kReply) {
+      rep.send(smtp.mail_id(), false, kSmtpReply);
+    } else {
+      rep.send(smtp.mail_id(), true, point == SmtpPoint::kCommand ? kSmtpCommand : kSmtpData);
+    }
+  };
+  const std::uint32_t before = session.events();
+  session.feed(to_server, data, sink);
+  count_events(AppProto::kSmtp, &smtp_event_name, c_smtp_events_, kSmtpEventCount, before,
+               session.events());
+}
+
+// FTP: each command, then its final reply.
+void AppLayer::ftp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx) {
+  if (!s.ftp) s.ftp = std::make_unique<FtpSession>();
+  Report r{&counters_, c_tx_, fn, ctx, {}};
+  r.tx.proto = AppProto::kFtp;
+  r.tx.alerted = &s.alerted;
+  struct FtpReport {
+    Report* r;
+    AppLayer* self;
+  } fr{&r, this};
+  FtpSink sink;
+  sink.ctx = &fr;
+  sink.fn = [](void* c, const FtpTransaction& t, bool dir) {
+    auto& rep = *static_cast<FtpReport*>(c);
+    rep.r->tx.ftp = &t;
+    rep.r->tx.events = t.events;
+    // Each flag once: the command's at the command, the reply's at the reply.
+    const std::uint32_t mine = dir ? kFtpRequestCommandTooLong : kFtpResponseCommandTooLong;
+    rep.self->count_events(AppProto::kFtp, &ftp_event_name, rep.self->c_ftp_events_,
+                           kFtpEventCount, 0, t.events & mine);
+    rep.r->send(t.id, dir, dir ? kFtpRequest : kFtpResponse);
+  };
+  s.ftp->feed(to_server, data, sink);
+}
+
+// SSH: the session is transaction 0; each side's banner, then its KEXINIT.
+void AppLayer::ssh_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx) {
+  if (!s.ssh) s.ssh = std::make_unique<SshSession>();
+  SshSession& session = *s.ssh;
+  Report r{&counters_, c_tx_, fn, ctx, {}};
+  r.tx.proto = AppProto::kSsh;
+  r.tx.ssh = &session;
+  r.tx.alerted = &s.alerted;
+  SshSink sink;
+  sink.ctx = &r;
+  sink.fn = [](void* c, bool dir, SshPoint point) {
+    auto& rep = *static_cast<Report*>(c);
+    rep.tx.events = rep.tx.ssh->events();
+    rep.send(0, dir, point == SshPoint::kBanner ? kSshBanner : kSshKexinit);
+  };
+  const std::uint32_t before = session.events();
+  session.feed(to_server, data, sink);
+  count_events(AppProto::kSsh, &ssh_event_name, c_ssh_events_, kSshEventCount, before,
+               session.events());
 }
 
 // Feeds one direction's bytes to the flow's HTTP session and reports each transaction that

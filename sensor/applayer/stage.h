@@ -73,6 +73,13 @@ class AppLayer {
   void count_tls_events(std::uint32_t before, std::uint32_t after);
   void http_data(State& s, int di, Bytes data, TxFn fn, void* ctx);
   void count_http_events(std::uint64_t before, std::uint64_t after);
+  void smtp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  void ftp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  void ssh_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  // Counts the events raised between `before` and `after` and reports each as an anomaly.
+  using EventNameFn = std::string_view (*)(int bit);
+  void count_events(AppProto proto, EventNameFn name, CounterId* ids, int count,
+                    std::uint64_t before, std::uint64_t after);
 
   AppLayerConfig config_;
   std::vector<std::unique_ptr<State>> states_;
@@ -87,6 +94,9 @@ class AppLayer {
   CounterId c_dns_events_[kDnsEventCount];
   CounterId c_tls_events_[kTlsEventCount];
   CounterId c_http_events_[kHttpEventCount];
+  CounterId c_smtp_events_[kSmtpEventCount];
+  CounterId c_ftp_events_[kFtpEventCount];
+  CounterId c_ssh_events_[kSshEventCount];
   CounterId c_state_full_, c_tx_;
 };
 

@@ -99,13 +99,6 @@ std::string hex(const unsigned char* p, std::size_t n, bool upper, char sep) {
   return s;
 }
 
-std::string md5_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &n, EVP_md5(), nullptr) != 1) return {};
-  return hex(digest, n, false, 0);
-}
-
 struct BioDeleter {
   void operator()(BIO* b) const { BIO_free(b); }
 };
@@ -132,6 +125,13 @@ std::int64_t epoch_seconds(const ASN1_TIME* t) {
 }
 
 }  // namespace
+
+std::string md5_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &n, EVP_md5(), nullptr) != 1) return {};
+  return hex(digest, n, false, 0);
+}
 
 std::string_view tls_event_name(int bit) {
   static constexpr std::array<std::string_view, kTlsEventCount> kNames = {

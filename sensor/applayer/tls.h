@@ -104,4 +104,7 @@ class TlsSession {
   TlsInfo info_;
 };
 
+// The MD5 of `text` in lower-case hex (JA3, JA3S; SSH's HASSH reuses it).
+std::string md5_hex(std::string_view text);
+
 }  // namespace wp::applayer

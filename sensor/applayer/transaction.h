@@ -7,7 +7,10 @@
 #include <cstdint>
 
 #include "applayer/dns.h"
+#include "applayer/ftp.h"
 #include "applayer/http.h"
+#include "applayer/smtp.h"
+#include "applayer/ssh.h"
 #include "applayer/tls.h"
 #include "common/app_proto.h"
 
@@ -24,6 +27,16 @@ inline constexpr std::uint8_t kTlsCertificate = 1;
 inline constexpr std::uint8_t kHttpLine = 0;
 inline constexpr std::uint8_t kHttpHeaders = 1;
 inline constexpr std::uint8_t kHttpBody = 2;
+// SMTP: to_server each command of the mail (HELO/EHLO, MAIL FROM, RCPT TO, ...), then the
+// end of its message; to_client each final reply. FTP: to_server the command, to_client its
+// final reply. SSH (the session is transaction 0): per direction the banner, then the KEXINIT.
+inline constexpr std::uint8_t kSmtpCommand = 0;
+inline constexpr std::uint8_t kSmtpData = 1;
+inline constexpr std::uint8_t kSmtpReply = 0;
+inline constexpr std::uint8_t kFtpRequest = 0;   // the command
+inline constexpr std::uint8_t kFtpResponse = 0;  // its final reply
+inline constexpr std::uint8_t kSshBanner = 0;
+inline constexpr std::uint8_t kSshKexinit = 1;
 inline constexpr std::uint8_t kMaxProgress = 3;  // points per direction
 
 // The rules that alerted on a flow's recent transactions, so a rule alerts at most once per
@@ -62,7 +75,10 @@ struct Transaction {
   Bytes dns_raw;                    // DNS: the message's bytes (answers' rdata point into it)
   const TlsInfo* tls = nullptr;     // TLS: the session so far
   const HttpTransaction* http = nullptr;  // HTTP: the request/response pair so far
-  std::uint64_t events = 0;         // the parser's anomaly flags (DnsEvent / TlsEvent / HttpEvent)
+  const SmtpSession* smtp = nullptr;      // SMTP: the session; its current mail is this tx
+  const FtpTransaction* ftp = nullptr;    // FTP: the command and its replies so far
+  const SshSession* ssh = nullptr;        // SSH: both sides so far
+  std::uint64_t events = 0;         // the parser's anomaly flags (DnsEvent / TlsEvent / HttpEvent / SmtpEvent / FtpEvent / SshEvent)
   TxAlertLog* alerted = nullptr;    // the flow's record; null: no once-per-tx bookkeeping
 };
 

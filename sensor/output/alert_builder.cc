@@ -130,6 +130,41 @@ std::string mac_text(const std::uint8_t* m) {
   return buf;
 }
 
+// Suricata's alert smtp object: the session's HELO and the mail's envelope.
+void fill_smtp(const applayer::SmtpSession& session, watchpost::v1::SmtpInfo& m) {
+  m.set_helo(valid_utf8(std::string(session.helo())));
+  m.set_mail_from(valid_utf8(session.mail().mail_from));
+  for (const std::string& r : session.mail().rcpt_to) m.add_rcpt_to(valid_utf8(r));
+}
+
+void fill_ssh_side(const applayer::SshSide& side, watchpost::v1::SshSide& out) {
+  out.set_proto_version(valid_utf8(side.proto));
+  out.set_software_version(valid_utf8(side.software));
+  if (side.kexinit) {
+    out.mutable_hassh()->set_hash(side.hassh);
+    out.mutable_hassh()->set_string(valid_utf8(side.hassh_string));
+  }
+}
+
+// Suricata's alert ssh object: each side seen so far.
+void fill_ssh(const applayer::SshSession& session, watchpost::v1::SshInfo& s) {
+  if (session.client().banner) fill_ssh_side(session.client(), *s.mutable_client());
+  if (session.server().banner) fill_ssh_side(session.server(), *s.mutable_server());
+}
+
+// Suricata 8's alert ftp object.
+void fill_ftp(const applayer::FtpTransaction& t, watchpost::v1::FtpInfo& f) {
+  f.set_command(valid_utf8(t.command));
+  f.set_command_data(valid_utf8(t.command_data));
+  for (const std::string& r : t.replies) f.add_reply(valid_utf8(r));
+  for (const std::string& c : t.completion_codes) f.add_completion_code(c);
+  if (t.mode != applayer::FtpMode::kNone) {
+    f.set_dynamic_port(t.dynamic_port);
+    f.set_mode(t.mode == applayer::FtpMode::kActive ? "active" : "passive");
+  }
+  f.set_reply_received(t.reply_received);
+}
+
 }  // namespace
 
 const char* packet_source_name(const decode::Packet& pkt) {
@@ -240,6 +275,9 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
     if (tx->dns != nullptr) fill_dns(*tx, *a.mutable_dns());
     if (tx->tls != nullptr) fill_tls(*tx->tls, *a.mutable_tls());
     if (tx->http != nullptr) fill_http(*tx->http, *a.mutable_http());
+    if (tx->smtp != nullptr) fill_smtp(*tx->smtp, *a.mutable_smtp());
+    if (tx->ssh != nullptr) fill_ssh(*tx->ssh, *a.mutable_ssh());
+    if (tx->ftp != nullptr) fill_ftp(*tx->ftp, *a.mutable_ftp());
   }
 }
 

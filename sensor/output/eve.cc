@@ -125,6 +125,74 @@ void render_http(const watchpost::v1::HttpInfo& h, std::string& out) {
   out += "}";
 }
 
+// `,"name":["a","b"]` when there are values.
+void text_list(std::string& out, const char* name,
+               const google::protobuf::RepeatedPtrField<std::string>& values) {
+  if (values.empty()) return;
+  out += ",";
+  key(out, name);
+  out += "[";
+  for (int i = 0; i < values.size(); ++i) {
+    if (i != 0) out += ",";
+    append_json_string(out, values[i]);
+  }
+  out += "]";
+}
+
+// Suricata's alert smtp object.
+void render_smtp(const watchpost::v1::SmtpInfo& m, std::string& out) {
+  out += ",\"smtp\":{";
+  const std::size_t start = out.size();
+  text_field(out, "helo", m.helo());
+  text_field(out, "mail_from", m.mail_from());
+  text_list(out, "rcpt_to", m.rcpt_to());
+  if (out.size() > start) out.erase(start, 1);  // the first field's comma
+  out += "}";
+}
+
+void render_ssh_side(const char* name, const watchpost::v1::SshSide& side, std::string& out) {
+  out += ",";
+  key(out, name);
+  out += "{";
+  const std::size_t start = out.size();
+  text_field(out, "proto_version", side.proto_version());
+  text_field(out, "software_version", side.software_version());
+  if (side.has_hassh()) {
+    out += ",\"hassh\":{\"hash\":";
+    append_json_string(out, side.hassh().hash());
+    out += ",\"string\":";
+    append_json_string(out, side.hassh().string());
+    out += "}";
+  }
+  if (out.size() > start) out.erase(start, 1);
+  out += "}";
+}
+
+// Suricata's alert ssh object: client and server as far as seen.
+void render_ssh(const watchpost::v1::SshInfo& s, std::string& out) {
+  out += ",\"ssh\":{";
+  const std::size_t start = out.size();
+  if (s.has_client()) render_ssh_side("client", s.client(), out);
+  if (s.has_server()) render_ssh_side("server", s.server(), out);
+  if (out.size() > start) out.erase(start, 1);
+  out += "}";
+}
+
+// Suricata 8's alert ftp object.
+void render_ftp(const watchpost::v1::FtpInfo& f, std::string& out) {
+  out += ",\"ftp\":{";
+  const std::size_t start = out.size();
+  text_field(out, "command", f.command());
+  text_field(out, "command_data", f.command_data());
+  text_list(out, "reply", f.reply());
+  text_list(out, "completion_code", f.completion_code());
+  if (!f.mode().empty()) out += ",\"dynamic_port\":" + std::to_string(f.dynamic_port());
+  text_field(out, "mode", f.mode());
+  out += f.reply_received() ? ",\"reply_received\":\"yes\"" : ",\"reply_received\":\"no\"";
+  out.erase(start, 1);  // the first field's comma (reply_received is always there)
+  out += "}";
+}
+
 }  // namespace
 
 std::string linktype_name(std::int32_t linktype) {
@@ -359,6 +427,9 @@ void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std:
   if (a.has_dns()) render_dns(a.dns(), out);
   if (a.has_tls()) render_tls(a.tls(), out);
   if (a.has_http()) render_http(a.http(), out);
+  if (a.has_smtp()) render_smtp(a.smtp(), out);
+  if (a.has_ssh()) render_ssh(a.ssh(), out);
+  if (a.has_ftp()) render_ftp(a.ftp(), out);
   text_field(out, "app_proto", a.app_proto());
   if (a.direction() != watchpost::v1::DIRECTION_UNSPECIFIED) {
     out += a.direction() == watchpost::v1::TO_SERVER ? ",\"direction\":\"to_server\""

@@ -485,16 +485,21 @@ TEST(SuricataYaml, DefaultShapeGivesTheEffectiveValuesASuricataUserExpects) {
         "host-os-policy.windows: 0.0.0.0/0\n", "fast.filename: fast.log\n", "fast.enabled: yes\n",
         "eve-log.filename: eve.json\n", "vars.port-groups.HTTP_PORTS: 80\n",
         "vars.port-groups.FILE_DATA_PORTS: \"[$HTTP_PORTS,110,143]\"\n",
-        "vars.address-groups.EXTERNAL_NET: \"!$HOME_NET\"\n", "pcap-file.checksum-checks: auto\n"}) {
+        "vars.address-groups.EXTERNAL_NET: \"!$HOME_NET\"\n", "pcap-file.checksum-checks: auto\n",
+        // outputs: - stats is Suricata's text stats.log: it does not rename stats.json.
+        "stats.filename: stats.json\n", "stats.enabled: yes\n"}) {
     EXPECT_TRUE(has(r.out, line)) << line << " missing in\n" << r.out;
   }
-  // One warning for the unused keys (with their count), one for the EVE types not written.
+  // One warning for the unused keys (with their count), one for the EVE types not written,
+  // one for Suricata's stats.log.
   EXPECT_TRUE(has(r.err, "configuration keys are not used by watchpost and were ignored: "))
       << r.err;
   EXPECT_TRUE(has(r.err, "eve-log types not written by this sensor (alert, anomaly, flow and "
                          "stats are): frame, http, dns, tls"))
       << r.err;
-  EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 6) << r.err;
+  EXPECT_TRUE(has(r.err, "outputs: - stats (Suricata's text stats.log) is not written"))
+      << r.err;
+  EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 7) << r.err;
 }
 
 TEST(SuricataYaml, DefaultShapePassesTestModeWithEtOpen) {

@@ -208,4 +208,48 @@ std::string gzip(std::string_view data) {
   return out;
 }
 
+namespace {
+void put_be32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+}  // namespace
+
+std::string ssh_packet(std::string_view payload) {
+  std::string out;
+  put_be32(out, static_cast<std::uint32_t>(1 + payload.size() + 4));
+  out.push_back(4);
+  out += payload;
+  out += std::string(4, '\0');
+  return out;
+}
+
+std::string ssh_kexinit(const std::vector<std::string>& lists) {
+  std::string p(1, 20);
+  p += std::string(16, 'C');  // cookie
+  for (const std::string& l : lists) {
+    put_be32(p, static_cast<std::uint32_t>(l.size()));
+    p += l;
+  }
+  p.push_back(0);  // first_kex_packet_follows
+  put_be32(p, 0);
+  return ssh_packet(p);
+}
+
+std::string base64_mime(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string flat;
+  for (std::size_t i = 0; i < data.size(); i += 3) {
+    std::uint32_t v = static_cast<std::uint8_t>(data[i]) << 16;
+    if (i + 1 < data.size()) v |= static_cast<std::uint8_t>(data[i + 1]) << 8;
+    if (i + 2 < data.size()) v |= static_cast<std::uint8_t>(data[i + 2]);
+    flat.push_back(kAlphabet[(v >> 18) & 63]);
+    flat.push_back(kAlphabet[(v >> 12) & 63]);
+    flat.push_back(i + 1 < data.size() ? kAlphabet[(v >> 6) & 63] : '=');
+    flat.push_back(i + 2 < data.size() ? kAlphabet[v & 63] : '=');
+  }
+  std::string out;
+  for (std::size_t i = 0; i < flat.size(); i += 76) out += flat.substr(i, 76) + "\r\n";
+  return out;
+}
+
 }  // namespace wp::testing

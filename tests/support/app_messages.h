@@ -57,4 +57,12 @@ std::string http_chunked(std::string_view data, std::size_t size);
 // `data` gzip-compressed (zlib).
 std::string gzip(std::string_view data);
 
+// An SSH binary packet (RFC 4253 6) carrying `payload`, 4 bytes of padding, no MAC.
+std::string ssh_packet(std::string_view payload);
+// An SSH KEXINIT packet with the ten name-lists given in order (kex, host key, encryption
+// c2s/s2c, MAC c2s/s2c, compression c2s/s2c, languages c2s/s2c).
+std::string ssh_kexinit(const std::vector<std::string>& lists);
+// `data` in base64 (RFC 4648), lines of 76 characters ending in CRLF, as MIME writes it.
+std::string base64_mime(std::string_view data);
+
 }  // namespace wp::testing

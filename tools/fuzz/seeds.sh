@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Writes the fuzz targets' seed corpora into DIR/{rules,config,stream,spool,collector,dns,tls,http},
+# Writes the fuzz targets' seed corpora into DIR/{rules,config,stream,spool,collector,dns,tls,http,smtp,ftp,ssh},
 # generated from what the repository holds (nothing is copied in): the bundled rules and the threshold.config
 # examples of rules/README.md; with the public ET rule sets present in ../shared/data/rules
 # (beside the checkout, or two levels up from a git worktree), a sample of their rules; the
 # sensor's --dump-config output (when SENSOR is given) and YAML written below; the TCP
 # stories of stream_seeds.py; for the spool target, the start of segments a real sensor run
 # spools (SENSOR, with the bundled capture and rules, its collector unreachable); for the
-# collector, dns and tls targets, the valid inputs each target writes itself (FUZZDIR holds the built
+# collector, dns, tls, http, smtp, ftp and ssh targets, the valid inputs each target writes itself (FUZZDIR holds the built
 # targets). Usage: tools/fuzz/seeds.sh DIR [SENSOR [FUZZDIR]]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,7 +14,7 @@ out=$1
 sensor=${2:-}
 fuzzdir=${3:-}
 rm -rf "$out"
-mkdir -p "$out/rules" "$out/config" "$out/stream" "$out/spool" "$out/collector" "$out/dns" "$out/tls" "$out/http"
+mkdir -p "$out/rules" "$out/config" "$out/stream" "$out/spool" "$out/collector" "$out/dns" "$out/tls" "$out/http" "$out/smtp" "$out/ftp" "$out/ssh"
 
 # rules: one rule or threshold.config line per file.
 n=0
@@ -147,10 +147,10 @@ if [[ -n $sensor && -x $sensor ]]; then
   rm -rf "$run"
 fi
 
-# collector, dns: valid inputs the targets write themselves (WP_FUZZ_WRITE_SEEDS).
-for t in collector dns tls http; do
+# collector, dns, tls, http, smtp, ftp, ssh: valid inputs the targets write themselves (WP_FUZZ_WRITE_SEEDS).
+for t in collector dns tls http smtp ftp ssh; do
   if [[ -n $fuzzdir && -x $fuzzdir/watchpost-fuzz-$t ]]; then
     WP_FUZZ_WRITE_SEEDS="$out/$t" "$fuzzdir/watchpost-fuzz-$t" -runs=0 >/dev/null 2>&1 || true
   fi
 done
-echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream, $(ls "$out/spool" | wc -l) spool, $(ls "$out/collector" | wc -l) collector, $(ls "$out/dns" | wc -l) dns, $(ls "$out/tls" | wc -l) tls, $(ls "$out/http" | wc -l) http in $out" >&2
+echo "seeds: $(ls "$out/rules" | wc -l) rules, $(ls "$out/config" | wc -l) config, $(ls "$out/stream" | wc -l) stream, $(ls "$out/spool" | wc -l) spool, $(ls "$out/collector" | wc -l) collector, $(ls "$out/dns" | wc -l) dns, $(ls "$out/tls" | wc -l) tls, $(ls "$out/http" | wc -l) http, $(ls "$out/smtp" | wc -l) smtp, $(ls "$out/ftp" | wc -l) ftp, $(ls "$out/ssh" | wc -l) ssh in $out" >&2

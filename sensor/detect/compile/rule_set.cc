@@ -160,6 +160,11 @@ int test_point(const TxTest& t) {
     case TxTest::Kind::kCertExpired:
     case TxTest::Kind::kCertValid:
       return point_key(false, kTlsCertificate);
+    case TxTest::Kind::kFtpBounce:
+      return point_key(true, applayer::kFtpRequest);
+    case TxTest::Kind::kFtpMode:
+      // Passive mode is known at the reply; active at the command.
+      return (t.mask & 2) != 0 ? point_key(false, applayer::kFtpResponse) : point_key(true, applayer::kFtpRequest);
     default:
       return -1;
   }

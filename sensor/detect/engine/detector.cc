@@ -397,8 +397,12 @@ bool Detector::verify_tx(const CompiledRule& cr, const decode::Packet& pkt, cons
   if (!cr.tx_any_point && (tx->to_server != cr.tx_to_server || tx->progress != cr.tx_progress)) {
     return false;
   }
+  // The client is the source of a to_server packet (the transaction's direction may be the
+  // other one than the packet's: buf.reversed).
+  const bool pkt_to_server = tx->to_server != buf.reversed;
+  const IpAddress& client = pkt_to_server ? pkt.src : pkt.dst;
   for (const TxTest& t : cr.rule.tx_tests) {
-    if (!txbuf::holds(t, *tx, pkt.ts.sec)) return false;
+    if (!txbuf::holds(t, *tx, pkt.ts.sec, client)) return false;
   }
   if (cr.header_buffers != 0 && !verify_headers(cr, pkt, buf)) return false;
   for (const CompiledRule::TxList& list : cr.tx_lists) {

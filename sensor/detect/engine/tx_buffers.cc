@@ -1,5 +1,7 @@
 #include "detect/engine/tx_buffers.h"
 
+#include <algorithm>
+
 namespace wp::detect::txbuf {
 namespace {
 
@@ -56,6 +58,40 @@ bool tls_holds(const TxTest& t, const applayer::Transaction& tx, std::int64_t no
       return leaf != nullptr && now > leaf->not_after;
     case TxTest::Kind::kCertValid:
       return leaf != nullptr && now >= leaf->not_before && now <= leaf->not_after;
+    default:
+      return false;
+  }
+}
+
+// ftpbounce as Suricata: a PORT command (IPv4) whose address is not the client's.
+bool ftp_holds(const TxTest& t, const applayer::FtpTransaction& ftp, const IpAddress& client) {
+  switch (t.kind) {
+    case TxTest::Kind::kFtpBounce:
+      return ftp.port_v4 && client.is_v4() &&
+             !std::equal(ftp.port_ip, ftp.port_ip + 4, client.bytes.begin() + 12);
+    case TxTest::Kind::kFtpDynamicPort:
+      return ftp.mode != applayer::FtpMode::kNone && t.cmp.matches(ftp.dynamic_port);
+    case TxTest::Kind::kFtpMode:
+      return (ftp.mode == applayer::FtpMode::kActive && (t.mask & 1) != 0) ||
+             (ftp.mode == applayer::FtpMode::kPassive && (t.mask & 2) != 0);
+    case TxTest::Kind::kFtpReplyReceived:
+      return ftp.reply_received != t.negated;
+    default:
+      return false;
+  }
+}
+
+// The legacy ssh.protoversion / ssh.softwareversion: the side of the point's direction; a
+// prefix compare as Suricata's; "2_compat" is 2.0 or 1.99.
+bool ssh_holds(const TxTest& t, const applayer::Transaction& tx) {
+  const applayer::SshSide& side = tx.to_server ? tx.ssh->client() : tx.ssh->server();
+  if (!side.banner) return false;
+  switch (t.kind) {
+    case TxTest::Kind::kSshProtoVersion:
+      if (t.text == "2_compat") return side.proto.starts_with("2.") || side.proto == "1.99";
+      return side.proto.starts_with(t.text);
+    case TxTest::Kind::kSshSoftwareVersion:
+      return side.software.starts_with(t.text);
     default:
       return false;
   }
@@ -131,10 +167,13 @@ std::optional<Span> http_buffer(const applayer::Transaction& tx, BufferId id) {
   return data;
 }
 
-bool holds(const TxTest& test, const applayer::Transaction& tx, std::int64_t now) {
+bool holds(const TxTest& test, const applayer::Transaction& tx, std::int64_t now,
+           const IpAddress& client) {
   if (test.proto != tx.proto) return false;
   if (test.kind == TxTest::Kind::kAppLayerEvent) return (tx.events & test.mask) != 0;
   if (tx.dns != nullptr) return dns_holds(test, *tx.dns);
+  if (tx.ftp != nullptr) return ftp_holds(test, *tx.ftp, client);
+  if (tx.ssh != nullptr) return ssh_holds(test, tx);
   if (tx.tls != nullptr) return tls_holds(test, tx, now);
   return false;
 }

@@ -8,8 +8,10 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "applayer/transaction.h"
+#include "common/ip_address.h"
 #include "detect/rules/rule.h"
 
 namespace wp::detect::txbuf {
@@ -25,6 +27,67 @@ inline std::span<const std::uint8_t> bytes(std::string_view s) {
 // reads the request's http.uri).
 std::optional<std::span<const std::uint8_t>> http_buffer(const applayer::Transaction& tx,
                                                          BufferId id);
+
+// SMTP: smtp.helo is the session's (the last HELO/EHLO), the others the current mail's;
+// file.data each decoded part once the message ended.
+template <typename Fn>
+bool smtp_instances(const applayer::SmtpSession& session, BufferId id, Fn&& fn) {
+  const applayer::SmtpMail& m = session.mail();
+  auto one = [&](std::string_view s) { return !s.empty() && fn(bytes(s)); };
+  switch (id) {
+    case kSmtpHelo: return one(session.helo());
+    case kSmtpMailFrom: return one(m.mail_from);
+    case kSmtpRcptTo:
+      for (const std::string& r : m.rcpt_to) {
+        if (one(r)) return true;
+      }
+      return false;
+    case kSmtpFileData:
+      if (!m.data_done) return false;
+      for (const applayer::SmtpPart& p : m.parts) {
+        if (one(m.part(p))) return true;
+      }
+      return false;
+    default: return false;
+  }
+}
+
+// FTP: the transaction's command and argument, each reply line's code and text.
+template <typename Fn>
+bool ftp_instances(const applayer::FtpTransaction& t, BufferId id, Fn&& fn) {
+  auto one = [&](std::string_view s) { return !s.empty() && fn(bytes(s)); };
+  auto each = [&](const applayer::TextList& v) {
+    for (const std::string& s : v) {
+      if (one(s)) return true;
+    }
+    return false;
+  };
+  switch (id) {
+    case kFtpCommand: return one(t.command);
+    case kFtpCommandData: return one(t.command_data);
+    case kFtpCompletionCode: return each(t.completion_codes);
+    case kFtpReply: return each(t.replies);
+    default: return false;
+  }
+}
+
+// SSH: ssh.proto / ssh.software are the client's at to_server points and the server's at
+// to_client points; the HASSH buffers their side's once its KEXINIT was read.
+template <typename Fn>
+bool ssh_instances(const applayer::Transaction& tx, BufferId id, Fn&& fn) {
+  const applayer::SshSession& s = *tx.ssh;
+  auto one = [&](bool present, std::string_view v) { return present && !v.empty() && fn(bytes(v)); };
+  const applayer::SshSide& side = tx.to_server ? s.client() : s.server();
+  switch (id) {
+    case kSshProto: return one(side.banner, side.proto);
+    case kSshSoftware: return one(side.banner, side.software);
+    case kSshHassh: return one(s.client().kexinit, s.client().hassh);
+    case kSshHasshString: return one(s.client().kexinit, s.client().hassh_string);
+    case kSshHasshServer: return one(s.server().kexinit, s.server().hassh);
+    case kSshHasshServerString: return one(s.server().kexinit, s.server().hassh_string);
+    default: return false;
+  }
+}
 
 // Calls fn(span) on each instance of buffer `id` in `tx` until fn returns true; returns
 // whether one did. DNS buffers are those of the event's message (a response's questions are
@@ -51,6 +114,9 @@ bool any_instance(const applayer::Transaction& tx, BufferId id, Fn&& fn) {
     }
     return false;
   }
+  if (tx.smtp != nullptr) return smtp_instances(*tx.smtp, id, fn);
+  if (tx.ftp != nullptr) return ftp_instances(*tx.ftp, id, fn);
+  if (tx.ssh != nullptr) return ssh_instances(tx, id, fn);
   if (tx.tls == nullptr) return false;
   const applayer::TlsInfo& t = *tx.tls;
   auto one = [&](bool present, std::string_view s) { return present && !s.empty() && fn(bytes(s)); };
@@ -74,7 +140,9 @@ bool any_instance(const applayer::Transaction& tx, BufferId id, Fn&& fn) {
   }
 }
 
-// Whether `test` holds on `tx`; `now`: the packet's time in seconds (tls_cert_expired).
-bool holds(const TxTest& test, const applayer::Transaction& tx, std::int64_t now);
+// Whether `test` holds on `tx`; `now`: the packet's time in seconds (tls_cert_expired);
+// `client`: the flow's client address (ftpbounce).
+bool holds(const TxTest& test, const applayer::Transaction& tx, std::int64_t now,
+           const IpAddress& client);
 
 }  // namespace wp::detect::txbuf

@@ -6,7 +6,8 @@
 // `base64_data` (what a rule's base64_decode decoded), the packet header buffers (ipv4.hdr,
 // ipv6.hdr, tcp.hdr, udp.hdr, icmpv4.hdr, icmpv6.hdr), and the transaction buffers the
 // application layer fills (DNS: dns.query, dns.queries.rrname, dns.answer.name; TLS: tls.sni,
-// the certificate fields, tls.certs, ja3/ja3s; HTTP: http.uri, ..., file.data). Legacy names (dns_query, tls_sni, ja3_hash,
+// the certificate fields, tls.certs, ja3/ja3s; HTTP: http.uri, ..., file.data; SMTP: smtp.helo,
+// smtp.mail_from, smtp.rcpt_to, file.data; FTP: ftp.command, ...; SSH: ssh.proto, ssh.hassh, ...). Legacy names (dns_query, tls_sni, ja3_hash,
 // ...) are aliases of their rows. Names recognised from Suricata's and Snort's rule languages
 // that have no row yet make a rule "not supported yet" (recognised_buffer()).
 //
@@ -69,13 +70,29 @@ inline constexpr BufferId kHttpLocation = 39;  // http.location: to client, resp
 inline constexpr BufferId kHttpServer = 40;  // http.server
 inline constexpr BufferId kHttpResponseBody = 41;  // http.response_body: to client, body point
 inline constexpr BufferId kFileData = 42;  // file.data: both: the request's / the response's body
+inline constexpr BufferId kSmtpHelo = 43;  // smtp.helo: to server, each command point
+inline constexpr BufferId kSmtpMailFrom = 44;  // smtp.mail_from
+inline constexpr BufferId kSmtpRcptTo = 45;  // smtp.rcpt_to: each recipient
+// file.data in SMTP: the decoded MIME parts of the mail's message (a rule's file.data is
+// this row when its protocol is smtp: rule_parser.cc).
+inline constexpr BufferId kSmtpFileData = 46;
+inline constexpr BufferId kFtpCommand = 47;  // ftp.command: to server, the command's verb
+inline constexpr BufferId kFtpCommandData = 48;  // ftp.command_data: its argument
+inline constexpr BufferId kFtpCompletionCode = 49;  // ftp.completion_code: to client, each line's code
+inline constexpr BufferId kFtpReply = 50;  // ftp.reply: each reply line's text
+inline constexpr BufferId kSshProto = 51;  // ssh.proto: both: the client's / the server's
+inline constexpr BufferId kSshSoftware = 52;  // ssh.software
+inline constexpr BufferId kSshHassh = 53;  // ssh.hassh: to server, the client's KEXINIT
+inline constexpr BufferId kSshHasshString = 54;  // ssh.hassh.string
+inline constexpr BufferId kSshHasshServer = 55;  // ssh.hassh.server: to client
+inline constexpr BufferId kSshHasshServerString = 56;  // ssh.hassh.server.string
 // Packet headers (scope kPacket, BufferDef::header): the innermost packet's, per packet.
-inline constexpr BufferId kIpv4Hdr = 43;    // ipv4.hdr: the IPv4 header with its options
-inline constexpr BufferId kIpv6Hdr = 44;    // ipv6.hdr: the IPv6 header and extension headers
-inline constexpr BufferId kTcpHdr = 45;     // tcp.hdr: the TCP header with its options
-inline constexpr BufferId kUdpHdr = 46;     // udp.hdr: the 8-byte UDP header
-inline constexpr BufferId kIcmpv4Hdr = 47;  // icmpv4.hdr
-inline constexpr BufferId kIcmpv6Hdr = 48;  // icmpv6.hdr
+inline constexpr BufferId kIpv4Hdr = 57;    // ipv4.hdr: the IPv4 header with its options
+inline constexpr BufferId kIpv6Hdr = 58;    // ipv6.hdr: the IPv6 header and extension headers
+inline constexpr BufferId kTcpHdr = 59;     // tcp.hdr: the TCP header with its options
+inline constexpr BufferId kUdpHdr = 60;     // udp.hdr: the 8-byte UDP header
+inline constexpr BufferId kIcmpv4Hdr = 61;  // icmpv4.hdr
+inline constexpr BufferId kIcmpv6Hdr = 62;  // icmpv6.hdr
 inline constexpr BufferId kFirstHeaderBuffer = kIpv4Hdr;
 inline constexpr int kHeaderBuffers = 6;
 
@@ -98,6 +115,12 @@ using applayer::kTlsServerHello;
 using applayer::kHttpBody;
 using applayer::kHttpHeaders;
 using applayer::kHttpLine;
+using applayer::kFtpRequest;
+using applayer::kFtpResponse;
+using applayer::kSmtpCommand;
+using applayer::kSmtpData;
+using applayer::kSshBanner;
+using applayer::kSshKexinit;
 
 struct BufferDef {
   std::string_view name;       // the sticky-buffer keyword, e.g. "pkt_data", "http.uri"

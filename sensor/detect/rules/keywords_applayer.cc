@@ -1,12 +1,17 @@
 // The application-layer keywords: app-layer-protocol, app-layer-event, and the transaction
-// keywords of DNS (dns.opcode, dns.rrtype) and TLS (tls.version, ssl_version, ssl_state,
-// tls.subject, tls.issuerdn, tls_cert_notbefore/notafter/expired/valid). The sticky buffers
+// keywords of DNS (dns.opcode, dns.rrtype), TLS (tls.version, ssl_version, ssl_state,
+// tls.subject, tls.issuerdn, tls_cert_notbefore/notafter/expired/valid), FTP (ftpbounce,
+// ftp.dynamic_port, ftp.mode, ftp.reply_received) and SSH (ssh.protoversion,
+// ssh.softwareversion, legacy). The sticky buffers
 // of these protocols are rows of buffers.h.
 #include <ctime>
 #include <limits>
 
 #include "applayer/dns.h"
+#include "applayer/ftp.h"
 #include "applayer/http.h"
+#include "applayer/smtp.h"
+#include "applayer/ssh.h"
 #include "applayer/tls.h"
 #include "common/text.h"
 #include "detect/rules/keyword.h"
@@ -43,7 +48,8 @@ MaybeFailure parse_app_layer_protocol(RuleBuilder& b, std::string_view value) {
   return std::nullopt;
 }
 
-// app-layer-event:PROTO.EVENT, for the events the DNS, TLS and HTTP parsers raise.
+// app-layer-event:PROTO.EVENT, for the events the DNS, TLS, HTTP, SMTP, FTP and SSH parsers
+// raise.
 MaybeFailure parse_app_layer_event(RuleBuilder& b, std::string_view value) {
   const std::string v = to_lower(value);
   const std::size_t dot = v.find('.');
@@ -68,6 +74,21 @@ MaybeFailure parse_app_layer_event(RuleBuilder& b, std::string_view value) {
     t.proto = AppProto::kHttp;
     for (int bit = 0; bit < applayer::kHttpEventCount; ++bit) {
       if (to_lower(applayer::http_event_name(bit)) == event) t.mask = std::uint64_t{1} << bit;
+    }
+  } else if (proto == "smtp") {
+    t.proto = AppProto::kSmtp;
+    for (int bit = 0; bit < applayer::kSmtpEventCount; ++bit) {
+      if (applayer::smtp_event_name(bit) == event) t.mask = 1u << bit;
+    }
+  } else if (proto == "ftp") {
+    t.proto = AppProto::kFtp;
+    for (int bit = 0; bit < applayer::kFtpEventCount; ++bit) {
+      if (applayer::ftp_event_name(bit) == event) t.mask = 1u << bit;
+    }
+  } else if (proto == "ssh") {
+    t.proto = AppProto::kSsh;
+    for (int bit = 0; bit < applayer::kSshEventCount; ++bit) {
+      if (applayer::ssh_event_name(bit) == event) t.mask = 1u << bit;
     }
   }
   if (t.mask == 0) return not_supported("app-layer-event " + quoted(value) + " not supported yet");
@@ -274,6 +295,69 @@ MaybeFailure flag_test(RuleBuilder& b, const KeywordDef&, const Option&) {
   return std::nullopt;
 }
 
+// ftpbounce (no value): a PORT command announcing another address than the client's.
+MaybeFailure parse_ftpbounce(RuleBuilder& b, const KeywordDef&, const Option&) {
+  TxTest t;
+  t.kind = TxTest::Kind::kFtpBounce;
+  t.proto = AppProto::kFtp;
+  b.rule.tx_tests.push_back(std::move(t));
+  return std::nullopt;
+}
+
+MaybeFailure parse_ftp_dynamic_port(RuleBuilder& b, std::string_view value) {
+  return numeric_test(b, "ftp.dynamic_port", TxTest::Kind::kFtpDynamicPort, AppProto::kFtp, value,
+                      65535);
+}
+
+// ftp.mode:active|passive.
+MaybeFailure parse_ftp_mode(RuleBuilder& b, std::string_view value) {
+  TxTest t;
+  t.kind = TxTest::Kind::kFtpMode;
+  t.proto = AppProto::kFtp;
+  const std::string v = to_lower(trim(value));
+  if (v == "active") {
+    t.mask = 1;
+  } else if (v == "passive") {
+    t.mask = 2;
+  } else {
+    return invalid("ftp.mode", quoted(value) + " is not active or passive");
+  }
+  b.rule.tx_tests.push_back(std::move(t));
+  return std::nullopt;
+}
+
+// ftp.reply_received:yes|no.
+MaybeFailure parse_ftp_reply_received(RuleBuilder& b, std::string_view value) {
+  TxTest t;
+  t.kind = TxTest::Kind::kFtpReplyReceived;
+  t.proto = AppProto::kFtp;
+  const std::string v = to_lower(trim(value));
+  if (v != "yes" && v != "no") return invalid("ftp.reply_received", quoted(value) + " is not yes or no");
+  t.negated = v == "no";
+  b.rule.tx_tests.push_back(std::move(t));
+  return std::nullopt;
+}
+
+// The legacy ssh.protoversion:2.0|2_compat and ssh.softwareversion:TEXT (prefix compares).
+MaybeFailure ssh_text_test(RuleBuilder& b, std::string_view keyword, TxTest::Kind kind,
+                           std::string_view value) {
+  TxTest t;
+  t.kind = kind;
+  t.proto = AppProto::kSsh;
+  t.text = unescape(strip_quotes(trim(value)));
+  if (t.text.empty()) return invalid(keyword, "empty value");
+  b.rule.tx_tests.push_back(std::move(t));
+  return std::nullopt;
+}
+
+MaybeFailure parse_ssh_protoversion(RuleBuilder& b, std::string_view value) {
+  return ssh_text_test(b, "ssh.protoversion", TxTest::Kind::kSshProtoVersion, value);
+}
+
+MaybeFailure parse_ssh_softwareversion(RuleBuilder& b, std::string_view value) {
+  return ssh_text_test(b, "ssh.softwareversion", TxTest::Kind::kSshSoftwareVersion, value);
+}
+
 constexpr KeywordDef kAppLayerKeywords[] = {
     {.name = "app-layer-protocol",
      .family = KeywordFamily::kAppLayer,
@@ -306,6 +390,29 @@ constexpr KeywordDef kAppLayerKeywords[] = {
      .family = KeywordFamily::kAppLayer,
      .value = ValueForm::kNone,
      .parse = flag_test<TxTest::Kind::kCertExpired>},
+    {.name = "ftpbounce",
+     .family = KeywordFamily::kAppLayer,
+     .value = ValueForm::kNone,
+     .parse = parse_ftpbounce},
+    {.name = "ftp.dynamic_port",
+     .family = KeywordFamily::kAppLayer,
+     .parse = with_value<parse_ftp_dynamic_port>},
+    {.name = "ftp.mode", .family = KeywordFamily::kAppLayer, .parse = with_value<parse_ftp_mode>},
+    {.name = "ftp.reply_received",
+     .family = KeywordFamily::kAppLayer,
+     .parse = with_value<parse_ftp_reply_received>},
+    {.name = "ssh.protoversion",
+     .family = KeywordFamily::kAppLayer,
+     .parse = with_value<parse_ssh_protoversion>},
+    {.name = "ssh_protoversion",
+     .family = KeywordFamily::kAppLayer,
+     .parse = with_value<parse_ssh_protoversion>},
+    {.name = "ssh.softwareversion",
+     .family = KeywordFamily::kAppLayer,
+     .parse = with_value<parse_ssh_softwareversion>},
+    {.name = "ssh_softwareversion",
+     .family = KeywordFamily::kAppLayer,
+     .parse = with_value<parse_ssh_softwareversion>},
     {.name = "tls_cert_valid",
      .family = KeywordFamily::kAppLayer,
      .value = ValueForm::kNone,

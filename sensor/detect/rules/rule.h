@@ -361,6 +361,12 @@ struct TxTest {
     kCertExpired,    // tls_cert_expired (packet time after notAfter)
     kCertValid,      // tls_cert_valid (packet time within the validity)
     kAppLayerEvent,  // app-layer-event:dns.malformed_data (mask: the parser's event bit)
+    kFtpBounce,          // ftpbounce: a PORT command's address is not the client's
+    kFtpDynamicPort,     // ftp.dynamic_port:[!]N / ranges (cmp on the announced port)
+    kFtpMode,            // ftp.mode:active|passive (mask: 1 active, 2 passive)
+    kFtpReplyReceived,   // ftp.reply_received:yes|no (negated: no)
+    kSshProtoVersion,    // ssh.protoversion:2.0 / 2_compat (text: a prefix of ssh.proto)
+    kSshSoftwareVersion, // ssh.softwareversion:OpenSSH (text: a prefix of ssh.software)
   };
   Kind kind = Kind::kDnsOpcode;
   AppProto proto = AppProto::kUnknown;  // the protocol whose transactions it reads

@@ -420,14 +420,16 @@ MaybeFailure OptionBuilder::settle_app_proto() {
     return invalid("protocol", std::string(what) + " is " + std::string(app_proto_name(p)) +
                                    ", the rule's protocol " + std::string(app_proto_name(app)));
   };
-  for (const PayloadItem& item : r.payload) {
+  for (PayloadItem& item : r.payload) {
+    // file.data names the files of the rule's protocol: SMTP's decoded message parts.
+    if (item.buffer == kFileData && app == AppProto::kSmtp) item.buffer = kSmtpFileData;
     const BufferDef& def = buffer_def(item.buffer);
     if (def.scope != BufferScope::kTransaction) continue;
     if (item.buffer == kFileData && app != AppProto::kUnknown && app != AppProto::kHttp) {
-      // Suricata's file.data also reads files of SMTP, SMB, FTP, ...: only HTTP's here.
+      // Suricata's file.data also reads files of SMB, FTP, ...: HTTP's and SMTP's here.
       return not_supported("buffer 'file.data' not supported yet",
                            "buffer 'file.data' not supported yet on " +
-                               std::string(app_proto_name(app)) + " (only HTTP bodies)");
+                               std::string(app_proto_name(app)) + " (only HTTP and SMTP)");
     }
     if (auto f = take(*parse_app_proto(def.app_proto), def.name)) return f;
   }
