@@ -40,6 +40,7 @@ Worker::Worker(const Config& config, std::shared_ptr<const detect::RuleSet> rule
   flows_.set_release_hook(&Worker::release_flow, this);
   flow_records_ = config.eve.flow;
   decode_anomalies_ = config.eve.anomaly && config.eve.anomaly_decode;
+  stream_anomalies_ = config.eve.anomaly && config.eve.anomaly_stream;
   if (config.eve.anomaly && config.eve.anomaly_applayer) {
     app_.set_anomaly_hook(&Worker::on_app_anomaly, this);
   }
@@ -115,6 +116,17 @@ void Worker::report_decode_events(const flow::FlowRef& fr) {
   }
 }
 
+void Worker::report_stream_events(const flow::FlowRef& fr) {
+  if (!stream_anomalies_ || sink_ == nullptr || pkt_.stream_events == 0) return;
+  for (const stream::StreamEventInfo& e : stream::kStreamEvents) {
+    if ((pkt_.stream_events & stream::stream_event_bit(e.id)) == 0) continue;
+    fill_anomaly(fr);
+    anomaly_.set_type("stream");
+    anomaly_.set_event("stream." + std::string(e.name));
+    sink_->on_anomaly(anomaly_);
+  }
+}
+
 void Worker::on_app_anomaly(void* self, AppProto proto, int code, std::string_view name) {
   auto* w = static_cast<Worker*>(self);
   if (w->sink_ == nullptr) return;
@@ -160,16 +172,25 @@ void Worker::process(const capture::RawPacket& raw) {
   std::uint64_t t1 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageDecode] += t1 - t0;
   if (st != decode::DecodeStatus::kOk || pkt_.ip_version == 0) {
-    counters_.inc(c_not_ip_);
-    // A packet the decoder found events on (malformed, or a held fragment that overlapped)
-    // is still inspected, without a flow, so decode-event rules see it, as in Suricata.
-    if (pkt_.has_events()) {
-      fr_ = {};
-      report_decode_events(fr_);
-      const auto matches = detector_->inspect(pkt_, fr_, false);
-      if (!matches.empty()) emit(matches, fr_, {}, false);
+    // A malformed packet, a held IP fragment, or a packet with decoder events only is still
+    // inspected, without a flow and its transport layer, as Suricata: ip and decode-event
+    // rules see it. Neither IP nor events: nothing to inspect.
+    if (pkt_.ip_version == 0 && !pkt_.has_events()) {
+      counters_.inc(c_not_ip_);
+      return;
     }
+    fr_ = {};
+    report_decode_events(fr_);
+    inspect_without_transport(st == decode::DecodeStatus::kHeld);
     return;
+  }
+  if (const decode::Packet* fragment = decoder_.completed_fragment()) {
+    // The fragment that completed a datagram is a packet of its own, inspected before the
+    // datagram (which Suricata too injects after it).
+    datagram_ = pkt_;
+    pkt_ = *fragment;
+    inspect_without_transport(true);
+    pkt_ = datagram_;
   }
   if (auto_mode_ && pkt_.checksum_checked) {
     // Suricata's rule: more than 10% bad checksums in the first 1000 packets means the
@@ -206,6 +227,7 @@ void Worker::process(const capture::RawPacket& raw) {
   // this packet put in order.
   const bool tcp = pkt_.proto == decode::kProtoTcp;
   const bool tracked = tcp && stream_.track(pkt_, fr) == stream::StreamVerdict::kTracked;
+  if (tcp) pkt_.stream_events = stream_.events();
   fr_ = fr;
   if (pkt_.proto == decode::kProtoUdp) {
     // The application layer before the packet rules: `alert dns` rules need the flow's
@@ -229,7 +251,30 @@ void Worker::process(const capture::RawPacket& raw) {
     stream_.reassemble(pkt_, fr, &Worker::on_chunk, this);
     if (timing_) stage_ns_[kStageStream] += now_ns() - t3 - chunk_ns_;
   }
+  if (tracked) {
+    // The stream-event rules of a tracked packet run once reassembly has added its events.
+    pkt_.stream_events = stream_.events();
+    const auto late = detector_->inspect_stream_events(pkt_, fr);
+    if (!late.empty()) emit(late, fr, {}, false);
+  }
+  if (tcp) report_stream_events(fr);
   if (tcp && fr.flow != nullptr) flows_.refile(*fr.flow);  // the stream may have changed its state
+}
+
+void Worker::inspect_without_transport(bool keep_proto) {
+  if (!keep_proto) pkt_.proto = 0;
+  pkt_.sport = pkt_.dport = 0;
+  pkt_.tcp_flags = 0;
+  pkt_.l4 = {};
+  pkt_.l4_hdr_len = 0;
+  pkt_.payload = {};
+  pkt_.icmp_has_id_seq = false;
+  pkt_.icmpv6_has_mtu = false;
+  pkt_.tcp_has_mss = pkt_.tcp_has_wscale = pkt_.tcp_has_timestamp = false;
+  pkt_.tcp_has_sack_permitted = false;
+  fr_ = {};
+  const auto matches = detector_->inspect(pkt_, fr_, false);
+  if (!matches.empty()) emit(matches, fr_, {}, false);
 }
 
 void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {

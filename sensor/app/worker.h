@@ -89,11 +89,18 @@ class Worker {
   static void on_app_anomaly(void* self, AppProto proto, int code, std::string_view name);
   // EVE anomaly records of the packet's decoder events (eve-log.anomaly.decode).
   void report_decode_events(const flow::FlowRef& fr);
+  // eve-log.anomaly.stream: one anomaly record per stream event of pkt_ (type "stream").
+  void report_stream_events(const flow::FlowRef& fr);
   // The anomaly record's packet fields, from pkt_ and `fr`.
   void fill_anomaly(const flow::FlowRef& fr);
   void emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,
             std::span<const std::uint8_t> stream_data, bool reversed,
             const applayer::Transaction* tx = nullptr);
+  // pkt_ without a flow and without its transport layer: a malformed packet, an IP fragment
+  // (which has no transport layer, as in Suricata), or decoder events alone. A fragment keeps
+  // its IP protocol (ip_proto, and rules of that protocol without ports can match it); a
+  // malformed packet does not (only ip and decode-event rules match it).
+  void inspect_without_transport(bool keep_proto);
 
   decode::Decoder decoder_;
   stream::StreamEngine stream_;  // before flows_: the flow table releases sessions into it
@@ -110,6 +117,7 @@ class Worker {
   std::uint32_t source_ = 0;            // RawPacket::source of the packet in process()
   output::AlertSink* sink_;
   decode::Packet pkt_;
+  decode::Packet datagram_;  // a reassembled datagram while its last fragment is inspected
   flow::FlowRef fr_;
   std::uint64_t chunk_ns_ = 0;  // detect + output time spent inside stream callbacks
   watchpost::v1::Alert alert_;
@@ -117,6 +125,7 @@ class Worker {
   watchpost::v1::Anomaly anomaly_;         // reused
   bool flow_records_ = false;              // eve-log.flow
   bool decode_anomalies_ = false;          // eve-log.anomaly (.decode)
+  bool stream_anomalies_ = false;          // eve-log.anomaly (.stream)
   bool auto_mode_ = false;     // sampling the first packets for offloaded checksums
   bool auto_disabled_ = false;
   std::uint32_t sampled_ = 0;

@@ -66,6 +66,25 @@ int ip_version_of_family(std::uint32_t family) {
   }
 }
 
+// The ICMPv4 header as Suricata's icmpv4.hdr buffer takes it: 8 bytes, but the fixed fields
+// of timestamp (13, 14: 20 bytes) and address mask (17, 18: 12 bytes) messages too
+// (RFC 792, RFC 950), as far as the segment holds them.
+std::uint16_t icmpv4_header_length(std::uint8_t type, std::size_t seg_len) {
+  std::size_t len = 8;
+  if (type == 13 || type == 14) len = 20;
+  if (type == 17 || type == 18) len = 12;
+  return static_cast<std::uint16_t>(std::min(len, seg_len));
+}
+
+// The bytes of the frame before the IP header `ip` (link header, VLAN tags, outer tunnel
+// layers), or nothing when `ip` is not inside the frame (a datagram itself rebuilt).
+Bytes link_before(const Packet& p, Bytes ip) {
+  const auto frame = reinterpret_cast<std::uintptr_t>(p.frame.data());
+  const auto at = reinterpret_cast<std::uintptr_t>(ip.data());
+  if (p.frame.empty() || at < frame || at - frame > p.frame.size()) return {};
+  return p.frame.first(static_cast<std::size_t>(at - frame));
+}
+
 // What a tunnel carries: how its payload is decoded.
 enum class Inner { kIpv4, kIpv6, kEthernet, kPpp, kErspan2, kErspan3, kEthertype };
 
@@ -167,7 +186,8 @@ struct Decoder::Impl {
   DecodeStatus ip_in_ip(Packet& p, Bytes seg, int version);
   DecodeStatus gre(Packet& p, Bytes seg);
   DecodeStatus udp_tunnel(Packet& p);
-  DecodeStatus tunnel(Packet& p, Inner inner, Bytes data, std::uint16_t type = 0);
+  DecodeStatus tunnel(Packet& p, PacketSource source, Inner inner, Bytes data,
+                      std::uint16_t type = 0);
   DecodeStatus tcp(Packet& p, Bytes seg, std::size_t claimed, bool short_data);
   DecodeStatus udp(Packet& p, Bytes seg, std::size_t claimed, bool short_data);
   DecodeStatus icmp(Packet& p, Bytes seg, bool v6, bool short_data);
@@ -217,6 +237,8 @@ struct Decoder::Impl {
   int layers = 0;        // ethertype dispatches (link layers) entered in this frame
   std::int64_t now_us = 0;
   CounterId event_counter[kDecodeEventCount];
+  Packet completed;             // the fragment that completed a datagram in this decode()
+  bool has_completed = false;
 
   struct {
     CounterId pkts, bytes, invalid, ethernet, sll, sll2, raw, null, vlan, vlan_qinq, ipv4, ipv6;
@@ -241,6 +263,7 @@ DecodeStatus Decoder::Impl::decode(const capture::RawPacket& raw, Packet& p) {
   counters.inc(c.bytes, raw.caplen);
   snapped = raw.caplen < raw.wirelen;
   layers = 0;
+  has_completed = false;
   now_us = raw.ts.micros();
   defrag.expire(now_us);
 
@@ -547,6 +570,7 @@ DecodeStatus Decoder::Impl::ipv4(Packet& p, Bytes data, bool reassembled) {
     avail = data.size();
   }
   p.l3 = data.first(avail);
+  p.ip_hdr_len = static_cast<std::uint16_t>(hlen);
 
   if (config.validate_checksums) {
     p.checksum_checked = true;
@@ -588,13 +612,15 @@ DecodeStatus Decoder::Impl::ipv4(Packet& p, Bytes data, bool reassembled) {
   frag.offset = static_cast<std::uint32_t>(offset);
   frag.more = more;
   frag.header = data.first(hlen);
+  frag.link = link_before(p, data);
   frag.data = body;
   return fragment(p, frag);
 }
 
 DecodeStatus Decoder::Impl::fragment(Packet& p, const Fragment& frag) {
   Bytes datagram;
-  const DefragStatus st = defrag.add(frag, now_us, datagram);
+  Bytes frame;
+  const DefragStatus st = defrag.add(frag, now_us, datagram, frame);
   if (defrag.last_overlapped()) {
     event(p, frag.version == 4 ? DecodeEvent::kIpv4FragOverlap : DecodeEvent::kIpv6FragOverlap);
   }
@@ -606,6 +632,12 @@ DecodeStatus Decoder::Impl::fragment(Packet& p, const Fragment& frag) {
     case DefragStatus::kComplete:
       break;
   }
+  // The fragment that completed the datagram is a packet of its own too (Decoder::
+  // completed_fragment()); the datagram is decoded into `p` from the rebuilt frame.
+  completed = p;
+  has_completed = true;
+  p.frame = frame;
+  p.source = PacketSource::kDefrag;
   p.reassembled = true;
   p.payload = {};
   p.checksum_checked = false;
@@ -718,6 +750,7 @@ DecodeStatus Decoder::Impl::ipv6(Packet& p, Bytes data, bool reassembled) {
         }
         // A fragment inside a reassembled datagram: a second fragment header in effect.
         if (reassembled) return malformed(p, DecodeEvent::kIpv6ExthdrDuplFh);
+        p.ip_hdr_len = static_cast<std::uint16_t>(off + 8);
         p.frag_offset = static_cast<std::uint16_t>(offset >> 3);
         p.frag_mf = more;
         p.ip_id = static_cast<std::uint16_t>(id);
@@ -741,17 +774,21 @@ DecodeStatus Decoder::Impl::ipv6(Packet& p, Bytes data, bool reassembled) {
         frag.offset = offset;
         frag.more = more;
         frag.header = data.first(off);
+        frag.link = link_before(p, data);
         frag.next_header_index = next_index;
         frag.data = body;
         return fragment(p, frag);
       }
       case kIp6Esp:
+        p.ip_hdr_len = static_cast<std::uint16_t>(off);
         p.payload = p.l3.subspan(off);
         return DecodeStatus::kOk;
       case kIp6NoNext:
+        p.ip_hdr_len = static_cast<std::uint16_t>(off);
         if (off < claimed) event(p, DecodeEvent::kIpv6DataAfterNoneHeader);
         return DecodeStatus::kOk;
       default:
+        p.ip_hdr_len = static_cast<std::uint16_t>(off);
         return transport(p, p.l3.subspan(off), claimed - off, short_data);
     }
   }
@@ -795,7 +832,9 @@ DecodeStatus Decoder::Impl::ip_in_ip(Packet& p, Bytes seg, int version) {
     if (version == 6 && (seg[0] >> 4) != 6)
       return malformed(p, DecodeEvent::kIpv6Ipv6InIpv6WrongVersion);
   }
-  return tunnel(p, version == 4 ? Inner::kIpv4 : Inner::kIpv6, seg);
+  const PacketSource source =
+      p.ip_version == 4 ? PacketSource::kDecoderIpv4 : PacketSource::kDecoderIpv6;
+  return tunnel(p, source, version == 4 ? Inner::kIpv4 : Inner::kIpv6, seg);
 }
 
 DecodeStatus Decoder::Impl::gre(Packet& p, Bytes seg) {
@@ -856,27 +895,28 @@ DecodeStatus Decoder::Impl::gre(Packet& p, Bytes seg) {
   }
   Bytes inner = seg.subspan(hlen);
   p.payload = inner;
+  constexpr PacketSource kGre = PacketSource::kDecoderGre;
   if (inner.empty()) return DecodeStatus::kOk;  // e.g. a PPTP acknowledgment alone
   switch (type) {
     case kEtherIpv4:
-      return tunnel(p, Inner::kIpv4, inner);
+      return tunnel(p, kGre, Inner::kIpv4, inner);
     case kEtherIpv6:
-      return tunnel(p, Inner::kIpv6, inner);
+      return tunnel(p, kGre, Inner::kIpv6, inner);
     case kGrePpp:
-      return tunnel(p, Inner::kPpp, inner);
+      return tunnel(p, kGre, Inner::kPpp, inner);
     case kGreTeb:
-      return tunnel(p, Inner::kEthernet, inner);
+      return tunnel(p, kGre, Inner::kEthernet, inner);
     case kGreErspan2:
       // Type I has no ERSPAN header and no sequence number; type II has both.
-      return tunnel(p, sequence ? Inner::kErspan2 : Inner::kEthernet, inner);
+      return tunnel(p, kGre, sequence ? Inner::kErspan2 : Inner::kEthernet, inner);
     case kGreErspan3:
-      return tunnel(p, Inner::kErspan3, inner);
+      return tunnel(p, kGre, Inner::kErspan3, inner);
     case kEtherVlan:
     case kEtherQinq:
     case kEtherQinqOld:
     case kEtherMplsUnicast:
     case kEtherMplsMulticast:
-      return tunnel(p, Inner::kEthertype, inner, type);
+      return tunnel(p, kGre, Inner::kEthertype, inner, type);
     default:
       return DecodeStatus::kOk;  // the GRE packet is the packet
   }
@@ -895,7 +935,7 @@ DecodeStatus Decoder::Impl::udp_tunnel(Packet& p) {
       case kEtherQinqOld:
       case kEtherMplsUnicast:
       case kEtherMplsMulticast:
-        return tunnel(p, Inner::kEthernet, d.subspan(8));
+        return tunnel(p, PacketSource::kDecoderVxlan, Inner::kEthernet, d.subspan(8));
       case kEtherArp:
         return DecodeStatus::kOk;
       default:
@@ -910,11 +950,11 @@ DecodeStatus Decoder::Impl::udp_tunnel(Packet& p) {
     counters.inc(c.geneve);
     switch (load_be16(d.data() + 2)) {
       case kGreTeb:
-        return tunnel(p, Inner::kEthernet, d.subspan(hlen));
+        return tunnel(p, PacketSource::kDecoderGeneve, Inner::kEthernet, d.subspan(hlen));
       case kEtherIpv4:
-        return tunnel(p, Inner::kIpv4, d.subspan(hlen));
+        return tunnel(p, PacketSource::kDecoderGeneve, Inner::kIpv4, d.subspan(hlen));
       case kEtherIpv6:
-        return tunnel(p, Inner::kIpv6, d.subspan(hlen));
+        return tunnel(p, PacketSource::kDecoderGeneve, Inner::kIpv6, d.subspan(hlen));
       default:
         event(p, DecodeEvent::kGeneveUnknownPayloadType);
         return DecodeStatus::kOk;
@@ -935,12 +975,13 @@ DecodeStatus Decoder::Impl::udp_tunnel(Packet& p) {
     if ((h[0] >> 4) != 6 || (h[6] == kIp6HopByHop && plen < 8)) return DecodeStatus::kOk;
     if (d.size() - off != 40 + plen) return DecodeStatus::kOk;
     counters.inc(c.teredo);
-    return tunnel(p, Inner::kIpv6, d.subspan(off));
+    return tunnel(p, PacketSource::kDecoderTeredo, Inner::kIpv6, d.subspan(off));
   }
   return DecodeStatus::kOk;
 }
 
-DecodeStatus Decoder::Impl::tunnel(Packet& p, Inner inner, Bytes data, std::uint16_t type) {
+DecodeStatus Decoder::Impl::tunnel(Packet& p, PacketSource source, Inner inner, Bytes data,
+                                   std::uint16_t type) {
   if (p.tunnel_depth >= kMaxTunnelDepth) return malformed(p, DecodeEvent::kTooManyLayers);
   counters.inc(c.tunnels);
   // Kept to fall back on when the payload is not IP after all (ARP bridged over GRE, an
@@ -955,6 +996,7 @@ DecodeStatus Decoder::Impl::tunnel(Packet& p, Inner inner, Bytes data, std::uint
   }
   ++p.tunnel_depth;
   start_inner_packet(p);
+  p.source = source;  // the innermost decapsulation names the packet's source
   DecodeStatus st = DecodeStatus::kOk;
   switch (inner) {
     case Inner::kIpv4:
@@ -1058,6 +1100,7 @@ DecodeStatus Decoder::Impl::tcp(Packet& p, Bytes seg, std::size_t claimed, bool 
   p.tcp_flags = h[13];
   p.tcp_window = load_be16(h + 14);
   p.payload = seg.subspan(hlen);
+  p.l4_hdr_len = static_cast<std::uint16_t>(hlen);
   // A bad option is an anomaly, but receivers (Linux among them) ignore it and deliver the
   // data, so the packet is still inspected: dropping it would be an evasion.
   if (const DecodeEvent bad = tcp_options(p, seg.subspan(20, hlen - 20)); bad != kNoEvent) {
@@ -1078,6 +1121,7 @@ DecodeStatus Decoder::Impl::udp(Packet& p, Bytes seg, std::size_t claimed, bool 
   p.sport = load_be16(h);
   p.dport = load_be16(h + 2);
   p.payload = seg.subspan(8);
+  p.l4_hdr_len = 8;
   // RFC 768: a zero checksum over IPv4 means "none"; RFC 8200 section 8.1 makes it mandatory
   // over IPv6, so a zero there is a bad checksum.
   if (load_be16(h + 6) == 0 && p.ip_version == 4) return udp_tunnel(p);
@@ -1111,6 +1155,7 @@ DecodeStatus Decoder::Impl::icmp(Packet& p, Bytes seg, bool v6, bool short_data)
     p.icmpv6_has_mtu = true;
   }
   p.payload = seg.subspan(8);
+  p.l4_hdr_len = v6 ? 8 : icmpv4_header_length(h[0], seg.size());
   if (v6) {
     check_transport(p, seg, short_data, c.icmpv6_truncated, c.icmpv6_invalid_checksum);
     return DecodeStatus::kOk;
@@ -1153,6 +1198,10 @@ Decoder::~Decoder() = default;
 
 DecodeStatus Decoder::decode(const capture::RawPacket& raw, Packet& pkt) {
   return impl_->decode(raw, pkt);
+}
+
+const Packet* Decoder::completed_fragment() const {
+  return impl_->has_completed ? &impl_->completed : nullptr;
 }
 
 void Decoder::set_validate_checksums(bool on) { impl_->config.validate_checksums = on; }

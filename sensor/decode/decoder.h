@@ -42,6 +42,12 @@ class Decoder {
   // next decode() call or until `raw.data` is released.
   DecodeStatus decode(const capture::RawPacket& raw, Packet& pkt);
 
+  // When the last decode() completed an IP datagram (it returned the reassembled packet,
+  // `reassembled` set): the fragment that completed it, decoded as a fragment (IP layer, no
+  // transport layer), to be inspected as a packet of its own before the datagram. Null
+  // otherwise. Valid until the next decode().
+  const Packet* completed_fragment() const;
+
   // Turns checksum validation on or off (used by the pcap-file `auto` checksum mode).
   void set_validate_checksums(bool on);
   bool validate_checksums() const;

@@ -30,7 +30,7 @@ std::size_t Defragmenter::KeyHash::operator()(const Key& k) const {
 }
 
 Defragmenter::Defragmenter(const DecoderConfig& config, Counters& counters)
-    : config_(config), counters_(counters), out_(kMaxDatagram) {
+    : config_(config), counters_(counters), out_(kMaxLink + kMaxDatagram) {
   c_v4_fragments_ = counters_.add("defrag.ipv4.fragments");
   c_v6_fragments_ = counters_.add("defrag.ipv6.fragments");
   c_v4_reassembled_ = counters_.add("defrag.ipv4.reassembled");
@@ -66,8 +66,8 @@ Defragmenter::Key Defragmenter::make_key(const Fragment& frag) {
 }
 
 std::size_t Defragmenter::cost(const Tracker& t) const {
-  return sizeof(Tracker) + kIndexOverhead + t.header.capacity() + t.data.capacity() +
-         t.ranges.capacity() * sizeof(Range);
+  return sizeof(Tracker) + kIndexOverhead + t.header.capacity() + t.link.capacity() +
+         t.data.capacity() + t.ranges.capacity() * sizeof(Range);
 }
 
 void Defragmenter::recharge(Tracker& t) {
@@ -162,10 +162,11 @@ bool Defragmenter::insert(Tracker& t, std::uint32_t offset, Bytes data) {
   return overlap;
 }
 
-bool Defragmenter::build(Tracker& t, std::uint8_t version, Bytes& datagram) {
+bool Defragmenter::build(Tracker& t, std::uint8_t version, Bytes& datagram, Bytes& frame) {
   const std::size_t hlen = t.header.size();
   const std::size_t len = hlen + t.total;
-  std::uint8_t* out = out_.data();
+  // The datagram goes right after where the link bytes go, so the frame is contiguous.
+  std::uint8_t* out = out_.data() + kMaxLink;
   if (version == 4) {
     if (hlen < 20 || len > 65535) {
       counters_.inc(c_too_large_v4_);
@@ -195,10 +196,14 @@ bool Defragmenter::build(Tracker& t, std::uint8_t version, Bytes& datagram) {
     out[5] = static_cast<std::uint8_t>(plen);
   }
   datagram = Bytes(out, len);
+  const std::size_t link = t.link.size();  // at most kMaxLink (add() keeps no longer one)
+  if (link != 0) std::memcpy(out - link, t.link.data(), link);  // an empty vector's data() may be null
+  frame = Bytes(out - link, link + len);
   return true;
 }
 
-DefragStatus Defragmenter::add(const Fragment& frag, std::int64_t now_us, Bytes& datagram) {
+DefragStatus Defragmenter::add(const Fragment& frag, std::int64_t now_us, Bytes& datagram,
+                               Bytes& frame) {
   const bool v4 = frag.version == 4;
   counters_.inc(v4 ? c_v4_fragments_ : c_v6_fragments_);
   last_overlapped_ = false;
@@ -247,8 +252,10 @@ DefragStatus Defragmenter::add(const Fragment& frag, std::int64_t now_us, Bytes&
   std::size_t ranges_cap = t.ranges.capacity();
   if (t.ranges.size() + 1 > ranges_cap) ranges_cap = std::max<std::size_t>(4, 2 * ranges_cap);
   const std::size_t header_cap = take_header ? frag.header.size() : t.header.capacity();
-  const std::size_t after =
-      sizeof(Tracker) + kIndexOverhead + header_cap + data_cap + ranges_cap * sizeof(Range);
+  const bool take_link = take_header && frag.link.size() <= kMaxLink;
+  const std::size_t link_cap = take_link ? frag.link.size() : t.link.capacity();
+  const std::size_t after = sizeof(Tracker) + kIndexOverhead + header_cap + link_cap + data_cap +
+                            ranges_cap * sizeof(Range);
   if (memory_ - t.charged + after > config_.defrag_memcap) return drop(c_memcap_);
 
   t.data.reserve(data_cap);
@@ -257,6 +264,10 @@ DefragStatus Defragmenter::add(const Fragment& frag, std::int64_t now_us, Bytes&
   if (take_header) {
     t.header.reserve(header_cap);
     t.header.assign(frag.header.begin(), frag.header.end());
+    if (take_link) {
+      t.link.reserve(link_cap);
+      t.link.assign(frag.link.begin(), frag.link.end());
+    }
     t.first_next_header = frag.proto;
     t.next_header_index = frag.next_header_index;
     t.have_first = true;
@@ -275,7 +286,7 @@ DefragStatus Defragmenter::add(const Fragment& frag, std::int64_t now_us, Bytes&
                     : t.ranges.size() == 1 && t.ranges[0].begin == 0 && t.ranges[0].end == t.total);
   if (!complete) return DefragStatus::kHeld;
 
-  const bool built = build(t, frag.version, datagram);
+  const bool built = build(t, frag.version, datagram, frame);
   release(idx);
   if (!built) return DefragStatus::kDropped;
   counters_.inc(v4 ? c_v4_reassembled_ : c_v6_reassembled_);

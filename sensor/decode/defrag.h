@@ -34,6 +34,9 @@ struct Fragment {
   // IPv4: the IP header with options. IPv6: the unfragmentable part, from the IPv6 header up
   // to (not including) the fragment header.
   Bytes header;
+  // The bytes before the IP header in the captured frame (link header, VLAN tags, outer
+  // layers of a tunnel): the first fragment's are kept for the rebuilt frame.
+  Bytes link;
   // IPv6: index in `header` of the next-header byte that names the fragment header.
   std::size_t next_header_index = 6;
   Bytes data;  // the fragment's share of the datagram
@@ -50,8 +53,13 @@ class Defragmenter {
   Defragmenter(const DecoderConfig& config, Counters& counters);
 
   // Adds one fragment at packet time `now_us`. On kComplete `datagram` points into a buffer
-  // owned by this object, valid until the next add() call.
-  DefragStatus add(const Fragment& frag, std::int64_t now_us, Bytes& datagram);
+  // owned by this object, valid until the next add() call, and `frame` is the same datagram
+  // preceded by the first fragment's link bytes (Fragment::link) in that buffer.
+  DefragStatus add(const Fragment& frag, std::int64_t now_us, Bytes& datagram, Bytes& frame);
+
+  // The longest link part (Fragment::link) kept for a rebuilt frame; a longer one (deep
+  // tunnels) is not kept and the rebuilt frame is the datagram alone.
+  static constexpr std::size_t kMaxLink = 512;
   // Drops datagrams whose first fragment is older than the timeout. O(1) when none is due.
   void expire(std::int64_t now_us);
 
@@ -87,6 +95,7 @@ class Defragmenter {
     std::uint8_t first_next_header = 0;  // IPv6: from the offset-0 fragment
     std::size_t next_header_index = 0;
     std::vector<std::uint8_t> header;
+    std::vector<std::uint8_t> link;  // the offset-0 fragment's Fragment::link
     std::vector<std::uint8_t> data;
     std::vector<Range> ranges;    // received byte ranges, sorted and merged
     std::size_t charged = 0;      // bytes charged against the memcap
@@ -103,7 +112,7 @@ class Defragmenter {
   // Copies the parts of [offset, offset+data.size()) not yet received (first fragment wins);
   // returns true when some bytes were already present.
   static bool insert(Tracker& t, std::uint32_t offset, Bytes data);
-  bool build(Tracker& t, std::uint8_t version, Bytes& datagram);
+  bool build(Tracker& t, std::uint8_t version, Bytes& datagram, Bytes& frame);
 
   DecoderConfig config_;
   Counters& counters_;

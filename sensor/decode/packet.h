@@ -57,13 +57,30 @@ enum Ipv4Option : std::uint16_t {
   kIpoptAny = 1 << 9,    // any other option
 };
 
+// How a packet came to be, as Suricata's EVE `pkt_src` tells it: captured, the inner packet
+// of a tunnel (named by the decapsulation that produced the innermost packet), or an IP
+// datagram rebuilt from fragments.
+enum class PacketSource : std::uint8_t {
+  kWire,           // "wire/pcap"
+  kDecoderGre,     // "gre tunnel" (also PPP, Ethernet and ERSPAN over GRE)
+  kDecoderIpv4,    // "ipv4 tunnel": IPv4 or IPv6 inside IPv4 (protocols 4, 41)
+  kDecoderIpv6,    // "ipv6 tunnel": IPv4 or IPv6 inside IPv6
+  kDecoderTeredo,  // "teredo tunnel"
+  kDecoderVxlan,   // "vxlan encapsulation"
+  kDecoderGeneve,  // "geneve encapsulation"
+  kDefrag,         // "defrag": a reassembled datagram
+};
+
 struct Packet {
   // Capture
   Timestamp ts;
   std::uint64_t number = 0;  // pcap_cnt
   int linktype = 1;
-  std::span<const std::uint8_t> frame;  // whole captured frame (EVE `packet`)
+  // The whole frame (EVE `packet`): the captured one; for a reassembled datagram the first
+  // fragment's link header followed by the rebuilt datagram, in the decoder's buffer.
+  std::span<const std::uint8_t> frame;
   std::uint32_t wirelen = 0;
+  PacketSource source = PacketSource::kWire;
 
   // Link layer
   static constexpr int kMaxVlans = 3;
@@ -123,11 +140,21 @@ struct Packet {
   std::span<const std::uint8_t> l3;       // from the IP header to the end of the datagram
   std::span<const std::uint8_t> l4;       // from the transport header (TCP/UDP/ICMP) on
   std::span<const std::uint8_t> payload;  // application payload (after TCP/UDP/ICMP header)
+  // Header lengths, for the ipv4.hdr ... icmpv6.hdr rule buffers: the IP header (IPv4 with
+  // options; IPv6 with the extension headers up to the final one) at the start of `l3`, and
+  // the transport header (TCP with options, UDP, ICMP) at the start of `l4`, 0 when the
+  // transport header did not decode.
+  std::uint16_t ip_hdr_len = 0;
+  std::uint16_t l4_hdr_len = 0;
 
   // Checksums: computed only when validation is on; `checksum_bad` is true when the IPv4
   // header or the TCP/UDP/ICMP/ICMPv6 checksum did not verify.
   bool checksum_checked = false;
   bool checksum_bad = false;
+
+  // Stream events (stream/stream_events.h bits) the stream stage found with this packet; the
+  // worker sets them for the `stream-event` rule keyword. 0 outside a tracked TCP session.
+  std::uint32_t stream_events = 0;
 
   // Decode events (events.h) detected on any layer of this packet: a fixed bitset.
   std::uint64_t events[2] = {0, 0};

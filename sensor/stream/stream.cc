@@ -358,7 +358,7 @@ void StreamEngine::insert(Dir& d, std::uint64_t s, std::span<const std::uint8_t>
     const std::uint8_t* new_bytes = data.data() + (cur - s);
     const std::size_t n = static_cast<std::size_t>(ov_end - cur);
     if (std::memcmp(old_bytes, new_bytes, n) != 0) {
-      counters_.inc(c_overlap_diff_);
+      anomaly(c_overlap_diff_, StreamEvent::kReassemblyOverlapDifferentData);
       if (new_wins(policy, s, e, x->off, x_end)) std::memcpy(old_bytes, new_bytes, n);
     }
     cur = ov_end;
@@ -382,7 +382,7 @@ void StreamEngine::deliver(Session& s, int di, std::span<const std::uint8_t> dat
     data =
         data.first(static_cast<std::size_t>(config_.depth - std::min(d.next_off, config_.depth)));
     d.depth_reached = true;
-    counters_.inc(c_depth_);
+    anomaly(c_depth_, StreamEvent::kReassemblyDepthReached);
   }
   const std::size_t window = config_.inspect_window;
   const std::size_t max_cap = BlockPool::block_size(2 * window);
@@ -454,7 +454,7 @@ void StreamEngine::deliver_ready(Session& ss, int di, ChunkFn fn, void* ctx) {
 void StreamEngine::skip_gap(Dir& d, std::uint64_t to) {
   // Data the receiver acknowledged but the sensor never saw: move past it. The retained
   // window no longer continues into what follows, so it is dropped.
-  counters_.inc(c_gap_);
+  anomaly(c_gap_, StreamEvent::kReassemblySeqGap);
   d.next_seq += static_cast<std::uint32_t>(to - d.next_off);
   d.next_off = to;
   d.len = 0;
@@ -465,7 +465,7 @@ void StreamEngine::skip_gap(Dir& d, std::uint64_t to) {
     // The gap ends at or beyond the depth: nothing of this direction is inspected any more,
     // and what it holds goes back to the pool.
     d.depth_reached = true;
-    counters_.inc(c_depth_);
+    anomaly(c_depth_, StreamEvent::kReassemblyDepthReached);
     free_dir(d);
   }
 }
@@ -560,13 +560,14 @@ void StreamEngine::on_syn_sent(Session& s, const decode::Packet& pkt, int di) {
       s.state = TcpState::kEstablished;
       counters_.inc(c_async_);
     } else if (syn && ack) {
-      counters_.inc(c_bad_ack_);
+      anomaly(c_bad_ack_, StreamEvent::k3whsSynackInWrongDirection);
     }
     return;
   }
   if (syn && ack) {
     if (pkt.tcp_ack != client.isn + 1) {
-      counters_.inc(c_bad_ack_);  // does not answer this SYN: not believed
+      // Does not answer this SYN: not believed.
+      anomaly(c_bad_ack_, StreamEvent::k3whsSynackWithWrongAck);
       return;
     }
     server.syn = server.active = true;
@@ -601,7 +602,7 @@ void StreamEngine::on_syn_recv(Session& s, const decode::Packet& pkt, int di) {
     // acknowledge the peer's SYN (or, when the bare ACK was not captured, data after it).
     const std::int64_t acked = seq_diff(pkt.tcp_ack, peer.isn + 1);
     if (pkt.tcp_seq != self.next_seq || acked < 0 || acked > static_cast<std::int64_t>(kMaxAhead)) {
-      counters_.inc(c_bad_ack_);
+      anomaly(c_bad_ack_, StreamEvent::k3whsWrongSeqWrongAck);
       return;
     }
   } else if (pkt.payload.empty() || pkt.tcp_seq != self.next_seq || pkt.tcp_ack != peer.next_seq) {
@@ -613,6 +614,7 @@ void StreamEngine::on_syn_recv(Session& s, const decode::Packet& pkt, int di) {
 }
 
 StreamVerdict StreamEngine::track(const decode::Packet& pkt, flow::FlowRef& fr) {
+  events_ = 0;
   if (fr.flow == nullptr) return StreamVerdict::kUntracked;
   flow::Flow& f = *fr.flow;
   auto* s = static_cast<Session*>(f.stream_state);
@@ -635,7 +637,7 @@ StreamVerdict StreamEngine::track(const decode::Packet& pkt, flow::FlowRef& fr) 
     if (reset_accepted(*s, pkt, di)) {
       close(*s, f);
     } else {
-      counters_.inc(c_rst_invalid_);
+      anomaly(c_rst_invalid_, StreamEvent::kRstInvalid);
     }
   } else {
     switch (before) {
@@ -726,7 +728,7 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
   std::int64_t start = static_cast<std::int64_t>(d.next_off) + rel;
   std::int64_t end = start + static_cast<std::int64_t>(payload.size());
   if (end <= static_cast<std::int64_t>(d.next_off)) {
-    counters_.inc(c_retransmit_);
+    anomaly(c_retransmit_, StreamEvent::kPktRetransmission);
     return;  // all of it was delivered (and inspected) before
   }
   if (start - static_cast<std::int64_t>(d.next_off) > static_cast<std::int64_t>(kMaxAhead)) {
@@ -736,7 +738,7 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
   std::span<const std::uint8_t> data = payload;
   if (start < static_cast<std::int64_t>(d.next_off)) {
     // The front was delivered already; the host keeps what it has.
-    counters_.inc(c_retransmit_);
+    anomaly(c_retransmit_, StreamEvent::kPktRetransmission);
     data = data.subspan(static_cast<std::size_t>(static_cast<std::int64_t>(d.next_off) - start));
     start = static_cast<std::int64_t>(d.next_off);
   }
@@ -756,7 +758,7 @@ void StreamEngine::reassemble(const decode::Packet& pkt, const flow::FlowRef& fr
       // Data beyond the receiver's window is dropped by the receiver: buffering it would let
       // an attacker plant bytes the host never sees (and that could win an overlap later).
       if (d.window_known && off + data.size() > d.window_end) {
-        counters_.inc(c_out_of_window_);
+        anomaly(c_out_of_window_, StreamEvent::kEstPacketOutOfWindow);
         if (off >= d.window_end) return;
         data = data.first(static_cast<std::size_t>(d.window_end - off));
       }

@@ -23,6 +23,7 @@
 #include "decode/packet.h"
 #include "flow/flow_table.h"
 #include "stream/block_pool.h"
+#include "stream/stream_events.h"
 
 namespace wp::stream {
 
@@ -140,6 +141,10 @@ class StreamEngine {
   StreamVerdict track(const decode::Packet& pkt, flow::FlowRef& fr);
   void reassemble(const decode::Packet& pkt, const flow::FlowRef& fr, ChunkFn fn, void* ctx);
 
+  // The stream events (stream_events.h bits) of the packet being processed: track() starts
+  // the set afresh, reassemble() adds to it. The counters of the same anomalies are bumped too.
+  std::uint32_t events() const { return events_; }
+
   // The session state of a flow (kNone when it has no session).
   static TcpState state(const flow::Flow& f);
 
@@ -171,6 +176,11 @@ class StreamEngine {
   void deliver_ready(Session& s, int di, ChunkFn fn, void* ctx);
   void deliver(Session& s, int di, std::span<const std::uint8_t> data, ChunkFn fn, void* ctx);
   void skip_gap(Dir& d, std::uint64_t to);
+  // Counts an anomaly and records its Suricata stream event for the current packet.
+  void anomaly(CounterId counter, StreamEvent e) {
+    counters_.inc(counter);
+    events_ |= stream_event_bit(e);
+  }
   void skip_acknowledged_gaps(Session& s, int di, ChunkFn fn, void* ctx);
   void close_if_finished(Session& s, flow::Flow& f);
   void close(Session& s, flow::Flow& f);
@@ -185,6 +195,7 @@ class StreamEngine {
   std::size_t max_sessions_ = 0;
 
   Counters& counters_;
+  std::uint32_t events_ = 0;
   CounterId c_sessions_, c_midstream_, c_memcap_, c_reasm_memcap_, c_depth_, c_gap_, c_overlap_,
       c_overlap_diff_, c_retransmit_, c_ooo_, c_bytes_, c_chunks_, c_after_fin_, c_bad_seq_,
       c_closed_, c_out_of_window_, c_established_, c_split_, c_async_, c_bad_ack_, c_rst_invalid_,

@@ -133,8 +133,10 @@ TEST(Defrag, ReassemblesIpv4FragmentsInOrder) {
   EXPECT_EQ(h.pkt.ip_total_len, whole.size() - kEth);
   EXPECT_TRUE(h.pkt.checksum_checked);
   EXPECT_FALSE(h.pkt.checksum_bad);
-  // Capture fields and fragment fields describe the last fragment.
-  EXPECT_EQ(h.pkt.frame.data(), frags[3].data());
+  // The frame is rebuilt: the first fragment's Ethernet header, then the datagram. The capture
+  // fields and fragment fields describe the last fragment.
+  EXPECT_EQ(Frame(h.pkt.frame.begin(), h.pkt.frame.end()), whole);
+  EXPECT_EQ(h.pkt.source, PacketSource::kDefrag);
   EXPECT_EQ(h.pkt.number, 4u);
   EXPECT_EQ(h.pkt.ip_id, 0x4242);
   EXPECT_FALSE(h.pkt.frag_mf);
@@ -156,6 +158,37 @@ TEST(Defrag, FillsTheIpLayerOfAHeldFragment) {
   EXPECT_EQ(h.pkt.frag_offset, 0);
   EXPECT_FALSE(h.pkt.reassembled);
   EXPECT_EQ(h.pkt.payload.size(), 64u);
+}
+
+TEST(Defrag, RebuildsTheFrameWithTheFirstFragmentsLinkHeader) {
+  // The first fragment arrives last: the rebuilt frame starts with its link header (Ethernet
+  // and VLAN tag), and an IPv6 datagram loses its fragment header. That fragment is also
+  // handed out as the packet it was (completed_fragment()).
+  for (const IpAddress* src : {&kSrc4, &kSrc6}) {
+    Harness h;
+    testing::L4Options o;
+    o.vlans = {7};
+    const Frame whole = testing::udp_packet(*src, src == &kSrc4 ? kDst4 : kDst6, 1, 2,
+                                            std::string(100, 'r'), o);
+    const std::vector<Frame> frags = testing::fragment(whole, 32);
+    ASSERT_GE(frags.size(), 3u);
+    for (std::size_t i = frags.size(); i-- > 0;) {
+      h.decode(frags[i]);
+      const Packet* completing = h.decoder.completed_fragment();
+      EXPECT_EQ(completing != nullptr, i == 0) << "fragment " << i;
+      if (completing != nullptr) {
+        EXPECT_EQ(completing->source, PacketSource::kWire);
+        EXPECT_FALSE(completing->reassembled);
+        EXPECT_TRUE(completing->frag_mf);
+        EXPECT_EQ(completing->frag_offset, 0);
+        EXPECT_EQ(completing->frame.data(), frags[0].data()) << "the captured fragment";
+      }
+    }
+    ASSERT_TRUE(h.pkt.reassembled);
+    EXPECT_EQ(h.pkt.source, PacketSource::kDefrag);
+    EXPECT_EQ(Frame(h.pkt.frame.begin(), h.pkt.frame.end()), whole);
+    EXPECT_EQ(h.pkt.l3.data(), h.pkt.frame.data() + 18) << "l3 lies inside the rebuilt frame";
+  }
 }
 
 TEST(Defrag, ReassemblesFragmentsInAnyOrder) {
@@ -446,11 +479,12 @@ TEST(Defrag, ReturnsAllMemoryWhenDatagramsCompleteOrExpire) {
   };
   const Frame chunk(800, 'k');
   Bytes out;
-  EXPECT_EQ(defrag.add(frag(1, 0, true, chunk), 0, out), DefragStatus::kHeld);
-  EXPECT_EQ(defrag.add(frag(2, 800, false, chunk), 0, out), DefragStatus::kHeld);
+  Bytes frame;
+  EXPECT_EQ(defrag.add(frag(1, 0, true, chunk), 0, out, frame), DefragStatus::kHeld);
+  EXPECT_EQ(defrag.add(frag(2, 800, false, chunk), 0, out, frame), DefragStatus::kHeld);
   EXPECT_GT(defrag.memory_used(), 1600u);
   EXPECT_EQ(defrag.trackers(), 2u);
-  EXPECT_EQ(defrag.add(frag(1, 800, false, chunk), 0, out), DefragStatus::kComplete);
+  EXPECT_EQ(defrag.add(frag(1, 800, false, chunk), 0, out, frame), DefragStatus::kComplete);
   EXPECT_EQ(out.size(), 20u + 1600);
   EXPECT_EQ(defrag.trackers(), 1u);
   defrag.expire(10'000'001);
@@ -469,6 +503,7 @@ TEST(Defrag, StaysWithinTheMemcapUnderAFragmentStorm) {
   std::mt19937 rng(7);
   Frame data(1480, 'd');
   Bytes out;
+  Bytes rebuilt;
   for (int i = 0; i < 20000; ++i) {
     Fragment f;
     f.version = 4;
@@ -480,7 +515,7 @@ TEST(Defrag, StaysWithinTheMemcapUnderAFragmentStorm) {
     f.more = rng() % 4 != 0;
     f.header = header;
     f.data = Bytes(data.data(), (rng() % 185) * 8);
-    (void)defrag.add(f, i * 1000, out);
+    (void)defrag.add(f, i * 1000, out, rebuilt);
     ASSERT_LE(defrag.memory_used(), config.defrag_memcap) << "iteration " << i;
   }
   EXPECT_GT(counters.get("defrag.memcap_reached"), 0u);

@@ -573,6 +573,7 @@ TEST(Tunnel, ReassemblesInnerFragmentsOfATunnel) {
   EXPECT_TRUE(h.pkt.reassembled);
   EXPECT_EQ(h.pkt.tunnel_depth, 1);
   EXPECT_EQ(h.payload(), data);
+  EXPECT_EQ(h.pkt.source, PacketSource::kDefrag);
 }
 
 TEST(Tunnel, DecodesTheInnerPacketOfAFragmentedOuterDatagram) {
@@ -586,6 +587,36 @@ TEST(Tunnel, DecodesTheInnerPacketOfAFragmentedOuterDatagram) {
   EXPECT_EQ(h.pkt.tunnel_depth, 1);
   EXPECT_EQ(h.pkt.src, kInnerSrc);
   EXPECT_EQ(h.payload(), "inner data");
+  EXPECT_EQ(h.pkt.source, PacketSource::kDecoderGre) << "the tunnel made the innermost packet";
+}
+
+TEST(Tunnel, NamesThePacketSourceAfterTheInnermostDecapsulation) {
+  struct SourceCase {
+    const char* name;
+    Frame frame;
+    PacketSource source;
+  };
+  const SourceCase cases[] = {
+      {"GRE", gre_frame(0x0800, inner_tcp4()), PacketSource::kDecoderGre},
+      {"IPv6 in IPv4", testing::ip_packet(kOuterA, kOuterB, 41, inner_tcp6()),
+       PacketSource::kDecoderIpv4},
+      {"IPv4 in IPv6", testing::ip_packet(kOuterA6, kOuterB6, 4, inner_tcp4()),
+       PacketSource::kDecoderIpv6},
+      {"VXLAN", udp_tunnel(4789, testing::vxlan(42, inner_eth4())), PacketSource::kDecoderVxlan},
+      {"Geneve", udp_tunnel(6081, testing::geneve(0x86dd, 1, inner_tcp6())),
+       PacketSource::kDecoderGeneve},
+      {"Teredo", udp_tunnel(3544, inner_tcp6()), PacketSource::kDecoderTeredo},
+      {"GRE inside VXLAN: the innermost decapsulation names it",
+       udp_tunnel(4789, testing::vxlan(1, testing::ethernet_frame(
+                                              0x0800, testing::ip_part(gre_frame(0x0800, inner_tcp4()))))),
+       PacketSource::kDecoderGre},
+      {"plain", testing::tcp_packet(kInnerSrc, kInnerDst, {}, "x"), PacketSource::kWire},
+  };
+  for (const SourceCase& c : cases) {
+    Harness h;
+    ASSERT_EQ(h.decode(c.frame), DecodeStatus::kOk) << c.name;
+    EXPECT_EQ(h.pkt.source, c.source) << c.name;
+  }
 }
 
 TEST(Tunnel, NamesTheDecodedLinkTypes) {

@@ -229,7 +229,13 @@ INSTANTIATE_TEST_SUITE_P(
                       ParseCase{"flow.pkts:sideways,>5;", "unknown direction"},
                       ParseCase{"flow.bytes:>5;", "expected 'toserver|toclient|either|both"},
                       ParseCase{"flow.pkts_toclient:!=0x10;", ""}, ParseCase{"flow.age:<3600;", ""},
-                      ParseCase{"flow.age:lots;", "not a valid value"}));
+                      ParseCase{"flow.age:lots;", "not a valid value"},
+                      ParseCase{"stream-event:reassembly_overlap_different_data;", ""},
+                      ParseCase{"stream-event:stream.rst_invalid;", ""},
+                      ParseCase{"stream-event:3whs_synack_in_wrong_direction;", ""},
+                      ParseCase{"stream-event:pkt_invalid_timestamp;",
+                                "'pkt_invalid_timestamp' is not detected by this stream engine"},
+                      ParseCase{"stream-event:no_such_event;", "unknown stream event 'no_such_event'"}));
 
 TEST(HeaderKeywords, UnmetRequirementSkipsTheRuleAsNotSupported) {
   testing::TempDir dir;

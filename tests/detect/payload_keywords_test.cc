@@ -125,7 +125,15 @@ INSTANTIATE_TEST_SUITE_P(ByteJump, PayloadKeyword, ::testing::Values(
     MatchCase{"LandingBeforeTheBufferDoesNotMatch", "content:\"L\"; byte_jump:1,0,relative,post_offset -10;", "L\x01" "ab"sv, false},
     MatchCase{"StringDecimalJumpsFromTheEndOfTheDigits", "content:\"len:\"; byte_jump:2,0,relative,string,dec; content:\"!\"; within:1;", "len:05abcde!"sv, true},
     MatchCase{"OffsetFromAnExtractedVariable", "byte_extract:1,0,o; byte_jump:1,o; content:\"Z\"; within:1;", "\x02x\x01yZ"sv, true},
-    MatchCase{"BitmaskAppliesBeforeTheMultiplier", "content:\"L\"; byte_jump:1,0,relative,bitmask 0x0f,multiplier 2; content:\"Z\"; within:1;", "L\xf1" "abZ"sv, true}),
+    MatchCase{"BitmaskAppliesBeforeTheMultiplier", "content:\"L\"; byte_jump:1,0,relative,bitmask 0x0f,multiplier 2; content:\"Z\"; within:1;", "L\xf1" "abZ"sv, true},
+    MatchCase{"ByteCountFromAVariable", "byte_extract:1,0,n; byte_jump:n,1; content:\"Z\"; within:1;", "\x02\x00\x02" "abZ"sv, true},
+    MatchCase{"ByteCountFromAVariableReadsThatManyBytes", "byte_extract:1,0,n; byte_jump:n,1; content:\"Z\"; within:1;", "\x01\x02" "abZ"sv, true},
+    MatchCase{"ByteCountFromAVariableOtherCountLandsElsewhere", "byte_extract:1,0,n; byte_jump:n,1; content:\"Z\"; within:1;", "\x01\x00\x02" "abZ"sv, false},
+    MatchCase{"ByteCountVariableOfZeroDoesNotMatch", "byte_extract:1,0,n; byte_jump:n,1;", "\x00\x01\x01\x01"sv, false},
+    MatchCase{"ByteCountVariableAboveEightBinaryDoesNotMatch", "byte_extract:1,0,n; byte_jump:n,1;", "\x09" "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"sv, false},
+    MatchCase{"ByteCountVariableOfTenAsAStringMatches", "byte_extract:1,0,n; byte_jump:n,1,string,dec; content:\"Z\"; within:1;", "\x0a" "0000000001" "aZ"sv, true},
+    MatchCase{"ByteCountVariableAboveTenAsAStringDoesNotMatch", "byte_extract:1,0,n; byte_jump:n,1,string,dec;", "\x0b" "00000000001" "aZ"sv, false},
+    MatchCase{"ByteCountVariablePastTheBufferDoesNotMatch", "byte_extract:1,0,n; byte_jump:n,1;", "\x04\x00\x00"sv, false}),
     case_name);
 
 INSTANTIATE_TEST_SUITE_P(ByteExtract, PayloadKeyword, ::testing::Values(
@@ -157,7 +165,12 @@ INSTANTIATE_TEST_SUITE_P(ByteMath, PayloadKeyword, ::testing::Values(
     MatchCase{"DivisionByANonZeroVariableMatches", "byte_extract:1,0,z; byte_math:bytes 1, offset 1, oper /, rvalue z, result r;", "\x01\x05"sv, true},
     MatchCase{"RelativeStringDecimalMovesTheCursorPastTheDigits", "content:\"n=\"; byte_math:bytes 2, offset 0, oper +, rvalue 1, result r, relative, string dec; byte_test:1,=,r,0,relative;", "n=64A"sv, true},
     MatchCase{"BitmaskAppliesToTheResult", "byte_math:bytes 1, offset 0, oper *, rvalue 2, result r, bitmask 0xf0; byte_test:1,=,r,1;", "\x18\x03"sv, true},
-    MatchCase{"BytesBeyondTheBufferDoNotMatch", "content:\"T\"; byte_math:bytes 2, offset 0, oper +, rvalue 1, result r, relative;", "T\x01"sv, false}),
+    MatchCase{"BytesBeyondTheBufferDoNotMatch", "content:\"T\"; byte_math:bytes 2, offset 0, oper +, rvalue 1, result r, relative;", "T\x01"sv, false},
+    MatchCase{"ByteCountFromAVariable", "byte_extract:1,0,n; byte_math:bytes n, offset 1, oper +, rvalue 1, result r; byte_test:1,=,r,3;", "\x02\x00\x05\x06"sv, true},
+    MatchCase{"ByteCountFromAVariableOtherValue", "byte_extract:1,0,n; byte_math:bytes n, offset 1, oper +, rvalue 1, result r; byte_test:1,=,r,3;", "\x01\x00\x05\x06"sv, false},
+    MatchCase{"ByteCountVariableOfZeroDoesNotMatch", "byte_extract:1,0,n; byte_math:bytes n, offset 1, oper +, rvalue 1, result r;", "\x00\x05"sv, false},
+    MatchCase{"ByteCountVariableAboveEightBinaryDoesNotMatch", "byte_extract:1,0,n; byte_math:bytes n, offset 1, oper +, rvalue 1, result r;", "\x09" "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"sv, false},
+    MatchCase{"ByteCountVariableAboveTenAsAStringDoesNotMatch", "byte_extract:1,0,n; byte_math:bytes n, offset 1, oper +, rvalue 1, result r, string dec;", "\xff" "00000000001"sv, false}),
     case_name);
 
 INSTANTIATE_TEST_SUITE_P(Isdataat, PayloadKeyword, ::testing::Values(
@@ -252,6 +265,8 @@ std::vector<Rejected> rejected_cases() {
       {"byte_jump:2,0,relative 5;", "invalid byte_jump: unknown option 'relative 5'", "invalid byte_jump"},
       {"byte_jump:2,0,align 4;", "invalid byte_jump: unknown option 'align 4'", "invalid byte_jump"},
       {"byte_jump:2,0,little,dce;", "invalid byte_jump: 'endianness' given twice", "invalid byte_jump"},
+      {"byte_jump:n,0;", "invalid byte_jump: " + unknown_n, "invalid byte_jump"},
+      {"byte_math:bytes n, offset 0, oper +, rvalue 1, result r;", "invalid byte_math: " + unknown_n, "invalid byte_math"},
       {"byte_jump:4,0,dce;", "byte_jump option 'dce' not supported yet (needs the dcerpc parser)", "byte_jump option 'dce' not supported yet", true},
       // byte_extract
       {"byte_extract:1,0;", "invalid byte_extract: expected 'bytes, offset, name[, options]'", "invalid byte_extract"},

@@ -623,7 +623,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
                           (cr.rule.app_proto == AppProto::kDns && cr.rule.proto == RuleProto::kIp);
     cr.stream = over_tcp && !cr.rule.payload.empty() && !cr.tx && !cr.rule.flow.no_stream && !cr.rule.packet_only();
     derive_payload_traits(cr);
+    for (const PayloadItem& item : cr.rule.payload) {
+      if (buffer_def(item.buffer).header) {
+        cr.header_buffers |= static_cast<std::uint8_t>(1u << (item.buffer - kFirstHeaderBuffer));
+      }
+    }
     cr.ip_only = is_ip_only(cr.rule);
+    cr.after_stream = cr.rule.has_stream_event();
     for (const FlowbitsOp& op : cr.rule.flowbits) {
       CompiledFlowbits cf{op.cmd, op.any, {}};
       for (const std::string& name : op.names) {
@@ -672,6 +678,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<Rule> rules,
     cr.order = i;
     const Rule& r = cr.rule;
     ++st.rules;
+    if (cr.after_stream) set->stream_event_rules_.push_back(i);
     if (cr.tx) {
       place_tx_rule(*set, cr, i, with_pattern);
       ++(cr.fast_pattern < 0 ? st.no_content : st.with_fast_pattern);

@@ -115,6 +115,10 @@ struct CompiledRule {
     bool operator==(const TxList&) const = default;
   };
   std::vector<TxList> tx_lists;
+  // The rule tests stream-event: in a tracked session it runs after the packet's reassembly.
+  bool after_stream = false;
+  // Packet header buffers the payload items inspect: bit i for kFirstHeaderBuffer + i.
+  std::uint8_t header_buffers = 0;
   // Per Rule::transforms entry: its identity (kinds and arguments), so the engine computes a
   // transformed buffer once for all rules with the same chain.
   std::vector<std::string> chain_signatures;
@@ -254,6 +258,8 @@ class RuleSet {
            std::min<std::uint8_t>(progress, kMaxProgress - 1);
   }
   const AddressIndex& src_index() const { return src_index_; }
+  // Rules with a stream-event test (CompiledRule::after_stream), in alert order.
+  const std::vector<std::uint32_t>& stream_event_rules() const { return stream_event_rules_; }
   const AddressIndex& dst_index() const { return dst_index_; }
   const RuleSetStats& stats() const { return stats_; }
   std::size_t max_patterns() const { return max_patterns_; }
@@ -283,6 +289,7 @@ class RuleSet {
   std::vector<std::vector<BufferId>> tx_buffers_;          // by tx_index()
   std::vector<std::vector<BufferId>> tx_later_;            // by tx_index()
   AddressIndex src_index_;
+  std::vector<std::uint32_t> stream_event_rules_;
   AddressIndex dst_index_;
   RuleSetStats stats_;
   std::size_t max_patterns_ = 0;

@@ -116,6 +116,34 @@ XbitKey xbit_key(const CompiledXbits& x, const decode::Packet& pkt, bool reverse
   return XbitKey::ip_pair(x.id, src, dst);
 }
 
+// The bytes of header buffer `id` (ipv4.hdr ... icmpv6.hdr) in `pkt`: its innermost packet's
+// header, empty when the packet has no such header (a rule inspecting it does not match).
+std::span<const std::uint8_t> header_buffer(const decode::Packet& pkt, BufferId id) {
+  auto first = [](std::span<const std::uint8_t> s, std::size_t n) {
+    return s.first(std::min(n, s.size()));
+  };
+  switch (id) {
+    case kIpv4Hdr:
+      return pkt.ip_version == 4 ? first(pkt.l3, pkt.ip_hdr_len) : std::span<const std::uint8_t>{};
+    case kIpv6Hdr:
+      return pkt.ip_version == 6 ? first(pkt.l3, pkt.ip_hdr_len) : std::span<const std::uint8_t>{};
+    case kTcpHdr:
+      return pkt.proto == decode::kProtoTcp ? first(pkt.l4, pkt.l4_hdr_len)
+                                            : std::span<const std::uint8_t>{};
+    case kUdpHdr:
+      return pkt.proto == decode::kProtoUdp ? first(pkt.l4, pkt.l4_hdr_len)
+                                            : std::span<const std::uint8_t>{};
+    case kIcmpv4Hdr:
+      return pkt.proto == decode::kProtoIcmp ? first(pkt.l4, pkt.l4_hdr_len)
+                                             : std::span<const std::uint8_t>{};
+    case kIcmpv6Hdr:
+      return pkt.proto == decode::kProtoIcmpv6 ? first(pkt.l4, pkt.l4_hdr_len)
+                                               : std::span<const std::uint8_t>{};
+    default:
+      return {};
+  }
+}
+
 struct ScanOut {
   std::uint32_t* ids;
   std::size_t n;
@@ -338,14 +366,27 @@ bool Detector::verify(const CompiledRule& cr, const decode::Packet& pkt, const f
   }
   if (cr.tx) {
     if (!verify_tx(cr, pkt, buf)) return false;
-  } else if (!r.payload.empty() && !verify_payload(cr, buf)) {
-    return false;
+  } else if (!r.payload.empty()) {
+    if (!verify_payload(cr, buf)) return false;
+    if (cr.header_buffers != 0 && !verify_headers(cr, pkt, buf)) return false;
   }
   // Host state last: its lookups lock a shard, so only rules that hold otherwise pay for it.
   for (const CompiledXbits& xb : cr.xbit_checks) {
     host_turn(pkt);
     const bool set = host_->xbit_is_set(xbit_key(xb, pkt, buf.reversed), pkt.ts.micros());
     if (set != (xb.cmd == XbitsOp::Cmd::kIsSet)) return false;
+  }
+  return true;
+}
+
+bool Detector::verify_headers(const CompiledRule& cr, const decode::Packet& pkt, const Input& buf) {
+  for (int h = 0; h < kHeaderBuffers; ++h) {
+    if ((cr.header_buffers & (1u << h)) == 0) continue;
+    const auto id = static_cast<BufferId>(kFirstHeaderBuffer + h);
+    const std::span<const std::uint8_t> bytes = header_buffer(pkt, id);
+    if (bytes.empty() || !verify_payload(cr, Input{bytes, 0, 0, false, buf.reversed}, id)) {
+      return false;
+    }
   }
   return true;
 }
@@ -363,12 +404,14 @@ bool Detector::verify_tx(const CompiledRule& cr, const decode::Packet& pkt, cons
   for (const TxTest& t : cr.rule.tx_tests) {
     if (!txbuf::holds(t, *tx, pkt.ts.sec, client)) return false;
   }
+  if (cr.header_buffers != 0 && !verify_headers(cr, pkt, buf)) return false;
   for (const CompiledRule::TxList& list : cr.tx_lists) {
     const BufferId id = list.buffer;
     if (id == kPktData) {
       if (!verify_payload(cr, buf, kPktData)) return false;
       continue;
     }
+    if (buffer_def(id).header) continue;  // verify_headers() checked it above
     // Suricata's multi-buffers: all the rule's items of this buffer within one instance.
     const bool ok = txbuf::any_instance(*tx, id, [&](std::span<const std::uint8_t> data) {
       if (list.chain != 0) data = transformed(cr, list.chain, data);
@@ -437,6 +480,7 @@ void Detector::consider(std::uint32_t idx, const decode::Packet& pkt, const flow
   seen_epoch_[idx] = epoch_;
   const CompiledRule& cr = rules_->rules()[idx];
   if (!(cr.proto_mask & (1u << proto_class(pkt.proto)))) return;
+  if (defer_stream_events_ && cr.after_stream) return;
   // IP-only rules: once per flow and direction, on its first packet.
   if (cr.ip_only && fr.flow != nullptr && (fr.flow->ip_only_done & (fr.to_server ? 1 : 2)) != 0) {
     return;
@@ -595,10 +639,20 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
   if (fr.flow != nullptr && fr.flow->passed) return {};
   const Input buf{pkt.payload, 0, 0, false, false};
   const ProtoClass pc = proto_class(pkt.proto);
+  defer_stream_events_ = tracked;
   const RuleGroup& g = rules_->group(pc, fr.to_server);
   std::size_t matched = scan(g, pkt.payload);
   for (std::size_t i = 0; i < matched; ++i) consider_pattern(g, matched_patterns_[i], pkt, fr, buf);
   for (std::uint32_t idx : g.no_content) consider(idx, pkt, fr, buf);
+  // Rules whose fast pattern is in a header buffer (tcp.hdr, ...): one group per buffer.
+  for (int h = 0; h < kHeaderBuffers; ++h) {
+    const auto id = static_cast<BufferId>(kFirstHeaderBuffer + h);
+    const RuleGroup& hg = rules_->group(GroupKey{pc, fr.to_server, id, false});
+    if (!hg.db) continue;
+    const std::span<const std::uint8_t> bytes = header_buffer(pkt, id);
+    matched = scan(hg, bytes);
+    for (std::size_t i = 0; i < matched; ++i) consider_pattern(hg, matched_patterns_[i], pkt, fr, buf);
+  }
   if (pc == kClassTcp && !tracked) {
     // Not a tracked session: the stream rules look at this packet's payload alone.
     const RuleGroup& sg = rules_->stream_group(fr.to_server);
@@ -613,6 +667,16 @@ std::span<const std::uint32_t> Detector::inspect(const decode::Packet& pkt, cons
     for (std::uint32_t idx : rules_->dst_index().lookup(pkt.dst)) consider(idx, pkt, fr, buf);
   }
   if (fr.flow != nullptr) fr.flow->ip_only_done |= fr.to_server ? 1 : 2;
+  defer_stream_events_ = false;
+  return finish(pkt, fr, false);
+}
+
+std::span<const std::uint32_t> Detector::inspect_stream_events(const decode::Packet& pkt,
+                                                               const flow::FlowRef& fr) {
+  begin();
+  if (pkt.stream_events == 0 || (fr.flow != nullptr && fr.flow->passed)) return {};
+  const Input buf{pkt.payload, 0, 0, false, false};
+  for (std::uint32_t idx : rules_->stream_event_rules()) consider(idx, pkt, fr, buf);
   return finish(pkt, fr, false);
 }
 

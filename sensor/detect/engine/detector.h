@@ -75,6 +75,13 @@ class Detector {
                                                 const flow::FlowRef& flow,
                                                 const stream::StreamChunk& chunk);
 
+  // After the stream stage reassembled `pkt` (a packet of a tracked session, which inspect()
+  // ran with `tracked` set): the rules testing stream-event, on the events in
+  // pkt.stream_events. inspect() leaves them to this call for such packets, so the events
+  // reassembly finds count, as in Suricata whose stream engine runs before detection.
+  std::span<const std::uint32_t> inspect_stream_events(const decode::Packet& pkt,
+                                                       const flow::FlowRef& flow);
+
   // Runs the transaction rules of `tx`'s protocol evaluated at the point it reached: each
   // buffer that point makes available is scanned once per instance with its groups, then the
   // candidates are verified on the transaction (all of a rule's items of one buffer within
@@ -132,6 +139,9 @@ class Detector {
   };
   bool verify(const CompiledRule& r, const decode::Packet& pkt, const flow::FlowRef& flow,
               const Input& buf);
+  // The rule's items of each header buffer (ipv4.hdr, tcp.hdr, ...) on `pkt`'s header bytes;
+  // a header the packet does not have fails the rule.
+  bool verify_headers(const CompiledRule& r, const decode::Packet& pkt, const Input& buf);
   bool verify_payload(const CompiledRule& r, const Input& buf, BufferId pass = kPktData,
                       std::uint8_t chain = 0);
   // Buffer instance `data` through the rule's transform chain `chain` (1-based), computed once
@@ -192,7 +202,8 @@ class Detector {
   RuleProfile* prof_ = nullptr;  // profile_.data() when profiling, else null
   std::shared_ptr<HostState> host_;
   HostOrder* order_ = nullptr;
-  std::uint64_t turn_granted_ = 0;  // the packet number host_turn() last waited for
+  std::uint64_t turn_granted_ = 0;
+  bool defer_stream_events_ = false;  // inspect() of a tracked packet: see inspect_stream_events  // the packet number host_turn() last waited for
   std::string scratch_error_;
 
   Counters& counters_;

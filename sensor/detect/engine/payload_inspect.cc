@@ -160,6 +160,18 @@ std::int64_t read_position(const InspectCtx& cx, const ByteRead& r, std::size_t 
   return (r.relative ? static_cast<std::int64_t>(prev_end) : -cx.base) + offset;
 }
 
+// The read with its byte count resolved: a count from a variable (byte_jump, byte_math)
+// outside 1..max_nbytes() makes the keyword fail, so no read goes past what the keyword
+// could name literally.
+bool resolve_count(const InspectCtx& cx, const ByteRead& r, ByteRead& out) {
+  out = r;
+  if (r.nbytes_var == kNoVar) return true;
+  const std::uint64_t n = cx.vars[r.nbytes_var];
+  if (n == 0 || n > r.max_nbytes()) return false;
+  out.nbytes = static_cast<std::uint8_t>(n);
+  return true;
+}
+
 // byte_test, byte_jump, byte_extract, byte_math, base64_decode and bsize at item i.
 Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::size_t reach) {
   const PayloadItem& item = (*cx.items)[i];
@@ -199,8 +211,10 @@ Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, s
                             : Inspect::kFail;
   }
   if (const auto* j = std::get_if<ByteJump>(&item.match)) {
-    const std::int64_t pos = read_position(cx, j->read, prev_end);
-    if (!read_number(j->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
+    ByteRead read;
+    if (!resolve_count(cx, j->read, read)) return Inspect::kFail;
+    const std::int64_t pos = read_position(cx, read, prev_end);
+    if (!read_number(read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
     v = apply_bitmask(j->read.bitmask, v) * j->multiplier;
     if (j->align && v % 4 != 0) v += 4 - v % 4;
     if (v > (std::uint64_t{1} << 40)) return Inspect::kFail;  // beyond any buffer
@@ -223,8 +237,10 @@ Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, s
     return inspect_items(cx, i + 1, static_cast<std::size_t>(pos) + used, reach);
   }
   if (const auto* m = std::get_if<ByteMath>(&item.match)) {
-    const std::int64_t pos = read_position(cx, m->read, prev_end);
-    if (!read_number(m->read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
+    ByteRead read;
+    if (!resolve_count(cx, m->read, read)) return Inspect::kFail;
+    const std::int64_t pos = read_position(cx, read, prev_end);
+    if (!read_number(read, cx.buf, cx.len, pos, v, used)) return Inspect::kFail;
     const std::uint64_t r = m->rvalue_var != kNoVar ? cx.vars[m->rvalue_var] : m->rvalue;
     switch (m->oper) {
       case ByteMath::Oper::kAdd:

@@ -131,9 +131,16 @@ constexpr BufferDef kBuffers[] = {
      .scope = BufferScope::kTransaction, .progress = kSshKexinit},
     {.name = "ssh.hassh.server.string", .app_proto = "ssh", .directions = kToClientOnly,
      .scope = BufferScope::kTransaction, .progress = kSshKexinit},
+    // Packet headers (Suricata's ipv4.hdr, ...): the innermost packet's header bytes.
+    {.name = "ipv4.hdr", .header = true},
+    {.name = "ipv6.hdr", .header = true},
+    {.name = "tcp.hdr", .header = true, .header_proto = "tcp"},
+    {.name = "udp.hdr", .header = true, .header_proto = "udp"},
+    {.name = "icmpv4.hdr", .header = true, .header_proto = "icmp"},
+    {.name = "icmpv6.hdr", .header = true, .header_proto = "icmp"},
 };
-static_assert(std::size(kBuffers) == kSshHasshServerString + 1,
-              "the BufferId constants follow the table");
+static_assert(std::size(kBuffers) == kIcmpv6Hdr + 1, "the BufferId constants follow the table");
+static_assert(kIcmpv6Hdr + 1 - kFirstHeaderBuffer == kHeaderBuffers);
 
 // Legacy names (Suricata 4/5, Snort-edition ET) of rows above.
 constexpr std::pair<std::string_view, std::string_view> kBufferAliases[] = {
@@ -193,9 +200,7 @@ constexpr std::string_view kBufferKeywords[] = {
     "mqtt.connect.clientid", "mqtt.connect.username", "mqtt.connect.password", "mqtt.publish.topic",
     "mqtt.publish.message", "mqtt.subscribe.topic", "mqtt.unsubscribe.topic", "ike.vendor",
     "ike.key_exchange_payload", "ike.nonce_payload", "dhcp.hostname", "ldap.request.dn",
-    "ldap.responses.dn", "websocket.payload", "dnp3_data", "dnp3.data",
-    // Packet headers as buffers
-    "ipv4.hdr", "ipv6.hdr", "tcp.hdr", "udp.hdr", "icmpv4.hdr", "icmpv6.hdr"};
+    "ldap.responses.dn", "websocket.payload", "dnp3_data", "dnp3.data"};
 
 // Application-layer protocols Suricata accepts in the header.
 constexpr std::string_view kAppLayerProtocols[] = {"http",     "http1",

@@ -3,7 +3,8 @@
 // (http.uri, dns.query, ...) is one row here plus the code in the engine that fills it.
 //
 // Rows: `pkt_data` (the packet payload, or the reassembled stream of a tracked TCP session),
-// `base64_data` (what a rule's base64_decode decoded), and the transaction buffers the
+// `base64_data` (what a rule's base64_decode decoded), the packet header buffers (ipv4.hdr,
+// ipv6.hdr, tcp.hdr, udp.hdr, icmpv4.hdr, icmpv6.hdr), and the transaction buffers the
 // application layer fills (DNS: dns.query, dns.queries.rrname, dns.answer.name; TLS: tls.sni,
 // the certificate fields, tls.certs, ja3/ja3s; HTTP: http.uri, ..., file.data; SMTP: smtp.helo,
 // smtp.mail_from, smtp.rcpt_to, file.data; FTP: ftp.command, ...; SSH: ssh.proto, ssh.hassh, ...). Legacy names (dns_query, tls_sni, ja3_hash,
@@ -85,6 +86,15 @@ inline constexpr BufferId kSshHassh = 53;  // ssh.hassh: to server, the client's
 inline constexpr BufferId kSshHasshString = 54;  // ssh.hassh.string
 inline constexpr BufferId kSshHasshServer = 55;  // ssh.hassh.server: to client
 inline constexpr BufferId kSshHasshServerString = 56;  // ssh.hassh.server.string
+// Packet headers (scope kPacket, BufferDef::header): the innermost packet's, per packet.
+inline constexpr BufferId kIpv4Hdr = 57;    // ipv4.hdr: the IPv4 header with its options
+inline constexpr BufferId kIpv6Hdr = 58;    // ipv6.hdr: the IPv6 header and extension headers
+inline constexpr BufferId kTcpHdr = 59;     // tcp.hdr: the TCP header with its options
+inline constexpr BufferId kUdpHdr = 60;     // udp.hdr: the 8-byte UDP header
+inline constexpr BufferId kIcmpv4Hdr = 61;  // icmpv4.hdr
+inline constexpr BufferId kIcmpv6Hdr = 62;  // icmpv6.hdr
+inline constexpr BufferId kFirstHeaderBuffer = kIpv4Hdr;
+inline constexpr int kHeaderBuffers = 6;
 
 // Which directions of a flow carry the buffer.
 enum BufferDirections : std::uint8_t { kToServerOnly = 1, kToClientOnly = 2, kBothDirections = 3 };
@@ -130,6 +140,10 @@ struct BufferDef {
   // Several instances per transaction (each question's name, each certificate): a rule's
   // items of this buffer must all match within one instance.
   bool multi = false;
+  // A packet header (ipv4.hdr, tcp.hdr, ...): a rule inspecting it is a packet rule (never a
+  // stream rule), and its rule protocol must allow `header_proto` ("" for any), as Suricata.
+  bool header = false;
+  std::string_view header_proto = {};
 };
 
 // Every row, indexed by BufferId.

@@ -20,7 +20,6 @@ constexpr std::string_view kUnsupportedKeywords[] = {
     "hostbits",
     "event_filter",
     "app-layer-state",
-    "stream-event",
     "engine-event",
     "lua",
     "luajit",

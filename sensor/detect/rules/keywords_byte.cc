@@ -45,6 +45,16 @@ MaybeFailure parse_nbytes(std::string_view keyword, std::string_view text, ByteR
   return std::nullopt;
 }
 
+// byte_jump's first argument and byte_math's `bytes`: a count, or (Suricata 8) the name of a
+// variable set by an earlier byte_extract or byte_math, whose value is checked at run time.
+MaybeFailure parse_nbytes_or_var(const RuleBuilder& b, std::string_view keyword,
+                                 std::string_view text, ByteRead& r) {
+  text = trim(text);
+  if (!is_var_name(text)) return parse_nbytes(keyword, text, r);
+  std::int64_t unused = 0;
+  return b.number_or_var(keyword, "bytes", text, 0, 0, unused, r.nbytes_var);
+}
+
 MaybeFailure parse_bitmask(std::string_view keyword, std::string_view text, ByteRead& r) {
   auto m = parse_c_unsigned(text);
   if (!m || *m == 0 || *m > std::numeric_limits<std::uint32_t>::max()) {
@@ -194,7 +204,7 @@ MaybeFailure parse_byte_jump(RuleBuilder& b, std::string_view value) {
   std::vector<std::string_view> parts = split(value, ',');
   if (parts.size() < 2) return invalid(kKw, "expected 'bytes, offset[, options]'");
   ByteJump j;
-  if (auto f = parse_nbytes(kKw, parts[0], j.read)) return f;
+  if (auto f = parse_nbytes_or_var(b, kKw, parts[0], j.read)) return f;
   std::int64_t offset = 0;
   if (auto f = b.number_or_var(kKw, "offset", parts[1], -kMaxByteOffset, kMaxByteOffset, offset,
                                j.read.offset_var)) {
@@ -203,7 +213,9 @@ MaybeFailure parse_byte_jump(RuleBuilder& b, std::string_view value) {
   j.read.offset = static_cast<std::int32_t>(offset);
   bool dce = false;
   if (auto f = parse_byte_options(b, kKw, parts, 2, j.read, &j, nullptr, dce)) return f;
-  if (auto f = check_nbytes(kKw, j.read, false)) return f;
+  if (j.read.nbytes_var == kNoVar) {
+    if (auto f = check_nbytes(kKw, j.read, false)) return f;
+  }
   b.add_item(j);
   if (dce) return dce_not_supported(kKw);
   return std::nullopt;
@@ -253,7 +265,7 @@ MaybeFailure parse_byte_math(RuleBuilder& b, std::string_view value) {
       return invalid(kKw, "unknown option " + quoted(part));
     }
     if (key == "bytes") {
-      if (auto f = parse_nbytes(kKw, arg, m.read)) return f;
+      if (auto f = parse_nbytes_or_var(b, kKw, arg, m.read)) return f;
     } else if (key == "offset") {
       auto n = parse_c_integer(arg, -kMaxByteOffset, kMaxByteOffset);
       if (!n)
@@ -321,7 +333,9 @@ MaybeFailure parse_byte_math(RuleBuilder& b, std::string_view value) {
       return invalid(kKw, std::string("missing '") + required + "'");
     }
   }
-  if (auto f = check_nbytes(kKw, m.read, false)) return f;
+  if (m.read.nbytes_var == kNoVar) {
+    if (auto f = check_nbytes(kKw, m.read, false)) return f;
+  }
   if (m.rvalue_var == kNoVar && m.rvalue == 0 && m.oper == ByteMath::Oper::kDiv) {
     return invalid(kKw, "division by zero");
   }

@@ -8,6 +8,7 @@
 #include "common/text.h"
 #include "decode/checksum.h"
 #include "detect/rules/keyword.h"
+#include "stream/stream_events.h"
 
 namespace wp::detect::lang {
 namespace {
@@ -373,6 +374,14 @@ constexpr HeaderCheck kDecodeEvent{"decode-event", [](const HeaderTest& t, const
                                      return p.has_event(static_cast<decode::DecodeEvent>(t.arg));
                                    }};
 
+// stream-event:NAME: the stream stage found Suricata's stream event NAME with this packet
+// (stream/stream_events.h). HeaderTest::arg holds the event id.
+constexpr HeaderCheck kStreamEvent{"stream-event",
+                                   [](const HeaderTest& t, const Packet& p) {
+                                     return ((p.stream_events >> t.arg) & 1u) != 0;
+                                   },
+                                   /*packet_only=*/true, /*stream_event=*/true};
+
 constexpr HeaderCheck kFlags{"flags", [](const HeaderTest& t, const Packet& p) {
                                return is_tcp(p) && bits_match(t.bits, p.tcp_flags);
                              }};
@@ -436,6 +445,25 @@ MaybeFailure parse_decode_event(RuleBuilder& b, const KeywordDef& kw, const Opti
                          "decode-event " + quoted(name) + " is not detected by this decoder");
   }
   return invalid(kw.name, "unknown decoder event " + quoted(name));
+}
+
+// Suricata's stream-events.rules write the name without its "stream." prefix; either
+// spelling is accepted.
+MaybeFailure parse_stream_event(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
+  std::string_view name = trim(opt.value);
+  constexpr std::string_view kPrefix = "stream.";
+  if (name.size() > kPrefix.size() && to_lower(name.substr(0, kPrefix.size())) == kPrefix) {
+    name = name.substr(kPrefix.size());
+  }
+  if (const auto e = stream::find_stream_event(name)) {
+    add_test(b, kStreamEvent, NumCmp{}, {}, static_cast<std::int32_t>(*e));
+    return std::nullopt;
+  }
+  if (stream::is_undetected_stream_event(name)) {
+    return not_supported("stream-event " + std::string(name),
+                         "stream-event " + quoted(name) + " is not detected by this stream engine");
+  }
+  return invalid(kw.name, "unknown stream event " + quoted(trim(opt.value)));
 }
 
 MaybeFailure parse_csum(RuleBuilder& b, const KeywordDef& kw, const Option& opt) {
@@ -540,6 +568,10 @@ constexpr KeywordDef kHeaderKeywords[] = {
      .family = KeywordFamily::kHeader,
      .once = false,
      .parse = parse_decode_event},
+    {.name = "stream-event",
+     .family = KeywordFamily::kHeader,
+     .once = false,
+     .parse = parse_stream_event},
     {.name = "fragbits",
      .family = KeywordFamily::kHeader,
      .once = true,

@@ -107,12 +107,19 @@ struct IsDataAt {
 // match), binary (big or little endian) or as text in base 8, 10 or 16 ("string").
 struct ByteRead {
   std::uint8_t nbytes = 0;  // 0 only with string (byte_test): the digits up to the buffer end
+  // byte_jump and byte_math (Suricata 8): the count from a byte_extract/byte_math variable,
+  // checked when the keyword runs (ByteRead::max_nbytes()).
+  std::int8_t nbytes_var = kNoVar;
   std::uint8_t base = 0;    // 0: binary; 8, 10, 16: string with that base
   bool little_endian = false;
   bool relative = false;
   std::int32_t offset = 0;
   std::int8_t offset_var = kNoVar;
   std::uint32_t bitmask = 0;  // 0: none; else value = (value & bitmask) >> trailing zeros
+
+  // The largest count a variable may give (Suricata 8's check for a variable count): 8
+  // bytes binary, 10 as a string. A value of 0 or above it makes the keyword not match.
+  std::uint8_t max_nbytes() const { return base == 0 ? 8 : 10; }
 };
 
 struct ByteTest {
@@ -228,6 +235,10 @@ struct HeaderCheck {
   // A rule with this keyword is inspected per packet, never on the reassembled stream
   // (dsize: the size of one packet's payload).
   bool packet_only = false;
+  // stream-event: decided by the stream stage, so in a tracked session the rule is evaluated
+  // after the packet's reassembly (Detector::inspect_stream_events), as Suricata runs its
+  // stream engine before detection.
+  bool stream_event = false;
 };
 
 // One header keyword of a rule with its parsed value.
@@ -456,10 +467,20 @@ struct Rule {
     }
     return false;
   }
-  // Inspected per packet only (a header keyword such as dsize says so).
+  bool has_stream_event() const {
+    for (const HeaderTest& t : header) {
+      if (t.check->stream_event) return true;
+    }
+    return false;
+  }
+  // Inspected per packet only (a header keyword such as dsize, or a header buffer such as
+  // tcp.hdr, says so).
   bool packet_only() const {
     for (const HeaderTest& t : header) {
       if (t.check->packet_only) return true;
+    }
+    for (const PayloadItem& p : payload) {
+      if (buffer_def(p.buffer).header) return true;
     }
     return false;
   }

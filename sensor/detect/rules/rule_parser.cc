@@ -369,6 +369,10 @@ MaybeFailure OptionBuilder::apply(const Option& opt) {
   return kw->parse(b_, *kw, opt);
 }
 
+RuleProto header_rule_proto(std::string_view name) {
+  return name == "tcp" ? RuleProto::kTcp : name == "udp" ? RuleProto::kUdp : RuleProto::kIcmp;
+}
+
 // A sticky buffer keyword (a row of the buffer table): the payload items that follow inspect
 // that buffer.
 MaybeFailure OptionBuilder::sticky_buffer(BufferId id, std::string_view name) {
@@ -377,6 +381,11 @@ MaybeFailure OptionBuilder::sticky_buffer(BufferId id, std::string_view name) {
       std::find(b_.produced.begin(), b_.produced.end(), def.produced_by) == b_.produced.end()) {
     // Suricata: the decoded data exists only after a base64_decode.
     return invalid(name, "no preceding " + std::string(def.produced_by));
+  }
+  if (!def.header_proto.empty() && b_.rule.proto != RuleProto::kIp &&
+      b_.rule.proto != header_rule_proto(def.header_proto)) {
+    // Suricata refuses a header buffer the rule's protocol cannot carry (tcp.hdr in a udp rule).
+    return invalid(name, "needs a rule of protocol " + std::string(def.header_proto) + " or ip");
   }
   b_.buffer = id;
   b_.chain = 0;
