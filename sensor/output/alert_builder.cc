@@ -168,7 +168,17 @@ void fill_ftp(const applayer::FtpTransaction& t, watchpost::v1::FtpInfo& f) {
 }  // namespace
 
 const char* packet_source_name(const decode::Packet& pkt) {
-  return pkt.reassembled ? "defrag" : "wire/pcap";
+  switch (pkt.source) {
+    case decode::PacketSource::kWire: return "wire/pcap";
+    case decode::PacketSource::kDecoderGre: return "gre tunnel";
+    case decode::PacketSource::kDecoderIpv4: return "ipv4 tunnel";
+    case decode::PacketSource::kDecoderIpv6: return "ipv6 tunnel";
+    case decode::PacketSource::kDecoderTeredo: return "teredo tunnel";
+    case decode::PacketSource::kDecoderVxlan: return "vxlan encapsulation";
+    case decode::PacketSource::kDecoderGeneve: return "geneve encapsulation";
+    case decode::PacketSource::kDefrag: return "defrag";
+  }
+  return "wire/pcap";
 }
 
 void fill_flow_counters(const flow::Flow& f, watchpost::v1::FlowCounters& out) {

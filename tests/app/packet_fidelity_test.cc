@@ -27,12 +27,13 @@ struct Seen {
   std::uint32_t sid;
   std::uint64_t pcap_cnt;
   std::string packet;  // EVE `packet`: the frame logged with the alert
+  std::string pkt_src;
 };
 
 class Collect final : public output::AlertSink {
  public:
   void on_alert(const watchpost::v1::Alert& a) override {
-    seen.push_back({a.signature().signature_id(), a.pcap_cnt(), a.packet()});
+    seen.push_back({a.signature().signature_id(), a.pcap_cnt(), a.packet(), a.pkt_src()});
   }
   void on_anomaly(const watchpost::v1::Anomaly& a) override {
     anomalies.push_back(a.type() + " " + a.event());
@@ -111,7 +112,16 @@ TEST(FragmentDetection, EachFragmentIsAPacketAndTheDatagramAnother) {
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(got, expected) << (v6 ? "IPv6" : "IPv4");
     for (const Seen& seen : s.sink.seen) {
-      if (seen.sid == 2) EXPECT_EQ(seen.pcap_cnt, 3u) << "the datagram is the last fragment's";
+      if (seen.sid == 2) {
+        EXPECT_EQ(seen.pcap_cnt, 3u) << "the datagram is the last fragment's";
+      }
+      // EVE pkt_src: the datagram (sid 2 sees only it) was rebuilt; a fragment (sid 1
+      // sees only those) came from the wire.
+      if (seen.sid == 2) {
+        EXPECT_EQ(seen.pkt_src, "defrag");
+      } else if (seen.sid == 1) {
+        EXPECT_EQ(seen.pkt_src, "wire/pcap");
+      }
     }
   }
 }

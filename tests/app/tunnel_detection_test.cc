@@ -15,6 +15,7 @@
 #include "detect/compile/rule_set.h"
 #include "detect/rules/rule_parser.h"
 #include "support/packet_builder.h"
+#include "support/worker_harness.h"
 #include "support/rule_texts.h"
 #include "support/temp_dir.h"
 
@@ -374,6 +375,32 @@ TEST(DecodeEventDetection, EveryDetectedEventHasAParsableName) {
         "; sid:1;)";
     EXPECT_TRUE(parser.parse(rule).ok()) << e.name;
     EXPECT_FALSE(decode::is_undetected_suricata_event(e.name)) << e.name;
+  }
+}
+
+TEST(TunnelDetection, AnAlertNamesTheOuterLayerAndHowThePacketWasDecapsulated) {
+  const std::string rule =
+      R"(alert udp any any -> any 53 (msg:"inner"; content:"tunnelled secret"; sid:1;))";
+  struct Case {
+    Frame frame;
+    const char* pkt_src;
+    std::uint32_t outer_proto, outer_dport;
+  };
+  const Case cases[] = {{gre_frame(0x0800, inner_udp4()), "gre tunnel", 47, 0},
+                        {udp_frame(4789, testing::vxlan(7, testing::ethernet_frame(0x0800, inner_udp4()))),
+                         "vxlan encapsulation", 17, 4789}};
+  for (const Case& c : cases) {
+    testing::WorkerHarness h({rule});
+    h.send(c.frame);
+    ASSERT_EQ(h.sink.alerts.size(), 1u) << c.pkt_src;
+    const watchpost::v1::Alert& a = h.sink.alerts[0];
+    EXPECT_EQ(a.pkt_src(), c.pkt_src);
+    EXPECT_EQ(a.src_ip(), "10.0.0.1") << "the inner packet's addresses";
+    EXPECT_EQ(a.tunnel().src_ip(), "203.0.113.1");
+    EXPECT_EQ(a.tunnel().dest_ip(), "203.0.113.2");
+    EXPECT_EQ(a.tunnel().ip_proto(), c.outer_proto);
+    EXPECT_EQ(a.tunnel().dest_port(), c.outer_dport);
+    EXPECT_EQ(a.tunnel().depth(), 1u);
   }
 }
 

@@ -218,7 +218,9 @@ TEST(DecodeEvents, RecordsTheSuricataEventOfEachCraftedPacket) {
     EXPECT_EQ(decoder.decode(raw, p), c.status) << c.name;
     EXPECT_TRUE(p.has_event(c.event)) << c.name << ": " << decode_event_info(c.event).name;
     const std::string_view counter = decode_event_info(c.event).counter;
-    if (!counter.empty()) EXPECT_GE(counters.get(counter), 1u) << c.name;
+    if (!counter.empty()) {
+      EXPECT_GE(counters.get(counter), 1u) << c.name;
+    }
   }
 }
 
@@ -246,7 +248,9 @@ TEST(DecodeEvents, NamesAreUniqueAndFoundWhateverTheirCase) {
     EXPECT_TRUE(names.insert(e.name).second) << e.name;
     EXPECT_EQ(find_decode_event(e.name), e.id) << e.name;
     EXPECT_FALSE(is_undetected_suricata_event(e.name)) << e.name;
-    if (!e.counter.empty()) EXPECT_EQ(e.counter.substr(0, 8), "decoder.") << e.name;
+    if (!e.counter.empty()) {
+      EXPECT_EQ(e.counter.substr(0, 8), "decoder.") << e.name;
+    }
   }
   EXPECT_EQ(find_decode_event("IPv4.PKT_TOO_SMALL"), DecodeEvent::kIpv4PktTooSmall);
   EXPECT_EQ(find_decode_event("ipv4.pkt_too_smal"), std::nullopt);
