@@ -13,6 +13,7 @@
 #include "detect/engine/detector.h"
 #include "detect/rules/rule_parser.h"
 #include "support/packet_builder.h"
+#include "support/packet_rule_harness.h"
 #include "support/rule_texts.h"
 #include "support/temp_dir.h"
 
@@ -23,39 +24,7 @@ using testing::Frame;
 using testing::ip;
 using Sids = std::vector<std::uint32_t>;
 
-// One rule set, one detector, and a decoder without checksum validation (the checksum
-// keywords compute what they need themselves).
-struct Harness {
-  explicit Harness(const std::vector<std::string>& texts)
-      : decoder(decode::DecoderConfig{.validate_checksums = false}, counters) {
-    RuleParser parser(RuleVars::suricata_defaults());
-    auto built = RuleSet::build(wp::testing::parse_rule_texts(parser, texts),
-                                ClassificationTable::defaults(), nullptr);
-    EXPECT_TRUE(built.ok());
-    set = built.value();
-    detector = std::make_unique<Detector>(set, DetectorConfig{}, counters);
-  }
-
-  Sids sids(const Frame& frame) {
-    capture::RawPacket raw;
-    raw.data = frame.data();
-    raw.caplen = raw.wirelen = static_cast<std::uint32_t>(frame.size());
-    raw.number = ++number;
-    decode::Packet pkt;
-    EXPECT_EQ(decoder.decode(raw, pkt), decode::DecodeStatus::kOk);
-    Sids out;
-    for (std::uint32_t idx : detector->inspect(pkt, flow::FlowRef{})) {
-      out.push_back(set->rules()[idx].rule.sid);
-    }
-    return out;
-  }
-
-  Counters counters;
-  decode::Decoder decoder;
-  std::shared_ptr<const RuleSet> set;
-  std::unique_ptr<Detector> detector;
-  std::uint64_t number = 0;
-};
+using Harness = testing::PacketRuleHarness;
 
 std::string rule(const std::string& proto, const std::string& options, int sid) {
   return "alert " + proto + " any any -> any any (msg:\"t\"; " + options +
