@@ -242,8 +242,12 @@ void AlertBuilder::build(const decode::Packet& pkt, const flow::FlowRef& fr,
   if (!identity_.in_iface.empty()) a.set_in_iface(identity_.in_iface);
   if (fr.flow != nullptr) a.set_flow_id(fr.flow->flow_id);
   a.set_pcap_cnt(pkt.number);
-  a.set_src_ip((reversed ? pkt.dst : pkt.src).to_string());
-  a.set_dest_ip((reversed ? pkt.src : pkt.dst).to_string());
+  // A packet whose IP layer did not decode (a decode-event rule on a broken frame) has no
+  // addresses: the EVE record leaves them out, as Suricata's.
+  if (pkt.ip_version != 0) {
+    a.set_src_ip((reversed ? pkt.dst : pkt.src).to_string());
+    a.set_dest_ip((reversed ? pkt.src : pkt.dst).to_string());
+  }
   a.set_src_port(reversed ? pkt.dport : pkt.sport);
   a.set_dest_port(reversed ? pkt.sport : pkt.dport);
   a.set_ip_proto(pkt.proto);

@@ -125,6 +125,19 @@ TEST(WorkerEvents, DecoderEventsBecomeAnomalyRecordsOnlyWhenAskedFor) {
   EXPECT_EQ(testing::eve_schema_errors(nlohmann::json::parse(line)), std::vector<std::string>{});
 }
 
+TEST(WorkerEvents, AnAlertOnAPacketWithoutAnIpLayerHasNoAddresses) {
+  Sensor s({R"(alert pkthdr any any -> any any (msg:"short"; decode-event:ipv4.pkt_too_small; sid:9;))"});
+  s.send(testing::ethernet_frame(0x0800, Frame(10, 0x45)), kT0);  // 10 bytes of "IPv4"
+  ASSERT_EQ(s.sink.alerts.size(), 1u);
+  EXPECT_TRUE(s.sink.alerts[0].src_ip().empty());
+  std::string line;
+  output::render_eve_alert(s.sink.alerts[0], output::EveOptions{}, line);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_FALSE(j.contains("src_ip")) << line;
+  EXPECT_FALSE(j.contains("dest_ip")) << line;
+  EXPECT_EQ(testing::eve_schema_errors(j), std::vector<std::string>{});
+}
+
 TEST(WorkerEvents, AnHttpParserEventIsAnApplayerAnomalyOnItsFlow) {
   Sensor s({});
   testing::TcpSpec syn{40000, 80, 100, 0, kSyn};
