@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "client.h"
+#include "support/eve_schema.h"
 #include "integration/collector_process.h"
 #include "output/wire.h"
 #include "sample.h"
@@ -110,11 +111,8 @@ TEST_F(CollectorTest, StoresEveryAlertOfTwoSensorsOnceWithTheirSites) {
             "SELECT COUNT(DISTINCT seq) FROM alerts WHERE sensor = 'pr-1' AND site = 'phan-rang'"),
       1000);
   EXPECT_EQ(count(c.db(), "SELECT duplicates FROM sensors WHERE sensor = 'nt-1'"), 200);
-  std::istringstream eve(read_file(c.eve()));
-  std::string line;
   std::map<std::string, int> per_host;
-  while (std::getline(eve, line)) {
-    const auto j = nlohmann::json::parse(line);
+  for (const auto& j : read_eve_file(c.eve())) {  // each line held to the schema
     const std::string host = j["host"];
     EXPECT_EQ(j["watchpost"]["site"], host == "nt-1" ? "nha-trang" : "phan-rang");
     ++per_host[host];

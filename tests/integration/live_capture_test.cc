@@ -117,7 +117,9 @@ class LiveCapture : public ::testing::Test {
     if (whole == std::string::npos) return out;
     for (const std::string& line : lines_of(text.substr(0, whole + 1))) {
       json j = json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("event_type", "") == type) out.push_back(std::move(j));
+      if (j.is_discarded() || j.value("event_type", "") != type) continue;
+      for (const std::string& e : testing::eve_schema_errors(j)) ADD_FAILURE() << e << "\n" << line;
+      out.push_back(std::move(j));
     }
     return out;
   }
