@@ -474,7 +474,6 @@ void render_eve_alert(const watchpost::v1::Alert& a, const EveOptions& opt, std:
 void render_eve_flow(const watchpost::v1::FlowRecord& f, const EveOptions& opt,
                      std::string& out) {
   static const std::string kNone;
-  static const google::protobuf::RepeatedField<std::uint32_t> kNoVlan;
   const auto& c = f.counters();
   render_head({f.timestamp_us(), f.flow_id(), 0, "flow", kNone, f.vlan(), c.src_ip(),
                c.src_port(), c.dest_ip(), c.dest_port(), f.ip_proto(), f.ip_v()},
