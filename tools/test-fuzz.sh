@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzzing pass: runs each libFuzzer target (clang, AddressSanitizer, UndefinedBehaviorSanitizer)
-# for WP_FUZZ_SECONDS (default 20) from generated seeds (tools/fuzz/seeds.sh) plus what earlier
+# for WP_FUZZ_SECONDS (default 15) from generated seeds (tools/fuzz/seeds.sh) plus what earlier
 # runs kept in DIR/corpus/. The targets come from build-asan/ when tools/test-sanitize.sh built
 # it with clang (the usual case: one sanitizer build serves both passes); otherwise they are
 # built into $dir/. A crash, sanitizer report, leak, timeout (10 s per input) or
@@ -9,7 +9,7 @@
 # skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${WP_FUZZ_SECONDS:-20}
+seconds=${WP_FUZZ_SECONDS:-15}
 targets=(rules config stream spool collector dns tls http smtp ftp ssh)
 
 if ! tools/fuzz/have-libfuzzer.sh; then
