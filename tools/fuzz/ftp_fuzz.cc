@@ -8,6 +8,7 @@
 #include <string>
 
 #include "applayer/ftp.h"
+#include "pieces.h"
 
 namespace {
 
@@ -29,9 +30,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 2) return 0;
-  const std::size_t piece = data[0] == 0 ? 1 : data[0];
-  const std::uint8_t pattern = data[1];
   wp::applayer::FtpSession s;
   wp::applayer::FtpSink sink;
   sink.fn = [](void*, const wp::applayer::FtpTransaction& t, bool) {
@@ -40,11 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
   };
-  wp::Bytes rest(data + 2, size - 2);
-  for (int i = 0; !rest.empty(); ++i) {
-    const std::size_t n = std::min(piece, rest.size());
-    s.feed(((pattern >> (i % 8)) & 1) != 0, rest.first(n), sink);
-    rest = rest.subspan(n);
-  }
+  wp::fuzz::feed_in_pieces(data, size, [&](bool to_server, wp::Bytes piece) {
+    s.feed(to_server, piece, sink);
+  });
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "applayer/smtp.h"
+#include "pieces.h"
 
 namespace {
 
@@ -32,9 +33,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 2) return 0;
-  const std::size_t piece = data[0] == 0 ? 1 : data[0];
-  const std::uint8_t pattern = data[1];
   wp::applayer::SmtpSession s;
   wp::applayer::SmtpSink sink;
   sink.ctx = &s;
@@ -49,11 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (std::size_t{p.offset} + p.length > m.decoded.size()) std::abort();
     }
   };
-  wp::Bytes rest(data + 2, size - 2);
-  for (int i = 0; !rest.empty(); ++i) {
-    const std::size_t n = std::min(piece, rest.size());
-    s.feed(((pattern >> (i % 8)) & 1) != 0, rest.first(n), sink);
-    rest = rest.subspan(n);
-  }
+  wp::fuzz::feed_in_pieces(data, size, [&](bool to_server, wp::Bytes piece) {
+    s.feed(to_server, piece, sink);
+  });
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "applayer/tls.h"
+#include "pieces.h"
 
 namespace {
 
@@ -34,16 +35,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 2) return 0;
-  const std::size_t piece = data[0] == 0 ? 1 : data[0];
-  const std::uint8_t pattern = data[1];
   wp::applayer::TlsSession s;
-  wp::Bytes rest(data + 2, size - 2);
-  for (int i = 0; !rest.empty(); ++i) {
-    const std::size_t n = std::min(piece, rest.size());
-    s.feed(((pattern >> (i % 8)) & 1) != 0, rest.first(n));
-    rest = rest.subspan(n);
-  }
+  wp::fuzz::feed_in_pieces(data, size, [&](bool to_server, wp::Bytes piece) {
+    s.feed(to_server, piece);
+  });
   const auto& info = s.info();
   if (info.certificates.size() > wp::applayer::kMaxCertificates) std::abort();
   if (info.sni.size() > 65535) std::abort();
