@@ -694,25 +694,20 @@ int run_sensor(const Config& config) {
     st.set_uptime_us(std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - started)
                          .count());
+    // One pass: each counter under its own name and, where Suricata has the concept, under
+    // Suricata's; with `previous`, the change since then beside both.
     auto& map = *st.mutable_counters();
     auto& suricata = *st.mutable_suricata_counters();
     for (CounterId i = 0; i < total.size(); ++i) {
-      map[total.name(i)] = total.get(i);
-      if (const std::string s = suricata_counter_name(total.name(i)); !s.empty()) {
-        suricata[s] += total.get(i);
-      }
-    }
-    if (previous != nullptr) {
-      auto& deltas = *st.mutable_deltas();
-      auto& suricata_deltas = *st.mutable_suricata_deltas();
-      for (CounterId i = 0; i < total.size(); ++i) {
-        const std::uint64_t before = previous->get(total.name(i));
-        const std::uint64_t delta = total.get(i) >= before ? total.get(i) - before : 0;
-        deltas[total.name(i)] = delta;
-        if (const std::string s = suricata_counter_name(total.name(i)); !s.empty()) {
-          suricata_deltas[s] += delta;
-        }
-      }
+      const std::string& name = total.name(i);
+      const std::string suricata_name = suricata_counter_name(name);
+      map[name] = total.get(i);
+      if (!suricata_name.empty()) suricata[suricata_name] += total.get(i);
+      if (previous == nullptr) continue;
+      const std::uint64_t before = previous->get(name);
+      const std::uint64_t delta = total.get(i) >= before ? total.get(i) - before : 0;
+      (*st.mutable_deltas())[name] = delta;
+      if (!suricata_name.empty()) (*st.mutable_suricata_deltas())[suricata_name] += delta;
     }
   };
   // Control thread state (touched on the control thread only while it runs).
