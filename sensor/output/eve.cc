@@ -211,20 +211,6 @@ std::string linktype_name(std::int32_t linktype) {
   }
 }
 
-void append_tcp_flags(std::string& out, std::uint32_t flags) {
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "\"%x\"", flags);
-  out += hex;
-  static constexpr const char* kNames[] = {"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"};
-  for (int bit = 0; bit < 8; ++bit) {
-    if (flags & (1u << bit)) {
-      out += ",\"";
-      out += kNames[bit];
-      out += "\":true";
-    }
-  }
-}
-
 std::string proto_name(std::uint32_t proto) {
   switch (proto) {
     case 1: return "ICMP";
@@ -324,6 +310,25 @@ void render_head(const Head& h, std::string& out) {
   out += ",\"proto\":";
   append_json_string(out, proto_name(h.ip_proto));
   if (h.ip_v != 0) number_field(out, "ip_v", h.ip_v);
+}
+
+// `,"name":"1b"`: a TCP flags byte in hex, as Suricata's flow records write it.
+void hex_field(std::string& out, const char* name, std::uint32_t value) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, ",\"%s\":\"%x\"", name, value);
+  out += buf;
+}
+
+// `,"syn":true` for each flag set in `flags`.
+void tcp_flag_fields(std::string& out, std::uint32_t flags) {
+  static constexpr const char* kNames[] = {"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"};
+  for (int bit = 0; bit < 8; ++bit) {
+    if (flags & (1u << bit)) {
+      out += ",\"";
+      out += kNames[bit];
+      out += "\":true";
+    }
+  }
 }
 
 void render_flow_counters(const watchpost::v1::FlowCounters& f, std::string& out) {
@@ -489,15 +494,13 @@ void render_eve_flow(const watchpost::v1::FlowRecord& f, const EveOptions& opt,
   text_field(out, "reason", f.reason());
   out += f.alerted() ? ",\"alerted\":true}" : ",\"alerted\":false}";
   if (f.ip_proto() == 6) {
-    out += ",\"tcp\":{\"tcp_flags\":";
-    append_tcp_flags(out, f.tcp_flags_ts() | f.tcp_flags_tc());
-    out += ",\"tcp_flags_ts\":";
-    char hex[8];
-    std::snprintf(hex, sizeof hex, "\"%x\"", f.tcp_flags_ts());
-    out += hex;
-    std::snprintf(hex, sizeof hex, "\"%x\"", f.tcp_flags_tc());
-    out += ",\"tcp_flags_tc\":";
-    out += hex;
+    out += ",\"tcp\":{";
+    const std::size_t start = out.size();
+    hex_field(out, "tcp_flags", f.tcp_flags_ts() | f.tcp_flags_tc());
+    out.erase(start, 1);  // the first field's comma
+    hex_field(out, "tcp_flags_ts", f.tcp_flags_ts());
+    hex_field(out, "tcp_flags_tc", f.tcp_flags_tc());
+    tcp_flag_fields(out, f.tcp_flags_ts() | f.tcp_flags_tc());
     out += "}";
   }
   text_field(out, "host", f.sensor_id());

@@ -54,7 +54,5 @@ void render_fast_alert(const watchpost::v1::Alert& alert, std::string& out);
 std::string proto_name(std::uint32_t proto);
 // libpcap's name of a DLT ("EN10MB", "RAW", "LINUX_SLL", ...), EVE packet_info.linktype_name.
 std::string linktype_name(std::int32_t linktype);
-// The TCP flags byte as EVE's flow records show it: its hex ("1b") and one boolean per flag.
-void append_tcp_flags(std::string& out, std::uint32_t flags);
 
 }  // namespace wp::output
