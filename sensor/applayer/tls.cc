@@ -102,9 +102,6 @@ std::string hex(const unsigned char* p, std::size_t n, bool upper, char sep) {
 struct BioDeleter {
   void operator()(BIO* b) const { BIO_free(b); }
 };
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
 
 // "C=US, O=Example, CN=host" in certificate order, UTF-8, control characters escaped.
 std::string name_text(const X509_NAME* name) {
@@ -122,6 +119,94 @@ std::int64_t epoch_seconds(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
   return static_cast<std::int64_t>(timegm(&tm));
+}
+
+// One DER element (tag, length, contents) at the front of `in`, which moves past it; `whole`
+// is the element with its header. Single-byte tags and definite lengths of up to 4 bytes,
+// as DER certificates use; anything else, or a length past the input, fails.
+struct Der {
+  std::uint8_t tag = 0;
+  Bytes content;
+  Bytes whole;
+};
+bool read_der(Bytes& in, Der& out) {
+  if (in.size() < 2 || (in[0] & 0x1f) == 0x1f) return false;
+  std::size_t header = 2;
+  std::size_t len = in[1];
+  if (len & 0x80) {
+    const std::size_t bytes = len & 0x7f;
+    if (bytes == 0 || bytes > 4 || in.size() < 2 + bytes) return false;
+    len = 0;
+    for (std::size_t i = 0; i < bytes; ++i) len = len << 8 | in[2 + i];
+    header += bytes;
+  }
+  if (in.size() - header < len) return false;
+  out.tag = in[0];
+  out.content = in.subspan(header, len);
+  out.whole = in.first(header + len);
+  in = in.subspan(header + len);
+  return true;
+}
+
+template <typename T, void (*Free)(T*)>
+struct OpenSslFree {
+  void operator()(T* p) const { Free(p); }
+};
+
+// An element OpenSSL decodes on its own (a Name, an INTEGER, a Time): d2i over its bytes.
+template <typename T, T* (*D2i)(T**, const unsigned char**, long), void (*Free)(T*)>
+std::unique_ptr<T, OpenSslFree<T, Free>> decode(Bytes whole) {
+  const unsigned char* p = whole.data();
+  std::unique_ptr<T, OpenSslFree<T, Free>> v(D2i(nullptr, &p, static_cast<long>(whole.size())));
+  if (v && p != whole.data() + whole.size()) v.reset();  // trailing bytes: not one element
+  return v;
+}
+
+// The fields the tls.cert_* buffers and EVE need, from an X.509 certificate (RFC 5280 4.1):
+// the structure is walked here, and only the issuer and subject Names, the serial number
+// and the validity times are handed to OpenSSL. d2i_X509 would also decode the public key
+// (OpenSSL 3 runs its provider decoders for it), which nothing here uses and which was most
+// of the application layer's certificate time. Fails when the certificate's outer structure
+// (certificate, TBSCertificate up to the subject public key, signature) does not parse.
+bool parse_certificate(Bytes der, TlsCertificate& c) {
+  Bytes in = der;
+  Der cert, tbs, alg, sig;
+  if (!read_der(in, cert) || cert.tag != 0x30 || !in.empty()) return false;
+  Bytes body = cert.content;
+  if (!read_der(body, tbs) || tbs.tag != 0x30 || !read_der(body, alg) || alg.tag != 0x30 ||
+      !read_der(body, sig) || sig.tag != 0x03 || !body.empty()) {
+    return false;
+  }
+  Bytes t = tbs.content;
+  Der serial, sig_alg, issuer, validity, subject, spki;
+  if (!read_der(t, serial)) return false;
+  if (serial.tag == 0xa0 && !read_der(t, serial)) return false;  // [0] version, then serial
+  if (serial.tag != 0x02 || !read_der(t, sig_alg) || sig_alg.tag != 0x30 ||
+      !read_der(t, issuer) || issuer.tag != 0x30 || !read_der(t, validity) ||
+      validity.tag != 0x30 || !read_der(t, subject) || subject.tag != 0x30 ||
+      !read_der(t, spki) || spki.tag != 0x30) {
+    return false;
+  }
+  while (!t.empty()) {  // issuer/subject unique ids, extensions
+    Der optional;
+    if (!read_der(t, optional)) return false;
+  }
+  Bytes times = validity.content;
+  Der not_before, not_after;
+  if (!read_der(times, not_before) || !read_der(times, not_after) || !times.empty()) return false;
+  auto issuer_name = decode<X509_NAME, d2i_X509_NAME, X509_NAME_free>(issuer.whole);
+  auto subject_name = decode<X509_NAME, d2i_X509_NAME, X509_NAME_free>(subject.whole);
+  auto number = decode<ASN1_INTEGER, d2i_ASN1_INTEGER, ASN1_INTEGER_free>(serial.whole);
+  auto from = decode<ASN1_TIME, d2i_ASN1_TIME, ASN1_TIME_free>(not_before.whole);
+  auto until = decode<ASN1_TIME, d2i_ASN1_TIME, ASN1_TIME_free>(not_after.whole);
+  if (!issuer_name || !subject_name || !number || !from || !until) return false;
+  c.subject = name_text(subject_name.get());
+  c.issuer = name_text(issuer_name.get());
+  c.serial = hex(ASN1_STRING_get0_data(number.get()),
+                 static_cast<std::size_t>(ASN1_STRING_length(number.get())), true, ':');
+  c.not_before = epoch_seconds(from.get());
+  c.not_after = epoch_seconds(until.get());
+  return true;
 }
 
 }  // namespace
@@ -370,27 +455,17 @@ void TlsSession::certificates(Bytes body) {
     }
     const Bytes der = list.subspan(3, len);
     list = list.subspan(3 + len);
-    const unsigned char* p = der.data();
-    std::unique_ptr<X509, X509Deleter> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (!x) {
+    TlsCertificate c;
+    if (!parse_certificate(der, c)) {
       info_.events |= kTlsInvalidCertificate;
       continue;
     }
-    TlsCertificate c;
     c.der.assign(der.begin(), der.end());
-    c.subject = name_text(X509_get_subject_name(x.get()));
-    c.issuer = name_text(X509_get_issuer_name(x.get()));
-    if (const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get())) {
-      c.serial = hex(ASN1_STRING_get0_data(serial),
-                     static_cast<std::size_t>(ASN1_STRING_length(serial)), true, ':');
-    }
     unsigned char sha1[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (EVP_Digest(der.data(), der.size(), sha1, &n, EVP_sha1(), nullptr) == 1) {
       c.fingerprint = hex(sha1, n, false, ':');
     }
-    c.not_before = epoch_seconds(X509_get0_notBefore(x.get()));
-    c.not_after = epoch_seconds(X509_get0_notAfter(x.get()));
     info_.certificates.push_back(std::move(c));
   }
 }

@@ -8,8 +8,9 @@
 //
 // Bounds: one partial record header and at most kMaxHandshake bytes of pending handshake
 // message per direction; at most kMaxCertificates certificates kept. Anomalies are flags
-// named as Suricata's tls events. Certificates are parsed with OpenSSL (once per session);
-// the record path does not allocate once the session's buffers have grown.
+// named as Suricata's tls events. Certificates are walked here and their names, serial and
+// times decoded by OpenSSL (once per session; not the public key); the record path does not
+// allocate once the session's buffers have grown.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,7 @@ enum TlsEvent : std::uint32_t {
   kTlsInvalidSniType = 1u << 4,           // a server_name entry that is not a host name
   kTlsInvalidSniLength = 1u << 5,
   kTlsMultipleSniExtensions = 1u << 6,
-  kTlsInvalidCertificate = 1u << 7,  // a certificate OpenSSL cannot read
+  kTlsInvalidCertificate = 1u << 7,  // a certificate whose structure or fields do not parse
   kTlsHandshakeTooLong = 1u << 8,    // over kMaxHandshake: no longer parsed
 };
 inline constexpr int kTlsEventCount = 9;

@@ -4,8 +4,10 @@
 #include "applayer/tls.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 #include <string>
@@ -285,6 +287,139 @@ TEST(Tls, AHandshakeMessageOverTheBoundIsFlaggedAndNotBuffered) {
   put24(huge, kMaxHandshake + 1);
   s.feed(false, records(22, huge));
   EXPECT_NE(s.info().events & kTlsHandshakeTooLong, 0u);
+}
+
+// What a certificate's fields are when OpenSSL reads the whole certificate (d2i_X509): the
+// reference for the parser's own walk of the structure. Empty subject: OpenSSL rejects it.
+TlsCertificate openssl_reading(const Buf& der) {
+  TlsCertificate c;
+  const unsigned char* p = der.data();
+  std::unique_ptr<X509, decltype(&X509_free)> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())),
+                                                X509_free);
+  if (!x || p != der.data() + der.size()) return c;
+  auto text = [](const X509_NAME* name) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    X509_NAME_print_ex(bio.get(), name, 0,
+                       XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_UTF8_CONVERT |
+                           ASN1_STRFLGS_ESC_CTRL);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(len));
+  };
+  c.subject = text(X509_get_subject_name(x.get()));
+  c.issuer = text(X509_get_issuer_name(x.get()));
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get());
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (int i = 0; i < ASN1_STRING_length(serial); ++i) {
+    if (i) c.serial += ':';
+    c.serial += kHex[ASN1_STRING_get0_data(serial)[i] >> 4];
+    c.serial += kHex[ASN1_STRING_get0_data(serial)[i] & 15];
+  }
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notBefore(x.get()), &tm) == 1) c.not_before = timegm(&tm);
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(x.get()), &tm) == 1) c.not_after = timegm(&tm);
+  return c;
+}
+
+// The parser's reading of one certificate sent in a Certificate message; `flagged`: it
+// raised invalid_certificate.
+TlsCertificate parser_reading(const Buf& der, bool& flagged) {
+  TlsSession s;
+  Buf flight = server_hello(0xc02b, {});
+  append(flight, certificate_message({der}));
+  s.feed(false, records(22, flight, 16384));
+  flagged = (s.info().events & kTlsInvalidCertificate) != 0;
+  return s.info().certificates.empty() ? TlsCertificate{} : s.info().certificates[0];
+}
+
+// Certificates unlike make_cert's: version 1 (no [0] version, no extensions), serials with
+// the high bit set (a DER 00 pad), of 20 bytes and negative, GeneralizedTime validity (after
+// 2049), UTF-8 and control characters in names, and v3 extensions.
+std::vector<Buf> varied_certs() {
+  std::vector<Buf> out;
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  const char* serials[] = {"80", "00FF", "7F1122334455667788990011223344556677889900", "-1234"};
+  const std::int64_t times[][2] = {{0, 86400}, {1700000000, 2600000000}, {2524608000, 4102444800}};
+  const char* common_names[] = {"Kh\xc3\xa1" "nh H\xc3\xb2" "a", "ctl\x01" "char", "a, b+c=d"};
+  for (int i = 0; i < 12; ++i) {
+    std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
+    X509_set_version(x.get(), i % 2 == 0 ? 0 : 2);
+    BIGNUM* bn = nullptr;
+    BN_hex2bn(&bn, serials[i % 4]);
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x.get()));
+    BN_free(bn);
+    ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(times[i % 3][0]));
+    ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(times[i % 3][1]));
+    X509_NAME* subject = X509_get_subject_name(x.get());
+    X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>("Watchpost"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(common_names[i % 3]), -1,
+                               -1, 0);
+    X509_NAME* issuer = X509_get_issuer_name(x.get());
+    X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(common_names[(i + 1) % 3]),
+                               -1, -1, 0);
+    X509_set_pubkey(x.get(), key.get());
+    if (i % 2 == 1) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
+                                                "DNS:www.example.com,DNS:example.com");
+      X509_add_ext(x.get(), ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+    X509_sign(x.get(), key.get(), EVP_sha256());
+    unsigned char* p = nullptr;
+    const int n = i2d_X509(x.get(), &p);
+    out.emplace_back(p, p + n);
+    OPENSSL_free(p);
+  }
+  return out;
+}
+
+void expect_same_fields(const TlsCertificate& got, const TlsCertificate& want,
+                        const std::string& what) {
+  EXPECT_EQ(got.subject, want.subject) << what;
+  EXPECT_EQ(got.issuer, want.issuer) << what;
+  EXPECT_EQ(got.serial, want.serial) << what;
+  EXPECT_EQ(got.not_before, want.not_before) << what;
+  EXPECT_EQ(got.not_after, want.not_after) << what;
+}
+
+TEST(Tls, CertificateFieldsAreWhatOpenSslReadsInTheWholeCertificate) {
+  int index = 0;
+  for (const Buf& der : varied_certs()) {
+    const TlsCertificate want = openssl_reading(der);
+    ASSERT_FALSE(want.subject.empty()) << index;
+    bool flagged = false;
+    const TlsCertificate got = parser_reading(der, flagged);
+    EXPECT_FALSE(flagged) << index;
+    expect_same_fields(got, want, "certificate " + std::to_string(index++));
+  }
+}
+
+TEST(Tls, ACertificateWithAnyByteChangedIsReadAsOpenSslReadsItOrFlagged) {
+  // Every byte changed two ways, and every truncation: wherever OpenSSL still reads the
+  // certificate, the parser gives the same fields; elsewhere it may flag it (or read the
+  // fields it can, where only the key, extensions or signature broke); it never crashes.
+  const Buf der = varied_certs()[1];
+  for (std::size_t at = 0; at < der.size(); ++at) {
+    for (std::uint8_t change : {std::uint8_t{0x01}, std::uint8_t{0x80}}) {
+      Buf mutated = der;
+      mutated[at] ^= change;
+      const TlsCertificate want = openssl_reading(mutated);
+      bool flagged = false;
+      const TlsCertificate got = parser_reading(mutated, flagged);
+      if (!want.subject.empty()) {
+        EXPECT_FALSE(flagged) << "byte " << at;
+        expect_same_fields(got, want, "byte " + std::to_string(at));
+      }
+    }
+  }
+  for (std::size_t len = 0; len < der.size(); ++len) {
+    bool flagged = false;
+    parser_reading(Buf(der.begin(), der.begin() + static_cast<long>(len)), flagged);
+    EXPECT_TRUE(flagged) << "truncated to " << len;
+  }
 }
 
 TEST(Tls, VersionAndEventNamesAreSuricatas) {
