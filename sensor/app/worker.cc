@@ -235,7 +235,14 @@ void Worker::process(const capture::RawPacket& raw) {
     // The application layer before the packet rules: `alert dns` rules need the flow's
     // protocol, and the message's transaction rules run on this packet.
     tx_data_ = pkt_.payload;
+    tx_ns_ = 0;
     app_.on_udp(pkt_, fr, &Worker::on_tx, this);
+    if (timing_) {
+      // on_tx counted the transaction rules and their alerts; the rest is the parser's.
+      const std::uint64_t now = now_ns();
+      stage_ns_[kStageApplayer] += now - t2 - tx_ns_;
+      t2 = now;
+    }
   }
   const auto matches = detector_->inspect(pkt_, fr, tracked);
   std::uint64_t t3 = timing_ ? now_ns() : 0;
@@ -285,8 +292,10 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   // The application layer first: it detects the protocol the stream rules may require and
   // runs the transaction rules of what the new bytes completed.
   w->tx_data_ = chunk.message();
+  w->tx_ns_ = 0;
   w->app_.on_stream(*w->fr_.flow, chunk.to_server, chunk.base + chunk.new_from,
                     chunk.data.subspan(chunk.new_from), &Worker::on_tx, w);
+  const std::uint64_t ta = w->timing_ ? now_ns() : 0;
   const auto matches = w->detector_->inspect_stream(w->pkt_, w->fr_, chunk);
   const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
   if (!matches.empty()) {
@@ -295,7 +304,9 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
   }
   if (w->timing_) {
     const std::uint64_t t2 = now_ns();
-    w->stage_ns_[kStageDetect] += t1 - t0;
+    // on_tx counted the transaction rules and their alerts; the rest is the parser's.
+    w->stage_ns_[kStageApplayer] += ta - t0 - w->tx_ns_;
+    w->stage_ns_[kStageDetect] += t1 - ta;
     w->stage_ns_[kStageOutput] += t2 - t1;
     w->chunk_ns_ += t2 - t0;
   }
@@ -303,12 +314,21 @@ void Worker::on_chunk(void* self, const stream::StreamChunk& chunk) {
 
 void Worker::on_tx(void* self, const applayer::Transaction& tx) {
   auto* w = static_cast<Worker*>(self);
+  const std::uint64_t t0 = w->timing_ ? now_ns() : 0;
   const auto matches = w->detector_->inspect_tx(w->pkt_, w->fr_, tx, w->tx_data_);
-  if (matches.empty()) return;
-  const bool tcp = w->pkt_.proto == decode::kProtoTcp;
-  const flow::FlowRef fr{w->fr_.flow, tx.to_server, w->fr_.created, w->fr_.established};
-  w->emit(matches, fr, tcp ? w->tx_data_ : std::span<const std::uint8_t>{},
-          tx.to_server != w->fr_.to_server, &tx);
+  const std::uint64_t t1 = w->timing_ ? now_ns() : 0;
+  if (!matches.empty()) {
+    const bool tcp = w->pkt_.proto == decode::kProtoTcp;
+    const flow::FlowRef fr{w->fr_.flow, tx.to_server, w->fr_.created, w->fr_.established};
+    w->emit(matches, fr, tcp ? w->tx_data_ : std::span<const std::uint8_t>{},
+            tx.to_server != w->fr_.to_server, &tx);
+  }
+  if (w->timing_) {
+    const std::uint64_t t2 = matches.empty() ? t1 : now_ns();
+    w->stage_ns_[kStageDetect] += t1 - t0;
+    w->stage_ns_[kStageOutput] += t2 - t1;
+    w->tx_ns_ += t2 - t0;
+  }
 }
 
 void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& fr,

@@ -23,7 +23,17 @@
 
 namespace wp::app {
 
-enum Stage { kStageDecode, kStageFlow, kStageStream, kStageDetect, kStageOutput, kStages };
+// Where a worker's time goes (stage timing, for the benchmarks): applayer is the parsers
+// alone; the transaction rules they trigger count as detect, their alerts as output.
+enum Stage {
+  kStageDecode,
+  kStageFlow,
+  kStageStream,
+  kStageApplayer,
+  kStageDetect,
+  kStageOutput,
+  kStages
+};
 
 // Where a live packet came from, for its alerts: EVE in_iface and the interface's site label
 // (empty: the sensor's site).
@@ -120,6 +130,7 @@ class Worker {
   decode::Packet datagram_;  // a reassembled datagram while its last fragment is inspected
   flow::FlowRef fr_;
   std::uint64_t chunk_ns_ = 0;  // detect + output time spent inside stream callbacks
+  std::uint64_t tx_ns_ = 0;     // detect + output time spent inside transaction callbacks
   watchpost::v1::Alert alert_;
   watchpost::v1::FlowRecord flow_record_;  // reused
   watchpost::v1::Anomaly anomaly_;         // reused

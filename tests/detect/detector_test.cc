@@ -352,6 +352,24 @@ TEST(Detector, PathologicalBacktrackingIsBounded) {
   EXPECT_GE(h.counters.get("detect.recursion_limit"), 1u);
 }
 
+TEST(Detector, AContentAbsentAfterTheCursorIsNotSearchedAgainForEachEarlierOccurrence) {
+  // ET's file.data rules have this shape (a common word, then a rarer one after it): each
+  // of the 2,000 "powershell" would search the rest of the payload for "-w 1" again, and the
+  // recursion limit would end the rule before the last one.
+  Harness h(
+      {"alert tcp any any -> any any (msg:\"ps\"; content:\"powershell\"; nocase; "
+       "content:\"-w 1\"; nocase; distance:0; sid:91;)",
+       "alert tcp any any -> any any (msg:\"ps2\"; content:\"powershell\"; nocase; "
+       "content:\"-W 1\"; nocase; distance:0; sid:92;)"});
+  std::string body;
+  for (int i = 0; i < 2000; ++i) body += "PowerShell ";
+  EXPECT_EQ(h.sids(tcp_packet(body)), Sids{});
+  EXPECT_EQ(h.counters.get("detect.recursion_limit"), 0u);
+  body += "-w 1";
+  EXPECT_EQ(h.sids(tcp_packet(body)), (Sids{91, 92}));
+  EXPECT_EQ(h.counters.get("detect.recursion_limit"), 0u);
+}
+
 }  // namespace
 }  // namespace wp::detect
 

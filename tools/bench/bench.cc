@@ -132,9 +132,9 @@ int main(int argc, char** argv) {
     wp::bench::FlatScanResult fs;
     if (!wp::bench::flat_scan(pcaps, *loaded.rules, repeat, fs)) return 1;
     std::printf("flat scan: %zu literals, %zu packets, %.1f MB of payload scanned in %.3f s "
-                "(best of %d), %zu packets matched a literal\n",
+                "(best of %d), %zu packets matched a literal (%zu literal hits)\n",
                 fs.literals, fs.packets, static_cast<double>(fs.scanned_bytes) / 1e6, fs.seconds,
-                repeat, fs.matches);
+                repeat, fs.matches, fs.literal_hits);
     return 0;
   }
   const double rss_after_load = static_cast<double>(wp::bench::resident_memory().peak) / kMiB;

@@ -24,7 +24,7 @@ ResidentMemory resident_memory() {
 }
 
 const char* stage_name(int stage) {
-  static constexpr const char* kNames[] = {"decode", "flow", "stream", "detect", "output"};
+  static constexpr const char* kNames[] = {"decode", "flow", "stream", "applayer", "detect", "output"};
   static_assert(std::size(kNames) == app::kStages, "one name per app::Stage");
   return stage >= 0 && stage < app::kStages ? kNames[stage] : "?";
 }

@@ -3,6 +3,7 @@
 // sensor's Decoder) and one Hyperscan block database holding one literal per loaded rule
 // (its fast pattern, caseless where the content is nocase) scans it. No flows, no streams,
 // no verification: what the sensor's processing time is compared with (ratio in one run).
+// Every payload is scanned to its end (the match callback never stops a scan).
 #pragma once
 
 #include <string>
@@ -17,6 +18,7 @@ struct FlatScanResult {
   std::size_t packets = 0;
   std::size_t scanned_bytes = 0;
   std::size_t matches = 0;    // packets in which a literal matched
+  std::size_t literal_hits = 0;  // (packet, literal) pairs: each literal once per packet
   double seconds = 0;         // read + decode + scan, the best of the runs
 };
 

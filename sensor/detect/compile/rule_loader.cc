@@ -1,6 +1,9 @@
 #include "detect/compile/rule_loader.h"
 
 #include <glob.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +31,22 @@ std::string LoadReport::summary() const {
   }
   return s;
 }
+
+namespace {
+
+// Parsing and compiling free far more than they keep: Hyperscan's compiler alone works in
+// tens of MiB for ET Open. glibc keeps freed heap memory for reuse, but fragmented among the
+// rule set's long-lived allocations, so the packet path's own allocations (flow table, stream
+// pool) came on top of it: 205 MiB peak after a cold compile against 167 MiB with a warm
+// cache, on the same capture. Handing the free pages back here, once per load or reload,
+// makes the peak the larger of the two phases instead of their sum.
+void release_freed_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
 
 LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& vars,
                        const ClassificationTable& classes, const ThresholdConfig* thresholds,
@@ -79,6 +98,7 @@ LoadedRules load_rules(const std::vector<std::string>& files, const RuleVars& va
     return out;
   }
   out.rules = std::move(built.value());
+  release_freed_memory();
   return out;
 }
 

@@ -226,11 +226,12 @@ bool is_ip_only(const Rule& r) {
          r.app_proto_tests.empty() && r.tx_tests.empty();
 }
 
-// has_absolute, contents_only, last_positive (see CompiledRule).
+// has_absolute, contents_only, sets_vars, last_positive (see CompiledRule).
 void derive_payload_traits(CompiledRule& cr) {
   const std::vector<PayloadItem>& items = cr.rule.payload;
   cr.has_absolute = false;
   cr.contents_only = true;
+  cr.sets_vars = false;
   cr.last_positive = items.size();
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::visit(
@@ -248,6 +249,9 @@ void derive_payload_traits(CompiledRule& cr) {
               if (!m.negated) cr.last_positive = i;
             } else if constexpr (requires { m.read; }) {
               cr.has_absolute = cr.has_absolute || !m.read.relative;
+            }
+            if constexpr (std::is_same_v<T, ByteExtract> || std::is_same_v<T, ByteMath>) {
+              cr.sets_vars = true;
             }
           }
         },

@@ -97,6 +97,9 @@ struct CompiledRule {
   bool has_absolute = false;
   // Every payload item is a content or an isdataat (no pcre, byte_* or base64).
   bool contents_only = false;
+  // A byte_extract or byte_math item sets a variable: what later items do can then depend
+  // on more than the cursor (payload_inspect.h, Inspect::kExhausted).
+  bool sets_vars = false;
   // Index in rule.payload of the last positive content or pcre (payload.size() if none).
   std::size_t last_positive = 0;
   // Rules on application-layer transactions (Rule::on_transaction()): evaluated when a

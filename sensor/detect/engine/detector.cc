@@ -452,6 +452,7 @@ bool Detector::verify_payload(const CompiledRule& cr, const Input& buf, BufferId
   cx.c_pcre_limit = c_pcre_limit_;
   cx.c_pcre_undecided = c_pcre_undecided_;
   cx.c_hs_error = c_hs_error_;
+  cx.cursor_only = !cr.sets_vars && buf.new_from == 0;
   const bool ok = inspect::inspect_items(cx, 0, 0, 0) == Inspect::kMatch;
   if (s_->budget < 0) counters_.inc(c_recursion_);
   return ok;

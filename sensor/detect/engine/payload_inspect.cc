@@ -5,6 +5,10 @@
 #include <cstring>
 #include <type_traits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace wp::detect::inspect {
 namespace {
 
@@ -225,7 +229,9 @@ Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, s
                                                   : pos + static_cast<std::int64_t>(used) + jump;
     if (target < 0 || target >= len)
       return Inspect::kFail;  // Suricata: must land inside the buffer
-    return inspect_items(cx, i + 1, static_cast<std::size_t>(target), reach);
+    // Where the jump lands does not grow with the cursor.
+    const Inspect rest = inspect_items(cx, i + 1, static_cast<std::size_t>(target), reach);
+    return rest == Inspect::kExhausted ? Inspect::kFail : rest;
   }
   if (const auto* e = std::get_if<ByteExtract>(&item.match)) {
     const std::int64_t pos = read_position(cx, e->read, prev_end);
@@ -292,7 +298,9 @@ Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, s
     std::size_t first = i + 1;
     while (first < cx.items->size() && (*cx.items)[first].buffer != kBase64Data) ++first;
     if (first == cx.items->size()) return Inspect::kFail;  // nothing inspects the decoded data
-    return inspect_items(sub, first, 0, 0);
+    // Exhausted in the decoded data says nothing of other cursors in this buffer.
+    const Inspect decoded_result = inspect_items(sub, first, 0, 0);
+    return decoded_result == Inspect::kExhausted ? Inspect::kFail : decoded_result;
   }
   const auto& b = std::get<Bsize>(item.match);
   return b.size.matches(static_cast<std::int64_t>(cx.len))
@@ -302,22 +310,58 @@ Inspect inspect_byte_item(InspectCtx& cx, std::size_t i, std::size_t prev_end, s
 
 }  // namespace
 
-// First occurrence of `pat` in hay[from, to), or -1.
+// First occurrence of `pat` in hay[from, to), or -1. Candidates are the positions where the
+// pattern's first and last bytes both occur (ASCII letters in either case with `nocase`),
+// 16 positions at a time with SSE2; only those are compared in full.
 long find(const std::uint8_t* hay, std::size_t from, std::size_t to, const std::string& pat,
           bool nocase) {
   const std::size_t n = pat.size();
   if (to < from || to - from < n) return -1;
+  if (n == 0) return static_cast<long>(from);
   const auto* p = reinterpret_cast<const std::uint8_t*>(pat.data());
-  if (!nocase) {
-    const void* hit = memmem(hay + from, to - from, p, n);
-    return hit == nullptr ? -1 : static_cast<const std::uint8_t*>(hit) - hay;
+  // A letter compared without case: OR 0x20 maps 'A'..'Z' onto 'a'..'z' and no other byte
+  // onto a lowercase letter.
+  auto fold = [nocase](std::uint8_t b) -> std::uint8_t {
+    const int lower = b | 0x20;
+    return nocase && lower >= 'a' && lower <= 'z' ? 0x20 : 0;
+  };
+  const std::uint8_t fold_first = fold(p[0]), fold_last = fold(p[n - 1]);
+  const std::uint8_t first = p[0] | fold_first, last = p[n - 1] | fold_last;
+  auto middle_equal = [&](const std::uint8_t* at) {
+    if (n <= 2) return true;
+    if (!nocase) return std::memcmp(at + 1, p + 1, n - 2) == 0;
+    for (std::size_t j = 1; j + 1 < n; ++j) {
+      if (kLower.v[at[j]] != kLower.v[p[j]]) return false;
+    }
+    return true;
+  };
+  const std::size_t last_start = to - n;  // the last position the pattern can start at
+  std::size_t i = from;
+#if defined(__SSE2__)
+  const __m128i v_first = _mm_set1_epi8(static_cast<char>(first));
+  const __m128i v_last = _mm_set1_epi8(static_cast<char>(last));
+  const __m128i m_first = _mm_set1_epi8(static_cast<char>(fold_first));
+  const __m128i m_last = _mm_set1_epi8(static_cast<char>(fold_last));
+  // Positions i..i+15 are all starts; the last bytes' load ends at last_start + n - 1 < to.
+  while (i <= last_start && last_start - i >= 15) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(hay + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(hay + i + n - 1));
+    const __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, m_first), v_first),
+                                     _mm_cmpeq_epi8(_mm_or_si128(b, m_last), v_last));
+    auto bits = static_cast<unsigned>(_mm_movemask_epi8(eq));
+    while (bits != 0) {
+      const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(bits));
+      if (middle_equal(hay + at)) return static_cast<long>(at);
+      bits &= bits - 1;
+    }
+    i += 16;
   }
-  const std::uint8_t first = kLower.v[p[0]];
-  for (std::size_t i = from; i + n <= to; ++i) {
-    if (kLower.v[hay[i]] != first) continue;
-    std::size_t j = 1;
-    while (j < n && kLower.v[hay[i + j]] == kLower.v[p[j]]) ++j;
-    if (j == n) return static_cast<long>(i);
+#endif
+  for (; i <= last_start; ++i) {
+    if ((hay[i] | fold_first) == first && (hay[i + n - 1] | fold_last) == last &&
+        middle_equal(hay + i)) {
+      return static_cast<long>(i);
+    }
   }
   return -1;
 }
@@ -388,15 +432,23 @@ Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::
       start = std::max<std::int64_t>(start, static_cast<std::int64_t>(cx.min_end + 1) -
                                                 static_cast<std::int64_t>(c->bytes.size()));
     }
-    if (start > end || start > static_cast<std::int64_t>(cx.len)) return Inspect::kFail;
+    // A later cursor can only shrink this content's range [start, end): see kExhausted.
+    const bool shrinks = cx.cursor_only && !c->within && c->distance_var == kNoVar &&
+                         c->offset_var == kNoVar && c->depth_var == kNoVar;
+    const Inspect none_left = shrinks ? Inspect::kExhausted : Inspect::kFail;
+    if (start > end || start > static_cast<std::int64_t>(cx.len)) return none_left;
     std::size_t from = static_cast<std::size_t>(start);
-    Inspect last = Inspect::kFail;
+    Inspect last = none_left;
     while (true) {
       long pos = find(cx.buf, from, static_cast<std::size_t>(end), c->bytes, c->nocase);
-      if (pos < 0) return last;
+      // Every occurrence from `start` was tried (kFail, kExhausted) or there was none.
+      if (pos < 0) return last == Inspect::kFail ? none_left : last;
       const std::size_t match_end = static_cast<std::size_t>(pos) + c->bytes.size();
       if (!c->endswith || match_end == cx.len) {
         last = inspect_items(cx, i + 1, match_end, std::max(reach, match_end));
+        // Every occurrence from a later cursor is this one, one already tried, or one that
+        // ends later, where the rest fails too.
+        if (last == Inspect::kExhausted) return Inspect::kExhausted;
         if (last == Inspect::kMatch || !retry(last) || --*cx.budget < 0) return last;
       }
       from = static_cast<std::size_t>(pos) + 1;
@@ -459,6 +511,8 @@ Inspect inspect_items(InspectCtx& cx, std::size_t i, std::size_t prev_end, std::
       }
       if (p->negated) return Inspect::kFail;
       last = inspect_items(cx, i + 1, m_end, std::max(reach, m_end));
+      // A later match of the pattern may end earlier than this one.
+      if (last == Inspect::kExhausted) last = Inspect::kFail;
       if (last == Inspect::kMatch || !retry(last) || --*cx.budget < 0 || m_start + 1 > cx.len) {
         return last;
       }

@@ -166,13 +166,30 @@ struct InspectCtx {
   CounterId c_pcre_limit = 0;      // detect.pcre_match_limit
   CounterId c_pcre_undecided = 0;  // detect.pcre_match_limit_undecided
   CounterId c_hs_error = 0;        // detect.hs_scan_error
+  // The outcome of the items depends only on the cursor (no variables, not a stream chunk):
+  // contents may report Inspect::kExhausted.
+  bool cursor_only = false;
 };
 
 // The outcome of inspecting items i.. : a match; a failure that no other position of an
 // earlier item can change unless a later item is relative to it (kFail); or everything
 // matched but, on a stream chunk, nothing reached the new data (kShort: a later occurrence
-// of any earlier item may still help).
-enum class Inspect : std::uint8_t { kMatch, kFail, kShort };
+// of any earlier item may still help); or a failure from this cursor and from every later
+// one (kExhausted), so an earlier content need not try its later occurrences, which only
+// move the cursor further.
+//
+// kExhausted holds only in a rule whose items depend on nothing but the cursor (no
+// variables: CompiledRule::sets_vars) outside stream chunks (whose matches must reach the
+// new data). A positive content reports it when none of its occurrences from the cursor led
+// to a match and its range cannot grow with the cursor (no within), or when the items after
+// one of its occurrences reported it: a later cursor's first occurrence is never before
+// this cursor's first, the ones tried failed whatever the cursor, and the later ones end
+// where the rest fails. It passes back through the items that keep the cursor (negated
+// contents, isdataat, byte_test, bsize, other buffers' items) and stops at one that moves
+// it in a way that need not grow with it (pcre, byte_jump, base64_decode), which read it as
+// kFail. Without it, `content:"a"; content:"b"; distance:0;` on a body of N "a"s and no "b"
+// searches the rest of the body N times (up to the recursion limit); with it, once.
+enum class Inspect : std::uint8_t { kMatch, kFail, kShort, kExhausted };
 
 // Runs items i.. of cx.items from cursor `prev_end`; `reach`: the furthest end of the
 // positive matches so far (stream chunks: must pass cx.min_end).
