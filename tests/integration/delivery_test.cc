@@ -149,6 +149,8 @@ struct Stored {
   std::set<std::tuple<std::string, std::int64_t, std::int64_t>> ids;  // (sensor, epoch, seq)
   std::size_t rows = 0;                                               // alert rows
   std::size_t stats = 0;                                              // stats rows
+  std::size_t flow_records = 0;                                       // records rows, kind flow
+  std::set<std::tuple<std::string, std::int64_t, std::int64_t>> record_ids;
   bool ok = false;
 };
 
@@ -180,9 +182,27 @@ Stored read_store(const std::string& db_path) {
     s.stats = static_cast<std::size_t>(sqlite3_column_int64(st, 0));
   }
   sqlite3_finalize(st);
+  if (sqlite3_prepare_v2(db, "SELECT sensor, epoch, seq FROM records WHERE kind = 'flow'", -1, &st,
+                         nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      s.record_ids.emplace(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                           sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+      ++s.flow_records;
+    }
+  }
+  sqlite3_finalize(st);
   sqlite3_close(db);
   std::sort(s.alerts.begin(), s.alerts.end());
   return s;
+}
+
+// The EVE file's flow records by the reason their flow ended.
+std::map<std::string, std::size_t> eve_flow_reasons(const std::string& path) {
+  std::map<std::string, std::size_t> n;
+  for (const auto& j : testing::read_eve_file(path)) {
+    if (j["event_type"] == "flow") ++n[j["flow"]["reason"].get<std::string>()];
+  }
+  return n;
 }
 
 // The real collector (integration/collector_process.h), addressed as the sensors see it.
@@ -390,9 +410,12 @@ TEST_F(Delivery, CollectorKilledMidStreamAndRestartedLosesNothingAndDoublesNothi
   // The sensor reads a FIFO, so the test decides when packets arrive.
   const std::string fifo = tmp_.file("in.fifo");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // Flow records too, ending during the replay (UDP flows time out after 1 s of capture
+  // time, which spans 3 s), so they travel between the alerts through the kill.
   auto sensor = testing::start_program(
       sensor_argv("nt-01", "nha-trang", fifo, address,
-                  {"--set", "collector.batch-events=20", "--set", "collector.max-in-flight=2"}),
+                  {"--set", "collector.batch-events=20", "--set", "collector.max-in-flight=2",
+                   "--set", "eve-log.flow=yes", "--set", "flow-timeouts.udp.new=1"}),
       scratch("run"));
   KillOnExit guard{sensor};
   const int w = open_fifo_writer(fifo);
@@ -423,6 +446,13 @@ TEST_F(Delivery, CollectorKilledMidStreamAndRestartedLosesNothingAndDoublesNothi
   EXPECT_EQ(stored.alerts, written);
   EXPECT_EQ(stored.ids.size(), stored.rows);
   EXPECT_EQ(stored.stats, 1u);
+  const auto reasons = eve_flow_reasons(eve("nt-01"));
+  EXPECT_GE(reasons.count("timeout") ? reasons.at("timeout") : 0, 1000u) << "ended mid-stream";
+  std::size_t flow_records = 0;
+  for (const auto& [reason, n] : reasons) flow_records += n;
+  EXPECT_EQ(flow_records, static_cast<std::size_t>(kPackets));
+  EXPECT_EQ(stored.flow_records, static_cast<std::size_t>(kPackets));
+  EXPECT_EQ(stored.record_ids.size(), stored.flow_records);
   EXPECT_GE(stats_counters(stats("nt-01")).at("collector.connects"), 2u);
   EXPECT_EQ(collector->stop().exit_code, 0);
 }
