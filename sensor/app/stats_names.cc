@@ -15,8 +15,10 @@ struct Rename {
 
 // Sorted by our name (checked below). Same name where the concept and the name agree.
 constexpr Rename kRenames[] = {
+    {"applayer.expectations", "app_layer.expectations"},
     {"applayer.flow.dns", "app_layer.flow.dns_udp"},
     {"applayer.flow.ftp", "app_layer.flow.ftp"},
+    {"applayer.flow.ftp-data", "app_layer.flow.ftp-data"},
     {"applayer.flow.http", "app_layer.flow.http"},
     {"applayer.flow.smtp", "app_layer.flow.smtp"},
     {"applayer.flow.ssh", "app_layer.flow.ssh"},

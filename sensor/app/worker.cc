@@ -206,6 +206,8 @@ void Worker::process(const capture::RawPacket& raw) {
     }
   }
   flow::FlowRef fr = flows_.process(pkt_);
+  // A data connection an FTP control channel announced is ftp-data from its first packet.
+  if (fr.created && pkt_.proto == decode::kProtoTcp) app_.on_tcp_flow(pkt_, fr);
   if (pkt_.has_events()) report_decode_events(fr);
   std::uint64_t t2 = timing_ ? now_ns() : 0;
   if (timing_) stage_ns_[kStageFlow] += t2 - t1;

@@ -14,6 +14,13 @@ namespace {
 // Bytes of each direction kept while detection is undecided: every signature below decides
 // within them (the longest is a DNS-over-TCP length and header, 14 bytes).
 constexpr std::size_t kProbeBytes = 16;
+// SMTP and FTP are decided by both sides: the server's 220 banner and the client's first
+// command. A direction whose start is one of the two halves is kept whole, up to this many
+// bytes, until the other side decides, so that its parser reads it from the first byte (the
+// banner is FTP's transaction 0, SMTP's greeting). Twice RFC 5321's 512-byte reply line: a
+// banner line and the first lines of a multi-line FTP welcome. Beyond it the start is not
+// kept: detection still decides, and the parser starts at the bytes that follow.
+constexpr std::size_t kKeptBytes = 1024;
 constexpr std::uint16_t kDnsPort = 53;
 constexpr int kRecentQueries = 4;  // DNS ids remembered per flow to pair responses with queries
 
@@ -88,6 +95,10 @@ struct AppLayer::State {
   bool banner = false;                        // a 220 banner from the server
   AppProto client_command = AppProto::kUnknown;  // SMTP or FTP by the client's first command
   std::uint64_t next_off[2] = {0, 0};         // stream offset expected next, per direction
+  // A direction holding one half of SMTP/FTP's signature, from its first byte, while the
+  // other half is awaited (kKeptBytes; the capacity is kept for the state's next flows).
+  bool keeping[2] = {false, false};
+  std::vector<std::uint8_t> kept[2];
 
   // Transactions.
   std::uint64_t next_tx = 0;
@@ -113,6 +124,7 @@ struct AppLayer::State {
     banner = false;
     client_command = AppProto::kUnknown;
     next_off[0] = next_off[1] = 0;
+    for (int d = 0; d < 2; ++d) stop_keeping(d);
     next_tx = 0;
     queries = 0;
     framer[0].reset();
@@ -132,6 +144,36 @@ struct AppLayer::State {
     alerted.clear();
   }
 
+  // Starts keeping direction `d` from its first byte: `earlier` (the probe's bytes before
+  // this chunk, all there were) and `data`.
+  void start_keeping(int d, Bytes earlier, Bytes data) {
+    if (earlier.size() + data.size() > kKeptBytes) return;
+    kept[d].reserve(kKeptBytes);
+    kept[d].assign(earlier.begin(), earlier.end());
+    kept[d].insert(kept[d].end(), data.begin(), data.end());
+    keeping[d] = true;
+  }
+  // The next bytes of a kept direction; past kKeptBytes it is no longer kept.
+  void keep(int d, Bytes data) {
+    if (!keeping[d]) return;
+    if (data.size() > kKeptBytes - kept[d].size()) {
+      stop_keeping(d);
+      return;
+    }
+    kept[d].insert(kept[d].end(), data.begin(), data.end());
+  }
+  void stop_keeping(int d) {
+    keeping[d] = false;
+    kept[d].clear();
+  }
+  // The first bytes of direction `d`, all it sent so far, when they were kept (whole);
+  // empty when nothing was sent or its start was not kept.
+  Bytes start_of(int d) const {
+    if (keeping[d] && kept[d].size() == next_off[d]) return Bytes(kept[d].data(), kept[d].size());
+    if (next_off[d] != 0 && next_off[d] == pending_len[d]) return Bytes(pending[d], pending_len[d]);
+    return {};
+  }
+
   // The tx of a DNS message: a query opens one; a response joins its query's (by id).
   std::uint64_t dns_tx(const DnsMessage& m) {
     const int n = std::min(queries, kRecentQueries);
@@ -149,7 +191,7 @@ struct AppLayer::State {
 };
 
 AppLayer::AppLayer(const AppLayerConfig& config, Counters& counters)
-    : config_(config), counters_(counters) {
+    : config_(config), expectations_(counters), counters_(counters) {
   for (int p = 1; p < kAppProtoCount; ++p) {
     c_flows_[p] = counters_.add("applayer.flow." +
                                 std::string(app_proto_name(static_cast<AppProto>(p))));
@@ -285,10 +327,22 @@ void AppLayer::on_udp(const decode::Packet& pkt, const flow::FlowRef& fr, TxFn f
   dns_message(f, *s, fr.to_server, pkt.payload, fn, ctx);
 }
 
+void AppLayer::on_tcp_flow(const decode::Packet& pkt, const flow::FlowRef& fr) {
+  if (fr.flow == nullptr || !fr.created) return;
+  const IpAddress& initiator = fr.to_server ? pkt.src : pkt.dst;
+  const IpAddress& responder = fr.to_server ? pkt.dst : pkt.src;
+  const std::uint16_t port = fr.to_server ? pkt.dport : pkt.sport;
+  const AppProto proto = expectations_.take(initiator, responder, port, pkt.ts);
+  if (proto == AppProto::kUnknown) return;
+  fr.flow->app_proto = static_cast<std::uint8_t>(proto);
+  counters_.inc(c_flows_[static_cast<int>(proto)]);
+}
+
 void AppLayer::on_stream(flow::Flow& f, bool to_server, std::uint64_t offset, Bytes data,
                          TxFn fn, void* ctx) {
   const auto app = static_cast<AppProto>(f.app_proto);
-  if (app == AppProto::kFailed || data.empty()) return;
+  // ftp-data has no parser: its rules read the stream.
+  if (app == AppProto::kFailed || app == AppProto::kFtpData || data.empty()) return;
   State* s = state_of(f);
   if (s == nullptr) return;
   const int di = to_server ? 0 : 1;
@@ -298,6 +352,7 @@ void AppLayer::on_stream(flow::Flow& f, bool to_server, std::uint64_t offset, By
     // Data lost to the sensor: detection cannot read this direction's start any more, and
     // the parsers lose their place in it.
     s->verdict[di] = Probe::kNone;
+    s->stop_keeping(di);
     s->framer[di].reset();
     if (s->tls) s->tls->gap(to_server);
     if (s->http) s->http->gap(to_server ? HttpDir::kToServer : HttpDir::kToClient);
@@ -320,7 +375,10 @@ void AppLayer::on_stream(flow::Flow& f, bool to_server, std::uint64_t offset, By
 // Probes the first bytes of direction `di` (with those kept from earlier chunks); when the
 // protocol is decided, the parser gets every byte of both directions so far.
 void AppLayer::detect_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, void* ctx) {
-  if (s.verdict[di] != Probe::kNeedMore) return;
+  if (s.verdict[di] != Probe::kNeedMore) {
+    s.keep(di, data);  // a banner or a first command awaiting the other side
+    return;
+  }
   const bool to_server = di == 0;
   const std::size_t had = s.pending_len[di];
   const std::size_t take = std::min(data.size(), kProbeBytes - had);
@@ -379,19 +437,23 @@ void AppLayer::detect_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, 
   if (v.probe == Probe::kNeedMore && s.pending_len[di] == kProbeBytes) v.probe = Probe::kNone;
   if (v.probe != Probe::kMatch) {
     // Undecided, or nothing by itself (a banner or a client command alone waits for the
-    // other side: its bytes decide then).
+    // other side: its bytes decide then, and its parser will read this side from the first
+    // byte: while undecided, the probe buffer held all of it).
     s.verdict[di] = v.probe;
+    const bool half = to_server ? s.client_command != AppProto::kUnknown : s.banner;
+    if (v.probe == Probe::kNone && half) s.start_keeping(di, Bytes(s.pending[di], had), data);
     return;
   }
   s.verdict[0] = s.verdict[1] = Probe::kMatch;
   f.app_proto = static_cast<std::uint8_t>(v.proto);
   counters_.inc(c_flows_[static_cast<int>(v.proto)]);
   // The parser starts from each direction's first byte: the other direction's bytes so far
-  // (kept while they fit the probe buffer), then this one's.
+  // (when they fit the probe buffer, or were kept as a banner or a first command), then this
+  // one's (undecided until now, so the probe buffer holds all it sent before).
   const int other = 1 - di;
-  if (s.next_off[other] != 0 && s.next_off[other] == s.pending_len[other]) {
-    parse_tcp(f, s, other, Bytes(s.pending[other], s.pending_len[other]), fn, ctx);
-  }
+  const Bytes other_start = s.start_of(other);
+  if (!other_start.empty()) parse_tcp(f, s, other, other_start, fn, ctx);
+  s.stop_keeping(other);
   if (had != 0) parse_tcp(f, s, di, Bytes(s.pending[di], had), fn, ctx);
   parse_tcp(f, s, di, data, fn, ctx);
 }
@@ -438,7 +500,7 @@ void AppLayer::parse_tcp(flow::Flow& f, State& s, int di, Bytes data, TxFn fn, v
       smtp_data(s, to_server, data, fn, ctx);
       return;
     case AppProto::kFtp:
-      ftp_data(s, to_server, data, fn, ctx);
+      ftp_data(f, s, to_server, data, fn, ctx);
       return;
     case AppProto::kSsh:
       ssh_data(s, to_server, data, fn, ctx);
@@ -506,8 +568,23 @@ void AppLayer::smtp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ct
                session.events());
 }
 
-// FTP: each command, then its final reply.
-void AppLayer::ftp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx) {
+// The data connection a transaction announced: PORT/EPRT at the command (active: the server
+// connects to the client), the 227/229 reply (passive: the client connects to the server).
+void AppLayer::expect_ftp_data(const flow::Flow& f, const FtpTransaction& t, bool to_server) {
+  const FtpMode announced = to_server ? FtpMode::kActive : FtpMode::kPassive;
+  if (t.mode != announced || t.dynamic_port == 0) return;
+  const IpAddress& client = f.client_addr;
+  const bool client_is_lo = f.key.lo_addr == client && f.key.lo_port == f.client_port;
+  const IpAddress& server = client_is_lo ? f.key.hi_addr : f.key.lo_addr;
+  if (announced == FtpMode::kActive) {
+    expectations_.expect(server, client, t.dynamic_port, AppProto::kFtpData, f.last_seen);
+  } else {
+    expectations_.expect(client, server, t.dynamic_port, AppProto::kFtpData, f.last_seen);
+  }
+}
+
+// FTP: each command, then its final reply; the data connections they announce are expected.
+void AppLayer::ftp_data(flow::Flow& f, State& s, bool to_server, Bytes data, TxFn fn, void* ctx) {
   if (!s.ftp) s.ftp = std::make_unique<FtpSession>();
   Report r{&counters_, c_tx_, fn, ctx, {}};
   r.tx.proto = AppProto::kFtp;
@@ -515,7 +592,8 @@ void AppLayer::ftp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx
   struct FtpReport {
     Report* r;
     AppLayer* self;
-  } fr{&r, this};
+    const flow::Flow* flow;
+  } fr{&r, this, &f};
   FtpSink sink;
   sink.ctx = &fr;
   sink.fn = [](void* c, const FtpTransaction& t, bool dir) {
@@ -526,6 +604,7 @@ void AppLayer::ftp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx
     const std::uint32_t mine = dir ? kFtpRequestCommandTooLong : kFtpResponseCommandTooLong;
     rep.self->count_events(AppProto::kFtp, &ftp_event_name, rep.self->c_ftp_events_,
                            kFtpEventCount, 0, t.events & mine);
+    rep.self->expect_ftp_data(*rep.flow, t, dir);
     rep.r->send(t.id, dir, dir ? kFtpRequest : kFtpResponse);
   };
   s.ftp->feed(to_server, data, sink);

@@ -10,6 +10,10 @@
 // that finds the pool empty is counted (applayer.state_full) and not parsed. No allocation per
 // packet once the pool and the parsers' buffers are warm. Not thread-safe.
 //
+// FTP's control channel announces data connections (PORT/EPRT, the answers to PASV/EPSV):
+// they go to the worker's ExpectationTable, and a new TCP flow that matches one is ftp-data
+// from its first packet (on_tcp_flow), with no per-flow state.
+//
 // HTTP is a parser per flow like TLS (HttpSession): fed in-order data per direction, it
 // reports which transaction reached which progress point (request/response line, headers,
 // body); a transaction is released once its response was reported complete.
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "applayer/dns.h"
+#include "applayer/expectation.h"
 #include "applayer/transaction.h"
 #include "common/counters.h"
 #include "decode/packet.h"
@@ -46,6 +51,9 @@ class AppLayer {
   AppLayer(const AppLayer&) = delete;
   AppLayer& operator=(const AppLayer&) = delete;
 
+  // `pkt` created TCP flow `fr`: when a control channel announced it, its protocol is set
+  // (ftp-data) and the expectation consumed.
+  void on_tcp_flow(const decode::Packet& pkt, const flow::FlowRef& fr);
   // A UDP packet of flow `fr` with its payload.
   void on_udp(const decode::Packet& pkt, const flow::FlowRef& fr, TxFn fn, void* ctx);
   // Newly in-order bytes of one direction of a TCP session; `offset`: the stream offset of
@@ -74,7 +82,8 @@ class AppLayer {
   void http_data(State& s, int di, Bytes data, TxFn fn, void* ctx);
   void count_http_events(std::uint64_t before, std::uint64_t after);
   void smtp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
-  void ftp_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  void ftp_data(flow::Flow& f, State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
+  void expect_ftp_data(const flow::Flow& f, const FtpTransaction& t, bool to_server);
   void ssh_data(State& s, bool to_server, Bytes data, TxFn fn, void* ctx);
   // Counts the events raised between `before` and `after` and reports each as an anomaly.
   using EventNameFn = std::string_view (*)(int bit);
@@ -86,6 +95,7 @@ class AppLayer {
   std::vector<State*> free_;
   std::size_t in_use_ = 0;
   DnsMessage dns_;  // the message being reported (reused: no allocation once warm)
+  ExpectationTable expectations_;
   AnomalyFn anomaly_fn_ = nullptr;
   void* anomaly_ctx_ = nullptr;
 

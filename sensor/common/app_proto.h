@@ -17,9 +17,10 @@ enum class AppProto : std::uint8_t {
   kSmtp,
   kFtp,
   kSsh,
-  kFailed,  // detection gave up on the flow (Suricata's "failed")
+  kFtpData,  // a data connection an FTP control channel announced (applayer/expectation.h)
+  kFailed,   // detection gave up on the flow (Suricata's "failed")
 };
-inline constexpr int kAppProtoCount = 8;
+inline constexpr int kAppProtoCount = 9;
 
 // "http", "dns", ... as EVE writes app_proto; "" for kUnknown.
 constexpr std::string_view app_proto_name(AppProto p) {
@@ -31,13 +32,15 @@ constexpr std::string_view app_proto_name(AppProto p) {
     case AppProto::kSmtp: return "smtp";
     case AppProto::kFtp: return "ftp";
     case AppProto::kSsh: return "ssh";
+    case AppProto::kFtpData: return "ftp-data";
     case AppProto::kFailed: return "failed";
   }
   return "";
 }
 
 // A protocol name as rules write it (header or app-layer-protocol), for the protocols the
-// sensor detects: "http"/"http1", "dns", "tls"/"ssl", "smtp", "ftp", "ssh", "failed".
+// sensor detects: "http"/"http1", "dns", "tls"/"ssl", "smtp", "ftp", "ssh", "ftp-data",
+// "failed".
 constexpr std::optional<AppProto> parse_app_proto(std::string_view name) {
   if (name == "http" || name == "http1") return AppProto::kHttp;
   if (name == "dns") return AppProto::kDns;
@@ -45,6 +48,7 @@ constexpr std::optional<AppProto> parse_app_proto(std::string_view name) {
   if (name == "smtp") return AppProto::kSmtp;
   if (name == "ftp") return AppProto::kFtp;
   if (name == "ssh") return AppProto::kSsh;
+  if (name == "ftp-data") return AppProto::kFtpData;
   if (name == "failed") return AppProto::kFailed;
   return std::nullopt;
 }

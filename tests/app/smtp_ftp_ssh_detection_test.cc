@@ -221,6 +221,44 @@ TEST(FtpDetection, RepliesCompletionCodesModeAndPort) {
 const char* kEtFtpBounce =
     R"(alert tcp $EXTERNAL_NET any -> $HOME_NET 21 (msg:"GPL FTP PORT bounce attempt"; flow:to_server,established; content:"PORT"; nocase; ftpbounce; pcre:"/^PORT/smi"; classtype:misc-attack; sid:2103441; rev:2;))";
 
+const std::string kProftpdBanner = "220 ProFTPD 1.3.5 Server (Debian) [::ffff:10.0.0.25]\r\n";
+
+// Rules on the server's banner, which comes before the client's first command decides the
+// protocol and is longer than detection's 16-byte probe.
+Sensor banner_sensor() {
+  return Sensor({R"(alert ftp any any -> any any (msg:"banner code"; ftp.completion_code; content:"220"; sid:28;))",
+                 R"(alert ftp any any -> any any (msg:"old proftpd"; ftp.reply; content:"ProFTPD 1.3.5"; sid:29;))",
+                 R"(alert ftp any any -> any any (msg:"vsftpd"; ftp.reply; content:"vsFTPd"; sid:30;))"});
+}
+
+TEST(FtpDetection, BannerRulesFireOnALongBannerSplitAtEveryByte) {
+  for (std::size_t cut = 1; cut < kProftpdBanner.size(); ++cut) {
+    Sensor s = banner_sensor();
+    Conn c(s, 21);
+    c.server(s, kProftpdBanner.substr(0, cut));
+    c.server(s, kProftpdBanner.substr(cut));
+    EXPECT_TRUE(s.sink.alerts.empty());  // undecided until the client speaks
+    c.client(s, "USER anonymous\r\n");
+    ASSERT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{28, 29})) << "cut at " << cut;
+    EXPECT_EQ(s.sink.alerts[0].tx_id(), 0u);
+    EXPECT_EQ(s.sink.alerts[0].app_proto(), "ftp");
+  }
+}
+
+TEST(FtpDetection, BannerNearMissDoesNotFire) {
+  Sensor s = banner_sensor();
+  Conn c(s, 21);
+  c.server(s, "220 (vsFTPd 3.0.5)\r\n");  // 29 no (another server), 30 yes
+  c.client(s, "USER anonymous\r\n");
+  c.server(s, "530 ProFTPD 1.3.5 is not here\r\n");  // a reply, not 220: 29 yes, 28 no
+  EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{28, 30, 29}));
+  Sensor t = banner_sensor();
+  Conn d(t, 21);
+  d.server(t, "221 ProFTPD 1.3.5 Server (Debian) [::ffff:10.0.0.25]\r\n");  // no 220 banner
+  d.client(t, "USER anonymous\r\n");
+  EXPECT_TRUE(t.sink.alerts.empty());
+}
+
 TEST(FtpDetection, FtpBounceFiresOnAPortToAnotherHostOnly) {
   Sensor s({kEtFtpBounce});
   Conn c = ftp_session(s, 21);
@@ -238,9 +276,8 @@ TEST(FtpDetection, AlertRecordCarriesTheFtpObject) {
   c.client(s, "PORT 203,0,113,5,4,1\r\n");
   c.server(s, "200 PORT command successful.\r\n");
   ASSERT_EQ(s.sink.alerts.size(), 1u);
-  // USER 0, PORT 1: the banner came before detection decided and is longer than the 16
-  // bytes it keeps, so it was not parsed (a short one is transaction 0).
-  EXPECT_EQ(s.sink.alerts[0].tx_id(), 1u);
+  // The banner 0 (kept until the client's command decided the protocol), USER 1, PORT 2.
+  EXPECT_EQ(s.sink.alerts[0].tx_id(), 2u);
   const std::string eve = eve_of(s.sink.alerts[0]);
   EXPECT_NE(eve.find(R"("ftp":{"command":"PORT","command_data":"203,0,113,5,4,1","reply":["PORT command successful."],"completion_code":["200"],"dynamic_port":1025,"mode":"active","reply_received":"yes"})"),
             std::string::npos)

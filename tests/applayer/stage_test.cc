@@ -1,5 +1,6 @@
 // The application-layer stage: protocol detection by content on any port (and not on
-// look-alikes), the flow's app_proto, DNS over UDP and TCP (split at every byte) reported as
+// look-alikes), the flow's app_proto, SMTP and FTP banners of any length up to the kept bound
+// (split at every byte), DNS over UDP and TCP (split at every byte) reported as
 // transactions, TLS progress points, anomaly counters, and the bounded per-flow state pool.
 #include "applayer/stage.h"
 
@@ -20,7 +21,7 @@ struct Seen {
   std::uint64_t id;
   bool to_server;
   std::uint8_t progress;
-  std::string first_name;  // DNS: the first question's name
+  std::string first_name;  // DNS: the first question's name; FTP: the command, else the first reply
   friend bool operator==(const Seen&, const Seen&) = default;
 };
 
@@ -39,6 +40,11 @@ struct Harness {
     std::string name;
     if (tx.dns != nullptr && !tx.dns->questions.empty()) {
       name = std::string(tx.dns->name(tx.dns->questions[0].name));
+    }
+    if (tx.ftp != nullptr) {
+      name = !tx.ftp->command.empty() ? tx.ftp->command
+             : tx.ftp->replies.size() != 0 ? std::string(tx.ftp->replies[0])
+                                           : std::string();
     }
     static_cast<Harness*>(self)->seen.push_back(
         {tx.proto, tx.id, tx.to_server, tx.progress, name});
@@ -240,6 +246,107 @@ TEST(AppLayerStage, StatePoolIsBoundedAndRecycledWhenFlowsLeave) {
   app.on_stream(next, true, 0, data, noop, nullptr);
   EXPECT_EQ(app_of(next), AppProto::kHttp);
   EXPECT_EQ(app.states_in_use(), 2u);
+}
+
+// A banner longer than the probe's 16 bytes, as ProFTPD sends it.
+const std::string kLongBanner = "220 ProFTPD 1.3.5 Server (Debian) [::ffff:10.0.0.1]\r\n";
+
+TEST(AppLayerStage, FtpBannerOfAnyLengthIsTransactionZeroSplitAtEveryByte) {
+  const std::vector<Seen> want = {
+      {AppProto::kFtp, 0, false, kFtpResponse, "ProFTPD 1.3.5 Server (Debian) [::ffff:10.0.0.1]"},
+      {AppProto::kFtp, 1, true, kFtpRequest, "USER"}};
+  for (std::size_t cut = 0; cut <= kLongBanner.size(); ++cut) {
+    Harness h;
+    flow::Flow f = tcp_flow(21);
+    if (cut > 0) h.stream(f, false, kLongBanner.substr(0, cut));
+    if (cut < kLongBanner.size()) h.stream(f, false, kLongBanner.substr(cut));
+    EXPECT_EQ(app_of(f), AppProto::kUnknown);
+    h.stream(f, true, "USER anonymous\r\n");
+    EXPECT_EQ(app_of(f), AppProto::kFtp) << cut;
+    EXPECT_EQ(h.seen, want) << "cut at " << cut;
+  }
+  Harness h;
+  flow::Flow f = tcp_flow(21);
+  for (char c : kLongBanner) h.stream(f, false, std::string(1, c));
+  h.stream(f, true, "USER anonymous\r\n");
+  EXPECT_EQ(h.seen, want) << "byte by byte";
+}
+
+TEST(AppLayerStage, MultiLineFtpWelcomeAndClientCommandFirstReachTheParser) {
+  const std::string welcome =
+      "220-Welcome to the example.org archive.\r\n"
+      "220-All transfers are logged; disconnect now if you do not agree.\r\n"
+      "220 FTP server (vsftpd 3.0.5) ready.\r\n";
+  Harness h;
+  flow::Flow f = tcp_flow(2121);
+  h.stream(f, false, welcome.substr(0, 50));
+  h.stream(f, false, welcome.substr(50));
+  h.stream(f, true, "USER anonymous\r\n");
+  EXPECT_EQ(h.seen, (std::vector<Seen>{{AppProto::kFtp, 0, false, kFtpResponse,
+                                        "Welcome to the example.org archive."},
+                                       {AppProto::kFtp, 1, true, kFtpRequest, "USER"}}));
+  // The other order (a client that speaks first, with a command longer than the probe):
+  // its command is kept until the banner decides.
+  Harness g;
+  flow::Flow e = tcp_flow(2121);
+  g.stream(e, true, "USER a-rather-long-user-name\r\n");
+  g.stream(e, false, kLongBanner);
+  EXPECT_EQ(app_of(e), AppProto::kFtp);
+  ASSERT_EQ(g.seen.size(), 2u);
+  EXPECT_EQ(g.seen[0], (Seen{AppProto::kFtp, 0, true, kFtpRequest, "USER"}));
+}
+
+TEST(AppLayerStage, SmtpGreetingLongerThanTheProbeIsParsed) {
+  Harness h;
+  flow::Flow f = tcp_flow(587);
+  h.stream(f, false, "220 mx.example.com ESMTP Postfix (Debian/GNU)\r\n");
+  h.stream(f, true, "EHLO client.example.org\r\n");
+  ASSERT_EQ(app_of(f), AppProto::kSmtp);
+  // The greeting is the first reply (mail 0), before the EHLO command.
+  EXPECT_EQ(h.seen, (std::vector<Seen>{{AppProto::kSmtp, 0, false, kSmtpReply, ""},
+                                       {AppProto::kSmtp, 0, true, kSmtpCommand, ""}}));
+  h.stream(f, false, "250 mx.example.com\r\n");  // answers EHLO: no unmatched reply
+  EXPECT_EQ(h.counters.get("applayer.smtp.unable_to_match_reply_with_request"), 0u);
+}
+
+TEST(AppLayerStage, BannerBeyondTheKeptBoundIsNotParsedButDetectionStillDecides) {
+  // 1,100 bytes of welcome (over the 1,024 kept): detection decides at the client's command,
+  // and the parser starts after the banner, as when the sensor missed it.
+  std::string welcome;
+  while (welcome.size() < 1100) welcome += "220-This service is for authorized users only.\r\n";
+  welcome += "220 ready\r\n";
+  Harness h;
+  flow::Flow f = tcp_flow(21);
+  h.stream(f, false, welcome.substr(0, 600));
+  h.stream(f, false, welcome.substr(600));
+  h.stream(f, true, "USER anonymous\r\n");
+  EXPECT_EQ(app_of(f), AppProto::kFtp);
+  EXPECT_EQ(h.seen, (std::vector<Seen>{{AppProto::kFtp, 0, true, kFtpRequest, "USER"}}));
+  // Just under the bound, it is.
+  Harness g;
+  flow::Flow e = tcp_flow(21);
+  const std::string line = "220-This service is for authorized users only.\r\n";
+  std::string fits;
+  while (fits.size() + line.size() + 11 <= 1024) fits += line;
+  fits += "220 ready\r\n";
+  ASSERT_GT(fits.size(), 1000u);
+  ASSERT_LE(fits.size(), 1024u);
+  g.stream(e, false, fits);
+  g.stream(e, true, "USER anonymous\r\n");
+  ASSERT_EQ(g.seen.size(), 2u);
+  EXPECT_EQ(g.seen[0].id, 0u);
+  EXPECT_FALSE(g.seen[0].to_server);
+}
+
+TEST(AppLayerStage, GapInAWaitingBannerDropsWhatWasKept) {
+  Harness h;
+  flow::Flow f = tcp_flow(21);
+  h.stream(f, false, kLongBanner.substr(0, 20));
+  h.off[1] += 5;  // 5 bytes the sensor never saw
+  h.stream(f, false, kLongBanner.substr(25));
+  h.stream(f, true, "USER anonymous\r\n");
+  EXPECT_EQ(app_of(f), AppProto::kFtp);
+  EXPECT_EQ(h.seen, (std::vector<Seen>{{AppProto::kFtp, 0, true, kFtpRequest, "USER"}}));
 }
 
 }  // namespace
