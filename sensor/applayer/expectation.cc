@@ -11,6 +11,7 @@ ExpectationTable::ExpectationTable(Counters& counters) : counters_(counters) {
 }
 
 void ExpectationTable::clear_slot(std::size_t slot) {
+  --per_port_[port_[slot]];
   port_[slot] = 0;
   --live_;
   counters_.set(c_live_, live_);
@@ -43,6 +44,7 @@ void ExpectationTable::expect(const IpAddress& initiator, const IpAddress& respo
   const std::size_t slot = slot_at(span_);
   entries_[slot] = {initiator, responder, now.sec + kTimeoutSec, proto};
   port_[slot] = port;
+  ++per_port_[port];
   ++span_;
   ++live_;
   counters_.inc(c_created_);
@@ -52,7 +54,8 @@ void ExpectationTable::expect(const IpAddress& initiator, const IpAddress& respo
 AppProto ExpectationTable::take(const IpAddress& initiator, const IpAddress& responder,
                                 std::uint16_t port, const Timestamp& now) {
   if (live_ == 0 || port == 0) return AppProto::kUnknown;
-  expire(now);
+  expire(now);  // amortized: each expectation leaves the ring once
+  if (per_port_[port] == 0) return AppProto::kUnknown;
   for (std::size_t age = 0; age < span_; ++age) {
     const std::size_t slot = slot_at(age);
     if (port_[slot] != port) continue;

@@ -14,7 +14,8 @@
 // as applayer.expectations.dropped); each lives kTimeoutSec seconds of packet time
 // (Suricata's EXPECTATION_TIMEOUT, and half the tcp new-flow timeout: a data connection
 // follows its announcement within seconds). Fixed arrays, nothing allocated after
-// construction. A lookup scans only the live span, and nothing when the table is empty.
+// construction. A new flow whose destination port no expectation names costs one array
+// read (a count per port); only a flow to an announced port scans the live span.
 // Thread: the worker's; no locks.
 #pragma once
 
@@ -63,6 +64,8 @@ class ExpectationTable {
   // The port of each slot (0: free), apart from the entries so a lookup compares ports first
   // in a dense array.
   std::array<std::uint16_t, kCapacity> port_{};
+  // Live expectations per announced port (at most kCapacity each, so 16 bits hold it).
+  std::array<std::uint16_t, 65536> per_port_{};
   std::array<Entry, kCapacity> entries_{};
   std::size_t oldest_ = 0;  // ring start: the oldest slot still in the span
   std::size_t span_ = 0;    // slots from oldest_ on that were filled (some since consumed)

@@ -62,6 +62,20 @@ TEST(ExpectationTable, ExpiresAfterItsTimeout) {
   EXPECT_EQ(c.get("applayer.expectations.expired"), 2u);
 }
 
+TEST(ExpectationTable, ExpectationsSharingAPortAreEachTakenOnceByTheirOwnFlow) {
+  Counters c;
+  ExpectationTable t(c);
+  t.expect(kClient, kServer, 50001, AppProto::kFtpData, at(kT0));
+  t.expect(kOther, kServer, 50001, AppProto::kFtpData, at(kT0));
+  t.expect(kClient, kServer, 50002, AppProto::kFtpData, at(kT0));
+  EXPECT_EQ(t.take(kOther, kServer, 50001, at(kT0)), AppProto::kFtpData);
+  EXPECT_EQ(t.take(kOther, kServer, 50001, at(kT0)), AppProto::kUnknown);
+  EXPECT_EQ(t.take(kClient, kServer, 50001, at(kT0)), AppProto::kFtpData);
+  EXPECT_EQ(t.take(kClient, kServer, 50001, at(kT0)), AppProto::kUnknown);
+  EXPECT_EQ(t.size(), 1u);  // 50002 is still expected, 50001 no longer
+  EXPECT_EQ(t.take(kClient, kServer, 50002, at(kT0)), AppProto::kFtpData);
+}
+
 TEST(ExpectationTable, WhenFullTheOldestIsDropped) {
   Counters c;
   ExpectationTable t(c);
