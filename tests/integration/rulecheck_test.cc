@@ -126,7 +126,8 @@ TEST(Rulecheck, CostlyRulesAreWarningsNotFailures) {
       "alert tcp any any -> any any (msg:\"syn\"; flags:S; sid:14;)\n"
       "alert ip [192.0.2.1,198.51.100.0/24] any -> $HOME_NET any (msg:\"reputation\"; sid:15;)\n"
       "alert udp any any -> any any (msg:\"anchored\"; content:\"xyzzy-long\"; "
-      "pcre:\"/^abc/\"; sid:16;)\n");
+      "pcre:\"/^abc/\"; sid:16;)\n"
+      "alert tcp any any -> any 21 (msg:\"bounce\"; ftpbounce; sid:17;)\n");
   auto r = fx.run({rules});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::vector<std::string> expected = {
@@ -141,6 +142,9 @@ TEST(Rulecheck, CostlyRulesAreWarningsNotFailures) {
           "packet that passes the header checks",
       "warning: costly: " + rules +
           ":4: sid 14: no content: checked against every tcp packet (no fast pattern)",
+      // A transaction rule is checked at its protocol's transactions, not at every packet.
+      "warning: costly: " + rules +
+          ":7: sid 17: no content: checked against every ftp transaction (no fast pattern)",
   };
   for (const std::string& line : expected)
     EXPECT_TRUE(fx.has_line(r.out, line)) << line << "\n" << r.out;
@@ -148,7 +152,7 @@ TEST(Rulecheck, CostlyRulesAreWarningsNotFailures) {
   EXPECT_EQ(r.out.find("sid 15:"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("sid 16:"), std::string::npos) << r.out;
   EXPECT_TRUE(fx.has_line(
-      r.out, "rulecheck: 6 rules in 1 file: 6 loaded, 0 rejected, 0 not supported yet; 4 costly"))
+      r.out, "rulecheck: 7 rules in 1 file: 7 loaded, 0 rejected, 0 not supported yet; 5 costly"))
       << r.out;
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "app/pipeline.h"
+#include "common/app_proto.h"
 #include "app/worker.h"
 #include "capture/pcap_file.h"
 #include "common/text.h"
@@ -153,7 +154,11 @@ std::vector<CostWarning> cost_warnings(const detect::CompiledRule& cr) {
         {r.file, r.line, r.sid, std::move(kind),
          r.file + ":" + std::to_string(r.line) + ": sid " + std::to_string(r.sid) + ": " + text});
   };
-  const std::string packets = r.proto == detect::RuleProto::kIp
+  // A transaction rule is checked at each transaction of its protocol (at its point), not
+  // at each packet.
+  const std::string_view app = app_proto_name(r.app_proto);
+  const std::string packets = cr.tx && !app.empty() ? "every " + std::string(app) + " transaction"
+                              : r.proto == detect::RuleProto::kIp
                                   ? "every packet"
                                   : std::string("every ") + proto_text(r.proto) + " packet";
   switch (cr.prefilter) {
