@@ -25,35 +25,17 @@ using Sensor = testing::WorkerHarness;
 const IpAddress kClient = ip("10.0.0.25");
 const IpAddress kServer = ip("203.0.113.5");
 
-// One TCP connection: the handshake, then data each way in order.
-struct Tcp {
-  IpAddress a, b;  // initiator, responder
-  std::uint16_t aport, bport;
-  std::uint32_t aoff = 0, boff = 0;
-  Tcp(Sensor& s, IpAddress from, std::uint16_t from_port, IpAddress to, std::uint16_t to_port)
-      : a(from), b(to), aport(from_port), bport(to_port) {
-    s.send(testing::tcp_packet(a, b, {aport, bport, 1000, 0, 0x02}, ""));
-    s.send(testing::tcp_packet(b, a, {bport, aport, 5000, 1001, 0x12}, ""));
-    s.send(testing::tcp_packet(a, b, {aport, bport, 1001, 5001, 0x10}, ""));
-  }
-  void from_initiator(Sensor& s, const std::string& data) {
-    s.send(testing::tcp_packet(a, b, {aport, bport, 1001 + aoff, 5001 + boff, 0x18}, data));
-    aoff += static_cast<std::uint32_t>(data.size());
-  }
-  void from_responder(Sensor& s, const std::string& data) {
-    s.send(testing::tcp_packet(b, a, {bport, aport, 5001 + boff, 1001 + aoff, 0x18}, data));
-    boff += static_cast<std::uint32_t>(data.size());
-  }
-};
+// One TCP connection (its opener is the client: an active data connection's is the server).
+using Tcp = testing::TcpConnection;
 
 // A logged-in FTP control connection from kClient to kServer:21.
 Tcp control(Sensor& s) {
   Tcp c(s, kClient, 40001, kServer, 21);
-  c.from_responder(s, "220 ProFTPD 1.3.5 Server (Debian) [::ffff:203.0.113.5]\r\n");
-  c.from_initiator(s, "USER anonymous\r\n");
-  c.from_responder(s, "331 Anonymous login ok.\r\n");
-  c.from_initiator(s, "PASS guest@\r\n");
-  c.from_responder(s, "230 Anonymous access granted.\r\n");
+  c.server(s, "220 ProFTPD 1.3.5 Server (Debian) [::ffff:203.0.113.5]\r\n");
+  c.client(s, "USER anonymous\r\n");
+  c.server(s, "331 Anonymous login ok.\r\n");
+  c.client(s, "PASS guest@\r\n");
+  c.server(s, "230 Anonymous access granted.\r\n");
   return c;
 }
 
@@ -71,11 +53,11 @@ const std::string kVbs =
 TEST(FtpDataDetection, PassiveDataConnectionIsFtpDataAndItsRuleFires) {
   Sensor s({kDataRule});
   Tcp c = control(s);
-  c.from_initiator(s, "PASV\r\n");
-  c.from_responder(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");  // 50001
-  c.from_initiator(s, "RETR report.txt\r\n");
+  c.client(s, "PASV\r\n");
+  c.server(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");  // 50001
+  c.client(s, "RETR report.txt\r\n");
   Tcp d(s, kClient, 40002, kServer, 50001);
-  d.from_responder(s, "page 1: TOP-SECRET figures\r\n");
+  d.server(s, "page 1: TOP-SECRET figures\r\n");
   ASSERT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{40}));
   EXPECT_EQ(s.sink.alerts[0].app_proto(), "ftp-data");
   EXPECT_EQ(s.counters.get("applayer.flow.ftp-data"), 1u);
@@ -86,7 +68,7 @@ TEST(FtpDataDetection, PassiveDataConnectionIsFtpDataAndItsRuleFires) {
   EXPECT_NE(eve.find(R"("app_proto":"ftp-data")"), std::string::npos) << eve;
   // The expectation was consumed: a second connection to that port is not ftp-data.
   Tcp again(s, kClient, 40003, kServer, 50001);
-  again.from_responder(s, "TOP-SECRET again\r\n");
+  again.server(s, "TOP-SECRET again\r\n");
   EXPECT_EQ(s.sink.alerts.size(), 1u);
   // Flow records carry the protocol.
   s.worker->finish();
@@ -99,27 +81,27 @@ TEST(FtpDataDetection, ActiveDataConnectionFromTheServerIsFtpData) {
   Sensor s({kDataRule,
             R"(alert tcp any any -> any any (msg:"by protocol"; app-layer-protocol:ftp-data; content:"TOP"; sid:41;))"});
   Tcp c = control(s);
-  c.from_initiator(s, "PORT 10,0,0,25,195,80\r\n");  // 50000
-  c.from_responder(s, "200 PORT command successful.\r\n");
-  c.from_initiator(s, "STOR upload.txt\r\n");
+  c.client(s, "PORT 10,0,0,25,195,80\r\n");  // 50000
+  c.server(s, "200 PORT command successful.\r\n");
+  c.client(s, "STOR upload.txt\r\n");
   // Active: the server connects to the client's announced port, from port 20.
   Tcp d(s, kServer, 20, kClient, 50000);
   EXPECT_TRUE(s.sink.alerts.empty());
-  d.from_initiator(s, "TOP-SECRET upload\r\n");
+  d.client(s, "TOP-SECRET upload\r\n");
   EXPECT_EQ(s.sink.sorted_sids(), (std::vector<std::uint32_t>{40, 41}));
 }
 
 TEST(FtpDataDetection, ExtendedModesEprtAndEpsvAreExpectedToo) {
   Sensor s({kDataRule});
   Tcp c = control(s);
-  c.from_initiator(s, "EPSV\r\n");
-  c.from_responder(s, "229 Entering Extended Passive Mode (|||50010|)\r\n");
+  c.client(s, "EPSV\r\n");
+  c.server(s, "229 Entering Extended Passive Mode (|||50010|)\r\n");
   Tcp d(s, kClient, 40010, kServer, 50010);
-  d.from_responder(s, "TOP-SECRET via EPSV\r\n");
-  c.from_initiator(s, "EPRT |1|10.0.0.25|50011|\r\n");
-  c.from_responder(s, "200 EPRT command successful.\r\n");
+  d.server(s, "TOP-SECRET via EPSV\r\n");
+  c.client(s, "EPRT |1|10.0.0.25|50011|\r\n");
+  c.server(s, "200 EPRT command successful.\r\n");
   Tcp e(s, kServer, 20, kClient, 50011);
-  e.from_initiator(s, "TOP-SECRET via EPRT\r\n");
+  e.client(s, "TOP-SECRET via EPRT\r\n");
   EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{40, 40}));
 }
 
@@ -127,31 +109,31 @@ TEST(FtpDataDetection, SameBytesOnFlowsNobodyAnnouncedDoNotFire) {
   Sensor s({kDataRule});
   // No control connection at all.
   Tcp lone(s, kClient, 40020, kServer, 50001);
-  lone.from_responder(s, "TOP-SECRET\r\n");
+  lone.server(s, "TOP-SECRET\r\n");
   // A control connection announcing 50001, then a connection to another port, one from
   // another client, and one in the wrong direction (the server connecting for passive).
   Tcp c = control(s);
-  c.from_initiator(s, "PASV\r\n");
-  c.from_responder(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");
+  c.client(s, "PASV\r\n");
+  c.server(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");
   Tcp other_port(s, kClient, 40021, kServer, 50002);
-  other_port.from_responder(s, "TOP-SECRET\r\n");
+  other_port.server(s, "TOP-SECRET\r\n");
   Tcp other_client(s, ip("10.0.0.99"), 40022, kServer, 50001);
-  other_client.from_responder(s, "TOP-SECRET\r\n");
+  other_client.server(s, "TOP-SECRET\r\n");
   Tcp reversed(s, kServer, 40023, kClient, 50001);
-  reversed.from_initiator(s, "TOP-SECRET\r\n");
+  reversed.client(s, "TOP-SECRET\r\n");
   EXPECT_TRUE(s.sink.alerts.empty());
   EXPECT_EQ(s.counters.get("applayer.flow.ftp-data"), 0u);
   // The announced one still fires after all these.
   Tcp d(s, kClient, 40024, kServer, 50001);
-  d.from_responder(s, "TOP-SECRET\r\n");
+  d.server(s, "TOP-SECRET\r\n");
   EXPECT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{40}));
 }
 
 TEST(FtpDataDetection, ExpectationExpiresAfterThirtySeconds) {
   Sensor s({kDataRule});
   Tcp c = control(s);
-  c.from_initiator(s, "PASV\r\n");
-  c.from_responder(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");
+  c.client(s, "PASV\r\n");
+  c.server(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");
   // The data connection comes 31 s of packet time later.
   const std::int64_t late = Sensor::kStart + 31;
   s.send(testing::tcp_packet(kClient, kServer, {40030, 50001, 1000, 0, 0x02}, ""), late);
@@ -165,21 +147,21 @@ TEST(FtpDataDetection, ExpectationExpiresAfterThirtySeconds) {
 TEST(FtpDataDetection, EtKimsukyRuleFiresOnTheDownloadAndNotOnTheControlChannel) {
   Sensor s({kEtFtpData});
   Tcp c = control(s);
-  c.from_initiator(s, "PASV\r\n");
-  c.from_responder(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");
-  c.from_initiator(s, "RETR readme.vbs\r\n");
-  c.from_responder(s, "150 Opening BINARY mode data connection. " + kVbs);  // not ftp-data
+  c.client(s, "PASV\r\n");
+  c.server(s, "227 Entering Passive Mode (203,0,113,5,195,81).\r\n");
+  c.client(s, "RETR readme.vbs\r\n");
+  c.server(s, "150 Opening BINARY mode data connection. " + kVbs);  // not ftp-data
   EXPECT_TRUE(s.sink.alerts.empty());
   Tcp d(s, kClient, 40040, kServer, 50001);
-  d.from_responder(s, kVbs);
+  d.server(s, kVbs);
   ASSERT_EQ(s.sink.sids(), (std::vector<std::uint32_t>{2034695}));
   // A near miss: the same script uploaded (to_server) on a data connection.
   Sensor up({kEtFtpData});
   Tcp u = control(up);
-  u.from_initiator(up, "PASV\r\n");
-  u.from_responder(up, "227 Entering Passive Mode (203,0,113,5,195,82).\r\n");
+  u.client(up, "PASV\r\n");
+  u.server(up, "227 Entering Passive Mode (203,0,113,5,195,82).\r\n");
   Tcp ud(up, kClient, 40041, kServer, 50002);
-  ud.from_initiator(up, kVbs);
+  ud.client(up, kVbs);
   EXPECT_TRUE(up.sink.alerts.empty());
 }
 

@@ -32,23 +32,10 @@ const IpAddress kClient = ip("10.0.0.7");
 const IpAddress kServer = ip("198.51.100.9");
 
 // A TCP connection with a handshake; data offsets per direction.
-struct Conn {
-  std::uint16_t cport, sport;
-  std::uint32_t coff = 0, soff = 0;
+// This suite's connections: kClient:`client_port` to kServer:`server_port`.
+struct Conn : testing::TcpConnection {
   Conn(Sensor& s, std::uint16_t client_port, std::uint16_t server_port = 80)
-      : cport(client_port), sport(server_port) {
-    s.send(testing::tcp_packet(kClient, kServer, {cport, sport, 1000, 0, 0x02}, ""));
-    s.send(testing::tcp_packet(kServer, kClient, {sport, cport, 5000, 1001, 0x12}, ""));
-    s.send(testing::tcp_packet(kClient, kServer, {cport, sport, 1001, 5001, 0x10}, ""));
-  }
-  void client(Sensor& s, const std::string& data) {
-    s.send(testing::tcp_packet(kClient, kServer, {cport, sport, 1001 + coff, 5001 + soff, 0x18}, data));
-    coff += static_cast<std::uint32_t>(data.size());
-  }
-  void server(Sensor& s, const std::string& data) {
-    s.send(testing::tcp_packet(kServer, kClient, {sport, cport, 5001 + soff, 1001 + coff, 0x18}, data));
-    soff += static_cast<std::uint32_t>(data.size());
-  }
+      : TcpConnection(s, kClient, client_port, kServer, server_port) {}
 };
 
 const std::string kBody = "user=alice&pw=secret";

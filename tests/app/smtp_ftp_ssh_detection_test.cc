@@ -31,24 +31,9 @@ using Sensor = testing::WorkerHarness;
 const IpAddress kClient = ip("203.0.113.5");
 const IpAddress kServer = ip("10.0.0.25");
 
-struct Conn {
-  std::uint16_t sport;
-  std::uint32_t coff = 0, soff = 0;
-  explicit Conn(Sensor& s, std::uint16_t port) : sport(port) {
-    s.send(testing::tcp_packet(kClient, kServer, {41000, sport, 1000, 0, 0x02}, ""));
-    s.send(testing::tcp_packet(kServer, kClient, {sport, 41000, 5000, 1001, 0x12}, ""));
-    s.send(testing::tcp_packet(kClient, kServer, {41000, sport, 1001, 5001, 0x10}, ""));
-  }
-  std::uint64_t client(Sensor& s, const std::string& data) {
-    const auto n = s.send(testing::tcp_packet(kClient, kServer, {41000, sport, 1001 + coff, 5001 + soff, 0x18}, data));
-    coff += static_cast<std::uint32_t>(data.size());
-    return n;
-  }
-  std::uint64_t server(Sensor& s, const std::string& data) {
-    const auto n = s.send(testing::tcp_packet(kServer, kClient, {sport, 41000, 5001 + soff, 1001 + coff, 0x18}, data));
-    soff += static_cast<std::uint32_t>(data.size());
-    return n;
-  }
+// This suite's connections: kClient:41000 to kServer:`port`.
+struct Conn : testing::TcpConnection {
+  Conn(Sensor& s, std::uint16_t port) : TcpConnection(s, kClient, 41000, kServer, port) {}
 };
 
 std::string eve_of(const watchpost::v1::Alert& a) {

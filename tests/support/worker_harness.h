@@ -80,4 +80,35 @@ struct WorkerHarness {
   std::uint64_t number = 0;
 };
 
+// One TCP connection through a WorkerHarness: the handshake when made, then each side's
+// data in order, with sequence and acknowledgement numbers following the bytes sent. The
+// client is the side that opened it (an FTP server opening an active data connection too).
+struct TcpConnection {
+  TcpConnection(WorkerHarness& s, IpAddress client_ip, std::uint16_t client_port,
+                IpAddress server_ip, std::uint16_t server_port)
+      : client_ip(client_ip), server_ip(server_ip), cport(client_port), sport(server_port) {
+    s.send(tcp_packet(client_ip, server_ip, {cport, sport, 1000, 0, 0x02}, ""));
+    s.send(tcp_packet(server_ip, client_ip, {sport, cport, 5000, 1001, 0x12}, ""));
+    s.send(tcp_packet(client_ip, server_ip, {cport, sport, 1001, 5001, 0x10}, ""));
+  }
+  // Data from the client (the opener); returns the packet's pcap_cnt.
+  std::uint64_t client(WorkerHarness& s, const std::string& data) {
+    const auto n =
+        s.send(tcp_packet(client_ip, server_ip, {cport, sport, 1001 + coff, 5001 + soff, 0x18}, data));
+    coff += static_cast<std::uint32_t>(data.size());
+    return n;
+  }
+  // Data from the server; returns the packet's pcap_cnt.
+  std::uint64_t server(WorkerHarness& s, const std::string& data) {
+    const auto n =
+        s.send(tcp_packet(server_ip, client_ip, {sport, cport, 5001 + soff, 1001 + coff, 0x18}, data));
+    soff += static_cast<std::uint32_t>(data.size());
+    return n;
+  }
+
+  IpAddress client_ip, server_ip;
+  std::uint16_t cport, sport;
+  std::uint32_t coff = 0, soff = 0;  // bytes each side sent
+};
+
 }  // namespace wp::testing
