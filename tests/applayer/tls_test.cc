@@ -1,6 +1,6 @@
 // The TLS handshake parser: ClientHello (SNI, JA3), ServerHello (JA3S, version), certificates
 // in clear, records split and coalesced, messages spanning records, and malformed input.
-// Every message, record and certificate is built here (the certificate with OpenSSL).
+// Every message and record is built here; certificates with OpenSSL (here and in tests/support).
 #include "applayer/tls.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "support/app_messages.h"
 
 namespace wp::applayer {
 namespace {
@@ -108,48 +110,9 @@ Buf server_hello(unsigned cipher, const std::vector<Buf>& extensions) {
   return handshake(2, b);
 }
 
-// A self-signed-looking certificate: subject C=VN, O=Khanh Hoa DC, CN=www.example.com,
-// issuer CN=Watchpost Test CA, serial 0x0A1B2C, valid 1700000000..1800000000.
-struct Cert {
-  Buf der;
-  std::string fingerprint;  // X509_digest SHA-1, "aa:bb:..."
-};
-Cert make_cert() {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
-  X509_set_version(x.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 0x0a1b2c);
-  ASN1_TIME_set(X509_getm_notBefore(x.get()), 1700000000);
-  ASN1_TIME_set(X509_getm_notAfter(x.get()), 1800000000);
-  X509_NAME* subject = X509_get_subject_name(x.get());
-  X509_NAME_add_entry_by_txt(subject, "C", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("VN"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("Khanh Hoa DC"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("www.example.com"), -1, -1, 0);
-  X509_NAME* issuer = X509_get_issuer_name(x.get());
-  X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("Watchpost Test CA"), -1, -1,
-                             0);
-  X509_set_pubkey(x.get(), key.get());
-  X509_sign(x.get(), key.get(), EVP_sha256());
-  Cert c;
-  unsigned char* p = nullptr;
-  const int n = i2d_X509(x.get(), &p);
-  c.der.assign(p, p + n);
-  OPENSSL_free(p);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  X509_digest(x.get(), EVP_sha1(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < len; ++i) {
-    if (i) c.fingerprint += ':';
-    c.fingerprint += kHex[md[i] >> 4];
-    c.fingerprint += kHex[md[i] & 15];
-  }
-  return c;
-}
+// The certificate of tests/support/app_messages.h: subject C=VN, O=Khanh Hoa DC,
+// CN=www.example.com, issuer CN=Watchpost Test CA, serial 0x0A1B2C, valid 1700000000..1800000000.
+testing::TestCert make_cert() { return testing::make_test_cert("www.example.com"); }
 Buf certificate_message(const std::vector<Buf>& ders) {
   Buf list;
   for (const Buf& d : ders) {
@@ -206,7 +169,7 @@ TEST(Tls, Tls13ServerHelloGivesTheNegotiatedVersionAndJa3sThenNothingIsParsed) {
 }
 
 TEST(Tls, Tls12CertificatesGiveSubjectIssuerSerialFingerprintAndValidity) {
-  const Cert cert = make_cert();
+  const testing::TestCert cert = make_cert();
   TlsSession s;
   Buf flight = server_hello(0xc02b, {});
   append(flight, certificate_message({cert.der, cert.der}));
