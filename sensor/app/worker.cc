@@ -89,10 +89,7 @@ void Worker::fill_anomaly(const flow::FlowRef& fr) {
   a.set_timestamp_us(pkt_.ts.micros());
   a.set_site(identity_.site);
   a.set_sensor_id(identity_.sensor_id);
-  if (source_ < sources_.size()) {
-    a.set_in_iface(sources_[source_].interface);
-    if (!sources_[source_].site.empty()) a.set_site(sources_[source_].site);
-  }
+  if (source_ < sources_.size()) sources_[source_].stamp(a);
   a.set_pcap_cnt(pkt_.number);
   for (int i = 0; i < pkt_.vlan_count && i < decode::Packet::kMaxVlans; ++i) a.add_vlan(pkt_.vlan[i]);
   if (fr.flow != nullptr) a.set_flow_id(fr.flow->flow_id);
@@ -337,11 +334,7 @@ void Worker::emit(std::span<const std::uint32_t> matches, const flow::FlowRef& f
   if (fr.flow != nullptr) fr.flow->alerted = true;
   for (std::uint32_t idx : matches) {
     builder_->build(pkt_, fr, idx, alert_, stream_data, reversed, tx);
-    if (source_ < sources_.size()) {
-      const SourceIdentity& src = sources_[source_];
-      alert_.set_in_iface(src.interface);
-      if (!src.site.empty()) alert_.set_site(src.site);
-    }
+    if (source_ < sources_.size()) sources_[source_].stamp(alert_);
     if (sink_ != nullptr) sink_->on_alert(alert_);
   }
 }

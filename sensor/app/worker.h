@@ -40,6 +40,13 @@ enum Stage {
 struct SourceIdentity {
   std::string interface;
   std::string site;
+
+  // Sets `record`'s in_iface, and its site when the interface has one (an Alert, an Anomaly).
+  template <typename Record>
+  void stamp(Record& record) const {
+    record.set_in_iface(interface);
+    if (!site.empty()) record.set_site(site);
+  }
 };
 
 // A rule's alerts over the worker's life, across rule reloads (stats.json rules_hit).
